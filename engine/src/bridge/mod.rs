@@ -1,0 +1,4 @@
+//! The shell-to-host bridge: guest exec requests checked against the tenant's policy and run
+//! confined on the host.
+
+pub mod policy;

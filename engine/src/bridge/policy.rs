@@ -1,0 +1,63 @@
+//! The tenant's policy: what a hook is granted. Deny by default: nothing is granted that a
+//! field does not grant.
+
+use serde::{Deserialize, Serialize};
+
+/// Default `PATH` hooks see and bridged command names are resolved in.
+pub const DEFAULT_POLICY_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// How a hook may use the work directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum DirAccess {
+    /// Default: hooks migrate databases and write caches.
+    #[default]
+    ReadWrite,
+    ReadOnly,
+}
+
+/// Network a bridged command may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Network {
+    /// Default: a new, empty network namespace.
+    #[default]
+    None,
+    /// A new network namespace with only loopback up.
+    Loopback,
+    /// The host's network.
+    Host,
+}
+
+/// What a tenant's hooks are granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// Work directory access. Default read-write.
+    pub work_dir: DirAccess,
+    /// Host commands a sandboxed hook may start through the bridge, by name (resolved once in
+    /// `path`) or absolute path. Default: none.
+    pub allow: Vec<String>,
+    /// The `PATH` of hooks and of command resolution. Default [`DEFAULT_POLICY_PATH`].
+    pub path: String,
+    /// Network for bridged commands. Default none.
+    pub network: Network,
+    /// User hooks run as when hookbox runs as root. Default `None`: `nobody`.
+    pub run_as: Option<String>,
+    /// Run even where the kernel lacks a confinement (Landlock, namespaces), saying so.
+    /// Default false: refuse.
+    pub accept_weak_confinement: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            work_dir: DirAccess::ReadWrite,
+            allow: Vec::new(),
+            path: DEFAULT_POLICY_PATH.to_string(),
+            network: Network::None,
+            run_as: None,
+            accept_weak_confinement: false,
+        }
+    }
+}

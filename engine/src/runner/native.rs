@@ -1,0 +1,1 @@
+//! The native runner: each hook an ordinary process in its own process group.

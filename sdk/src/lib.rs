@@ -1,0 +1,1 @@
+//! hookbox-sdk: the guest-side API for Rust hooks. Arrives with the sandbox issue.
