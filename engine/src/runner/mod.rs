@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -118,7 +119,7 @@ pub trait Runner: Send + Sync {
     fn run<'a>(
         &'a self,
         invocation: &'a Invocation,
-        output: &'a dyn OutputSink,
+        output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> RunFuture<'a>;
 }
