@@ -827,6 +827,10 @@ pub(crate) fn apply_hooks(ctx: &Ctx<'_>, cfg: &Config, out: &mut Scan) {
             } else {
                 stage_failure
             });
+        if matches!(program, HookProgram::Command(_)) {
+            out.origins
+                .insert(out.hooks.len(), (shown_cfg.clone(), h.line));
+        }
         out.hooks.push(Hook {
             name: h
                 .name

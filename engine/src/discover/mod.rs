@@ -170,6 +170,9 @@ pub(crate) struct Scan {
     pub conventions: Vec<Convention>,
     pub errors: Vec<Problem>,
     pub lints: Vec<Problem>,
+    /// Where a command hook was declared (hook index → file as shown, line), so `validate`
+    /// can point `bash -n` errors at the Procfile or hookbox.toml line.
+    pub origins: BTreeMap<usize, (PathBuf, usize)>,
 }
 
 impl Scan {
@@ -294,8 +297,16 @@ pub(crate) fn scan(dir: &Path, opts: &DiscoverOptions) -> Result<(Plan, Scan), D
     }
     check_sandbox_programs(&ctx, &mut out);
     // A file can be reached twice (a convention and a hookbox.toml override of it).
-    out.errors.dedup();
-    out.lints.dedup();
+    dedup(&mut out.errors);
+    dedup(&mut out.lints);
+    tracing::debug!(
+        root = %ctx.root.display(),
+        conventions = ?out.conventions,
+        hooks = out.hooks.len(),
+        skipped = out.skipped.len(),
+        errors = out.errors.len(),
+        "discovered"
+    );
 
     let mut site_factory = SiteFactorySettings::default();
     let mut plan = Plan {
@@ -325,6 +336,19 @@ pub(crate) fn scan(dir: &Path, opts: &DiscoverOptions) -> Result<(Plan, Scan), D
     }
     plan.site_factory = site_factory;
     Ok((plan, out))
+}
+
+/// Drop repeated problems, keeping the first of each in order.
+fn dedup(problems: &mut Vec<Problem>) {
+    let mut seen: Vec<Problem> = Vec::new();
+    problems.retain(|p| {
+        if seen.contains(p) {
+            false
+        } else {
+            seen.push(p.clone());
+            true
+        }
+    });
 }
 
 fn project_root(dir: &Path) -> Result<PathBuf, DiscoverError> {

@@ -123,6 +123,7 @@ pub(crate) fn scan(ctx: &Ctx<'_>, out: &mut Scan) {
     }
     for hook_type in HOOK_TYPES {
         if let Some(e) = entries.iter().find(|e| e.name == hook_type) {
+            out.origins.insert(out.hooks.len(), (shown.clone(), e.line));
             out.hooks.push(file_hook(
                 hook_type,
                 hook_type,

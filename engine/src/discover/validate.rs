@@ -6,7 +6,7 @@
 //! files) and then looks into each script: a Flux-Orbit hook without a bash shebang, CRLF line
 //! ends, and `bash -n` syntax errors (`bash -n` parses, it does not execute).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::files::{self, BashInput};
 use super::{lossy, scan, DiscoverError, DiscoverOptions, Problem};
@@ -24,14 +24,18 @@ pub fn validate(dir: &Path, opts: &DiscoverOptions) -> Vec<Problem> {
     let mut problems = scan.errors;
     problems.extend(scan.lints);
     let ctx_root = dir.to_path_buf();
-    for hook in &plan.hooks {
+    for (i, hook) in plan.hooks.iter().enumerate() {
         match &hook.program {
             HookProgram::Script(path) => {
                 problems.extend(check_script(&plan, &ctx_root, path, hook.convention))
             }
-            HookProgram::Command(cmd) => {
-                problems.extend(check_command(&plan, &ctx_root, opts, hook, cmd))
-            }
+            HookProgram::Command(cmd) => problems.extend(check_command(
+                &plan,
+                &ctx_root,
+                scan.origins.get(&i),
+                hook,
+                cmd,
+            )),
             HookProgram::Wasm(_) => {}
         }
     }
@@ -111,17 +115,17 @@ fn check_script(
 }
 
 /// A command line (Procfile entry, hookbox.toml `command`): `bash -n -c` it, and point at the
-/// line that declared it when it is a Procfile's.
+/// line that declared it.
 fn check_command(
     plan: &Plan,
     shown_root: &Path,
-    opts: &DiscoverOptions,
+    origin: Option<&(PathBuf, usize)>,
     hook: &crate::plan::Hook,
     cmd: &str,
 ) -> Vec<Problem> {
-    let (file, line) = match hook.convention {
-        Convention::Procfile => procfile_line(plan, shown_root, opts, &hook.stage),
-        _ => (
+    let (file, line) = match origin {
+        Some((file, line)) => (file.clone(), Some(*line)),
+        None => (
             shown(plan, shown_root, Path::new(super::config::FILE_NAME)),
             None,
         ),
@@ -137,29 +141,4 @@ fn check_command(
             .fix("fix the command's shell syntax")
         })
         .collect()
-}
-
-fn procfile_line(
-    plan: &Plan,
-    shown_root: &Path,
-    opts: &DiscoverOptions,
-    stage: &str,
-) -> (std::path::PathBuf, Option<usize>) {
-    // The Procfile the scan used: PROJECT_PATH's wins, but the hook does not record which,
-    // so look in the same order.
-    let mut candidates = Vec::new();
-    if let Some(pp) = &opts.project_path {
-        candidates.push(pp.join("Procfile"));
-    }
-    candidates.push("Procfile".into());
-    for c in candidates {
-        let path = plan.root.join(c);
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let (entries, _) = super::procfile::parse(&text);
-            if let Some(e) = entries.iter().find(|e| e.name == stage) {
-                return (shown(plan, shown_root, &path), Some(e.line));
-            }
-        }
-    }
-    (lossy(&shown_root.join("Procfile")), None)
 }

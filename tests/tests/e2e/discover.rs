@@ -1236,3 +1236,15 @@ fn unreadable_hook_files_are_reported_for_an_unprivileged_user() {
     let out = discover_as_nobody(p2.path());
     assert!(out.contains("permission denied"), "{out}");
 }
+
+#[test]
+fn validate_checks_hookbox_toml_commands_with_bash_n_at_their_line() {
+    let p = Project::new();
+    p.file(
+        "hookbox.toml",
+        "[env]\nA = \"1\"\n\n[[hook]]\nstage = \"release\"\ncommand = \"if true; then echo\"\n",
+        0o644,
+    );
+    let problems = validate(p.path(), &DiscoverOptions::default());
+    assert_problem(&problems, "hookbox.toml", Some(5), "`release`: bash -n");
+}
