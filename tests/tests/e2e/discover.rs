@@ -1248,3 +1248,82 @@ fn validate_checks_hookbox_toml_commands_with_bash_n_at_their_line() {
     let problems = validate(p.path(), &DiscoverOptions::default());
     assert_problem(&problems, "hookbox.toml", Some(5), "`release`: bash -n");
 }
+
+/// Every hook location × every kind of bad file: discovery and validate answer (a plan, or
+/// problems naming the file), and never panic or block.
+#[test]
+fn bad_input_matrix_never_panics_and_names_the_file() {
+    let locations = [
+        "pre-deploy.sh",
+        "apps/web/post-deploy.sh",
+        "Procfile",
+        "hookbox.toml",
+        "factory-hooks/db-update/10-x.sh",
+        "hooks/common/post-code-deploy/10-x.sh",
+    ];
+    enum Bad {
+        Bytes(&'static [u8]),
+        Dir,
+        Fifo,
+        Loop,
+        Broken,
+    }
+    let bads: [(&str, Bad); 11] = [
+        ("empty", Bad::Bytes(b"")),
+        ("nul", Bad::Bytes(b"#!/bin/bash\n\0\0\0")),
+        ("latin1", Bad::Bytes(b"#!/bin/bash\necho caf\xe9\n")),
+        ("only-crlf", Bad::Bytes(b"\r\n\r\n\r\n")),
+        ("no-newline", Bad::Bytes(b"#!")),
+        ("garbage", Bad::Bytes(b"\xff\xfe\xfd[[[===:::")),
+        ("toml-ish", Bad::Bytes(b"[[hook]]\n[[hook]]\nstage=1\n")),
+        ("dir", Bad::Dir),
+        ("fifo", Bad::Fifo),
+        ("loop", Bad::Loop),
+        ("broken", Bad::Broken),
+    ];
+    for loc in locations {
+        for (label, bad) in &bads {
+            let p = Project::new();
+            let path = p.path().join(loc);
+            fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            match bad {
+                Bad::Bytes(b) => {
+                    fs::write(&path, b).expect("write");
+                    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
+                }
+                Bad::Dir => fs::create_dir_all(&path).expect("mkdir"),
+                Bad::Fifo => {
+                    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("c");
+                    // SAFETY: mkfifo with a valid NUL-terminated path.
+                    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+                }
+                Bad::Loop => symlink(&path, &path).expect("symlink"),
+                Bad::Broken => symlink("nowhere", &path).expect("symlink"),
+            }
+            let opts = DiscoverOptions {
+                project_path: loc.starts_with("apps/").then(|| "apps/web".into()),
+                ..Default::default()
+            };
+            let name = Path::new(loc)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("name");
+            match discover(p.path(), &opts) {
+                Ok(plan) => {
+                    serde_json::to_string(&plan).expect("serializes");
+                }
+                Err(DiscoverError::Invalid { problems }) => {
+                    assert!(
+                        problems
+                            .iter()
+                            .any(|pr| pr.file.to_string_lossy().contains(name)),
+                        "{loc} {label}: {problems:?}"
+                    );
+                }
+                Err(e) => panic!("{loc} {label}: {e}"),
+            }
+            let problems = validate(p.path(), &opts);
+            serde_json::to_string(&problems).expect("serializes");
+        }
+    }
+}
