@@ -164,7 +164,10 @@ pub struct Config {
 pub(crate) fn load(ctx: &Ctx<'_>, out: &mut Scan) -> Option<Config> {
     let rel = ctx.locate(FILE_NAME)?;
     let shown = ctx.shown(&rel);
-    let text = match read(&ctx.abs(&rel)) {
+    let text = match ctx
+        .contained(&ctx.abs(&rel))
+        .and_then(|()| read(&ctx.abs(&rel)))
+    {
         Ok(t) => t,
         Err(msg) => {
             out.errors.push(

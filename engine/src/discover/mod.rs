@@ -222,6 +222,19 @@ impl Ctx<'_> {
         exists_no_follow(&self.abs(&rel)).then_some(rel)
     }
 
+    /// Refuse a file whose real path (symlinks resolved) is outside the project: hookbox reads
+    /// hook files with its own rights, and a tenant's link to `/etc/shadow` must not become a
+    /// hook, an error message or an embedded script. Unresolvable paths pass here and get
+    /// their precise error (loop, broken link) from the reader.
+    pub fn contained(&self, abs: &Path) -> Result<(), String> {
+        match std::fs::canonicalize(abs) {
+            Ok(real) if !real.starts_with(&self.root) => {
+                Err("is a symlink that leads outside the project".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether `forced` lets `convention` contribute hooks.
     pub fn allows(&self, convention: Convention) -> bool {
         self.opts.convention.is_none_or(|c| c == convention)
@@ -458,6 +471,13 @@ pub(crate) fn hook_program(
         return None;
     };
     let abs = ctx.abs(rel);
+    if let Err(msg) = ctx.contained(&abs) {
+        out.errors.push(
+            Problem::new(shown, None, format!("{name} {msg}"))
+                .fix("keep hook files inside the project (copy the file instead of linking it)"),
+        );
+        return None;
+    }
     let found = match files::inspect(&abs) {
         Ok(f) => f,
         Err(msg) => {

@@ -98,7 +98,10 @@ pub(crate) fn scan(ctx: &Ctx<'_>, out: &mut Scan) {
     };
     out.found(Convention::Procfile);
     let shown = ctx.shown(&rel);
-    let text = match read(&ctx.abs(&rel)) {
+    let text = match ctx
+        .contained(&ctx.abs(&rel))
+        .and_then(|()| read(&ctx.abs(&rel)))
+    {
         Ok(t) => t,
         Err(msg) => {
             out.errors.push(

@@ -1327,3 +1327,35 @@ fn bad_input_matrix_never_panics_and_names_the_file() {
         }
     }
 }
+
+#[test]
+fn hook_files_linking_outside_the_project_are_refused() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    fs::write(outside.path().join("secret"), "root:$6$hash:1:0:::\n").expect("write");
+    let secret = outside.path().join("secret");
+    for loc in [
+        "pre-deploy.sh",
+        "Procfile",
+        "hookbox.toml",
+        "factory-hooks/db-update/10-x.sh",
+    ] {
+        let p = Project::new();
+        let path = p.path().join(loc);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        symlink(&secret, &path).expect("symlink");
+        let problems = p.problems();
+        assert_problem(&problems, loc, None, "leads outside the project");
+        let text = format!("{problems:?}");
+        assert!(!text.contains("$6$hash"), "{loc}: content leaked: {text}");
+    }
+    // A hook folder that is a link out of the project: its files are refused one by one.
+    let p = Project::new();
+    fs::create_dir_all(p.path().join("factory-hooks")).expect("mkdir");
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o755)).expect("chmod");
+    symlink(
+        outside.path(),
+        p.path().join("factory-hooks/post-site-install"),
+    )
+    .expect("symlink");
+    assert_problem(&p.problems(), "secret", None, "leads outside the project");
+}
