@@ -8,10 +8,11 @@ echo "Warming up application caches..."
 DB="$HOOKBOX_SHARED_DIR/app.db"
 CACHE="${WORK_DIR:-$PWD}/cache/counts.json"
 
-sqlite3 -json "$DB" "SELECT
+counts=$(sqlite3 -json "$DB" "SELECT
   (SELECT count(*) FROM items) AS items,
   (SELECT count(*) FROM categories) AS categories,
-  (SELECT max(version) FROM schema_migrations) AS schema_version;" > "$CACHE"
+  (SELECT max(version) FROM schema_migrations) AS schema_version;")
+printf '%s\n' "$counts" > "$CACHE"
 
-echo "Cache written to cache/counts.json: $(< "$CACHE")"
+echo "Cache written to cache/counts.json: $counts"
 echo "Cache warming completed"
