@@ -158,6 +158,8 @@ pub struct Config {
     pub limits: PlanLimits,
     pub site_factory: SiteFactoryConfig,
     pub hooks: Vec<ConfigHook>,
+    /// `[deploy]` commands with their lines, for `validate`'s `bash -n`.
+    pub deploy_lines: Vec<(String, String, usize)>,
 }
 
 /// Find, read and parse the project's hookbox.toml; problems go to `out.errors`.
@@ -180,6 +182,12 @@ pub(crate) fn load(ctx: &Ctx<'_>, out: &mut Scan) -> Option<Config> {
     let (mut cfg, problems) = parse(&text, &shown);
     cfg.rel = rel;
     out.errors.extend(problems);
+    for (key, cmd, line) in &cfg.deploy_lines {
+        if DEPLOY_KEYS.contains(&key.as_str()) {
+            out.commands
+                .push((format!("[deploy] {key}"), cmd.clone(), shown.clone(), *line));
+        }
+    }
     Some(cfg)
 }
 
@@ -238,6 +246,13 @@ pub fn parse(text: &str, file: &Path) -> (Config, Vec<Problem>) {
             "deploy" => {
                 if let Some(t) = p.table(value, "deploy") {
                     p.known_keys(t, "[deploy]", DEPLOY_KEYS);
+                    for (k, v) in t.iter() {
+                        if let DeValue::String(cmd) = v.get_ref() {
+                            let line = p.line(&v.span());
+                            cfg.deploy_lines
+                                .push((k.get_ref().to_string(), cmd.to_string(), line));
+                        }
+                    }
                     cfg.deploy = DeployCommands {
                         install: p.opt_command(t, "install", "[deploy]"),
                         build: p.opt_command(t, "build", "[deploy]"),

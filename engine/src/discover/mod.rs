@@ -173,6 +173,8 @@ pub(crate) struct Scan {
     /// Where a command hook was declared (hook index → file as shown, line), so `validate`
     /// can point `bash -n` errors at the Procfile or hookbox.toml line.
     pub origins: BTreeMap<usize, (PathBuf, usize)>,
+    /// Commands that are not hooks but run by bash (`[deploy]`): (what, command, file, line).
+    pub commands: Vec<(String, String, PathBuf, usize)>,
 }
 
 impl Scan {

@@ -39,6 +39,19 @@ pub fn validate(dir: &Path, opts: &DiscoverOptions) -> Vec<Problem> {
             HookProgram::Wasm(_) => {}
         }
     }
+    for (what, cmd, file, line) in &scan.commands {
+        // The command is one TOML string: its own line numbers are not the file's.
+        for (_, message) in files::bash_syntax(BashInput::Command(cmd)) {
+            problems.push(
+                Problem::new(
+                    file.clone(),
+                    Some(*line),
+                    format!("{what}: bash -n: {message}"),
+                )
+                .fix("fix the command's shell syntax"),
+            );
+        }
+    }
     problems.sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));
     problems.dedup();
     problems

@@ -1359,3 +1359,21 @@ fn hook_files_linking_outside_the_project_are_refused() {
     .expect("symlink");
     assert_problem(&p.problems(), "secret", None, "leads outside the project");
 }
+
+#[test]
+fn validate_checks_deploy_commands_with_bash_n() {
+    let p = Project::new();
+    p.file(
+        "hookbox.toml",
+        "[deploy]\ninstall = \"npm ci\"\nbuild = \"make && \"\nstart = \"npm start\"\n",
+        0o644,
+    );
+    let problems = validate(p.path(), &DiscoverOptions::default());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_problem(
+        &problems,
+        "hookbox.toml",
+        Some(3),
+        "[deploy] build: bash -n",
+    );
+}
