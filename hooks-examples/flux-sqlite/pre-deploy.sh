@@ -8,11 +8,11 @@ echo "=========================================="
 echo "Running SQLite migrations"
 echo "=========================================="
 
-if [ -z "${HOOKBOX_SHARED_DIR:-}" ]; then
-  echo "ERROR: HOOKBOX_SHARED_DIR not set (run this hook with hookbox deploy)"
-  exit 1
-fi
-DB="$HOOKBOX_SHARED_DIR/app.db"
+# The database lives in the deployment's shared folder, kept across releases (`hookbox run`
+# in place has none: then var/ of the project).
+DATA_DIR="${HOOKBOX_SHARED_DIR:-${WORK_DIR:-$PWD}/var}"
+mkdir -p "$DATA_DIR"
+DB="$DATA_DIR/app.db"
 # The secret is in the log on purpose: hookbox redacts the password.
 echo "Using DATABASE_URL=$DATABASE_URL"
 echo "Database file: $DB"

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # After production data was copied to staging: point the site at its staging domain and
-# scrub customer e-mail addresses, in the site's SQLite database (one per database role).
+# scrub customer e-mail addresses, in the site's SQLite database (one per database role,
+# in the shared folder).
 set -euo pipefail
 DB_ROLE="$3"
 DOMAIN="$4"
-DB="$HOOKBOX_SHARED_DIR/$DB_ROLE.db"
+# `hookbox deploy` gives HOOKBOX_SHARED_DIR; `hookbox run` in place may not: use var/.
+DATA_DIR="${HOOKBOX_SHARED_DIR:-${WORK_DIR:-$PWD}/var}"
+mkdir -p "$DATA_DIR"
+DB="$DATA_DIR/$DB_ROLE.db"
 
 sqlite3 -bail "$DB" "
   CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
