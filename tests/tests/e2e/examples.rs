@@ -64,7 +64,7 @@ fn flux_sqlite_migrates_before_build_and_warms_the_cache_after_the_switch() {
             plan.deploy.health_check.as_deref(),
             Some("bash app/health.sh")
         );
-        assert_eq!(plan.policy.allow, ["sqlite3"]);
+        assert_eq!(plan.policy.allow, ["sqlite3", "mkdir"]);
         assert_valid(name);
     }
     let broken = example("flux-sqlite-failing/migrations/004_add_stock_broken.sql");
