@@ -2,3 +2,6 @@
 //! add `mod NAME;` here and write tests/tests/e2e/NAME.rs.
 
 mod smoke;
+
+mod discover;
+mod examples;
