@@ -17,6 +17,8 @@ use tokio::time::Instant;
 
 /// The user bridged commands run as when the tests run as root (the default `run_as`).
 const NOBODY: u32 = 65534;
+/// `irc` (Debian's uid 39, unused here): the fork bomb's own user.
+const BOMB_USER: u32 = 39;
 
 struct Fixture {
     work: tempfile::TempDir,
@@ -29,10 +31,14 @@ struct Fixture {
 
 impl Fixture {
     fn new(name: &str) -> Fixture {
+        Fixture::with_user(name, NOBODY)
+    }
+
+    fn with_user(name: &str, uid: u32) -> Fixture {
         let work = tempfile::tempdir().expect("work dir");
         let temp = tempfile::tempdir().expect("temp dir");
         for dir in [work.path(), temp.path()] {
-            give_to_hook_user(dir);
+            give_to(dir, uid);
         }
         let outside = PathBuf::from(format!(
             "/tmp/hookbox-bridge-outside-{name}-{}",
@@ -90,8 +96,12 @@ impl Drop for Fixture {
 }
 
 fn give_to_hook_user(path: &Path) {
+    give_to(path, NOBODY);
+}
+
+fn give_to(path: &Path, uid: u32) {
     let status = Command::new("chown")
-        .args(["-R", &format!("{NOBODY}:{NOBODY}")])
+        .args(["-R", &format!("{uid}:{uid}")])
         .arg(path)
         .status()
         .expect("chown");
@@ -483,11 +493,17 @@ async fn bridged_commands_do_not_run_as_root() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fork_bomb_is_bounded_and_nothing_survives_the_command() {
-    let fx = Fixture::new("forkbomb");
-    let mut host = fx.host(allow(&["sh"]), TIMEOUT);
-    // Bounded on purpose: at most 1000 sleepers, so a regression fails the test instead of
-    // exhausting the machine. dash stops at the first fork it cannot make.
-    let marker = "1017.4242";
+    // The process count is per user on the whole host: the bomb runs as a user of its own so
+    // it does not starve concurrent tests (the reason tenants need their own `run_as`).
+    let fx = Fixture::with_user("forkbomb", BOMB_USER);
+    let policy = Policy {
+        run_as: Some("irc".into()),
+        ..allow(&["sh"])
+    };
+    let mut host = fx.host(policy, TIMEOUT);
+    // Bounded on purpose: at most 1000 sleepers of 20 s, so a regression fails the test
+    // instead of exhausting the machine. dash stops at the first fork it cannot make.
+    let marker = "20.4242";
     let count = fx.work().join("count");
     let script = format!(
         "i=0; while [ $i -lt 1000 ]; do sleep {marker} & i=$((i+1)); echo $i > '{}'; done",
@@ -520,8 +536,8 @@ async fn a_fork_bomb_is_bounded_and_nothing_survives_the_command() {
 async fn a_setsid_child_does_not_outlive_shutdown() {
     let fx = Fixture::new("setsid");
     let mut host = fx.host(allow(&["sh"]), TIMEOUT);
-    let escaped = "1023.4242";
-    let parent = "1024.4242";
+    let escaped = "40.4242";
+    let parent = "41.4242";
     let h = host
         .spawn(&request(
             &[
@@ -557,7 +573,7 @@ async fn a_setsid_child_does_not_outlive_shutdown() {
 async fn the_deadline_stops_a_command_and_every_call() {
     let fx = Fixture::new("deadline");
     let mut host = fx.host(allow(&["sleep"]), Duration::from_secs(2));
-    let marker = "1031.4242";
+    let marker = "31.4242";
     let started = Instant::now();
     let h = host
         .spawn(&request(&["sleep", marker], &fx.env(), "pipe"))
@@ -566,8 +582,8 @@ async fn the_deadline_stops_a_command_and_every_call() {
     let err = host.wait(h).await.expect_err("deadline");
     assert!(matches!(err, BridgeError::Deadline), "{err}");
     assert_eq!(err.code(), -5);
-    // A limit took effect, not a speed: far less than the command's own 1031 s.
-    assert!(started.elapsed() < Duration::from_secs(30));
+    // A limit took effect, not a speed: far less than the command's own 31 s.
+    assert!(started.elapsed() < Duration::from_secs(20));
     assert!(
         eventually(Duration::from_secs(10), || processes_with_arg(marker)
             .is_empty())
