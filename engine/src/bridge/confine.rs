@@ -214,12 +214,12 @@ impl Prepared {
             ns_flags,
             loopback: spec.policy.network == Network::Loopback,
             rlimits: [
-                (libc::RLIMIT_CPU, cpu, cpu + DEFAULT_CPU_GRACE_SECS),
-                (libc::RLIMIT_DATA, spec.memory_bytes, spec.memory_bytes),
-                (libc::RLIMIT_NPROC, DEFAULT_NPROC, DEFAULT_NPROC),
-                (libc::RLIMIT_FSIZE, DEFAULT_FSIZE_BYTES, DEFAULT_FSIZE_BYTES),
-                (libc::RLIMIT_CORE, DEFAULT_CORE_BYTES, DEFAULT_CORE_BYTES),
-                (libc::RLIMIT_NOFILE, DEFAULT_NOFILE, DEFAULT_NOFILE),
+                clamped(libc::RLIMIT_CPU, cpu, cpu + DEFAULT_CPU_GRACE_SECS),
+                clamped(libc::RLIMIT_DATA, spec.memory_bytes, spec.memory_bytes),
+                clamped(libc::RLIMIT_NPROC, DEFAULT_NPROC, DEFAULT_NPROC),
+                clamped(libc::RLIMIT_FSIZE, DEFAULT_FSIZE_BYTES, DEFAULT_FSIZE_BYTES),
+                clamped(libc::RLIMIT_CORE, DEFAULT_CORE_BYTES, DEFAULT_CORE_BYTES),
+                clamped(libc::RLIMIT_NOFILE, DEFAULT_NOFILE, DEFAULT_NOFILE),
             ],
             user: spec.user,
             weak,
@@ -287,6 +287,25 @@ impl Prepared {
         });
         (warnings, failure)
     }
+}
+
+/// A limit no higher than hookbox's own hard limit: raising one needs `CAP_SYS_RESOURCE`,
+/// which containers often drop, and a lower limit is the stricter one anyway.
+fn clamped(
+    resource: libc::__rlimit_resource_t,
+    soft: u64,
+    hard: u64,
+) -> (libc::__rlimit_resource_t, u64, u64) {
+    let mut current = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: getrlimit writes into a live struct.
+    if unsafe { libc::getrlimit(resource, &mut current) } != 0 {
+        current.rlim_max = libc::RLIM_INFINITY;
+    }
+    let hard = hard.min(current.rlim_max);
+    (resource, soft.min(hard), hard)
 }
 
 /// The Landlock ruleset of one command, as a file descriptor for the child.

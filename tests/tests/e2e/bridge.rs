@@ -509,9 +509,12 @@ async fn a_fork_bomb_is_bounded_and_nothing_survives_the_command() {
         "i=0; while [ $i -lt 1000 ]; do sleep {marker} & i=$((i+1)); echo $i > '{}'; done",
         count.display()
     );
-    let (_, _, _) = run(&mut host, &["sh", "-c", &script], &fx.env())
+    // Streams to /dev/null: no pipe keeps the test waiting for the sleepers.
+    let h = host
+        .spawn(&request(&["sh", "-c", &script], &fx.env(), "null"))
         .await
         .expect("sh runs");
+    host.wait(h).await.expect("sh ends");
     let started: u32 = std::fs::read_to_string(&count)
         .expect("count")
         .trim()
