@@ -395,6 +395,12 @@ impl ExecHost {
     }
 }
 
+// The sandbox keeps an `ExecHost` in its store, which moves between threads.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<ExecHost>();
+};
+
 impl Drop for ExecHost {
     fn drop(&mut self) {
         self.kill_all();

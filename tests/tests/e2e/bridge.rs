@@ -100,6 +100,11 @@ fn give_to_hook_user(path: &Path) {
 }
 
 fn give_to(path: &Path, uid: u32) {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        // Not root: commands keep the test's own user, which owns the directories already.
+        return;
+    }
     let status = Command::new("chown")
         .args(["-R", &format!("{uid}:{uid}")])
         .arg(path)
@@ -646,4 +651,42 @@ async fn a_missing_allowed_command_is_not_found() {
         .await
         .expect_err("missing");
     assert_eq!(err.code(), -2, "{err}");
+}
+
+/// hookbox not running as root confines through a user namespace: the attacks above, re-run
+/// as an unprivileged user (this same test binary under `setpriv`).
+#[test]
+fn confinement_holds_when_hookbox_is_not_root() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        // Already the unprivileged run (or a non-root developer): the other tests cover it.
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let tests = [
+        "bridge::an_allowed_command_cannot_write_outside_the_granted_dirs",
+        "bridge::reading_etc_passwd_through_an_allowed_cat_fails",
+        "bridge::the_network_is_denied_by_default_and_granted_by_level",
+        "bridge::a_setsid_child_does_not_outlive_shutdown",
+        "bridge::sqlite3_shell_stays_inside_the_confinement",
+    ];
+    let out = Command::new("setpriv")
+        .args([
+            &format!("--reuid={NOBODY}"),
+            &format!("--regid={NOBODY}"),
+            "--clear-groups",
+            "--",
+        ])
+        .arg(&exe)
+        .arg("--exact")
+        .args(tests)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("setpriv (util-linux)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(&format!("{} passed", tests.len())),
+        "as uid {NOBODY}:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
