@@ -7,13 +7,14 @@
 //!
 //! 1. `setsid`: a new session and process group, so the host can kill the group;
 //! 2. when hookbox is not root, a user namespace (to get the right to make the next ones);
-//! 3. `unshare` of a PID namespace (always) and a network namespace (unless the policy grants
-//!    the host's network);
+//! 3. `unshare` of a PID namespace and a mount namespace (always) and a network namespace
+//!    (unless the policy grants the host's network);
 //! 4. `fork` (a raw `clone`, no atfork handlers): the parent stays outside the PID namespace,
 //!    waits for its child and exits with its status; the child is the namespace's first
 //!    process ("init"). When it ends, or is killed, the kernel kills everything else in the
 //!    namespace — `setsid`, double forks and daemons included;
-//! 5. in the child: `lo` up (network level `loopback`), rlimits, `setgroups([])` + `setgid` +
+//! 5. in the child: a private `/proc` of the PID namespace (in the new mount namespace,
+//!    readable through one more Landlock rule), `lo` up (network level `loopback`), rlimits, `setgroups([])` + `setgid` +
 //!    `setuid` to the hook user, `PR_SET_NO_NEW_PRIVS`, `PR_SET_PDEATHSIG(SIGKILL)` (so killing
 //!    the waiting parent kills the namespace), and `landlock_restrict_self`.
 //!
@@ -141,6 +142,18 @@ fn step_name(step: u8) -> &'static str {
     }
 }
 
+/// `struct landlock_path_beneath_attr` of the kernel's UAPI (packed).
+#[repr(C, packed)]
+struct PathBeneathAttr {
+    allowed_access: u64,
+    parent_fd: i32,
+}
+/// `LANDLOCK_RULE_PATH_BENEATH`.
+const LANDLOCK_RULE_PATH_BENEATH: libc::c_int = 1;
+/// `LANDLOCK_ACCESS_FS_WRITE_FILE | READ_FILE | READ_DIR` of the UAPI: the private `/proc`
+/// (writing is for `/dev/stdout`-style paths through `/proc/self/fd`).
+const PROC_ACCESS: u64 = (1 << 1) | (1 << 2) | (1 << 3);
+
 /// `ifreq` as `SIOCGIFFLAGS`/`SIOCSIFFLAGS` use it (name, flags, the rest of the union).
 #[repr(C)]
 struct IfreqFlags {
@@ -202,7 +215,7 @@ impl Prepared {
             uid_map: CString::new(format!("{euid} {euid} 1")).unwrap_or_default(),
             gid_map: CString::new(format!("{egid} {egid} 1")).unwrap_or_default(),
         });
-        let mut ns_flags = libc::CLONE_NEWPID;
+        let mut ns_flags = libc::CLONE_NEWPID | libc::CLONE_NEWNS;
         if spec.policy.network != Network::Host {
             ns_flags |= libc::CLONE_NEWNET;
         }
@@ -448,6 +461,10 @@ fn child_setup(plan: &ChildPlan) -> io::Result<()> {
         if pid > 0 {
             wait_and_exit(pid as libc::pid_t);
         }
+        if plan.ruleset_fd >= 0 {
+            // Without it, commands run with no /proc at all, which is stricter, not weaker.
+            let _ = private_proc(plan.ruleset_fd);
+        }
         if plan.loopback && !loopback_up() {
             soft_fail(plan, STEP_LOOPBACK)?;
         }
@@ -461,6 +478,15 @@ fn child_setup(plan: &ChildPlan) -> io::Result<()> {
             }
         }
         if let Some(user) = plan.user {
+            // The host's pipes belong to root: give the hook user the ones on 0-2, so that
+            // reopening them (`> /dev/stdout`, through /proc/self/fd) works after the switch.
+            // Only pipes: fchown of an inherited /dev/null would change the device node.
+            for fd in 0..3 {
+                let mut st: libc::stat = std::mem::zeroed();
+                if libc::fstat(fd, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO {
+                    libc::fchown(fd, user.uid, user.gid);
+                }
+            }
             if libc::setgroups(0, std::ptr::null()) != 0
                 || libc::setgid(user.gid) != 0
                 || libc::setuid(user.uid) != 0
@@ -512,6 +538,52 @@ fn wait_and_exit(pid: libc::pid_t) -> ! {
             libc::_exit(128 + libc::WTERMSIG(status));
         }
         libc::_exit(126)
+    }
+}
+
+/// Mounts a `/proc` of the current PID namespace (mounts made private first, so nothing
+/// propagates to the host) and lets the Landlock ruleset read it. Only the namespace's own
+/// processes are visible in it.
+fn private_proc(ruleset_fd: RawFd) -> bool {
+    // SAFETY: mount/open/syscall/close with NUL-terminated literals and a local struct.
+    unsafe {
+        if libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) != 0
+            || libc::mount(
+                c"proc".as_ptr(),
+                c"/proc".as_ptr(),
+                c"proc".as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                std::ptr::null(),
+            ) != 0
+        {
+            return false;
+        }
+        let fd = libc::open(
+            c"/proc".as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        );
+        if fd < 0 {
+            return false;
+        }
+        let attr = PathBeneathAttr {
+            allowed_access: PROC_ACCESS,
+            parent_fd: fd,
+        };
+        let ok = libc::syscall(
+            libc::SYS_landlock_add_rule,
+            ruleset_fd,
+            LANDLOCK_RULE_PATH_BENEATH,
+            &attr as *const PathBeneathAttr,
+            0,
+        ) == 0;
+        libc::close(fd);
+        ok
     }
 }
 

@@ -643,6 +643,33 @@ async fn inherit_streams_reach_the_hook_output_and_stdin_pipes_work() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proc_shows_only_the_commands_own_processes() {
+    let fx = Fixture::new("proc");
+    let mut host = fx.host(allow(&["sh"]), TIMEOUT);
+    let (status, stdout, stderr) = run(
+        &mut host,
+        &[
+            "sh",
+            "-c",
+            "echo via-proc > /dev/stdout; ls /proc | grep -c '^[0-9]'; cat /proc/self/cmdline",
+        ],
+        &fx.env(),
+    )
+    .await
+    .expect("sh runs");
+    assert_eq!(status, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.first(), Some(&"via-proc"), "{stdout} {stderr}");
+    let visible: u32 = lines
+        .get(1)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(u32::MAX);
+    // sh, ls, grep (and a subshell): not the host's hundreds of processes.
+    assert!(visible <= 5, "{visible} processes visible in /proc");
+    assert!(stdout.contains("cat"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_allowed_command_is_not_found() {
     let fx = Fixture::new("missing");
     let mut host = fx.host(allow(&["hookbox-no-such-tool"]), TIMEOUT);
@@ -669,6 +696,7 @@ fn confinement_holds_when_hookbox_is_not_root() {
         "bridge::the_network_is_denied_by_default_and_granted_by_level",
         "bridge::a_setsid_child_does_not_outlive_shutdown",
         "bridge::sqlite3_shell_stays_inside_the_confinement",
+        "bridge::proc_shows_only_the_commands_own_processes",
     ];
     let out = Command::new("setpriv")
         .args([
