@@ -220,6 +220,13 @@ impl Prepared {
             ns_flags |= libc::CLONE_NEWNET;
         }
         let cpu = spec.cpu_seconds.max(1);
+        // The count is per real uid. Without a user switch (hookbox not root) the command
+        // shares hookbox's uid, whose own processes (a developer's whole session) must not
+        // use up the command's budget.
+        let nproc = match spec.user {
+            Some(_) => DEFAULT_NPROC,
+            None => DEFAULT_NPROC.saturating_add(processes_of(euid)),
+        };
         let plan = ChildPlan {
             report_fd: report_write.as_raw_fd(),
             ruleset_fd: ruleset.as_ref().map_or(-1, |fd| fd.as_raw_fd()),
@@ -229,7 +236,7 @@ impl Prepared {
             rlimits: [
                 clamped(libc::RLIMIT_CPU, cpu, cpu + DEFAULT_CPU_GRACE_SECS),
                 clamped(libc::RLIMIT_DATA, spec.memory_bytes, spec.memory_bytes),
-                clamped(libc::RLIMIT_NPROC, DEFAULT_NPROC, DEFAULT_NPROC),
+                clamped(libc::RLIMIT_NPROC, nproc, nproc),
                 clamped(libc::RLIMIT_FSIZE, DEFAULT_FSIZE_BYTES, DEFAULT_FSIZE_BYTES),
                 clamped(libc::RLIMIT_CORE, DEFAULT_CORE_BYTES, DEFAULT_CORE_BYTES),
                 clamped(libc::RLIMIT_NOFILE, DEFAULT_NOFILE, DEFAULT_NOFILE),
@@ -300,6 +307,24 @@ impl Prepared {
         });
         (warnings, failure)
     }
+}
+
+/// How many processes `uid` owns now (from `/proc`).
+fn processes_of(uid: libc::uid_t) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
+        .count() as u64
 }
 
 /// A limit no higher than hookbox's own hard limit: raising one needs `CAP_SYS_RESOURCE`,

@@ -262,6 +262,23 @@ async fn an_allowed_command_cannot_write_outside_the_granted_dirs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_weak_confinement_weakens_nothing_the_kernel_supports() {
+    let fx = Fixture::new("weak");
+    let policy = Policy {
+        accept_weak_confinement: true,
+        ..allow(&["sh"])
+    };
+    let mut host = fx.host(policy, TIMEOUT);
+    let (status, _, stderr) = run(&mut host, &["sh", "-c", "echo x > \"$OUTSIDE\""], &fx.env())
+        .await
+        .expect("sh runs");
+    assert_ne!(status, 0);
+    fx.assert_outside_absent();
+    let output = String::from_utf8_lossy(&fx.output.lock().expect("output")).into_owned();
+    assert!(!output.contains("warning"), "{output}{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_work_dir_is_read_only_for_bridged_commands() {
     let fx = Fixture::new("ro");
     std::fs::write(fx.work().join("data"), "hello").expect("data");
