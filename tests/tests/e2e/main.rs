@@ -1,6 +1,7 @@
 //! End-to-end tests: one test binary (this file is its root), one module per topic beside it:
 //! add `mod NAME;` here and write tests/tests/e2e/NAME.rs.
 
+mod bridge;
 mod smoke;
 
 mod discover;
