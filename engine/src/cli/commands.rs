@@ -231,13 +231,22 @@ pub fn render_plan(plan: &Plan) -> String {
     let conventions: Vec<String> = plan
         .conventions
         .iter()
-        .map(|c| serde_json::to_value(c).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+        .map(|c| {
+            serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default()
+        })
         .collect();
     let _ = writeln!(s, "Project: {}", plan.root.display());
     let _ = writeln!(
         s,
         "Conventions: {}",
-        if conventions.is_empty() { "none found".to_string() } else { conventions.join(", ") }
+        if conventions.is_empty() {
+            "none found".to_string()
+        } else {
+            conventions.join(", ")
+        }
     );
     if plan.hooks.is_empty() {
         let _ = writeln!(s, "Hooks: none");
@@ -408,7 +417,10 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
 fn rollback(a: RollbackArgs) -> Result<Ended> {
     let penv = read_process_env()?;
     let dir = project_dir(a.dir.as_deref())?;
-    let log = a.log_file.clone().unwrap_or_else(|| Layout::default_log(&dir));
+    let log = a
+        .log_file
+        .clone()
+        .unwrap_or_else(|| Layout::default_log(&dir));
     let current = Layout::of(&dir).current_id();
     // The application variables of the release rolled back to come from its own config.
     let plan_of = |release: &Path| {
@@ -423,7 +435,10 @@ fn rollback(a: RollbackArgs) -> Result<Ended> {
     let base_plan = current
         .as_ref()
         .and_then(|id| plan_of(&Layout::of(&dir).release(id)));
-    let toml_env = base_plan.as_ref().map(|p| p.env.clone()).unwrap_or_default();
+    let toml_env = base_plan
+        .as_ref()
+        .map(|p| p.env.clone())
+        .unwrap_or_default();
     let policy_path = base_plan
         .as_ref()
         .map(|p| p.policy.path.clone())

@@ -26,6 +26,7 @@ pub struct ProblemView {
 
 /// The plan of a project (configuration errors are errors: exit 2).
 pub fn discover(input: &DiscoverInput) -> Result<Plan> {
+    let _ = (&input.convention, &input.project_path, &input.acquia_env);
     anyhow::bail!(
         "discovery is not available in this build (cannot read {})",
         input.dir.display()

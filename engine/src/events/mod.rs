@@ -124,7 +124,9 @@ impl Event {
                 format!("Output of {hook} cut at {cap_bytes} bytes; the rest is dropped")
             }
             Event::HookSucceeded { .. } => "Hook completed successfully".to_string(),
-            Event::HookFailed { exit_code, .. } => format!("Hook failed with exit code {exit_code}"),
+            Event::HookFailed { exit_code, .. } => {
+                format!("Hook failed with exit code {exit_code}")
+            }
             Event::HookTimedOut { timeout_secs, .. } => {
                 format!("Hook timed out after {timeout_secs} s")
             }
@@ -132,7 +134,11 @@ impl Event {
             Event::Instructions { count, .. } => format!("instructions used: {count}"),
             Event::Warning { message } => format!("WARNING: {message}"),
             Event::HooksSkipped { reason, hooks } => {
-                format!("Skipping {} hook(s) ({reason}): {}", hooks.len(), hooks.join(", "))
+                format!(
+                    "Skipping {} hook(s) ({reason}): {}",
+                    hooks.len(),
+                    hooks.join(", ")
+                )
             }
             Event::Step {
                 step,
@@ -149,11 +155,17 @@ impl Event {
                     (StepState::Failed, d, detail) => format!(
                         "==> {step}: FAILED{}{}",
                         d.map(|d| format!(" ({d})")).unwrap_or_default(),
-                        detail.as_ref().map(|x| format!(": {x}")).unwrap_or_default()
+                        detail
+                            .as_ref()
+                            .map(|x| format!(": {x}"))
+                            .unwrap_or_default()
                     ),
                     (StepState::Skipped, _, detail) => format!(
                         "==> {step}: skipped{}",
-                        detail.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()
+                        detail
+                            .as_ref()
+                            .map(|x| format!(" ({x})"))
+                            .unwrap_or_default()
                     ),
                 }
             }
@@ -469,8 +481,13 @@ mod tests {
     fn forged_line_is_prefixed_and_escaped() {
         let buf = Buf::default();
         let events = Arc::new(
-            Events::with_output(None, Terminal::Human, Redactor::empty(), Some(Box::new(buf.clone())))
-                .unwrap(),
+            Events::with_output(
+                None,
+                Terminal::Human,
+                Redactor::empty(),
+                Some(Box::new(buf.clone())),
+            )
+            .unwrap(),
         );
         let sink = events.hook_sink("pre-deploy.sh");
         sink.line(Stream::Stdout, b"Hook completed successfully");

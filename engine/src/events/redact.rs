@@ -109,7 +109,12 @@ fn url_password_spans(text: &str) -> Vec<(usize, usize)> {
         let mut end = authority_start;
         while end < bytes.len() {
             let c = bytes[end];
-            if c == b'/' || c == b'?' || c == b'#' || c.is_ascii_whitespace() || c == b'"' || c == b'\''
+            if c == b'/'
+                || c == b'?'
+                || c == b'#'
+                || c.is_ascii_whitespace()
+                || c == b'"'
+                || c == b'\''
             {
                 break;
             }
@@ -166,7 +171,10 @@ mod tests {
             "DATABASE_URL=postgresql://user:***@host:5432/dbname"
         );
         assert_eq!(r.redact("redis://host:6379"), "redis://host:6379");
-        assert_eq!(r.redact("see https://example.com/a:b@c"), "see https://example.com/a:b@c");
+        assert_eq!(
+            r.redact("see https://example.com/a:b@c"),
+            "see https://example.com/a:b@c"
+        );
     }
 
     #[test]
@@ -185,7 +193,14 @@ mod tests {
 
     #[test]
     fn secret_names() {
-        for n in ["API_TOKEN", "AWS_SECRET", "DB_PASSWORD", "MYPASSWORDX", "API_KEY", "api_key"] {
+        for n in [
+            "API_TOKEN",
+            "AWS_SECRET",
+            "DB_PASSWORD",
+            "MYPASSWORDX",
+            "API_KEY",
+            "api_key",
+        ] {
             assert!(is_secret_name(n), "{n}");
         }
         for n in ["NODE_ENV", "KEYBOARD", "PATH", "HOME"] {

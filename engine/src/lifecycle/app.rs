@@ -118,7 +118,9 @@ pub fn start(
 impl App {
     /// The exit status if the process has already ended.
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     /// Stops the whole process group and forgets the record.

@@ -130,6 +130,8 @@ struct Flow<'a> {
     cancel: tokio::sync::watch::Receiver<bool>,
     steps: Vec<StepOutcome>,
     hooks: PointResult,
+    /// The project's policy: install/build/health run as its user, like hooks.
+    policy: crate::bridge::policy::Policy,
 }
 
 impl Flow<'_> {
@@ -186,21 +188,28 @@ impl Flow<'_> {
         timeout: Duration,
         sink: Arc<dyn OutputSink>,
     ) -> Result<RunReport, String> {
-        let home = fsutil::private_temp_dir(&self.ctx.temp_root, "hookbox-home-", self.ctx.hook_user)
-            .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+        let home =
+            fsutil::private_temp_dir(&self.ctx.temp_root, "hookbox-home-", self.ctx.hook_user)
+                .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
         let invocation = Invocation {
             hook_name: step.to_string(),
             stage: step.to_string(),
             program: HookProgram::Command(command.to_string()),
             args: Vec::new(),
-            env: env::hook_env(&self.ctx.app_env, &self.ctx.platform, step, step, home.path()),
+            env: env::hook_env(
+                &self.ctx.app_env,
+                &self.ctx.platform,
+                step,
+                step,
+                home.path(),
+            ),
             work_dir: self.ctx.platform.work_dir.clone(),
             temp_dir: home.path().to_path_buf(),
             limits: Limits {
                 timeout,
                 ..self.ctx.limits.clone()
             },
-            policy: Default::default(),
+            policy: self.policy.clone(),
         };
         self.runners
             .native
@@ -241,7 +250,10 @@ impl Flow<'_> {
             };
             let started = self.step_start(
                 "health-check",
-                Some(format!("start must stay up for {} s", self.opts.start_grace.as_secs_f32())),
+                Some(format!(
+                    "start must stay up for {} s",
+                    self.opts.start_grace.as_secs_f32()
+                )),
             );
             tokio::time::sleep(self.opts.start_grace).await;
             return match a.exited() {
@@ -250,15 +262,24 @@ impl Flow<'_> {
                     Ok(())
                 }
                 Some(status) => {
-                    let why = format!("the start command exited ({status}); see .hookbox/logs/app.log");
-                    self.step_end("health-check", StepState::Failed, started, Some(why.clone()));
+                    let why =
+                        format!("the start command exited ({status}); see .hookbox/logs/app.log");
+                    self.step_end(
+                        "health-check",
+                        StepState::Failed,
+                        started,
+                        Some(why.clone()),
+                    );
                     Err(why)
                 }
             };
         };
         let started = self.step_start(
             "health-check",
-            Some(format!("{command} (up to {} s)", self.opts.health_timeout.as_secs())),
+            Some(format!(
+                "{command} (up to {} s)",
+                self.opts.health_timeout.as_secs()
+            )),
         );
         let deadline = started + self.opts.health_timeout;
         let mut attempts = 0u32;
@@ -270,7 +291,9 @@ impl Flow<'_> {
                 .command(
                     "health-check",
                     command,
-                    remaining.min(DEFAULT_HEALTH_ATTEMPT_TIMEOUT).max(Duration::from_secs(1)),
+                    remaining
+                        .min(DEFAULT_HEALTH_ATTEMPT_TIMEOUT)
+                        .max(Duration::from_secs(1)),
                     tail.clone(),
                 )
                 .await;
@@ -284,7 +307,10 @@ impl Flow<'_> {
                 return Ok(());
             }
             let app_died = app.as_mut().and_then(|a| a.exited());
-            if self.cancelled() || app_died.is_some() || Instant::now() + self.opts.health_interval >= deadline {
+            if self.cancelled()
+                || app_died.is_some()
+                || Instant::now() + self.opts.health_interval >= deadline
+            {
                 for (stream, line) in tail.lines.lock().map(|l| l.clone()).unwrap_or_default() {
                     self.events.emit(&Event::Output {
                         hook: "health-check".into(),
@@ -293,7 +319,9 @@ impl Flow<'_> {
                     });
                 }
                 let why = match (app_died, result) {
-                    (Some(status), _) => format!("the start command exited ({status}); see .hookbox/logs/app.log"),
+                    (Some(status), _) => {
+                        format!("the start command exited ({status}); see .hookbox/logs/app.log")
+                    }
                     (None, Ok(r)) => format!(
                         "not healthy after {attempts} attempt(s) in {} s (last: {})",
                         started.elapsed().as_secs(),
@@ -301,7 +329,12 @@ impl Flow<'_> {
                     ),
                     (None, Err(e)) => e,
                 };
-                self.step_end("health-check", StepState::Failed, started, Some(why.clone()));
+                self.step_end(
+                    "health-check",
+                    StepState::Failed,
+                    started,
+                    Some(why.clone()),
+                );
                 return Err(why);
             }
             let mut cancel = self.cancel.clone();
@@ -312,22 +345,43 @@ impl Flow<'_> {
         }
     }
 
-    async fn hooks(&mut self, step: &str, plan: &Plan, point: Point) -> Result<PointResult, LifecycleError> {
+    async fn hooks(
+        &mut self,
+        step: &str,
+        plan: &Plan,
+        point: Point,
+    ) -> Result<PointResult, LifecycleError> {
         let count = super::hooks_at(plan, point).len();
         if count == 0 {
             self.skipped(step, "no hooks");
             return Ok(PointResult::default());
         }
         let started = self.step_start(step, None);
-        let r = run_point(plan, point, &self.ctx, &self.runners, self.events, &self.cancel).await?;
+        let r = run_point(
+            plan,
+            point,
+            &self.ctx,
+            &self.runners,
+            self.events,
+            &self.cancel,
+        )
+        .await?;
         let (state, detail) = if r.cancelled {
             (StepState::Failed, Some("cancelled".to_string()))
         } else if r.fatal.is_some() {
-            (StepState::Failed, r.hooks.last().map(|h| format!("{} {}", h.name, h.describe())))
+            (
+                StepState::Failed,
+                r.hooks
+                    .last()
+                    .map(|h| format!("{} {}", h.name, h.describe())),
+            )
         } else if !r.skipped.is_empty() && r.hooks.is_empty() {
             (StepState::Skipped, Some("SKIP_HOOKS".to_string()))
         } else if !r.warnings.is_empty() {
-            (StepState::Ok, Some(format!("{} warning(s)", r.warnings.len())))
+            (
+                StepState::Ok,
+                Some(format!("{} warning(s)", r.warnings.len())),
+            )
         } else {
             (StepState::Ok, None)
         };
@@ -383,7 +437,10 @@ pub async fn deploy(
     layout.create()?;
     let _lock = Lock::acquire(&layout)?;
     if !ctx.skip_hooks {
-        super::check_runners(&plan.hooks, &runners)?;
+        super::check_runners(
+            plan.hooks.iter().filter(|h| h.point != Point::Task),
+            &runners,
+        )?;
     }
     let previous = layout.current_id();
     let id = layout.new_id()?;
@@ -406,6 +463,7 @@ pub async fn deploy(
         cancel,
         steps: Vec::new(),
         hooks: PointResult::default(),
+        policy: plan.policy.clone(),
     };
     events.emit(&Event::Info {
         message: format!(
@@ -417,17 +475,26 @@ pub async fn deploy(
 
     // copy
     let started = flow.step_start("copy", Some(format!("releases/{id}")));
-    let copied = fsutil::copy_tree(&plan.root, &release_dir, &[".hookbox"]).and_then(|()| {
-        match ctx.hook_user {
-            Some(ids) => fsutil::chown_tree(&release_dir, ids)
-                .and_then(|()| fsutil::chown_tree(&layout.shared, ids)),
-            None => Ok(()),
-        }
-    });
+    let copied =
+        fsutil::copy_tree(&plan.root, &release_dir, &[".hookbox"]).and_then(|()| {
+            match ctx.hook_user {
+                Some(ids) => fsutil::chown_tree(&release_dir, ids)
+                    .and_then(|()| fsutil::chown_tree(&layout.shared, ids)),
+                None => Ok(()),
+            }
+        });
     if let Err(e) = copied {
         flow.step_end("copy", StepState::Failed, started, Some(e.to_string()));
         let _ = std::fs::remove_dir_all(&release_dir);
-        return Ok(finish(flow, Status::BuildFailed, &format!("copying the project failed: {e}"), previous, None, None, &id));
+        return Ok(finish(
+            flow,
+            Status::BuildFailed,
+            &format!("copying the project failed: {e}"),
+            previous,
+            None,
+            None,
+            &id,
+        ));
     }
     flow.step_end("copy", StepState::Ok, started, None);
     let plan = rebase(plan, &release_dir);
@@ -436,6 +503,7 @@ pub async fn deploy(
     let mut app: Option<App> = None;
     let mut stopped_previous: Option<app::AppRecord> = None;
 
+    let mut error: Option<LifecycleError> = None;
     let failure: Option<(Status, String)> = 'flow: {
         macro_rules! check_cancel {
             () => {
@@ -446,12 +514,28 @@ pub async fn deploy(
         }
         check_cancel!();
         if let Err(why) = flow.foreground("install", d.install.as_deref()).await {
-            break 'flow Some((if flow.cancelled() { Status::Cancelled } else { Status::BuildFailed }, why));
+            break 'flow Some((
+                if flow.cancelled() {
+                    Status::Cancelled
+                } else {
+                    Status::BuildFailed
+                },
+                why,
+            ));
         }
         check_cancel!();
-        let r = flow.hooks("pre-deploy", &plan, Point::BeforeBuild).await?;
+        let r = match flow.hooks("pre-deploy", &plan, Point::BeforeBuild).await {
+            Ok(r) => r,
+            Err(e) => {
+                error = Some(e);
+                break 'flow None;
+            }
+        };
         let (fatal, cancelled) = (r.fatal, r.cancelled);
-        let last = r.hooks.last().map(|h| format!("{} {}", h.name, h.describe()));
+        let last = r
+            .hooks
+            .last()
+            .map(|h| format!("{} {}", h.name, h.describe()));
         flow.hooks.absorb(r);
         if cancelled {
             break 'flow Some((Status::Cancelled, "cancelled by signal".into()));
@@ -461,7 +545,14 @@ pub async fn deploy(
         }
         check_cancel!();
         if let Err(why) = flow.foreground("build", d.build.as_deref()).await {
-            break 'flow Some((if flow.cancelled() { Status::Cancelled } else { Status::BuildFailed }, why));
+            break 'flow Some((
+                if flow.cancelled() {
+                    Status::Cancelled
+                } else {
+                    Status::BuildFailed
+                },
+                why,
+            ));
         }
         check_cancel!();
         match d.start.as_deref() {
@@ -474,14 +565,25 @@ pub async fn deploy(
                 let result = home
                     .map_err(|e| DeployError::io("create", &ctx.temp_root, e))
                     .and_then(|home| {
-                        let env = env::hook_env(&flow.ctx.app_env, &flow.ctx.platform, "start", "start", &home);
+                        let env = env::hook_env(
+                            &flow.ctx.app_env,
+                            &flow.ctx.platform,
+                            "start",
+                            "start",
+                            &home,
+                        );
                         app::start(&layout, &id, &work_dir, command, &env, home, ctx.hook_user)
                     });
                 match result {
                     Ok(a) => {
                         let pid = a.record.pid;
                         app = Some(a);
-                        flow.step_end("start", StepState::Ok, started, Some(format!("pid {pid}, output in .hookbox/logs/app.log")));
+                        flow.step_end(
+                            "start",
+                            StepState::Ok,
+                            started,
+                            Some(format!("pid {pid}, output in .hookbox/logs/app.log")),
+                        );
                     }
                     Err(e) => {
                         flow.step_end("start", StepState::Failed, started, Some(e.to_string()));
@@ -492,12 +594,28 @@ pub async fn deploy(
         }
         check_cancel!();
         if let Err(why) = flow.health(d.health_check.as_deref(), &mut app).await {
-            break 'flow Some((if flow.cancelled() { Status::Cancelled } else { Status::HealthCheckFailed }, format!("health check: {why}")));
+            break 'flow Some((
+                if flow.cancelled() {
+                    Status::Cancelled
+                } else {
+                    Status::HealthCheckFailed
+                },
+                format!("health check: {why}"),
+            ));
         }
         check_cancel!();
-        let r = flow.hooks("release-gate", &plan, Point::BeforeSwitch).await?;
+        let r = match flow.hooks("release-gate", &plan, Point::BeforeSwitch).await {
+            Ok(r) => r,
+            Err(e) => {
+                error = Some(e);
+                break 'flow None;
+            }
+        };
         let (fatal, cancelled) = (r.fatal, r.cancelled);
-        let last = r.hooks.last().map(|h| format!("{} {}", h.name, h.describe()));
+        let last = r
+            .hooks
+            .last()
+            .map(|h| format!("{} {}", h.name, h.describe()));
         flow.hooks.absorb(r);
         if cancelled {
             break 'flow Some((Status::Cancelled, "cancelled by signal".into()));
@@ -509,6 +627,17 @@ pub async fn deploy(
         None
     };
 
+    if let Some(e) = error {
+        // Nothing could run (a temporary directory, a runner): undo as for a failure.
+        if let Some(a) = app.take() {
+            a.stop(&layout);
+        }
+        if let Some(prev) = stopped_previous {
+            restart_previous(&mut flow, &prev);
+        }
+        let _ = std::fs::remove_dir_all(&release_dir);
+        return Err(e);
+    }
     if let Some((status, why)) = failure {
         // Undo: stop what this deploy started, bring the previous application back.
         if let Some(a) = app.take() {
@@ -518,7 +647,15 @@ pub async fn deploy(
             restart_previous(&mut flow, &prev);
         }
         let _ = std::fs::remove_dir_all(&release_dir);
-        return Ok(finish(flow, status, &why, previous.clone(), previous, None, &id));
+        return Ok(finish(
+            flow,
+            status,
+            &why,
+            previous.clone(),
+            previous,
+            None,
+            &id,
+        ));
     }
 
     // switch
@@ -532,7 +669,15 @@ pub async fn deploy(
             restart_previous(&mut flow, &prev);
         }
         let _ = std::fs::remove_dir_all(&release_dir);
-        return Ok(finish(flow, Status::BuildFailed, &e.to_string(), previous.clone(), previous, None, &id));
+        return Ok(finish(
+            flow,
+            Status::BuildFailed,
+            &e.to_string(),
+            previous.clone(),
+            previous,
+            None,
+            &id,
+        ));
     }
     flow.step_end("switch", StepState::Ok, started, None);
     if d.start.is_none() {
@@ -562,7 +707,15 @@ pub async fn deploy(
     } else {
         Status::SuccessWithWarnings
     };
-    Ok(finish(flow, status, "", previous, Some(id.clone()), Some(id.clone()), &id))
+    Ok(finish(
+        flow,
+        status,
+        "",
+        previous,
+        Some(id.clone()),
+        Some(id.clone()),
+        &id,
+    ))
 }
 
 fn restart_previous(flow: &mut Flow<'_>, prev: &app::AppRecord) {
@@ -570,7 +723,10 @@ fn restart_previous(flow: &mut Flow<'_>, prev: &app::AppRecord) {
     if !dir.is_dir() {
         return;
     }
-    let started = flow.step_start("restart-previous", Some(format!("releases/{}", prev.release)));
+    let started = flow.step_start(
+        "restart-previous",
+        Some(format!("releases/{}", prev.release)),
+    );
     let mut platform = flow.ctx.platform.clone();
     platform.work_dir = dir.clone();
     platform.container_version = Some(prev.release.clone());
@@ -579,11 +735,24 @@ fn restart_previous(flow: &mut Flow<'_>, prev: &app::AppRecord) {
         .map_err(|e| DeployError::io("create", &flow.ctx.temp_root, e))
         .and_then(|home| {
             let env = env::hook_env(&flow.ctx.app_env, &platform, "start", "start", &home);
-            app::start(&flow.layout, &prev.release, &dir, &prev.command, &env, home, flow.ctx.hook_user)
+            app::start(
+                &flow.layout,
+                &prev.release,
+                &dir,
+                &prev.command,
+                &env,
+                home,
+                flow.ctx.hook_user,
+            )
         });
     match result {
         Ok(_) => flow.step_end("restart-previous", StepState::Ok, started, None),
-        Err(e) => flow.step_end("restart-previous", StepState::Failed, started, Some(e.to_string())),
+        Err(e) => flow.step_end(
+            "restart-previous",
+            StepState::Failed,
+            started,
+            Some(e.to_string()),
+        ),
     }
 }
 
@@ -605,7 +774,9 @@ fn finish(
         format!("Deployment status: {status}{warn}; current -> releases/{id}")
     } else {
         let serving = match &previous {
-            Some(p) => format!("current still points at releases/{p}; the previous release keeps serving"),
+            Some(p) => {
+                format!("current still points at releases/{p}; the previous release keeps serving")
+            }
             None => "there was no previous release; nothing is deployed".to_string(),
         };
         format!("Deployment status: {status} ({why}); release {id} was removed; {serving}")
@@ -650,8 +821,7 @@ pub fn rollback(
     })?;
     let target = ids
         .iter()
-        .filter(|id| **id < current)
-        .next_back()
+        .rfind(|id| **id < current)
         .cloned()
         .ok_or_else(|| DeployError::NoRollback {
             dir: dir.to_path_buf(),
@@ -685,7 +855,15 @@ pub fn rollback(
             .map_err(|e| DeployError::io("create", &ctx.temp_root, e))
             .and_then(|home| {
                 let env = env::hook_env(&ctx.app_env, &platform, "start", "start", &home);
-                app::start(&layout, &target, &release_dir, &command, &env, home, ctx.hook_user)
+                app::start(
+                    &layout,
+                    &target,
+                    &release_dir,
+                    &command,
+                    &env,
+                    home,
+                    ctx.hook_user,
+                )
             });
         let (state, detail) = match result {
             Ok(a) => (StepState::Ok, Some(format!("pid {}", a.record.pid))),
@@ -719,7 +897,8 @@ pub fn rollback(
     } else {
         Status::SuccessWithWarnings
     };
-    let message = format!("Rollback status: {status}; current -> releases/{target} (was {current})");
+    let message =
+        format!("Rollback status: {status}; current -> releases/{target} (was {current})");
     events.emit(&Event::Status {
         status: status.to_string(),
         message: message.clone(),

@@ -245,6 +245,9 @@ mod tests {
         let m = |k: &str, v: &str| BTreeMap::from([(k.to_string(), v.to_string())]);
         let env = layer_app_env(&m("A", "toml"), &m("A", "file"), &m("A", "cli"));
         assert_eq!(env["A"], "cli");
-        assert_eq!(layer_app_env(&m("A", "toml"), &m("A", "file"), &BTreeMap::new())["A"], "file");
+        assert_eq!(
+            layer_app_env(&m("A", "toml"), &m("A", "file"), &BTreeMap::new())["A"],
+            "file"
+        );
     }
 }

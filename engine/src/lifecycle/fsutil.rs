@@ -87,7 +87,10 @@ mod tests {
         copy_tree(s, &d, &[".hookbox"]).unwrap();
         assert!(!d.join(".hookbox").exists());
         assert!(d.join(".git/refs").is_dir());
-        assert_eq!(fs::read_link(d.join("link")).unwrap(), Path::new("/etc/passwd"));
+        assert_eq!(
+            fs::read_link(d.join("link")).unwrap(),
+            Path::new("/etc/passwd")
+        );
         assert_eq!(fs::read_link(d.join("loop")).unwrap(), Path::new("loop"));
         let mode = fs::metadata(d.join("run.sh")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o755);

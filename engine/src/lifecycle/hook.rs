@@ -70,7 +70,13 @@ pub(super) async fn run_one(
             source,
         },
     )?;
-    let env = env::hook_env(&ctx.app_env, &ctx.platform, &hook.name, &hook.stage, home.path());
+    let env = env::hook_env(
+        &ctx.app_env,
+        &ctx.platform,
+        &hook.name,
+        &hook.stage,
+        home.path(),
+    );
     let mut args = hook.args.clone();
     args.extend(ctx.extra_args.iter().cloned());
     let invocation = Invocation {
@@ -166,16 +172,12 @@ pub(super) async fn run_one(
                         duration_ms,
                     }
                 }
-                other => {
-                    let reason = outcome.describe();
-                    let _ = other;
-                    Event::HookStopped {
-                        hook: name,
-                        stage,
-                        reason,
-                        duration_ms,
-                    }
-                }
+                Exit::FuelExhausted | Exit::MemoryLimit | Exit::Cancelled => Event::HookStopped {
+                    hook: name,
+                    stage,
+                    reason: outcome.describe(),
+                    duration_ms,
+                },
             };
             events.emit(&event);
         }
