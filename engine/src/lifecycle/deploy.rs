@@ -473,6 +473,7 @@ pub async fn deploy(
         ),
     });
 
+    super::report_not_run(plan, events);
     // copy
     let started = flow.step_start("copy", Some(format!("releases/{id}")));
     let copied =
@@ -604,7 +605,7 @@ pub async fn deploy(
             ));
         }
         check_cancel!();
-        let r = match flow.hooks("release-gate", &plan, Point::BeforeSwitch).await {
+        let r = match flow.hooks("gate", &plan, Point::BeforeSwitch).await {
             Ok(r) => r,
             Err(e) => {
                 error = Some(e);

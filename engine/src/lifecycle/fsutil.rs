@@ -23,6 +23,22 @@ pub(super) fn private_temp_dir(
     Ok(dir)
 }
 
+/// Whether the user `ids` may create files in the directory `path` (by its mode bits).
+pub(super) fn writable_by(path: &Path, ids: HookIds) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = fs::metadata(path) else {
+        return false;
+    };
+    let mode = meta.mode();
+    if meta.uid() == ids.uid {
+        mode & 0o300 == 0o300
+    } else if meta.gid() == ids.gid {
+        mode & 0o030 == 0o030
+    } else {
+        mode & 0o003 == 0o003
+    }
+}
+
 /// Gives `path` and everything under it to `ids` (symlinks themselves, never their targets).
 pub fn chown_tree(path: &Path, ids: HookIds) -> io::Result<()> {
     lchown(path, Some(ids.uid), Some(ids.gid))?;

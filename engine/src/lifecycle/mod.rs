@@ -325,6 +325,20 @@ pub async fn run_hooks(
     Ok(result)
 }
 
+/// Reports the files discovery found and will not run (a Site Factory script without the
+/// executable flag), so a hook that silently never runs is visible.
+pub fn report_not_run(plan: &Plan, events: &Events) {
+    for skipped in &plan.skipped {
+        let path = skipped
+            .path
+            .strip_prefix(&plan.root)
+            .unwrap_or(&skipped.path);
+        events.emit(&Event::Info {
+            message: format!("Not run: {}: {}", path.display(), skipped.reason),
+        });
+    }
+}
+
 /// The hooks of the plan at `point`, in plan order.
 pub fn hooks_at(plan: &Plan, point: Point) -> Vec<&Hook> {
     plan.hooks.iter().filter(|h| h.point == point).collect()
@@ -370,6 +384,20 @@ pub async fn run_stage(
     if !ctx.skip_hooks {
         check_runners(hooks.iter().copied(), runners)?;
     }
+    if let Some(ids) = ctx.hook_user {
+        if !fsutil::writable_by(&ctx.platform.work_dir, ids) {
+            // In place, hookbox does not take the project away from its owner; say what the
+            // hook user can and cannot do instead of letting a hook fail obscurely.
+            events.emit(&Event::Warning {
+                message: format!(
+                    "hooks run as uid {} (hookbox runs as root), which cannot write {}: they can read it; `hookbox deploy` gives each release to the hook user",
+                    ids.uid,
+                    ctx.platform.work_dir.display()
+                ),
+            });
+        }
+    }
+    report_not_run(plan, events);
     let mut total = PointResult::default();
     total.absorb(run_hooks(plan, &hooks, ctx, runners, events, &cancel).await?);
     let status = if total.cancelled {
