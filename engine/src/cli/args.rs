@@ -64,7 +64,10 @@ the same DIR while one runs fails at once (exit 2). Ctrl-C stops the running hoo
     /// Point DIR/.hookbox/current at the release before it and restart its application.
     #[command(after_help = EXIT_CODES)]
     Rollback(RollbackArgs),
-    // The sandbox helper adds `exec`, the shell helper `shell` and `compile` here.
+    /// Run one WASI module in the sandbox with a hook's grants and limits (the current
+    /// directory as work directory); exits with the module's status (124: time limit, 137:
+    /// fuel or memory limit). Writes no hooks.log.
+    Exec(super::exec::ExecArgs),
 }
 
 /// Which convention to use instead of auto-detection.

@@ -29,6 +29,7 @@ pub fn dispatch(command: Command) -> Result<Ended> {
         Command::Run(a) => run(a),
         Command::Deploy(a) => deploy(a),
         Command::Rollback(a) => rollback(a),
+        Command::Exec(a) => super::exec::exec(a).map(Ended::Status),
     }
 }
 

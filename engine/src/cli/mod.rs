@@ -5,6 +5,7 @@
 
 mod args;
 mod commands;
+pub mod exec;
 mod glue;
 
 use std::process::ExitCode;
@@ -20,6 +21,8 @@ pub enum Ended {
     Success,
     /// Exit 1: the stage or deployment failed; `validate` found a problem.
     Failed,
+    /// `exec` and `shell`: the guest's own status, passed through like `sh` does.
+    Status(u8),
 }
 
 /// The one mapping from results to exit codes. Errors are usage or configuration errors:
@@ -28,6 +31,7 @@ pub fn exit_code(result: &anyhow::Result<Ended>) -> u8 {
     match result {
         Ok(Ended::Success) => 0,
         Ok(Ended::Failed) => 1,
+        Ok(Ended::Status(code)) => *code,
         Err(_) => 2,
     }
 }

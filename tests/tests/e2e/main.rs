@@ -2,6 +2,8 @@
 //! add `mod NAME;` here and write tests/tests/e2e/NAME.rs.
 
 mod bridge;
+mod sandbox;
+mod sandbox_attacks;
 mod smoke;
 
 mod discover;
