@@ -1,4 +1,5 @@
 //! End-to-end tests: one test binary (this file is its root), one module per topic beside it:
 //! add `mod NAME;` here and write tests/tests/e2e/NAME.rs.
 
+mod native;
 mod smoke;
