@@ -806,3 +806,87 @@ async fn hooks_run_concurrently_on_one_runner() {
         task.await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn dropping_the_run_future_kills_the_hook() {
+    // A caller that gives up on a run (select!, a dropped task) must not leak the hook.
+    let project = Project::new();
+    let (fg, bg) = (marker(), marker());
+    let inv = project.invocation(script_program(
+        &project,
+        &format!("{}\nsleep {fg}\n", started_then_sleep("setsid -f", &bg, "")),
+    ));
+    let runner = NativeRunner::new();
+    let (_cancel, cancelled) = tokio::sync::watch::channel(false);
+    let run = runner.run(&inv, Sink::new(), cancelled);
+    let gave_up = tokio::time::timeout(Duration::from_secs(2), run).await;
+    assert!(gave_up.is_err(), "the hook was still running");
+    assert_none_left(&fg).await;
+    assert_none_left(&bg).await;
+}
+
+/// Set in the environment of the copy of this test binary that runs as an unprivileged user.
+const UNPRIVILEGED_INNER: &str = "HOOKBOX_TEST_UNPRIVILEGED_INNER";
+
+#[test]
+fn unprivileged_hookbox_still_contains_its_hooks() {
+    // hookbox itself not root (a developer's machine): hooks run as hookbox's user, and the
+    // PID namespace comes from a user namespace. The tests run as root, so this runs a copy of
+    // this test binary as `nobody` with only the inner test below.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = dir.path().join("e2e");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&exe)
+        .args([
+            "--exact",
+            "native::unprivileged_inner",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(UNPRIVILEGED_INNER, "1")
+        .current_dir("/")
+        .output()
+        .expect("run setpriv");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+#[ignore = "run by unprivileged_hookbox_still_contains_its_hooks as an unprivileged user"]
+async fn unprivileged_inner() {
+    if std::env::var_os(UNPRIVILEGED_INNER).is_none() {
+        return;
+    }
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    assert_ne!(uid, 0, "must run unprivileged");
+    let dir = tempfile::tempdir().unwrap();
+    let mut inv = Project {
+        dir: tempfile::tempdir().unwrap(),
+    }
+    .invocation(HookProgram::Command(String::new()));
+    inv.work_dir = dir.path().to_path_buf();
+    let detached = marker();
+    let script = dir.path().join("hook.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "id -u\n{}\nkill -USR2 $$\n",
+            started_then_sleep("setsid -f", &detached, "")
+        ),
+    )
+    .unwrap();
+    inv.program = HookProgram::Script(script);
+    let (report, sink) = run(&inv).await;
+    assert_eq!(report.exit, Exit::Signal(libc::SIGUSR2));
+    assert_eq!(sink.stdout(), [uid.to_string()]);
+    assert_none_left(&detached).await;
+}
