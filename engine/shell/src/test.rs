@@ -115,7 +115,7 @@ impl Shell {
     }
 
     pub fn unary(&mut self, op: &UP, s: &str) -> bool {
-        use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+        use fsx::*;
         let path = || self.cwd.join(s);
         let meta = || {
             if s.is_empty() {
@@ -135,26 +135,18 @@ impl Shell {
                     && std::fs::symlink_metadata(path()).is_ok_and(|m| m.file_type().is_symlink())
             }
             UP::FileExistsAndIsNotZeroLength => meta().is_some_and(|m| m.len() > 0),
-            UP::FileExistsAndIsReadable => {
-                meta().is_some_and(|m| m.permissions().mode() & 0o444 != 0)
+            UP::FileExistsAndIsReadable => meta().is_some_and(|m| mode(&m) & 0o444 != 0),
+            UP::FileExistsAndIsWritable => {
+                meta().is_some_and(|m| mode(&m) & 0o222 != 0 || !m.permissions().readonly())
             }
-            UP::FileExistsAndIsWritable => meta().is_some_and(|m| {
-                m.permissions().mode() & 0o222 != 0 || !m.permissions().readonly()
-            }),
-            UP::FileExistsAndIsExecutable => {
-                meta().is_some_and(|m| m.permissions().mode() & 0o111 != 0)
-            }
-            UP::FileExistsAndIsBlockSpecialFile => {
-                meta().is_some_and(|m| m.file_type().is_block_device())
-            }
-            UP::FileExistsAndIsCharSpecialFile => {
-                meta().is_some_and(|m| m.file_type().is_char_device())
-            }
-            UP::FileExistsAndIsFifo => meta().is_some_and(|m| m.file_type().is_fifo()),
-            UP::FileExistsAndIsSocket => meta().is_some_and(|m| m.file_type().is_socket()),
-            UP::FileExistsAndIsSetuid => meta().is_some_and(|m| m.mode() & 0o4000 != 0),
-            UP::FileExistsAndIsSetgid => meta().is_some_and(|m| m.mode() & 0o2000 != 0),
-            UP::FileExistsAndHasStickyBit => meta().is_some_and(|m| m.mode() & 0o1000 != 0),
+            UP::FileExistsAndIsExecutable => meta().is_some_and(|m| mode(&m) & 0o111 != 0),
+            UP::FileExistsAndIsBlockSpecialFile => meta().is_some_and(|m| is_block(&m)),
+            UP::FileExistsAndIsCharSpecialFile => meta().is_some_and(|m| is_char(&m)),
+            UP::FileExistsAndIsFifo => meta().is_some_and(|m| is_fifo(&m)),
+            UP::FileExistsAndIsSocket => meta().is_some_and(|m| is_socket(&m)),
+            UP::FileExistsAndIsSetuid => meta().is_some_and(|m| mode(&m) & 0o4000 != 0),
+            UP::FileExistsAndIsSetgid => meta().is_some_and(|m| mode(&m) & 0o2000 != 0),
+            UP::FileExistsAndHasStickyBit => meta().is_some_and(|m| mode(&m) & 0o1000 != 0),
             UP::FileExistsAndOwnedByEffectiveUserId | UP::FileExistsAndOwnedByEffectiveGroupId => {
                 meta().is_some()
             }
@@ -190,12 +182,11 @@ impl Shell {
             BP::LeftSortsAfterRight => a > b,
             BP::StringMatchesRegex => regex::Regex::new(b).is_ok_and(|r| r.is_match(a)),
             BP::FilesReferToSameDeviceAndInodeNumbers => {
-                use std::os::unix::fs::MetadataExt;
                 match (
                     std::fs::metadata(self.cwd.join(a)),
                     std::fs::metadata(self.cwd.join(b)),
                 ) {
-                    (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+                    (Ok(x), Ok(y)) => fsx::same_file(&x, &y),
                     _ => false,
                 }
             }
@@ -331,4 +322,62 @@ fn arith_cmp(op: &BP, a: i64, b: i64) -> bool {
 /// POSIX ERE bracket classes and anchors map mostly one to one; keep the text.
 fn posix_to_rust_regex(re: &str) -> String {
     re.to_string()
+}
+
+/// File metadata the test operators need, per target (WASI has no mode bits).
+mod fsx {
+    use std::fs::Metadata;
+    #[cfg(unix)]
+    mod imp {
+        use std::fs::Metadata;
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        pub fn mode(m: &Metadata) -> u32 {
+            m.mode()
+        }
+        pub fn is_block(m: &Metadata) -> bool {
+            m.file_type().is_block_device()
+        }
+        pub fn is_char(m: &Metadata) -> bool {
+            m.file_type().is_char_device()
+        }
+        pub fn is_fifo(m: &Metadata) -> bool {
+            m.file_type().is_fifo()
+        }
+        pub fn is_socket(m: &Metadata) -> bool {
+            m.file_type().is_socket()
+        }
+        pub fn same_file(a: &Metadata, b: &Metadata) -> bool {
+            a.dev() == b.dev() && a.ino() == b.ino()
+        }
+    }
+    #[cfg(not(unix))]
+    mod imp {
+        use std::fs::Metadata;
+        pub fn mode(m: &Metadata) -> u32 {
+            let base = if m.is_dir() { 0o755 } else { 0o644 };
+            if m.permissions().readonly() {
+                base & !0o222
+            } else {
+                base
+            }
+        }
+        pub fn is_block(_: &Metadata) -> bool {
+            false
+        }
+        pub fn is_char(m: &Metadata) -> bool {
+            !m.is_file() && !m.is_dir() && !m.file_type().is_symlink()
+        }
+        pub fn is_fifo(_: &Metadata) -> bool {
+            false
+        }
+        pub fn is_socket(_: &Metadata) -> bool {
+            false
+        }
+        pub fn same_file(a: &Metadata, b: &Metadata) -> bool {
+            a.len() == b.len() && a.modified().ok() == b.modified().ok()
+        }
+    }
+    pub use imp::*;
+    #[allow(dead_code)]
+    fn _t(_: &Metadata) {}
 }
