@@ -70,7 +70,7 @@ impl Shell {
                 if !self.is_set(n) && self.opts.nounset {
                     crate::io::flush_stdout();
                     eprintln!("{}{}: unbound variable", self.err_prefix(), n);
-                    return Err(Flow::Exit(1));
+                    return Err(Flow::Exit(self.fatal_status));
                 }
                 self.get(n)
             }

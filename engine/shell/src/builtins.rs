@@ -473,6 +473,7 @@ impl Shell {
             mut func,
         ) = (false, false, false, false, false, false, false, false);
         let mut global = false;
+        let mut nameref = false;
         if local && self.func_depth == 0 {
             self.error_io(io, "local: can only be used in a function");
             return Ok(1);
@@ -505,7 +506,7 @@ impl Shell {
                         'p' => print = true,
                         'g' => global = true,
                         'f' | 'F' => func = true,
-                        'n' => {}
+                        'n' => nameref = on,
                         _ => {
                             self.error_io(io, &format!("{cmd}: -{c}: invalid option"));
                             return Ok(2);
@@ -621,7 +622,26 @@ impl Shell {
                     }
                 }
             }
-            if let Some(asg) = assignment {
+            if nameref {
+                self.has_namerefs = true;
+                let target = match assignment {
+                    Some(asg) => match &asg.value {
+                        ast::AssignmentValue::Scalar(w) => Some(self.expand_string(&w.value)?),
+                        _ => None,
+                    },
+                    None => value_str.clone(),
+                };
+                let top = if local { self.scopes.len() - 1 } else { 0 };
+                let slot = match self.scopes.iter().rposition(|m| m.contains_key(&name)) {
+                    Some(i) => i,
+                    None => top,
+                };
+                let v = self.scopes[slot].entry(name.clone()).or_default();
+                v.nameref = true;
+                if let Some(t) = target {
+                    v.value = Some(Value::Str(t));
+                }
+            } else if let Some(asg) = assignment {
                 self.assign(asg, local)?;
             } else if let Some(v) = value_str {
                 let v = if integer {
@@ -708,18 +728,25 @@ impl Shell {
 
     fn b_unset(&mut self, a: &[String], io: &Io) -> i32 {
         let mut funcs = false;
+        let mut unset_ref = false;
         let mut st = 0;
         for s in &a[1..] {
             match s.as_str() {
                 "-f" => funcs = true,
                 "-v" => funcs = false,
-                "-n" => {}
+                "-n" => unset_ref = true,
                 n => {
+                    if unset_ref {
+                        let _ = self.unset_ref(n);
+                        continue;
+                    }
                     if funcs {
                         self.funcs.remove(n);
                         continue;
                     }
-                    if let Some((name, idx)) = n.split_once('[') {
+                    if let Some((name0, idx)) = n.split_once('[') {
+                        let name_r = self.resolve(name0);
+                        let name: &str = &name_r;
                         let idx = idx.trim_end_matches(']');
                         if idx == "@" || idx == "*" {
                             let _ = self.unset(name);

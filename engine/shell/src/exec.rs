@@ -83,6 +83,7 @@ fn token_at(rest: &str) -> String {
 impl Shell {
     /// Runs a whole script as bash does: lines before a late syntax error still run.
     pub fn run_script(&mut self, src: &str, source: Source, io: &Io) -> i32 {
+        self.last_arg.clone_from(&self.arg0);
         let status = match parse(src) {
             Ok(prog) => match self.run_program(&prog, io) {
                 Ok(s) => s,
@@ -480,6 +481,29 @@ impl Shell {
                 self.loop_depth += 1;
                 let r = (|| -> R<i32> {
                     for v in values {
+                        let is_ref = self.has_namerefs
+                            && self.lookup(&f.variable_name).is_some_and(|x| x.nameref);
+                        if is_ref {
+                            if let Some(x) = self.lookup_mut(&f.variable_name) {
+                                x.value = Some(Value::Str(v));
+                            }
+                            match self.run_list(&f.body.list, io) {
+                                Ok(s) => st = s,
+                                Err(Flow::Break(n)) => {
+                                    if n > 1 {
+                                        return Err(Flow::Break(n - 1));
+                                    }
+                                    break;
+                                }
+                                Err(Flow::Continue(n)) => {
+                                    if n > 1 {
+                                        return Err(Flow::Continue(n - 1));
+                                    }
+                                }
+                                Err(e) => return Err(e),
+                            }
+                            continue;
+                        }
                         if let Err(e) = self.set_var(&f.variable_name, v) {
                             self.error(&e);
                             return Err(Flow::Abort(1));
@@ -613,8 +637,9 @@ impl Shell {
                 Ok(st)
             }
             CC::Coprocess(_) => {
+                // No concurrent processes in the guest: stop rather than deadlock on its fds.
                 self.error("coproc: not supported");
-                Ok(1)
+                Err(Flow::Exit(2))
             }
         }
     }
@@ -864,7 +889,11 @@ impl Shell {
                 ast::CommandPrefixOrSuffixItem::AssignmentWord(a, w) => {
                     if is_decl {
                         decl_assigns.push((argv.len(), a, w));
-                        argv.push(String::new());
+                        let shown = match &a.value {
+                            ast::AssignmentValue::Scalar(_) => self.expand_string(&w.value)?,
+                            ast::AssignmentValue::Array(_) => w.value.clone(),
+                        };
+                        argv.push(shown);
                     } else {
                         argv.extend(self.expand_fields(&w.value)?);
                     }
@@ -873,6 +902,9 @@ impl Shell {
             }
         }
 
+        if let Some(l) = argv.last() {
+            self.last_arg.clone_from(l);
+        }
         if argv.is_empty() {
             // Assignments only; redirections still happen.
             self.last_status = 0;
@@ -1012,10 +1044,12 @@ impl Shell {
 
     pub fn assign_array(
         &mut self,
-        n: &str,
+        n0: &str,
         items: &[(Option<ast::Word>, ast::Word)],
         append: bool,
     ) -> R<()> {
+        let resolved = self.resolve(n0);
+        let n: &str = &resolved;
         let assoc = self.is_assoc(n);
         if assoc {
             let mut m = match (append, self.lookup(n).and_then(|v| v.value.clone())) {
@@ -1147,6 +1181,50 @@ impl Shell {
         io: &Io,
     ) -> R<i32> {
         let mut env = self.env();
+        // `env [-i] [-u NAME] [NAME=VALUE]... CMD ARGS`: the command runs here, not in the tool.
+        if argv[0] == "env" {
+            let mut i = 1;
+            let mut clear = false;
+            let mut unset = Vec::new();
+            let mut sets = Vec::new();
+            while i < argv.len() {
+                let a = &argv[i];
+                if a == "-i" || a == "-" {
+                    clear = true;
+                } else if a == "-u" && i + 1 < argv.len() {
+                    i += 1;
+                    unset.push(argv[i].clone());
+                } else if a == "--" {
+                    i += 1;
+                    break;
+                } else if let Some((k, v)) = a.split_once('=').filter(|(k, _)| !k.is_empty()) {
+                    sets.push((k.to_string(), v.to_string()));
+                } else {
+                    break;
+                }
+                i += 1;
+            }
+            if i < argv.len() {
+                let mut temp2: Vec<(String, String)> = if clear { Vec::new() } else { temp };
+                if clear {
+                    env.clear();
+                }
+                env.retain(|(k, _)| !unset.contains(k));
+                temp2.retain(|(k, _)| !unset.contains(k));
+                temp2.extend(sets);
+                return self.run_with_env(argv[i..].to_vec(), env, temp2, io);
+            }
+        }
+        self.run_with_env(argv, env, temp, io)
+    }
+
+    fn run_with_env(
+        &mut self,
+        argv: Vec<String>,
+        mut env: Vec<(String, String)>,
+        temp: Vec<(String, String)>,
+        io: &Io,
+    ) -> R<i32> {
         for (k, v) in temp {
             if let Some(e) = env.iter_mut().find(|(ek, _)| *ek == k) {
                 e.1 = v;

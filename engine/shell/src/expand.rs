@@ -379,6 +379,15 @@ impl Shell {
 
     fn param_value(&mut self, p: &P, indirect: bool) -> R<PV> {
         if indirect {
+            if let P::Named(n) = p {
+                if let Some(v) = self.lookup(n) {
+                    if v.nameref {
+                        if let Some(crate::state::Value::Str(t)) = &v.value {
+                            return Ok(PV::Str(t.clone()));
+                        }
+                    }
+                }
+            }
             let target = match self.param_value(p, false)? {
                 PV::Str(s) => s,
                 PV::List(l, _) => l.join(" "),
@@ -469,7 +478,7 @@ impl Shell {
                 return Ok(());
             }
             self.error(&format!("{name}: unbound variable"));
-            return Err(Flow::Exit(127));
+            return Err(Flow::Exit(self.fatal_status));
         }
         Ok(())
     }
@@ -772,7 +781,7 @@ impl Shell {
                         msg
                     };
                     self.error(&format!("{}: {}", Self::param_name(parameter), msg));
-                    return Err(Flow::Exit(127));
+                    return Err(Flow::Exit(self.fatal_status));
                 }
                 self.emit(v, in_dq, out);
             }
@@ -1034,6 +1043,9 @@ impl Shell {
         }
         if v.lower {
             f.push('l');
+        }
+        if v.nameref {
+            f.push('n');
         }
         if v.readonly {
             f.push('r');

@@ -91,6 +91,7 @@ fn run() -> i32 {
             sh.arg0 = n.clone();
             sh.positional = rest[1..].to_vec();
         }
+        sh.fatal_status = 127;
         (c, Source::DashC)
     } else if !rest.is_empty() && !read_stdin {
         let file = &rest[0];

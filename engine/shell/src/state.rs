@@ -27,6 +27,8 @@ pub struct Var {
     pub lower: bool,
     /// Declared as an array kind even while unset.
     pub kind: u8,
+    /// `declare -n`: the value is the name of the variable this one refers to.
+    pub nameref: bool,
 }
 
 /// Non-local control flow out of a command.
@@ -112,6 +114,12 @@ pub struct Shell {
     pub pending_exit: Option<i32>,
     pub sourcing: bool,
     pub getopts_last_ind: usize,
+    /// `$_`: the last argument of the previous simple command.
+    pub last_arg: String,
+    /// Whether any nameref was ever declared (skips resolution otherwise).
+    pub has_namerefs: bool,
+    /// Status of a fatal expansion error (`set -u`, `${v:?}`): bash exits 127 under -c, 1 otherwise.
+    pub fatal_status: i32,
 }
 
 impl Shell {
@@ -123,7 +131,7 @@ impl Shell {
             positional: Vec::new(),
             arg0: "bash".into(),
             err_name: "bash".into(),
-            err_lines: false,
+            err_lines: true,
             cwd: cwd.clone(),
             last_status: 0,
             pipestatus: vec![0],
@@ -153,6 +161,9 @@ impl Shell {
             pending_exit: None,
             sourcing: false,
             getopts_last_ind: 1,
+            last_arg: String::new(),
+            has_namerefs: false,
+            fatal_status: 1,
         };
         for (k, v) in env {
             if valid_name(k) {
@@ -178,6 +189,7 @@ impl Shell {
             ("OSTYPE", "linux-gnu"),
             ("MACHTYPE", "wasm32-unknown-wasi"),
             ("SHLVL", "1"),
+            ("OPTERR", "1"),
         ] {
             if s.lookup(k).is_none() {
                 let _ = s.set_var(k, v.to_string());
@@ -197,6 +209,24 @@ impl Shell {
             },
         );
         s
+    }
+
+    /// Follows namerefs to the variable a name finally designates.
+    pub fn resolve(&self, name: &str) -> String {
+        let mut n = name.to_string();
+        if !self.has_namerefs {
+            return n;
+        }
+        for _ in 0..10 {
+            match self.lookup(&n) {
+                Some(v) if v.nameref => match &v.value {
+                    Some(Value::Str(t)) if !t.is_empty() => n = t.clone(),
+                    _ => break,
+                },
+                _ => break,
+            }
+        }
+        n
     }
 
     pub fn lookup(&self, name: &str) -> Option<&Var> {
@@ -222,6 +252,7 @@ impl Shell {
                 )
             }
             "LINENO" => return Some(self.lineno.to_string()),
+            "_" => return Some(self.last_arg.clone()),
             "BASHPID" => return Some(self.pid.to_string()),
             "EPOCHSECONDS" => {
                 return Some(
@@ -236,14 +267,43 @@ impl Shell {
             "FUNCNAME" => return self.funcnames.last().cloned(),
             _ => {}
         }
-        match self.lookup(name)?.value.as_ref()? {
+        let resolved = self.resolve(name);
+        if resolved.ends_with(']') {
+            if let Some((n, idx)) = resolved.split_once('[') {
+                let idx = &idx[..idx.len() - 1];
+                return self.elem_by_text(n, idx);
+            }
+        }
+        match self.lookup(&resolved)?.value.as_ref()? {
             Value::Str(s) => Some(s.clone()),
             Value::Arr(a) => a.get(&0).cloned(),
             Value::Assoc(a) => a.get("0").cloned(),
         }
     }
 
+    /// `a[idx]` with a textual index (assoc key, or a number for indexed arrays).
+    pub fn elem_by_text(&self, n: &str, idx: &str) -> Option<String> {
+        let arr = self.get_array(n)?;
+        let key = if self.is_assoc(n) {
+            idx.to_string()
+        } else {
+            let i: i64 = idx.trim().parse().ok()?;
+            if i < 0 {
+                let max = arr
+                    .last()
+                    .and_then(|(k, _)| k.parse::<i64>().ok())
+                    .unwrap_or(-1);
+                (max + 1 + i).to_string()
+            } else {
+                i.to_string()
+            }
+        };
+        arr.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
     pub fn is_set(&self, name: &str) -> bool {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
         matches!(
             name,
             "RANDOM" | "SECONDS" | "LINENO" | "BASHPID" | "EPOCHSECONDS" | "PIPESTATUS"
@@ -253,6 +313,8 @@ impl Shell {
 
     /// All values of a variable as a list (for `${a[@]}`); keys too.
     pub fn get_array(&self, name: &str) -> Option<Vec<(String, String)>> {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
         if name == "PIPESTATUS" {
             return Some(
                 self.pipestatus
@@ -283,6 +345,8 @@ impl Shell {
     }
 
     pub fn is_assoc(&self, name: &str) -> bool {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
         self.lookup(name)
             .is_some_and(|v| matches!(v.value, Some(Value::Assoc(_))) || v.kind == 2)
     }
@@ -314,6 +378,20 @@ impl Shell {
 
     /// Sets a scalar (element 0 of an existing array).
     pub fn set_var(&mut self, name: &str, val: String) -> Result<(), String> {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
+        if name.ends_with(']') {
+            if let Some((n, idx)) = name.split_once('[') {
+                let idx = &idx[..idx.len() - 1];
+                let key = if self.is_assoc(n) {
+                    ElemKey::Str(idx.to_string())
+                } else {
+                    ElemKey::Idx(idx.trim().parse().unwrap_or(0))
+                };
+                let n = n.to_string();
+                return self.set_elem(&n, key, val);
+            }
+        }
         self.check_ro(name)?;
         if name == "SECONDS" {
             self.seconds_base =
@@ -342,6 +420,8 @@ impl Shell {
     }
 
     pub fn set_value(&mut self, name: &str, val: Value) -> Result<(), String> {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
         self.check_ro(name)?;
         let v = self.target_mut(name);
         v.value = Some(val);
@@ -349,6 +429,8 @@ impl Shell {
     }
 
     pub fn set_elem(&mut self, name: &str, key: ElemKey, val: String) -> Result<(), String> {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
         self.check_ro(name)?;
         let v = self.target_mut(name);
         let val = Self::transform(v, val);
@@ -399,10 +481,23 @@ impl Shell {
     }
 
     pub fn export(&mut self, name: &str) {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
         self.target_mut(name).exported = true;
     }
 
+    /// `unset -n`: the nameref itself.
+    pub fn unset_ref(&mut self, name: &str) -> Result<(), String> {
+        let saved = self.has_namerefs;
+        self.has_namerefs = false;
+        let r = self.unset(name);
+        self.has_namerefs = saved;
+        r
+    }
+
     pub fn unset(&mut self, name: &str) -> Result<(), String> {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
         self.check_ro(name)?;
         if let Some(idx) = self.scopes.iter().rposition(|m| m.contains_key(name)) {
             if idx > 0 && idx == self.scopes.len() - 1 && self.func_depth > 0 {

@@ -167,6 +167,13 @@ fn differential_corpus() {
     let mut table: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut total_run = 0usize;
+    struct Job {
+        rel: String,
+        name: String,
+        doc: std::sync::Arc<Value>,
+        case: Value,
+    }
+    let mut jobs = Vec::new();
     for file in &files {
         let rel = file
             .strip_prefix(&corpus)
@@ -189,119 +196,52 @@ fn differential_corpus() {
             eprintln!("unparsable yaml: {rel}");
             continue;
         };
+        let doc = std::sync::Arc::new(doc);
         let Some(Value::Sequence(cases)) = doc.get("cases") else {
             continue;
         };
         for case in cases {
-            if b(case, "skip") || b(case, "pty") || case.get("incompatible_os").is_some() {
-                continue;
-            }
-            let args: Vec<String> = match case.get("args") {
-                Some(Value::Sequence(a)) => a
-                    .iter()
-                    .map(|v| match v {
-                        Value::String(s) => s.clone(),
-                        Value::Number(n) => n.to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        _ => String::new(),
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            if args
-                .iter()
-                .any(|a| a == "-i" || a == "--login" || a == "-l")
-            {
-                continue;
-            }
             let name = s(case, "name").unwrap_or_default();
-            let dir = tempfile::tempdir().expect("tempdir");
-            write_files(dir.path(), doc.get("common_test_files"));
-            write_files(dir.path(), case.get("test_files"));
-            let home = if case.get("home_dir").is_some() {
-                dir.path().display().to_string()
-            } else {
-                "/nonexistent-home".into()
-            };
-            let mut env = vec![
-                (
-                    "PATH".to_string(),
-                    "/usr/local/bin:/usr/bin:/bin".to_string(),
-                ),
-                ("HOME".to_string(), home),
-                ("LANG".to_string(), "C".to_string()),
-            ];
-            if let Some(Value::Mapping(m)) = case.get("env") {
-                for (k, v) in m {
-                    if let (Value::String(k), Some(v)) = (
-                        k,
-                        match v {
-                            Value::String(s) => Some(s.clone()),
-                            Value::Number(n) => Some(n.to_string()),
-                            Value::Bool(b) => Some(b.to_string()),
-                            _ => None,
-                        },
-                    ) {
-                        env.retain(|(ek, _)| ek != k);
-                        env.push((k.clone(), v));
+            jobs.push(Job {
+                rel: rel.clone(),
+                name,
+                doc: doc.clone(),
+                case: case.clone(),
+            });
+        }
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<(usize, bool, String)>> = std::sync::Mutex::new(Vec::new());
+    let workers: usize = std::env::var("SHELL_CORPUS_JOBS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(job) = jobs.get(i) else { break };
+                if let Some(r) = run_case(
+                    ours, bash, &job.rel, &job.name, &job.doc, &job.case, verbose,
+                ) {
+                    if let Ok(mut g) = results.lock() {
+                        g.push((i, r.0, r.1));
                     }
                 }
-            }
-            let stdin = s(case, "stdin").unwrap_or_default();
-            let want = run(bash, "bash", &args, &stdin, &env, dir.path());
-            // A fresh dir for ours, with the same files.
-            let dir2 = tempfile::tempdir().expect("tempdir");
-            write_files(dir2.path(), doc.get("common_test_files"));
-            write_files(dir2.path(), case.get("test_files"));
-            let env2: Vec<(String, String)> = env
-                .iter()
-                .map(|(k, v)| {
-                    if k == "HOME" && case.get("home_dir").is_some() {
-                        (k.clone(), dir2.path().display().to_string())
-                    } else {
-                        (k.clone(), v.clone())
-                    }
-                })
-                .collect();
-            let got = run(ours, "bash", &args, &stdin, &env2, dir2.path());
-            total_run += 1;
-            let ws = b(case, "ignore_whitespace");
-            let out_ok = b(case, "ignore_stdout")
-                || if ws {
-                    norm_ws(&want.stdout) == norm_ws(&got.stdout)
-                } else {
-                    norm_err(&want.stdout, dir.path()) == norm_err(&got.stdout, dir2.path())
-                };
-            let err_ok = b(case, "ignore_stderr")
-                || norm_err(&want.stderr, dir.path()) == norm_err(&got.stderr, dir2.path());
-            let st_ok = want.status == got.status;
-            let e = table.entry(rel.clone()).or_default();
-            e.1 += 1;
-            if out_ok && err_ok && st_ok {
-                e.0 += 1;
-            } else {
-                let what = [
-                    (!out_ok).then_some("stdout"),
-                    (!err_ok).then_some("stderr"),
-                    (!st_ok).then_some("status"),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("+");
-                failures.push(format!("{rel}: {name} [{what}]"));
-                if verbose {
-                    eprintln!(
-                        "--- {rel}: {name} [{what}]\n script:\n{stdin}\n bash ({:?}):\n{}{}\n ours ({:?}):\n{}{}",
-                        want.status,
-                        String::from_utf8_lossy(&want.stdout),
-                        String::from_utf8_lossy(&want.stderr),
-                        got.status,
-                        String::from_utf8_lossy(&got.stdout),
-                        String::from_utf8_lossy(&got.stderr)
-                    );
-                }
-            }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|r| r.0);
+    for (i, ok, what) in results {
+        let job = &jobs[i];
+        total_run += 1;
+        let e = table.entry(job.rel.clone()).or_default();
+        e.1 += 1;
+        if ok {
+            e.0 += 1;
+        } else {
+            failures.push(format!("{}: {} [{what}]", job.rel, job.name));
         }
     }
     let mut report = String::new();
@@ -331,4 +271,127 @@ fn differential_corpus() {
     );
     println!("{report}\nfull report: {}", out.display());
     assert!(total_run > 0, "the harness ran no case");
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_case(
+    ours: &str,
+    bash: &str,
+    rel: &str,
+    name: &str,
+    doc: &Value,
+    case: &Value,
+    verbose: bool,
+) -> Option<(bool, String)> {
+    if b(case, "skip") || b(case, "pty") || case.get("incompatible_os").is_some() {
+        return None;
+    }
+    let args: Vec<String> = match case.get("args") {
+        Some(Value::Sequence(a)) => a
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => String::new(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if args
+        .iter()
+        .any(|a| a == "-i" || a == "--login" || a == "-l")
+    {
+        return None;
+    }
+    let name = s(case, "name").unwrap_or_default();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_files(dir.path(), doc.get("common_test_files"));
+    write_files(dir.path(), case.get("test_files"));
+    let home = if case.get("home_dir").is_some() {
+        dir.path().display().to_string()
+    } else {
+        "/nonexistent-home".into()
+    };
+    let mut env = vec![
+        (
+            "PATH".to_string(),
+            "/usr/local/bin:/usr/bin:/bin".to_string(),
+        ),
+        ("HOME".to_string(), home),
+        ("LANG".to_string(), "C".to_string()),
+    ];
+    if let Some(Value::Mapping(m)) = case.get("env") {
+        for (k, v) in m {
+            if let (Value::String(k), Some(v)) = (
+                k,
+                match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    Value::Bool(b) => Some(b.to_string()),
+                    _ => None,
+                },
+            ) {
+                env.retain(|(ek, _)| ek != k);
+                env.push((k.clone(), v));
+            }
+        }
+    }
+    let stdin = s(case, "stdin").unwrap_or_default();
+    let want = run(bash, "bash", &args, &stdin, &env, dir.path());
+    // A fresh dir for ours, with the same files.
+    let dir2 = tempfile::tempdir().expect("tempdir");
+    write_files(dir2.path(), doc.get("common_test_files"));
+    write_files(dir2.path(), case.get("test_files"));
+    let env2: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| {
+            if k == "HOME" && case.get("home_dir").is_some() {
+                (k.clone(), dir2.path().display().to_string())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect();
+    let got = run(ours, "bash", &args, &stdin, &env2, dir2.path());
+    let ws = b(case, "ignore_whitespace");
+    let out_ok = b(case, "ignore_stdout")
+        || if ws {
+            norm_ws(&want.stdout) == norm_ws(&got.stdout)
+        } else {
+            norm_err(&want.stdout, dir.path()) == norm_err(&got.stdout, dir2.path())
+        };
+    let err_ok = b(case, "ignore_stderr")
+        || norm_err(&want.stderr, dir.path()) == norm_err(&got.stderr, dir2.path());
+    let st_ok = want.status == got.status;
+    if out_ok && err_ok && st_ok {
+        Some((true, String::new()))
+    } else {
+        let what = [
+            (!out_ok).then_some("stdout"),
+            (!err_ok).then_some("stderr"),
+            (!st_ok).then_some("status"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("+");
+        let what = if got.status.is_none() {
+            format!("{what}+timeout")
+        } else {
+            what
+        };
+        if verbose {
+            eprintln!(
+                        "--- {rel}: {name} [{what}]\n script:\n{stdin}\n bash ({:?}):\n{}{}\n ours ({:?}):\n{}{}",
+                        want.status,
+                        String::from_utf8_lossy(&want.stdout),
+                        String::from_utf8_lossy(&want.stderr),
+                        got.status,
+                        String::from_utf8_lossy(&got.stdout),
+                        String::from_utf8_lossy(&got.stderr)
+                    );
+        }
+        Some((false, what))
+    }
 }
