@@ -52,15 +52,7 @@ impl Shell {
     }
 
     fn arith_error(&mut self, expr: &str, msg: &str, tok: &str) -> Flow {
-        let m = format!(
-            "{}{}: {} (error token is \"{}\")\n",
-            self.err_prefix(),
-            expr,
-            msg,
-            tok
-        );
-        crate::io::flush_stdout();
-        eprint!("{m}");
+        self.error(&format!("{expr}: {msg} (error token is \"{tok}\")"));
         Flow::Abort(1)
     }
 
@@ -68,8 +60,7 @@ impl Shell {
         let s = match t {
             T::Variable(n) => {
                 if !self.is_set(n) && self.opts.nounset {
-                    crate::io::flush_stdout();
-                    eprintln!("{}{}: unbound variable", self.err_prefix(), n);
+                    self.error(&format!("{n}: unbound variable"));
                     return Err(Flow::Exit(self.fatal_status));
                 }
                 self.get(n)
@@ -128,8 +119,7 @@ impl Shell {
             }
         };
         if let Err(e) = r {
-            crate::io::flush_stdout();
-            eprintln!("{}{}", self.err_prefix(), e);
+            self.error(&e);
             return Err(Flow::Abort(1));
         }
         Ok(v)

@@ -474,6 +474,7 @@ impl Shell {
         ) = (false, false, false, false, false, false, false, false);
         let mut global = false;
         let mut nameref = false;
+        let mut minus: Vec<char> = Vec::new();
         if local && self.func_depth == 0 {
             self.error_io(io, "local: can only be used in a function");
             return Ok(1);
@@ -489,6 +490,9 @@ impl Shell {
             {
                 let on = s.starts_with('-');
                 for c in s[1..].chars() {
+                    if !on {
+                        minus.push(c);
+                    }
                     match c {
                         'x' => {
                             if on {
@@ -553,9 +557,28 @@ impl Shell {
         }
         for (i, raw) in names {
             let assignment = decl.iter().find(|(k, _, _)| *k == i).map(|(_, a, _)| *a);
+            let scalar = assignment.is_some_and(|a| {
+                matches!(
+                    (&a.name, &a.value),
+                    (
+                        ast::AssignmentName::VariableName(_),
+                        ast::AssignmentValue::Scalar(_)
+                    )
+                )
+            });
+            let append = assignment
+                .map(|a| a.append)
+                .unwrap_or_else(|| raw.split_once('=').is_some_and(|(n, _)| n.ends_with('+')));
             let (name, value_str) = match assignment {
                 Some(asg) => match &asg.name {
-                    ast::AssignmentName::VariableName(n) => (n.clone(), None),
+                    ast::AssignmentName::VariableName(n) => (
+                        n.clone(),
+                        if scalar {
+                            raw.split_once('=').map(|(_, v)| v.to_string())
+                        } else {
+                            None
+                        },
+                    ),
                     ast::AssignmentName::ArrayElementName(n, _) => (n.clone(), None),
                 },
                 None => match raw.split_once('=') {
@@ -597,7 +620,21 @@ impl Shell {
                 st = 1;
                 continue;
             }
+            if minus.contains(&'r') && self.lookup(&name).is_some_and(|x| x.readonly) {
+                self.error_io(io, &format!("{cmd}: {name}: readonly variable"));
+                st = 1;
+                continue;
+            }
             if let Some(v) = self.lookup_mut(&name) {
+                for c in &minus {
+                    match c {
+                        'i' => v.integer = false,
+                        'u' => v.upper = false,
+                        'l' => v.lower = false,
+                        'n' => v.nameref = false,
+                        _ => {}
+                    }
+                }
                 if integer {
                     v.integer = true;
                 }
@@ -641,11 +678,24 @@ impl Shell {
                 if let Some(t) = target {
                     v.value = Some(Value::Str(t));
                 }
-            } else if let Some(asg) = assignment {
+            } else if let (Some(asg), false) = (assignment, scalar) {
                 self.assign(asg, local)?;
             } else if let Some(v) = value_str {
-                let v = if integer {
-                    self.arith_str(&v)?.to_string()
+                let is_int = integer || self.lookup(&name).is_some_and(|x| x.integer);
+                let old = if append {
+                    self.get(&name).unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                let v = if is_int {
+                    let base = if append {
+                        old.trim().parse::<i64>().unwrap_or(0)
+                    } else {
+                        0
+                    };
+                    (base + self.arith_str(&v)?).to_string()
+                } else if append {
+                    format!("{old}{v}")
                 } else {
                     v
                 };
@@ -679,7 +729,7 @@ impl Shell {
         }
         match &v.value {
             None => format!("declare -{flags} {n}"),
-            Some(Value::Str(s)) => format!("declare -{flags} {n}=\"{}\"", dq_escape(s)),
+            Some(Value::Str(s)) => format!("declare -{flags} {n}={}", dq_value(s)),
             Some(Value::Arr(a)) => {
                 let items: Vec<String> = a
                     .iter()
@@ -1423,12 +1473,53 @@ fn dq_escape(s: &str) -> String {
         .replace('`', "\\`")
 }
 
+fn has_ctl(s: &str) -> bool {
+    s.chars().any(|c| (c as u32) < 0x20 || c as u32 == 0x7f)
+}
+
+/// `$'...'` quoting with bash's escapes.
+fn ansi_quote(s: &str) -> String {
+    let mut o = String::from("$'");
+    for c in s.chars() {
+        match c {
+            '\n' => o.push_str("\\n"),
+            '\t' => o.push_str("\\t"),
+            '\r' => o.push_str("\\r"),
+            '\x07' => o.push_str("\\a"),
+            '\x08' => o.push_str("\\b"),
+            '\x0b' => o.push_str("\\v"),
+            '\x0c' => o.push_str("\\f"),
+            '\x1b' => o.push_str("\\E"),
+            '\'' => o.push_str("\\'"),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                o.push_str(&format!("\\{:03o}", c as u32))
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('\'');
+    o
+}
+
+fn dq_value(s: &str) -> String {
+    if has_ctl(s) {
+        ansi_quote(s)
+    } else {
+        format!("\"{}\"", dq_escape(s))
+    }
+}
+
 fn sq_if_needed(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-./:,+@%=".contains(c))
     {
         s.to_string()
+    } else if has_ctl(s) {
+        ansi_quote(s)
+    } else if s == "'" {
+        "\\'".to_string()
     } else {
         crate::expand::quote(s)
     }

@@ -349,6 +349,19 @@ impl Shell {
     }
 
     pub fn run_command(&mut self, c: &Command, io: &Io) -> R<i32> {
+        let saved = self.set_err(io);
+        let r = self.run_command_inner(c, io);
+        self.err_stream = saved;
+        r
+    }
+
+    /// Points the shell's own messages at this command's fd 2; returns the previous target.
+    pub fn set_err(&mut self, io: &Io) -> Stream {
+        let new = io.get(2).cloned().unwrap_or(Stream::Null);
+        std::mem::replace(&mut self.err_stream, new)
+    }
+
+    fn run_command_inner(&mut self, c: &Command, io: &Io) -> R<i32> {
         match c {
             Command::Simple(s) => self.run_simple(s, io),
             Command::Compound(cc, redirs) => {
@@ -363,6 +376,7 @@ impl Shell {
                     },
                     None => io,
                 };
+                self.set_err(io);
                 let st = self.run_compound(cc, io)?;
                 self.last_status = st;
                 Ok(st)
@@ -968,6 +982,7 @@ impl Shell {
             }
         };
 
+        self.set_err(io);
         // Declaration builtins get their assignment words structurally.
         if !decl_assigns.is_empty() {
             return self.run_declaration(argv, decl_assigns, io);

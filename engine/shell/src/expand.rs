@@ -57,9 +57,11 @@ impl Shell {
         }
     }
 
+    /// An error message on the current command's stderr.
     pub fn error(&self, msg: &str) {
-        crate::io::flush_stdout();
-        eprintln!("{}{}", self.err_prefix(), msg);
+        let _ = self
+            .err_stream
+            .write_all(format!("{}{}\n", self.err_prefix(), msg).as_bytes());
     }
 
     /// Full expansion into fields.

@@ -120,6 +120,8 @@ pub struct Shell {
     pub has_namerefs: bool,
     /// Status of a fatal expansion error (`set -u`, `${v:?}`): bash exits 127 under -c, 1 otherwise.
     pub fatal_status: i32,
+    /// fd 2 of the command being run, for the shell's own messages.
+    pub err_stream: crate::io::Stream,
 }
 
 impl Shell {
@@ -164,6 +166,7 @@ impl Shell {
             last_arg: String::new(),
             has_namerefs: false,
             fatal_status: 1,
+            err_stream: crate::io::Stream::Inherit(2),
         };
         for (k, v) in env {
             if valid_name(k) {
