@@ -980,25 +980,90 @@ impl Shell {
     fn b_mapfile(&mut self, a: &[String], io: &Io) -> i32 {
         let mut strip = false;
         let mut name = "MAPFILE".to_string();
-        for s in &a[1..] {
-            if s == "-t" {
-                strip = true;
-            } else if !s.starts_with('-') {
-                name = s.clone();
+        let mut origin: Option<i64> = None;
+        let mut skip = 0usize;
+        let mut count = 0usize;
+        let mut delim = b'\n';
+        let mut fd: Option<usize> = None;
+        let mut i = 1;
+        while i < a.len() {
+            let s = &a[i];
+            let mut val = |i: &mut usize| -> String {
+                *i += 1;
+                a.get(*i).cloned().unwrap_or_default()
+            };
+            match s.as_str() {
+                "-t" => strip = true,
+                "-O" => origin = val(&mut i).parse().ok(),
+                "-s" => skip = val(&mut i).parse().unwrap_or(0),
+                "-n" => count = val(&mut i).parse().unwrap_or(0),
+                "-d" => delim = val(&mut i).bytes().next().unwrap_or(0),
+                "-u" => fd = val(&mut i).parse().ok(),
+                "-C" | "-c" => {
+                    val(&mut i);
+                }
+                n if !n.starts_with('-') => name = n.to_string(),
+                _ => {}
+            }
+            i += 1;
+        }
+        let input = match fd {
+            Some(f) => match io.get(f) {
+                Some(s) => s.clone(),
+                None => {
+                    self.error_io(
+                        io,
+                        &format!("{}: {f}: invalid file descriptor specification", a[0]),
+                    );
+                    return 1;
+                }
+            },
+            None => io.stdin(),
+        };
+        let mut m = match (origin, self.lookup(&name).and_then(|v| v.value.clone())) {
+            (Some(_), Some(Value::Arr(m))) => m,
+            (Some(_), Some(Value::Str(s))) => {
+                let mut m = std::collections::BTreeMap::new();
+                m.insert(0, s);
+                m
+            }
+            _ => Default::default(),
+        };
+        let mut idx = origin.unwrap_or(0);
+        let mut read = 0usize;
+        let mut line: Vec<u8> = Vec::new();
+        loop {
+            if count > 0 && read >= count + skip {
+                break;
+            }
+            let b = input.read_byte();
+            match b {
+                Some(c) => {
+                    line.push(c);
+                    if c != delim {
+                        continue;
+                    }
+                }
+                None if line.is_empty() => break,
+                None => {}
+            }
+            read += 1;
+            if read > skip {
+                if strip && line.last() == Some(&delim) {
+                    line.pop();
+                }
+                m.insert(idx, String::from_utf8_lossy(&line).into_owned());
+                idx += 1;
+            }
+            line.clear();
+            if b.is_none() {
+                break;
             }
         }
-        let data = io.stdin().read_to_end();
-        let text = String::from_utf8_lossy(&data);
-        let mut m = std::collections::BTreeMap::new();
-        for (i, line) in text.split_inclusive('\n').enumerate() {
-            let l = if strip {
-                line.trim_end_matches('\n')
-            } else {
-                line
-            };
-            m.insert(i as i64, l.to_string());
+        if let Err(e) = self.set_value(&name, Value::Arr(m)) {
+            self.error_io(io, &e);
+            return 1;
         }
-        let _ = self.set_value(&name, Value::Arr(m));
         0
     }
 
@@ -1381,38 +1446,88 @@ impl Shell {
     }
 
     fn b_trap(&mut self, a: &[String], io: &Io) -> i32 {
+        let show = |sh: &Self, sig: &str| -> Option<String> {
+            let cmd = sh.traps.get(sig)?;
+            let shown = if matches!(sig, "EXIT" | "ERR" | "DEBUG" | "RETURN") {
+                sig.to_string()
+            } else {
+                format!("SIG{sig}")
+            };
+            Some(format!("trap -- {} {shown}\n", crate::expand::quote(cmd)))
+        };
+        if a.get(1).map(|s| s.as_str()) == Some("-l") {
+            io.out(b" 1) SIGHUP\t 2) SIGINT\t 3) SIGQUIT\t 4) SIGILL\t 5) SIGTRAP\n 6) SIGABRT\t 7) SIGBUS\t 8) SIGFPE\t 9) SIGKILL\t10) SIGUSR1\n11) SIGSEGV\t12) SIGUSR2\t13) SIGPIPE\t14) SIGALRM\t15) SIGTERM\n");
+            return 0;
+        }
         if a.len() == 1 || a.get(1).map(|s| s.as_str()) == Some("-p") {
-            let mut t: Vec<(&String, &String)> = self.traps.iter().collect();
-            t.sort();
-            for (sig, cmd) in t {
-                io.out(format!("trap -- {} {sig}\n", crate::expand::quote(cmd)).as_bytes());
+            let mut out = String::new();
+            if a.len() > 2 {
+                for s in &a[2..] {
+                    if let Some(l) = show(self, &sig_name(s)) {
+                        out.push_str(&l);
+                    }
+                }
+            } else {
+                let mut t: Vec<&String> = self.traps.keys().collect();
+                t.sort_by_key(|k| sig_order(k));
+                for sig in t {
+                    if let Some(l) = show(self, sig) {
+                        out.push_str(&l);
+                    }
+                }
             }
+            io.out(out.as_bytes());
             return 0;
         }
         let mut args = &a[1..];
         if args[0] == "--" {
             args = &args[1..];
         }
-        if args.len() == 1 {
-            for s in args {
+        if args.is_empty() {
+            return 0;
+        }
+        // A lone signal number/name resets it.
+        if args.len() == 1 || args[0] == "-" {
+            let sigs = if args[0] == "-" { &args[1..] } else { args };
+            for s in sigs {
                 self.traps.remove(&sig_name(s));
             }
             return 0;
         }
         let cmd = &args[0];
+        let mut st = 0;
         for s in &args[1..] {
             let sig = sig_name(s);
             if sig.is_empty() {
                 self.error_io(io, &format!("trap: {s}: invalid signal specification"));
-                return 1;
+                st = 1;
+                continue;
             }
-            if cmd == "-" {
-                self.traps.remove(&sig);
-            } else {
-                self.traps.insert(sig, cmd.clone());
+            if sig == "EXIT" {
+                self.exit_trap_level = self.subshell;
             }
+            self.traps.insert(sig, cmd.clone());
         }
-        0
+        st
+    }
+}
+
+fn sig_order(s: &str) -> u32 {
+    match s {
+        "EXIT" => 0,
+        "HUP" => 1,
+        "INT" => 2,
+        "QUIT" => 3,
+        "USR1" => 10,
+        "USR2" => 12,
+        "PIPE" => 13,
+        "ALRM" => 14,
+        "TERM" => 15,
+        "CHLD" => 17,
+        "DEBUG" => 100,
+        "ERR" => 101,
+        "RETURN" => 102,
+        _ => 50,
     }
 }
 

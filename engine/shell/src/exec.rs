@@ -145,6 +145,9 @@ impl Shell {
     }
 
     pub fn run_exit_trap(&mut self, io: &Io) -> i32 {
+        if self.exit_trap_level != self.subshell {
+            return self.last_status;
+        }
         if let Some(t) = self.traps.remove("EXIT") {
             let saved = self.last_status;
             let st = self.run_string(&t, io);
@@ -169,6 +172,18 @@ impl Shell {
                 Ok(2)
             }
         }
+    }
+
+    /// Runs a trap's command at the current line, keeping `$?`.
+    pub fn run_trap(&mut self, t: &str, io: &Io) {
+        let (line, off, st) = (self.lineno, self.line_offset, self.last_status);
+        self.in_trap = true;
+        self.line_offset = line.saturating_sub(1);
+        let _ = self.run_string(t, io);
+        self.in_trap = false;
+        self.lineno = line;
+        self.line_offset = off;
+        self.last_status = st;
     }
 
     pub fn run_string(&mut self, src: &str, io: &Io) -> i32 {
@@ -267,9 +282,7 @@ impl Shell {
             if simple_like {
                 if let Some(t) = self.traps.get("ERR").cloned() {
                     if !self.in_trap {
-                        self.in_trap = true;
-                        let _ = self.run_string(&t, io);
-                        self.in_trap = false;
+                        self.run_trap(&t, io);
                         self.last_status = st;
                     }
                 }
@@ -315,7 +328,7 @@ impl Shell {
                 } else {
                     let mut sub = self.clone();
                     sub.subshell += 1;
-                    sub.traps.remove("EXIT");
+                    sub.traps.remove("DEBUG");
                     let st = match sub.run_command(cmd, &sio) {
                         Ok(s) => s,
                         Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -417,7 +430,7 @@ impl Shell {
             CC::Subshell(s) => {
                 let mut sub = self.clone();
                 sub.subshell += 1;
-                sub.traps.remove("EXIT");
+                sub.traps.remove("DEBUG");
                 let st = match sub.run_list(&s.list, io) {
                     Ok(s) => s,
                     Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -780,8 +793,12 @@ impl Shell {
                             return Ok(false);
                         }
                     }
-                    T::ProcessSubstitution(..) => {
-                        self.error("process substitution: not supported");
+                    T::ProcessSubstitution(ast::ProcessSubstitutionKind::Read, sub) => {
+                        let data = self.capture_list(&sub.list, io);
+                        io.set(fd, Some(Stream::input(data)));
+                    }
+                    T::ProcessSubstitution(ast::ProcessSubstitutionKind::Write, _) => {
+                        self.error("output process substitution: not supported");
                         return Ok(false);
                     }
                 }
@@ -875,6 +892,7 @@ impl Shell {
         } else if let Some(a) = assigns.first() {
             self.lineno = a.loc.start.line + self.line_offset;
         }
+        let mut psubs: Vec<(std::path::PathBuf, Option<&ast::SubshellCommand>)> = Vec::new();
         let mut suffix_items: Vec<&ast::CommandPrefixOrSuffixItem> = Vec::new();
         if let Some(s) = &c.suffix {
             for item in &s.0 {
@@ -912,16 +930,34 @@ impl Shell {
                         argv.extend(self.expand_fields(&w.value)?);
                     }
                 }
+                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(kind, sub) => {
+                    let path = self.psub_path();
+                    if matches!(kind, ast::ProcessSubstitutionKind::Read) {
+                        let data = self.capture_list(&sub.list, io);
+                        let _ = std::fs::write(&path, data);
+                        psubs.push((path.clone(), None));
+                    } else {
+                        let _ = std::fs::write(&path, b"");
+                        psubs.push((path.clone(), Some(sub)));
+                    }
+                    argv.push(path.to_string_lossy().into_owned());
+                }
                 _ => {}
             }
         }
 
+        if !self.in_trap && !self.traps.is_empty() {
+            if let Some(t) = self.traps.get("DEBUG").cloned() {
+                self.run_trap(&t, io);
+            }
+        }
         if let Some(l) = argv.last() {
             self.last_arg.clone_from(l);
         }
         if argv.is_empty() {
-            // Assignments only; redirections still happen.
-            self.last_status = 0;
+            // Assignments only; redirections still happen. Status: the last command
+            // substitution's, else 0.
+            self.cmdsub_ran = false;
             let mut traced = Vec::new();
             for a in assigns {
                 let t = self.assign(a, false)?;
@@ -932,7 +968,7 @@ impl Shell {
             if self.opts.xtrace && !traced.is_empty() {
                 self.xtrace(&[], &traced, io);
             }
-            let st = self.last_status;
+            let st = if self.cmdsub_ran { self.last_status } else { 0 };
             if !redirs.is_empty() {
                 let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
                 if self.apply_redirs(&owned, io)?.is_none() {
@@ -984,10 +1020,53 @@ impl Shell {
 
         self.set_err(io);
         // Declaration builtins get their assignment words structurally.
-        if !decl_assigns.is_empty() {
-            return self.run_declaration(argv, decl_assigns, io);
+        let r = if !decl_assigns.is_empty() {
+            self.run_declaration(argv, decl_assigns, io)
+        } else {
+            self.dispatch(argv, temp, io)
+        };
+        for (path, writer) in psubs {
+            if let Some(sub) = writer {
+                let data = std::fs::read(&path).unwrap_or_default();
+                let mut sio = io.clone();
+                sio.set(0, Some(Stream::input(data)));
+                let _ = self.capture_into(&sub.list, &sio);
+            }
+            let _ = std::fs::remove_file(&path);
         }
-        self.dispatch(argv, temp, io)
+        r
+    }
+
+    fn psub_path(&mut self) -> std::path::PathBuf {
+        self.psub_counter += 1;
+        let tmp = self.get("TMPDIR").unwrap_or_else(|| "/tmp".into());
+        self.cwd
+            .join(tmp)
+            .join(format!("hookbox-psub-{}-{}", self.pid, self.psub_counter))
+    }
+
+    /// Runs a list in a subshell with the given fds.
+    fn capture_into(&mut self, list: &ast::CompoundList, io: &Io) -> i32 {
+        let mut sub = self.clone();
+        sub.subshell += 1;
+        sub.traps.remove("DEBUG");
+        let st = match sub.run_list(list, io) {
+            Ok(s) => s,
+            Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
+            Err(_) => sub.last_status,
+        };
+        sub.last_status = st;
+        sub.run_exit_trap(io)
+    }
+
+    /// The stdout of a list run in a subshell (process substitution).
+    fn capture_list(&mut self, list: &ast::CompoundList, io: &Io) -> Vec<u8> {
+        let buf = Rc::new(RefCell::new(Vec::new()));
+        let mut sio = io.clone();
+        sio.set(1, Some(Stream::Buf(buf.clone())));
+        self.capture_into(list, &sio);
+        let v = std::mem::take(&mut *buf.borrow_mut());
+        v
     }
 
     /// Performs an assignment in the current shell; returns the xtrace text.

@@ -372,6 +372,7 @@ impl Shell {
         io.set(1, Some(Stream::Buf(buf.clone())));
         let status = sub.run_string_in(cmd, &io, true);
         self.last_status = status;
+        self.cmdsub_ran = true;
         let mut s = String::from_utf8_lossy(&buf.borrow()).into_owned();
         while s.ends_with('\n') {
             s.pop();

@@ -122,6 +122,10 @@ pub struct Shell {
     pub fatal_status: i32,
     /// fd 2 of the command being run, for the shell's own messages.
     pub err_stream: crate::io::Stream,
+    pub psub_counter: u32,
+    pub cmdsub_ran: bool,
+    /// The subshell level that set the EXIT trap (inherited traps show but do not run).
+    pub exit_trap_level: u32,
 }
 
 impl Shell {
@@ -167,6 +171,9 @@ impl Shell {
             has_namerefs: false,
             fatal_status: 1,
             err_stream: crate::io::Stream::Inherit(2),
+            psub_counter: 0,
+            cmdsub_ran: false,
+            exit_trap_level: 0,
         };
         for (k, v) in env {
             if valid_name(k) {
