@@ -153,6 +153,19 @@ const CASES: &[Case] = cases![
     ["date", "-d", "2024-02-29 13:45:10", "+%F %T %s"] "";
     ["date", "-d", "2024-02-29T13:45:10Z", "+%s"] "";
     ["date", "-d", "2023-02-29"] "";
+    ["date", "-d", "2024-01-31 +1 month", "+%F %T"] "";
+    ["date", "-d", "2024-02-29 10:00 2 hours ago", "+%F %T"] "";
+    ["date", "-d", "2020-01-01 -1 day", "+%F %T"] "";
+    ["date", "-d", "2024-01-01 next week", "+%F %T"] "";
+    ["date", "-d", "2024-03-31 1 month ago", "+%F %T"] "";
+    ["date", "-d", "2024-01-01 3 days", "+%F %T"] "";
+    ["date", "-d", "2024-05-05 last year", "+%F %T"] "";
+    ["date", "-d", "2024-01-01 1 fortnight ago", "+%F %T"] "";
+    ["date", "-d", "2024-01-01 yesterday", "+%F %T"] "";
+    ["date", "-d", "2024-01-01 2 hours 30 minutes ago", "+%F %T"] "";
+    ["date", "-d", "2024-01-01 10 minutes", "+%F %T"] "";
+    ["date", "-d", "2024-01-01 3 bananas", "+%F"] "";
+    ["touch", "-d", "2020-01-01 2 days ago", "t"] "";
     ["date", "-d", "garbage"] "";
     ["date", "-I", "-d", "@1700000000"] "";
     ["date", "-Iseconds", "-d", "@1700000000"] "";
@@ -638,6 +651,42 @@ fn mktemp_creates_a_unique_file_from_the_template() {
         "mktemp: too few X's in template 'fewXX'\n"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn relative_dates_count_from_now() {
+    let dir = std::env::temp_dir();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for (spec, offset) in [
+        ("2 hours ago", -7200),
+        ("+1 day", 86_400),
+        ("tomorrow", 86_400),
+        ("90 minutes", 5400),
+    ] {
+        let mut stdin = Cursor::new(Vec::new());
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut ctx = ToolContext {
+            cwd: &dir,
+            env: &[],
+            stdin: &mut stdin,
+            stdout: &mut out,
+            stderr: &mut err,
+        };
+        let args: Vec<String> = ["date", "-d", spec, "+%s"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(find("date").unwrap()(&args, &mut ctx), 0, "{spec}");
+        let got: i64 = String::from_utf8(out).unwrap().trim().parse().unwrap();
+        assert!(
+            (got - (now + offset)).abs() <= 5,
+            "{spec}: {got} vs {}",
+            now + offset
+        );
+    }
 }
 
 #[test]
