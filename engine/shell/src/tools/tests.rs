@@ -258,6 +258,9 @@ const CASES: &[Case] = cases![
     ["env", "X=1"] "";
     ["env", "-0"] "";
     ["env", "-u"] "";
+    ["env", "-v", "-i", "Z=1"] "";
+    ["env", "-v", "-u", "HOME", "A=b"] "";
+    ["env", "-", "Q=1"] "";
     ["printenv"] "";
     ["printenv", "HOME"] "";
     ["printenv", "HOME", "GREETING"] "";
