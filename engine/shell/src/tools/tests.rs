@@ -538,11 +538,96 @@ fn tools_agree_with_gnu_coreutils() {
 }
 
 #[test]
+fn wc_counts_characters_per_locale_like_gnu() {
+    use std::io::Write;
+    let text = "h\u{e9}llo w\u{f6}rld \u{1F600}\n\u{e9}t\u{e9}\n";
+    for locale in ["C", "C.UTF-8"] {
+        for flag in ["-m", "-c", "-w", "-L"] {
+            let mut child = Command::new("/usr/bin/wc")
+                .arg(flag)
+                .env_clear()
+                .env("LC_ALL", locale)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+            let gnu = child.wait_with_output().unwrap();
+            let env = vec![("LC_ALL".to_string(), locale.to_string())];
+            let dir = std::env::temp_dir();
+            let mut stdin = Cursor::new(text.as_bytes().to_vec());
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let mut ctx = ToolContext {
+                cwd: &dir,
+                env: &env,
+                stdin: &mut stdin,
+                stdout: &mut out,
+                stderr: &mut err,
+            };
+            assert_eq!(
+                find("wc").unwrap()(&["wc".into(), flag.into()], &mut ctx),
+                0
+            );
+            if flag == "-L" && locale == "C.UTF-8" {
+                // Display width of wide characters (the emoji is two columns) needs a width
+                // table the guest does not carry; only the C locale is compared.
+                continue;
+            }
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&gnu.stdout),
+                "wc {flag} in {locale}"
+            );
+        }
+    }
+}
+
+#[test]
 fn every_listed_name_is_found() {
     for name in super::NAMES {
         assert!(find(name).is_some(), "{name}");
     }
     assert!(find("npx").is_none());
+}
+
+#[test]
+fn runs_in_guest_declines_what_only_the_host_tool_does() {
+    let v = |a: &[&str]| super::runs_in_guest(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert!(
+        v(&["ls"])
+            && v(&["ls", "-1a", "dir"])
+            && v(&["tail", "-n", "5"])
+            && v(&["cat", "--", "--help"])
+    );
+    assert!(!v(&["ls", "-la"]) && !v(&["ls", "--color=auto"]) && !v(&["tail", "-f", "log"]));
+    assert!(
+        !v(&["tail", "--follow=name", "x"]) && !v(&["cat", "--help"]) && !v(&["seq", "--version"])
+    );
+    assert!(!v(&["npx", "prisma"]) && !v(&[]));
+    // What runs_in_guest accepts, the tool must not refuse for being unsupported.
+    let dir = std::env::temp_dir();
+    for args in [vec!["ls", "-la"], vec!["tail", "-f", "x"]] {
+        let args: Vec<String> = args.into_iter().map(String::from).collect();
+        let mut stdin = Cursor::new(Vec::new());
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut ctx = ToolContext {
+            cwd: &dir,
+            env: &[],
+            stdin: &mut stdin,
+            stdout: &mut out,
+            stderr: &mut err,
+        };
+        assert_ne!(
+            find(&args[0]).unwrap()(&args, &mut ctx),
+            0,
+            "{args:?} is refused in the guest"
+        );
+    }
 }
 
 #[test]
