@@ -359,6 +359,13 @@ const CASES: &[Case] = cases![
     ["realpath", "-m", "a/../b/c"] "";
     ["realpath", "."] "";
     ["cp", "f", "g"] "", "f" => "data";
+    ["cp", "f", "f"] "", "f" => "data";
+    ["cp", "-v", "f", "d"] "", "f" => "data", "d/" => "";
+    ["cp", "f", "nodir/x"] "", "f" => "data";
+    ["cp", "-r", "d", "e/"] "", "d/a/b" => "1";
+    ["mv", "-v", "f", "g"] "", "f" => "data";
+    ["mv", "f", "f"] "", "f" => "data";
+    ["cp", "f", "./d/../f"] "", "f" => "data", "d/" => "";
     ["cp", "f", "d"] "", "f" => "data", "d/" => "";
     ["cp", "nofile", "g"] "";
     ["cp", "d", "e"] "", "d/f" => "";
