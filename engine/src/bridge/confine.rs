@@ -105,6 +105,8 @@ pub(crate) struct ConfineSpec<'a> {
     pub policy: &'a Policy,
     pub work_dir: &'a Path,
     pub temp_dir: &'a Path,
+    /// More directories granted read-write (`ExecHost::grant_dir`).
+    pub extra_dirs: &'a [PathBuf],
     pub user: Option<HookUser>,
     /// `RLIMIT_DATA`.
     pub memory_bytes: u64,
@@ -375,6 +377,7 @@ fn landlock_ruleset(spec: &ConfineSpec<'_>, level: CompatLevel) -> Result<Option
         (spec.work_dir.to_path_buf(), work_access),
         (spec.temp_dir.to_path_buf(), fs_all),
     ];
+    rules.extend(spec.extra_dirs.iter().map(|d| (d.clone(), fs_all)));
     let mut system: Vec<&str> = SYSTEM_EXEC_PATHS.to_vec();
     system.extend_from_slice(SYSTEM_ETC_PATHS);
     if spec.policy.network != Network::None {
@@ -386,7 +389,7 @@ fn landlock_ruleset(spec: &ConfineSpec<'_>, level: CompatLevel) -> Result<Option
     for (path, access) in rules {
         let Ok(meta) = std::fs::metadata(&path) else {
             // System paths differ between distributions; a granted directory must exist.
-            if path == spec.work_dir || path == spec.temp_dir {
+            if path == spec.work_dir || path == spec.temp_dir || spec.extra_dirs.contains(&path) {
                 return Err(format!("{}: missing", path.display()));
             }
             continue;

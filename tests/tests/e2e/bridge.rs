@@ -279,6 +279,33 @@ async fn accepting_weak_confinement_weakens_nothing_the_kernel_supports() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_granted_extra_dir_is_writable_and_a_working_directory() {
+    let fx = Fixture::new("extra");
+    let shared = tempfile::tempdir().expect("shared");
+    give_to_hook_user(shared.path());
+    let req = |cwd: &Path| {
+        serde_json::json!({
+            "argv": ["sh", "-c", "echo db > shared.db"], "cwd": cwd, "env": fx.env(),
+            "stdout": "null", "stderr": "null",
+        })
+        .to_string()
+    };
+    let mut host = fx.host(allow(&["sh"]), TIMEOUT);
+    let err = host
+        .spawn(req(shared.path()).as_bytes())
+        .await
+        .expect_err("not granted yet");
+    assert_eq!(err.code(), -6);
+    host.grant_dir(shared.path().to_path_buf());
+    let h = host
+        .spawn(req(shared.path()).as_bytes())
+        .await
+        .expect("spawn");
+    assert_eq!(host.wait(h).await.expect("wait"), 0);
+    assert!(shared.path().join("shared.db").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_work_dir_is_read_only_for_bridged_commands() {
     let fx = Fixture::new("ro");
     std::fs::write(fx.work().join("data"), "hello").expect("data");
