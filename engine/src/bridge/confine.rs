@@ -32,8 +32,8 @@ use landlock::{
 };
 
 use super::policy::{DirAccess, Network, Policy};
-use super::user::HookUser;
 use super::BridgeError;
+use crate::runner::user::HookUser;
 
 /// Default `RLIMIT_NPROC` of a bridged command: 256 processes of the hook user. Bounds a fork
 /// bomb (root ignores it: one more reason hooks never run as root). The count is per user on
@@ -180,7 +180,8 @@ struct ChildPlan {
     ns_flags: libc::c_int,
     loopback: bool,
     rlimits: [(libc::__rlimit_resource_t, u64, u64); 6],
-    user: Option<HookUser>,
+    /// (uid, gid) to switch to.
+    user: Option<(libc::uid_t, libc::gid_t)>,
     weak: bool,
 }
 
@@ -243,7 +244,7 @@ impl Prepared {
                 clamped(libc::RLIMIT_CORE, DEFAULT_CORE_BYTES, DEFAULT_CORE_BYTES),
                 clamped(libc::RLIMIT_NOFILE, DEFAULT_NOFILE, DEFAULT_NOFILE),
             ],
-            user: spec.user,
+            user: spec.user.as_ref().map(|u| (u.uid, u.gid)),
             weak,
         };
         Ok((
@@ -505,19 +506,19 @@ fn child_setup(plan: &ChildPlan) -> io::Result<()> {
                 return fail(plan, STEP_RLIMIT);
             }
         }
-        if let Some(user) = plan.user {
+        if let Some((uid, gid)) = plan.user {
             // The host's pipes belong to root: give the hook user the ones on 0-2, so that
             // reopening them (`> /dev/stdout`, through /proc/self/fd) works after the switch.
             // Only pipes: fchown of an inherited /dev/null would change the device node.
             for fd in 0..3 {
                 let mut st: libc::stat = std::mem::zeroed();
                 if libc::fstat(fd, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO {
-                    libc::fchown(fd, user.uid, user.gid);
+                    libc::fchown(fd, uid, gid);
                 }
             }
             if libc::setgroups(0, std::ptr::null()) != 0
-                || libc::setgid(user.gid) != 0
-                || libc::setuid(user.uid) != 0
+                || libc::setgid(gid) != 0
+                || libc::setuid(uid) != 0
             {
                 return fail(plan, STEP_USER);
             }

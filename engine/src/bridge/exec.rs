@@ -23,9 +23,9 @@ use super::allow::{check_cwd, Resolver};
 use super::confine::{ConfineSpec, Prepared};
 use super::policy::Policy;
 use super::request::{ExecRequest, InputMode, OutputMode};
-use super::user::{self, HookUser};
 pub use super::BridgeError;
 use crate::limits::Limits;
+use crate::runner::user::{self, HookUser};
 use crate::runner::Stream;
 
 /// Default most commands of one hook alive at once (spawned and not yet waited for). Bounds
@@ -133,11 +133,12 @@ impl ExecHost {
                 "more than {DEFAULT_MAX_COMMANDS} bridged commands running at once"
             )));
         }
-        let user = match self.user {
-            Some(user) => user,
+        let user = match &self.user {
+            Some(user) => user.clone(),
             None => {
-                let user = user::resolve(self.cfg.policy.run_as.as_deref())?;
-                self.user = Some(user);
+                let user = user::resolve(self.cfg.policy.run_as.as_deref())
+                    .map_err(|e| BridgeError::SpawnFailed(format!("the hook's user: {e}")))?;
+                self.user = Some(user.clone());
                 user
             }
         };
