@@ -890,3 +890,32 @@ async fn unprivileged_inner() {
     assert_eq!(sink.stdout(), [uid.to_string()]);
     assert_none_left(&detached).await;
 }
+
+#[tokio::test]
+async fn relative_script_path_is_relative_to_the_work_dir() {
+    let project = Project::new();
+    project.script("rel.sh", b"#!/usr/bin/env bash\necho \"$0\"\n");
+    let inv = project.invocation(HookProgram::Script(PathBuf::from("rel.sh")));
+    let (report, sink) = run(&inv).await;
+    assert_eq!(report.exit, Exit::Code(0));
+    assert_eq!(
+        sink.stdout(),
+        [project.path().join("rel.sh").display().to_string()]
+    );
+}
+
+#[tokio::test]
+async fn script_the_hook_user_cannot_read_fails_with_126() {
+    let project = Project::new();
+    let script = project.script("secret.sh", b"echo should not run\n");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let inv = project.invocation(HookProgram::Script(script));
+    let (report, sink) = run(&inv).await;
+    assert_eq!(report.exit, Exit::Code(126));
+    assert!(sink.stdout().is_empty());
+    assert!(
+        sink.stderr().join("").contains("Permission denied"),
+        "{:?}",
+        sink.stderr()
+    );
+}
