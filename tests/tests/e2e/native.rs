@@ -879,7 +879,7 @@ async fn unprivileged_inner() {
     std::fs::write(
         &script,
         format!(
-            "id -u\n{}\nkill -USR2 $$\n",
+            "id -u\nls /proc | grep -c '^[0-9]'\n{}\nkill -USR2 $$\n",
             started_then_sleep("setsid -f", &detached, "")
         ),
     )
@@ -887,7 +887,10 @@ async fn unprivileged_inner() {
     inv.program = HookProgram::Script(script);
     let (report, sink) = run(&inv).await;
     assert_eq!(report.exit, Exit::Signal(libc::SIGUSR2));
-    assert_eq!(sink.stdout(), [uid.to_string()]);
+    let out = sink.stdout();
+    assert_eq!(out[0], uid.to_string());
+    // This host allows a /proc of the hook's own (user-owned) PID namespace.
+    assert!(out[1].parse::<usize>().unwrap() <= 4, "{out:?}");
     assert_none_left(&detached).await;
 }
 
@@ -918,4 +921,24 @@ async fn script_the_hook_user_cannot_read_fails_with_126() {
         "{:?}",
         sink.stderr()
     );
+}
+
+#[tokio::test]
+async fn hook_sees_only_its_own_processes_in_proc() {
+    let (report, sink) = run_script(
+        "tr '\\0' ' ' < /proc/$$/cmdline; echo\nls /proc | grep -c '^[0-9]'\n[ -e /proc/$PPID ] && echo \"ppid $PPID\"\n",
+    )
+    .await;
+    assert_eq!(report.exit, Exit::Code(0));
+    let out = sink.stdout();
+    assert!(
+        out[0].starts_with("bash "),
+        "/proc/$$ is the hook itself: {out:?}"
+    );
+    let visible: usize = out[1].parse().unwrap();
+    // init, the hook, `ls` and `grep`: nothing of the host.
+    assert!(visible <= 4, "{out:?}");
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    assert!(!out.iter().any(|l| l == &format!("ppid {me}")));
 }
