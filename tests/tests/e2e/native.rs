@@ -789,7 +789,7 @@ async fn missing_work_dir_is_a_runner_error() {
     assert!(matches!(err, RunError::Program { .. }), "{err:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hooks_run_concurrently_on_one_runner() {
     let runner = Arc::new(NativeRunner::new());
     let mut tasks = Vec::new();
@@ -797,9 +797,22 @@ async fn hooks_run_concurrently_on_one_runner() {
         let runner = runner.clone();
         tasks.push(tokio::spawn(async move {
             let project = Project::new();
-            let inv = project.invocation(script_program(&project, &format!("sleep 1; exit {i}\n")));
+            let m = marker();
+            let mut inv = project.invocation(script_program(
+                &project,
+                &format!("sleep {m} &\nsleep 1; exit {i}\n"),
+            ));
+            if i == 3 {
+                inv.limits.timeout = Duration::from_millis(500);
+            }
             let report = run_with(&runner, &inv, Sink::new()).await.unwrap();
-            assert_eq!(report.exit, Exit::Code(i));
+            let expected = if i == 3 {
+                Exit::TimedOut
+            } else {
+                Exit::Code(i)
+            };
+            assert_eq!(report.exit, expected);
+            assert_none_left(&m).await;
         }));
     }
     for task in tasks {
