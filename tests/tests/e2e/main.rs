@@ -2,10 +2,9 @@
 //! add `mod NAME;` here and write tests/tests/e2e/NAME.rs.
 
 mod bridge;
+mod discover;
+mod examples;
 mod native;
 mod sandbox;
 mod sandbox_attacks;
 mod smoke;
-
-mod discover;
-mod examples;
