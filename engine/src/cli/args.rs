@@ -162,6 +162,13 @@ pub struct RunArgs {
     /// Acquia Cloud environment (`hooks/<env>/`).
     #[arg(long, value_name = "ENV")]
     pub acquia_env: Option<String>,
+    /// Site Factory: code version of the source (production) environment; with
+    /// --target-code-version, `post-staging-update` runs only when they differ.
+    #[arg(long, value_name = "VERSION")]
+    pub source_code_version: Option<String>,
+    /// Site Factory: code version of the target (staged) environment.
+    #[arg(long, value_name = "VERSION")]
+    pub target_code_version: Option<String>,
     #[command(flatten)]
     pub env: EnvArgs,
     #[command(flatten)]

@@ -344,6 +344,9 @@ pub fn hooks_at(plan: &Plan, point: Point) -> Vec<&Hook> {
     plan.hooks.iter().filter(|h| h.point == point).collect()
 }
 
+/// Site Factory's stage that runs only when the two environments' code differs.
+pub const POST_STAGING_UPDATE: &str = "post-staging-update";
+
 /// Runs every hook of the plan at one deployment point.
 pub async fn run_point(
     plan: &Plan,
@@ -379,6 +382,35 @@ pub async fn run_stage(
             stage: stage.to_string(),
             root: plan.root.clone(),
             known,
+        });
+    }
+    if stage == POST_STAGING_UPDATE && !plan.site_factory.post_staging_update_applies() {
+        // Site Factory runs post-staging-update only when the two environments' code differs.
+        let names: Vec<String> = hooks.iter().map(|h| h.name.clone()).collect();
+        events.emit(&Event::HooksSkipped {
+            reason: format!(
+                "the source and target environments run the same code ({}); post-staging-update runs only when it differs",
+                plan.site_factory.source_code_version.as_deref().unwrap_or_default()
+            ),
+            hooks: names.clone(),
+        });
+        let message = format!(
+            "Stage {stage}: {} (code unchanged, hooks skipped)",
+            Status::Success
+        );
+        events.emit(&Event::Status {
+            status: Status::Success.to_string(),
+            message: message.clone(),
+        });
+        return Ok(Outcome {
+            status: Status::Success,
+            hooks: Vec::new(),
+            skipped: names,
+            warnings: Vec::new(),
+            steps: Vec::new(),
+            release: None,
+            current: None,
+            message,
         });
     }
     if !ctx.skip_hooks {
