@@ -9,6 +9,7 @@ use crate::discover::{self as disc, DiscoverOptions, Problem};
 use crate::lifecycle::HookIds;
 use crate::plan::{Convention, Plan, RunnerKind};
 use crate::runner::sandbox::{SandboxConfig, SandboxRunner};
+use crate::runner::native::NativeRunner;
 use crate::runner::Runner;
 
 /// What discovery needs from the command line and the process environment.
@@ -48,7 +49,7 @@ pub fn validate(input: &DiscoverInput) -> Result<Vec<Problem>> {
 
 /// The native runner.
 pub fn native_runner() -> Result<Box<dyn Runner>> {
-    anyhow::bail!("the native runner is not available in this build")
+    Ok(Box::new(NativeRunner::new()))
 }
 
 /// The sandbox runner, made only when the plan has sandboxed hooks (it owns a wasmtime
@@ -66,7 +67,6 @@ pub fn sandbox_runner(plan: &Plan) -> Result<Option<Box<dyn Runner>>> {
 
 /// The user hooks run as when hookbox runs as root (`None` otherwise).
 pub fn hook_ids(policy: &crate::bridge::policy::Policy) -> Result<Option<HookIds>> {
-    // Filled in with runner::user::resolve when the native runner lands.
-    let _ = policy;
-    Ok(None::<HookIds>)
+    Ok(crate::runner::user::resolve(policy.run_as.as_deref())?
+        .map(|u| HookIds { uid: u.uid, gid: u.gid }))
 }

@@ -2,9 +2,15 @@
 //! add `mod NAME;` here and write tests/tests/e2e/NAME.rs.
 
 mod bridge;
+mod native;
 mod sandbox;
 mod sandbox_attacks;
 mod smoke;
 
 mod discover;
 mod examples;
+
+mod cli;
+mod deploy;
+mod events;
+mod lifecycle;
