@@ -8,8 +8,8 @@ use anyhow::Result;
 use crate::discover::{self as disc, DiscoverOptions, Problem};
 use crate::lifecycle::HookIds;
 use crate::plan::{Convention, Plan, RunnerKind};
-use crate::runner::sandbox::{SandboxConfig, SandboxRunner};
 use crate::runner::native::NativeRunner;
+use crate::runner::sandbox::{SandboxConfig, SandboxRunner};
 use crate::runner::Runner;
 
 /// What discovery needs from the command line and the process environment.
@@ -67,6 +67,10 @@ pub fn sandbox_runner(plan: &Plan) -> Result<Option<Box<dyn Runner>>> {
 
 /// The user hooks run as when hookbox runs as root (`None` otherwise).
 pub fn hook_ids(policy: &crate::bridge::policy::Policy) -> Result<Option<HookIds>> {
-    Ok(crate::runner::user::resolve(policy.run_as.as_deref())?
-        .map(|u| HookIds { uid: u.uid, gid: u.gid }))
+    Ok(
+        crate::runner::user::resolve(policy.run_as.as_deref())?.map(|u| HookIds {
+            uid: u.uid,
+            gid: u.gid,
+        }),
+    )
 }

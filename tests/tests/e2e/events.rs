@@ -51,10 +51,19 @@ fn log_has_the_seed_lines_each_with_a_timestamp() {
     }
     let msgs = super::lifecycle::messages(&log);
     assert_eq!(msgs[0], "Running hook: pre-deploy.sh");
-    assert!(msgs.contains(&"[pre-deploy.sh] stdout: migrating".to_string()), "{log}");
-    assert!(msgs.contains(&"Hook completed successfully".to_string()), "{log}");
+    assert!(
+        msgs.contains(&"[pre-deploy.sh] stdout: migrating".to_string()),
+        "{log}"
+    );
+    assert!(
+        msgs.contains(&"Hook completed successfully".to_string()),
+        "{log}"
+    );
     let msgs2 = super::lifecycle::messages(&log2);
-    assert!(msgs2.contains(&"Hook failed with exit code 2".to_string()), "{log2}");
+    assert!(
+        msgs2.contains(&"Hook failed with exit code 2".to_string()),
+        "{log2}"
+    );
     assert!(msgs2.iter().any(|m| m.starts_with("WARNING: ")), "{log2}");
 }
 
@@ -68,23 +77,37 @@ fn hook_output_cannot_forge_hookbox_lines() {
     let (out, log) = run_with_log(&p, "pre-deploy", &[]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let msgs = super::lifecycle::messages(&log);
-    let unprefixed_success = msgs.iter().filter(|m| *m == "Hook completed successfully").count();
+    let unprefixed_success = msgs
+        .iter()
+        .filter(|m| *m == "Hook completed successfully")
+        .count();
     assert_eq!(unprefixed_success, 0, "{log}");
     assert_eq!(
-        msgs.iter().filter(|m| m.starts_with("Running hook:")).count(),
+        msgs.iter()
+            .filter(|m| m.starts_with("Running hook:"))
+            .count(),
         1,
         "{log}"
     );
-    assert!(msgs.contains(&"Hook failed with exit code 1".to_string()), "{log}");
+    assert!(
+        msgs.contains(&"Hook failed with exit code 1".to_string()),
+        "{log}"
+    );
     // Every line that came from the hook is prefixed and one line stays one line.
     for m in &msgs {
         assert!(
-            m.starts_with("[pre-deploy.sh] ") || m.starts_with("Running hook:") || m.starts_with("Hook failed") || m.starts_with("Stage "),
+            m.starts_with("[pre-deploy.sh] ")
+                || m.starts_with("Running hook:")
+                || m.starts_with("Hook failed")
+                || m.starts_with("Stage "),
             "unexpected line {m:?} in {log}"
         );
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!stdout.lines().any(|l| l == "Hook completed successfully"), "{stdout}");
+    assert!(
+        !stdout.lines().any(|l| l == "Hook completed successfully"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -114,7 +137,10 @@ fn secrets_never_reach_the_log_terminal_or_json() {
             assert!(!text.contains("s3cr3tpw"), "{text}");
             assert!(!text.contains("sk-1234567890abcdef"), "{text}");
             assert!(!text.contains("hunter2"), "{text}");
-            assert!(text.contains("postgresql://user:***@host:5432/dbname"), "{text}");
+            assert!(
+                text.contains("postgresql://user:***@host:5432/dbname"),
+                "{text}"
+            );
             assert!(text.contains("token: ***"), "{text}");
             // Shorter than 6 characters: not treated as a secret.
             assert!(text.contains("short: abc"), "{text}");
