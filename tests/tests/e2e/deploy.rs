@@ -382,3 +382,123 @@ fn start_health_check_and_the_next_deploy_replaces_the_app() {
             .expect("json");
     assert_eq!(v["release"], good.as_str());
 }
+
+/// A copy of `hooks-examples/NAME` that the hook user can read.
+fn example_copy(name: &str) -> Project {
+    let p = Project::new();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../hooks-examples")
+        .join(name);
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", src.display()))
+        .arg(p.path())
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    // `cp -a` copied the example folder's mode onto the project: open it again for the hook
+    // user (`run` works in place, and hookbox does not hand a project to another user).
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(p.path(), fs::Permissions::from_mode(0o777)).expect("chmod");
+    p
+}
+
+#[test]
+fn examples_deploy_with_the_seeds_results() {
+    for (name, code, status) in [
+        ("flux-sqlite", 0, "success"),
+        ("flux-sqlite-failing", 1, "aborted"),
+        ("procfile", 0, "success"),
+        ("procfile-failing", 1, "hook-error"),
+    ] {
+        let p = example_copy(name);
+        let _guard = AppGuard(&p);
+        let out = deploy(&p, &[]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(code), "{name}: {t}");
+        assert!(
+            t.contains(&format!("Deployment status: {status}")),
+            "{name}: {t}"
+        );
+        assert_eq!(current(&p).is_some(), code == 0, "{name}");
+        // Secrets from hookbox.toml never reach the terminal or the log.
+        let log = fs::read_to_string(p.path().join(".hookbox/logs/hooks.log")).unwrap_or_default();
+        assert!(
+            !t.contains("s3cr3t-Pa55word") && !log.contains("s3cr3t-Pa55word"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn flux_sqlite_example_redeploys_idempotently_and_failing_migration_keeps_it() {
+    let p = example_copy("flux-sqlite");
+    let _guard = AppGuard(&p);
+    assert!(deploy(&p, &[]).status.success());
+    let out = deploy(&p, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("(0 applied)"), "migrations are idempotent: {t}");
+    let good = current(&p).expect("current");
+    // The failing variant's broken migration, deployed over the good release.
+    let broken = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../hooks-examples/flux-sqlite-failing/migrations");
+    for entry in fs::read_dir(&broken).expect("migrations").flatten() {
+        fs::copy(
+            entry.path(),
+            p.path().join("migrations").join(entry.file_name()),
+        )
+        .expect("copy");
+    }
+    let out = deploy(&p, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("Deployment status: aborted"), "{t}");
+    assert_eq!(current(&p), Some(good.clone()));
+    assert!(
+        t.contains(&format!("current still points at releases/{good}")),
+        "{t}"
+    );
+}
+
+#[test]
+fn site_factory_examples_run_as_the_seed_says() {
+    let args = ["--", "mysite", "01live", "db1", "www.example.com"];
+    let p = example_copy("site-factory");
+    let out = hookbox()
+        .args(["run", "post-staging-update"])
+        .arg(p.path())
+        .arg("--log-file")
+        .arg(p.path().join("hooks.log"))
+        .args(args)
+        .output()
+        .expect("run");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("[10-show-arguments.sh] stdout: domain: www.example.com"),
+        "{t}"
+    );
+    assert!(
+        t.contains("40-disabled.sh") && t.contains("not executable"),
+        "{t}"
+    );
+    assert!(!t.contains("Running hook: 40-disabled.sh"), "{t}");
+    let q = example_copy("site-factory-failing");
+    let out = hookbox()
+        .args(["run", "post-staging-update"])
+        .arg(q.path())
+        .arg("--log-file")
+        .arg(q.path().join("hooks.log"))
+        .args(args)
+        .output()
+        .expect("run");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("Stage post-staging-update: task-failed"), "{t}");
+    assert!(
+        t.contains("drush8: command not found"),
+        "the error is in the task log: {t}"
+    );
+    assert!(!t.contains("Running hook: 20-never-runs.sh"), "{t}");
+}

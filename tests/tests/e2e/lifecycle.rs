@@ -419,3 +419,43 @@ fn sandbox_hook_without_sandbox_runner_is_refused_not_run_natively() {
     assert!(err.to_string().contains("sandbox"), "{err}");
     assert!(!p.path().join("ran").exists());
 }
+
+#[test]
+fn post_staging_update_runs_only_when_the_code_differs() {
+    for &kind in KINDS {
+        let p = Project::new();
+        p.file("factory-hooks/post-staging-update/10-mark.sh", APPEND_NAME);
+        for (source, target, runs) in [("v1", "v1", false), ("v1", "v2", true)] {
+            p.file(
+                "hookbox.toml",
+                &format!("[site-factory]\nsource-code-version = \"{source}\"\ntarget-code-version = \"{target}\"\n"),
+            );
+            let _ = fs::remove_file(p.path().join("order.txt"));
+            let (outcome, log) = run(kind, &p, "post-staging-update", |_| {});
+            assert_eq!(outcome.status, Status::Success, "{log}");
+            assert_eq!(
+                p.path().join("order.txt").exists(),
+                runs,
+                "{source} {target}: {log}"
+            );
+            if !runs {
+                assert!(log.contains("same code"), "{log}");
+            }
+        }
+    }
+}
+
+#[test]
+fn site_factory_default_command_runs_when_no_script() {
+    for &kind in KINDS {
+        let p = Project::new();
+        fs::create_dir_all(p.path().join("factory-hooks/db-update")).expect("mkdir");
+        p.file(
+            "hookbox.toml",
+            "[site-factory]\ndefault-command = \"echo default-ran > \\\"$WORK_DIR/default.txt\\\"\"\n",
+        );
+        let (outcome, log) = run(kind, &p, "db-update", |_| {});
+        assert_eq!(outcome.status, Status::Success, "{log}");
+        assert_eq!(p.read("default.txt"), "default-ran\n", "{log}");
+    }
+}
