@@ -195,3 +195,62 @@ fn run_log_defaults_to_the_state_directory() {
     assert!(log.contains("Running hook: pre-deploy.sh"), "{log}");
     assert!(!Path::new(&p.path().join("hooks.log")).exists());
 }
+
+/// A project whose pre-deploy hook is the sandbox tests' probe module with `args`.
+fn wasm_project(args: &[&str]) -> Project {
+    let p = Project::new();
+    std::fs::copy(super::sandbox::guest("probe"), p.path().join("probe.wasm")).expect("copy probe");
+    let args: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+    p.file(
+        "hookbox.toml",
+        &format!(
+            "[[hook]]\nstage = \"pre-deploy\"\nwasm = \"probe.wasm\"\nargs = [{}]\n",
+            args.join(", ")
+        ),
+    );
+    p
+}
+
+#[test]
+fn sandboxed_hooks_log_instructions_and_follow_the_same_rules() {
+    let p = wasm_project(&["args"]);
+    let (out, log) = {
+        let logdir = tempfile::tempdir().expect("tempdir");
+        let log = logdir.path().join("hooks.log");
+        let out = hookbox()
+            .args(["run", "pre-deploy"])
+            .arg(p.path())
+            .arg("--log-file")
+            .arg(&log)
+            .env("HOOKBOX_CACHE_DIR", super::sandbox::shared_cache_dir())
+            .output()
+            .expect("run");
+        (out, std::fs::read_to_string(&log).unwrap_or_default())
+    };
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let msgs = super::lifecycle::messages(&log);
+    assert!(
+        msgs.contains(&"Running hook: probe.wasm".to_string())
+            || msgs.iter().any(|m| m.starts_with("Running hook:")),
+        "{log}"
+    );
+    let instr = msgs
+        .iter()
+        .find_map(|m| m.strip_prefix("instructions used: "))
+        .expect("instructions line");
+    assert!(instr.parse::<u64>().expect("a number") > 0, "{log}");
+    // A failing module under pre-deploy's rule: aborted, exit 1, with the seed's line.
+    let q = wasm_project(&["exit", "4"]);
+    let out = hookbox()
+        .args(["run", "pre-deploy"])
+        .arg(q.path())
+        .arg("--log-file")
+        .arg(q.path().join("hooks.log"))
+        .env("HOOKBOX_CACHE_DIR", super::sandbox::shared_cache_dir())
+        .output()
+        .expect("run");
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("Hook failed with exit code 4"), "{t}");
+    assert!(t.contains("Stage pre-deploy: aborted"), "{t}");
+}
