@@ -188,8 +188,35 @@ pub enum LifecycleError {
         dir: PathBuf,
         source: std::io::Error,
     },
+    #[error("hooks run as uid {uid} (hookbox runs as root), which cannot reach {path}: {blocker} is mode {mode:o}; move the project somewhere the hook user can enter (not under /root), or set [policy] run-as in hookbox.toml to a user who can")]
+    Unreachable {
+        uid: u32,
+        path: PathBuf,
+        blocker: PathBuf,
+        mode: u32,
+    },
     #[error(transparent)]
     Deploy(#[from] deploy::DeployError),
+}
+
+/// Refuses before anything runs when the hook user cannot even enter the work directory
+/// (a project under `/root`, mode 0700): every hook would fail with a confusing error.
+pub fn check_reachable(
+    path: &std::path::Path,
+    user: Option<HookIds>,
+) -> Result<(), LifecycleError> {
+    let Some(ids) = user else {
+        return Ok(());
+    };
+    match fsutil::unreachable_for(path, ids) {
+        None => Ok(()),
+        Some((blocker, mode)) => Err(LifecycleError::Unreachable {
+            uid: ids.uid,
+            path: path.to_path_buf(),
+            blocker,
+            mode,
+        }),
+    }
 }
 
 /// Refuses before anything runs when a hook's runner is missing.
@@ -415,6 +442,7 @@ pub async fn run_stage(
     }
     if !ctx.skip_hooks {
         check_runners(hooks.iter().copied(), runners)?;
+        check_reachable(&ctx.platform.work_dir, ctx.hook_user)?;
     }
     if let Some(ids) = ctx.hook_user {
         if !fsutil::writable_by(&ctx.platform.work_dir, ids) {

@@ -261,3 +261,44 @@ fn validate_exits_1_on_a_problem_and_plan_shows_the_order() {
     let v: serde_json::Value = serde_json::from_str(&out).expect("plan JSON");
     assert_eq!(v["hooks"][0]["name"], "pre-deploy.sh");
 }
+
+#[test]
+fn project_the_hook_user_cannot_enter_is_refused_before_anything_runs() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return; // hooks run as hookbox's own user: nothing to refuse
+    }
+    let closed = tempfile::tempdir().expect("tempdir");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Like /root: owned by root, mode 0700.
+        std::fs::set_permissions(closed.path(), std::fs::Permissions::from_mode(0o700))
+            .expect("chmod");
+    }
+    let dir = closed.path().join("app");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("pre-deploy.sh"), "#!/bin/bash\ntrue\n").expect("write");
+    let (c, out, err) = code(
+        hookbox()
+            .arg("deploy")
+            .arg(&dir)
+            .arg("--log-file")
+            .arg(closed.path().join("log")),
+    );
+    assert_eq!(c, 2, "{out}{err}");
+    assert!(
+        err.contains("cannot reach") && err.contains("mode 700"),
+        "{err}"
+    );
+    assert!(!dir.join(".hookbox/releases").exists());
+    let (c, out, err) = code(
+        hookbox()
+            .args(["run", "pre-deploy"])
+            .arg(&dir)
+            .arg("--log-file")
+            .arg(closed.path().join("log")),
+    );
+    assert_eq!(c, 2, "{out}{err}");
+    assert!(err.contains("cannot reach"), "{err}");
+    assert!(!out.contains("Running hook"), "{out}");
+}

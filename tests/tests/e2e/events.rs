@@ -253,3 +253,37 @@ fn sandboxed_hooks_log_instructions_and_follow_the_same_rules() {
     assert!(t.contains("Hook failed with exit code 4"), "{t}");
     assert!(t.contains("Stage pre-deploy: aborted"), "{t}");
 }
+
+#[test]
+fn output_past_the_cap_is_cut_with_one_marker_and_the_hook_still_succeeds() {
+    let p = Project::new();
+    p.file(
+        "pre-deploy.sh",
+        "#!/bin/bash\nfor i in $(seq 1 2000); do echo \"line $i of output\"; done\necho done >&2\n",
+    )
+    .file("hookbox.toml", "[limits]\noutput-cap-bytes = 1000\n");
+    let (out, log) = run_with_log(&p, "pre-deploy", &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    let msgs = super::lifecycle::messages(&log);
+    let kept = msgs
+        .iter()
+        .filter(|m| m.starts_with("[pre-deploy.sh] "))
+        .count();
+    assert!(kept < 100, "{kept} lines kept past a 1000-byte cap");
+    assert_eq!(
+        msgs.iter()
+            .filter(|m| m.starts_with("Output of pre-deploy.sh cut at 1000 bytes"))
+            .count(),
+        1,
+        "{log}"
+    );
+    assert!(msgs.contains(&"Hook completed successfully".to_string()));
+    let outcome: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .expect("outcome"),
+    )
+    .expect("JSON");
+    assert_eq!(outcome["outcome"]["hooks"][0]["truncated"], true);
+}
