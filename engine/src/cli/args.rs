@@ -70,6 +70,19 @@ the same DIR while one runs fails at once (exit 2). Ctrl-C stops the running hoo
     Exec(super::exec::ExecArgs),
 }
 
+impl Command {
+    /// Whether the command was asked for JSON output.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Plan(a) | Command::Validate(a) => a.json,
+            Command::Run(a) => a.hook.json,
+            Command::Deploy(a) => a.hook.json,
+            Command::Rollback(a) => a.json,
+            _ => false,
+        }
+    }
+}
+
 /// Which convention to use instead of auto-detection.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ConventionArg {

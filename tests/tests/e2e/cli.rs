@@ -302,3 +302,20 @@ fn project_the_hook_user_cannot_enter_is_refused_before_anything_runs() {
     assert!(err.contains("cannot reach"), "{err}");
     assert!(!out.contains("Running hook"), "{out}");
 }
+
+#[test]
+fn json_errors_reach_stdout_as_json() {
+    let p = Project::new();
+    p.file("pre-deploy.sh", "#!/bin/bash\ntrue\n");
+    let (c, out, err) = code(
+        hookbox()
+            .args(["run", "nope", "--json"])
+            .arg(p.path())
+            .args(logged(&p)),
+    );
+    assert_eq!(c, 2, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON error line");
+    assert_eq!(v["event"], "error");
+    assert_eq!(v["exit_code"], 2);
+    assert!(v["message"].as_str().unwrap_or_default().contains("nope"));
+}
