@@ -64,6 +64,7 @@ pub fn abi_version() -> Result<i32, HookError> {
 
 /// The hook's context.
 pub fn context() -> Result<Context, HookError> {
+    sys::abi_version()?;
     let json = sys::read_reply(sys::context)?;
     serde_json::from_slice(&json).map_err(|e| {
         HookError::with_kind(

@@ -179,9 +179,11 @@ impl SandboxRunner {
         let wasm = tokio::fs::read(path)
             .await
             .map_err(|e| program_err(format!("cannot read the module: {e}")))?;
-        let (module, outcome) = self
-            .cache
-            .load(self.engine.wasmtime(), &wasm)
+        // Compiling is CPU-bound (seconds for a large module): off the async workers.
+        let (engine, cache) = (self.engine.wasmtime().clone(), self.cache.clone());
+        let (module, outcome) = tokio::task::spawn_blocking(move || cache.load(&engine, &wasm))
+            .await
+            .map_err(|e| program_err(format!("compiling the module: {e}")))?
             .map_err(|e| program_err(format!("not a valid WebAssembly module: {e:#}")))?;
         for import in module.imports() {
             let known =
