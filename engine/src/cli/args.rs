@@ -12,6 +12,8 @@ Exit codes:
   1  the stage or the deployment failed (a hook, the build, the health check; --json says which);
      `validate`: a problem was found
   2  usage or configuration error; nothing ran
+  exec, shell: the guest's own status, like sh; 124 when its time limit stops it, 137 for fuel
+     or memory
 
 Environment (read only here, never by hooks):
   HOOK_TIMEOUT    seconds a hook may run (default 300); --timeout and hookbox.toml win over it
