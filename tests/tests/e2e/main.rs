@@ -4,6 +4,7 @@
 mod bridge;
 mod sandbox;
 mod sandbox_attacks;
+mod sandbox_bridge;
 mod smoke;
 
 mod discover;
