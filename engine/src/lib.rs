@@ -22,3 +22,4 @@ pub mod lifecycle;
 pub mod limits;
 pub mod plan;
 pub mod runner;
+pub mod shell_module;

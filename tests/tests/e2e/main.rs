@@ -2,10 +2,10 @@
 //! add `mod NAME;` here and write tests/tests/e2e/NAME.rs.
 
 mod bridge;
+mod discover;
+mod examples;
+mod native;
 mod sandbox;
 mod sandbox_attacks;
 mod sandbox_bridge;
 mod smoke;
-
-mod discover;
-mod examples;

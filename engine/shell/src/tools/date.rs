@@ -177,7 +177,11 @@ pub(crate) fn format(tm: &Tm, fmt: &str) -> String {
             (v.to_string(), true, w, pad)
         };
         let text = |s: &str| -> (String, bool, usize, char) { (s.to_string(), false, 0, ' ') };
-        let hour12 = if tm.hour.is_multiple_of(12) { 12 } else { tm.hour % 12 };
+        let hour12 = if tm.hour.is_multiple_of(12) {
+            12
+        } else {
+            tm.hour % 12
+        };
         let piece = match conv {
             'a' => text(&DAYS[tm.wday as usize][..3]),
             'A' => text(DAYS[tm.wday as usize]),
@@ -278,8 +282,119 @@ pub(crate) fn format(tm: &Tm, fmt: &str) -> String {
     out
 }
 
-/// Parses the `-d` strings hooks use; None when not understood.
+/// Parses the `-d` strings hooks use: `@EPOCH`, an absolute date (ISO 8601, `today`, ...)
+/// optionally followed by relative items (`2 hours ago`, `+1 day`, `next week`), or relative
+/// items alone (from now). None when not understood.
 fn parse_date(s: &str, now: (i64, u32)) -> Option<(i64, u32)> {
+    let t = s.trim();
+    if let Some(v) = parse_absolute(t, now) {
+        return Some(v);
+    }
+    let tokens: Vec<String> = t
+        .split_whitespace()
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    for split in (0..=tokens.len().min(3)).rev() {
+        let base = if split == 0 {
+            Some(now)
+        } else {
+            parse_absolute(&tokens[..split].join(" "), now)
+        };
+        if let Some(b) = base {
+            if let Some(r) = apply_relative(b, &tokens[split..]) {
+                return Some(r);
+            }
+        }
+    }
+    None
+}
+
+/// Applies GNU relative items (`N unit`, `ago`, `next`/`last`, `yesterday`...) to `base`.
+fn apply_relative(base: (i64, u32), tokens: &[String]) -> Option<(i64, u32)> {
+    if tokens.is_empty() {
+        return None;
+    }
+    // (amount, unit) with unit: 's' seconds, 'M' months, 'Y' years.
+    let mut items: Vec<(i64, i64, char)> = Vec::new();
+    let mut pending: Option<i64> = None;
+    for tok in tokens {
+        let tok = tok.as_str();
+        if let Ok(n) = tok.trim_start_matches('+').parse::<i64>() {
+            if pending.is_some() {
+                return None;
+            }
+            pending = Some(n);
+            continue;
+        }
+        let word_amount = match tok {
+            "next" => Some(1),
+            "last" => Some(-1),
+            "this" => Some(0),
+            _ => None,
+        };
+        if let Some(n) = word_amount {
+            pending = Some(n);
+            continue;
+        }
+        let day_shift = match tok {
+            "yesterday" => Some(-1),
+            "tomorrow" => Some(1),
+            "today" | "now" => Some(0),
+            _ => None,
+        };
+        if let Some(d) = day_shift {
+            items.push((d, 86_400, 's'));
+            continue;
+        }
+        if tok == "ago" {
+            // GNU's `ago` negates the one item before it: "2 hours 30 minutes ago" is +2h -30m.
+            match items.last_mut() {
+                Some(item) if pending.is_none() => item.0 = -item.0,
+                _ => return None,
+            }
+            continue;
+        }
+        let (mult, kind) = match tok.strip_suffix('s').filter(|u| u.len() > 2).unwrap_or(tok) {
+            "sec" | "second" => (1, 's'),
+            "min" | "minute" => (60, 's'),
+            "hour" => (3600, 's'),
+            "day" => (86_400, 's'),
+            "week" => (7 * 86_400, 's'),
+            "fortnight" => (14 * 86_400, 's'),
+            "month" => (1, 'M'),
+            "year" => (1, 'Y'),
+            _ => return None,
+        };
+        items.push((pending.take().unwrap_or(1), mult, kind));
+    }
+    if pending.is_some() {
+        return None;
+    }
+    let (mut secs, nanos) = base;
+    let mut months: i64 = 0;
+    for (n, mult, kind) in items {
+        match kind {
+            's' => secs = secs.checked_add(n.checked_mul(mult)?)?,
+            'M' => months = months.checked_add(n)?,
+            _ => months = months.checked_add(n.checked_mul(12)?)?,
+        }
+    }
+    if months != 0 {
+        // Calendar months: keep the day of month and time; an overflowing day rolls into the
+        // next month, as GNU's mktime normalisation does.
+        let tm = Tm::from_epoch(secs, nanos);
+        let total = tm.year.checked_mul(12)? + i64::from(tm.month) - 1 + months;
+        let (y, m) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
+        let tod = secs.rem_euclid(86_400);
+        secs = days_from_civil(y, m, 1) + i64::from(tm.day) - 1;
+        secs = secs.checked_mul(86_400)?.checked_add(tod)?;
+    }
+    Some((secs, nanos))
+}
+
+/// An absolute time: `@EPOCH`, `now`, `today`, `yesterday`, `tomorrow`, `midnight` or an ISO
+/// 8601 date with optional time.
+fn parse_absolute(s: &str, now: (i64, u32)) -> Option<(i64, u32)> {
     let t = s.trim();
     let lower = t.to_ascii_lowercase();
     if lower.is_empty() || lower == "now" {

@@ -8,12 +8,14 @@ use super::{quote, write_failed, ToolContext};
 
 pub(crate) fn env(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
     let spec = Spec {
-        flags: "i0",
+        // -v (--debug) only traces the running of a command, which this env never does.
+        flags: "i0v",
         with_value: "u",
         long: &[
             ("ignore-environment", false, 'i'),
             ("null", false, '0'),
             ("unset", true, 'u'),
+            ("debug", false, 'v'),
         ],
         stop_at_operand: true,
     };
@@ -23,15 +25,23 @@ pub(crate) fn env(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
     };
     let mut vars: Vec<(String, String)> = ctx.env.to_vec();
     let mut end = '\n';
+    let debug = options.iter().any(|o| o.key == 'v');
     let mut ops = ops.into_iter().peekable();
     // A lone `-` right after the options means -i, as in GNU.
+    let mut clear = options.iter().any(|o| o.key == 'i');
     if ops.peek().map(|s| s == "-").unwrap_or(false) {
         ops.next();
+        clear = true;
+    }
+    // GNU's order: clear, then the unsets, then the assignments (each traced with -v).
+    if clear {
+        if debug {
+            let _ = writeln!(ctx.stderr, "cleaning environ");
+        }
         vars.clear();
     }
     for o in options {
         match o.key {
-            'i' => vars.clear(),
             '0' => end = '\0',
             'u' => {
                 let name = o.value.unwrap_or_default();
@@ -43,6 +53,9 @@ pub(crate) fn env(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
                     );
                     return 125;
                 }
+                if debug {
+                    let _ = writeln!(ctx.stderr, "unset:    {name}");
+                }
                 vars.retain(|(k, _)| *k != name);
             }
             _ => {}
@@ -51,6 +64,9 @@ pub(crate) fn env(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
     for op in ops {
         match op.split_once('=') {
             Some((k, v)) if !k.is_empty() => {
+                if debug {
+                    let _ = writeln!(ctx.stderr, "setenv:   {op}");
+                }
                 vars.retain(|(name, _)| name != k);
                 vars.push((k.to_string(), v.to_string()));
             }

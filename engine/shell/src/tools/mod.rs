@@ -2,7 +2,8 @@
 //! that a hook running in the sandbox never needs to cross the bridge to the host for them.
 //!
 //! The shell's evaluator looks a command name up with [`find`] after functions and builtins and
-//! before treating it as an external command. A tool gets its argv (`args[0]` is its name) and a
+//! before treating it as an external command; [`runs_in_guest`] tells it when the arguments ask
+//! for something only the host's tool does (`ls -l`, `tail -f`, `--help`). A tool gets its argv (`args[0]` is its name) and a
 //! [`ToolContext`]: the shell's own current directory (WASI has no `chdir`, so every relative
 //! path is resolved against `ctx.cwd`), the exported variables, and the three streams. It writes
 //! its output to those streams and returns its exit status; it never panics and never touches the
@@ -91,6 +92,47 @@ pub fn find(name: &str) -> Option<Tool> {
         _ => return None,
     };
     Some(tool)
+}
+
+/// Whether the in-guest tool can do what `args` asks. It cannot print GNU's `--help` or
+/// `--version` texts, `ls`'s long formats (owners, modes, times), or follow a file
+/// (`tail -f`); for those the in-guest tool prints a diagnostic and fails, so an evaluator that
+/// would rather run the host's tool (through the bridge and the tenant's policy) can ask first.
+pub fn runs_in_guest(args: &[String]) -> bool {
+    let Some(name) = args.first() else {
+        return false;
+    };
+    if find(name).is_none() {
+        return false;
+    }
+    let options = args[1..].iter().take_while(|a| *a != "--");
+    for a in options {
+        if a == "--help" || a == "--version" {
+            return false;
+        }
+        let short = a.len() > 1 && a.starts_with('-') && !a.starts_with("--");
+        match name.as_str() {
+            "ls" if a.starts_with("--") => {
+                let known = ["--all", "--almost-all", "--directory", "--reverse"];
+                if !known.contains(&a.as_str()) {
+                    return false;
+                }
+            }
+            "ls" if short && a.chars().skip(1).any(|c| !"1aAdpFr".contains(c)) => return false,
+            "tail" if a == "--follow" || a.starts_with("--follow=") => return false,
+            "tail"
+                if short
+                    && a.chars()
+                        .skip(1)
+                        .take_while(|c| c.is_ascii_alphabetic())
+                        .any(|c| c == 'f' || c == 'F') =>
+            {
+                return false;
+            }
+            _ => {}
+        }
+    }
+    true
 }
 
 /// Names of every in-guest tool, for `type` and `command -v` style lookups.

@@ -54,13 +54,13 @@ impl Counter {
                 }
                 b'\t' => self.line_len = (self.line_len / 8 + 1) * 8,
                 b'\r' | 0x0C => self.line_len = 0,
-                _ if (0x20..0x7F).contains(&b) || b >= 0xC0 => self.line_len += 1,
+                _ if (0x20..0x7F).contains(&b) || (self.utf8 && b >= 0xC0) => self.line_len += 1,
                 _ => {}
             }
             let space = matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
             if space {
                 self.in_word = false;
-            } else if b > 0x20 && b != 0x7F && !self.in_word {
+            } else if ((0x21..0x7F).contains(&b) || (self.utf8 && b >= 0xC0)) && !self.in_word {
                 self.c.words += 1;
                 self.in_word = true;
             }

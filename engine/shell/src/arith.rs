@@ -1,0 +1,246 @@
+//! Arithmetic evaluation (`$(( ))`, `(( ))`, `let`, array indices, `declare -i`) over the
+//! parser's expression tree, with bash's 64-bit wrapping integers.
+
+use crate::state::{ElemKey, Flow, Shell, R};
+use brush_parser::ast::{
+    ArithmeticExpr as E, ArithmeticTarget as T, BinaryOperator as B, UnaryAssignmentOperator as UA,
+    UnaryOperator as U,
+};
+use std::rc::Rc;
+
+impl Shell {
+    /// Evaluates an (already expanded) arithmetic expression string.
+    pub fn arith_str(&mut self, s: &str) -> R<i64> {
+        self.arith_str_depth(s, 0)
+    }
+
+    fn arith_str_depth(&mut self, s: &str, depth: u32) -> R<i64> {
+        let t = s.trim();
+        if let Ok(n) = t.parse::<i64>() {
+            return Ok(n);
+        }
+        if depth > 64 {
+            return Err(self.arith_error(s, "expression recursion level exceeded", s));
+        }
+        let cached = self.caches.borrow().arith.get(s).cloned();
+        let expr = match cached {
+            Some(e) => e,
+            None => match brush_parser::arithmetic::parse(s) {
+                Ok(e) => {
+                    let e = Rc::new(e);
+                    self.caches
+                        .borrow_mut()
+                        .arith
+                        .insert(s.to_string(), e.clone());
+                    e
+                }
+                Err(_) => {
+                    let tok = error_token(t);
+                    let msg = if tok.is_empty()
+                        || t.ends_with(['+', '-', '*', '/', '%', '<', '>', '=', '&', '|', '^'])
+                    {
+                        "syntax error: operand expected"
+                    } else {
+                        "syntax error in expression"
+                    };
+                    let tok = if tok.is_empty() { t.to_string() } else { tok };
+                    return Err(self.arith_error(t, msg, &tok));
+                }
+            },
+        };
+        self.eval(&expr, s, depth)
+    }
+
+    fn arith_error(&mut self, expr: &str, msg: &str, tok: &str) -> Flow {
+        self.error(&format!("{expr}: {msg} (error token is \"{tok}\")"));
+        Flow::Abort(1)
+    }
+
+    fn var_value(&mut self, t: &T, src: &str, depth: u32) -> R<i64> {
+        let s = match t {
+            T::Variable(n) => {
+                if !self.is_set(n) && self.opts.nounset {
+                    self.error(&format!("{n}: unbound variable"));
+                    return Err(Flow::Exit(self.fatal_status));
+                }
+                self.get(n)
+            }
+            T::ArrayElement(n, idx) => {
+                if self.is_assoc(n) {
+                    let key = self.arith_key_text(idx);
+                    self.get_array(n)
+                        .and_then(|a| a.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v))
+                } else {
+                    let i = self.eval(idx, src, depth)?;
+                    self.index_get(n, i)
+                }
+            }
+        };
+        match s {
+            None => Ok(0),
+            Some(v) if v.trim().is_empty() => Ok(0),
+            Some(v) => self.arith_str_depth(&v, depth + 1),
+        }
+    }
+
+    fn arith_key_text(&self, e: &E) -> String {
+        match e {
+            E::Reference(T::Variable(n)) => n.clone(),
+            E::Literal(n) => n.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    pub fn index_get(&self, n: &str, i: i64) -> Option<String> {
+        let arr = self.get_array(n)?;
+        let i = if i < 0 {
+            let max = arr
+                .last()
+                .and_then(|(k, _)| k.parse::<i64>().ok())
+                .unwrap_or(-1);
+            max + 1 + i
+        } else {
+            i
+        };
+        let key = i.to_string();
+        arr.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    fn arith_assign(&mut self, t: &T, v: i64, src: &str, depth: u32) -> R<i64> {
+        let r = match t {
+            T::Variable(n) => self.set_var(n, v.to_string()),
+            T::ArrayElement(n, idx) => {
+                let key = if self.is_assoc(n) {
+                    ElemKey::Str(self.arith_key_text(idx))
+                } else {
+                    ElemKey::Idx(self.eval(idx, src, depth)?)
+                };
+                self.set_elem(n, key, v.to_string())
+            }
+        };
+        if let Err(e) = r {
+            self.error(&e);
+            return Err(Flow::Abort(1));
+        }
+        Ok(v)
+    }
+
+    fn eval(&mut self, e: &E, src: &str, depth: u32) -> R<i64> {
+        Ok(match e {
+            E::Literal(n) => *n,
+            E::Reference(t) => self.var_value(t, src, depth)?,
+            E::UnaryOp(op, x) => {
+                let v = self.eval(x, src, depth)?;
+                match op {
+                    U::UnaryPlus => v,
+                    U::UnaryMinus => v.wrapping_neg(),
+                    U::BitwiseNot => !v,
+                    U::LogicalNot => (v == 0) as i64,
+                }
+            }
+            E::BinaryOp(B::LogicalAnd, a, b) => {
+                (self.eval(a, src, depth)? != 0 && self.eval(b, src, depth)? != 0) as i64
+            }
+            E::BinaryOp(B::LogicalOr, a, b) => {
+                (self.eval(a, src, depth)? != 0 || self.eval(b, src, depth)? != 0) as i64
+            }
+            E::BinaryOp(op, a, b) => {
+                let x = self.eval(a, src, depth)?;
+                let y = self.eval(b, src, depth)?;
+                self.binop(op, x, y, src)?
+            }
+            E::Conditional(c, a, b) => {
+                if self.eval(c, src, depth)? != 0 {
+                    self.eval(a, src, depth)?
+                } else {
+                    self.eval(b, src, depth)?
+                }
+            }
+            E::Assignment(t, x) => {
+                let v = self.eval(x, src, depth)?;
+                self.arith_assign(t, v, src, depth)?
+            }
+            E::BinaryAssignment(op, t, x) => {
+                let cur = self.var_value(t, src, depth)?;
+                let y = self.eval(x, src, depth)?;
+                let v = self.binop(op, cur, y, src)?;
+                self.arith_assign(t, v, src, depth)?
+            }
+            E::UnaryAssignment(op, t) => {
+                let cur = self.var_value(t, src, depth)?;
+                let (new, ret) = match op {
+                    UA::PrefixIncrement => (cur.wrapping_add(1), cur.wrapping_add(1)),
+                    UA::PrefixDecrement => (cur.wrapping_sub(1), cur.wrapping_sub(1)),
+                    UA::PostfixIncrement => (cur.wrapping_add(1), cur),
+                    UA::PostfixDecrement => (cur.wrapping_sub(1), cur),
+                };
+                self.arith_assign(t, new, src, depth)?;
+                ret
+            }
+        })
+    }
+
+    fn binop(&mut self, op: &B, x: i64, y: i64, src: &str) -> R<i64> {
+        Ok(match op {
+            B::Power => {
+                if y < 0 {
+                    return Err(self.arith_error(
+                        src.trim(),
+                        "exponent less than 0",
+                        &y.to_string(),
+                    ));
+                }
+                x.wrapping_pow(y.min(u32::MAX as i64) as u32)
+            }
+            B::Multiply => x.wrapping_mul(y),
+            B::Divide | B::Modulo => {
+                if y == 0 {
+                    let tok = src
+                        .trim()
+                        .rsplit(['/', '%'])
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string();
+                    return Err(self.arith_error(src.trim(), "division by 0", &tok));
+                }
+                if matches!(op, B::Divide) {
+                    x.wrapping_div(y)
+                } else {
+                    x.wrapping_rem(y)
+                }
+            }
+            B::Comma => y,
+            B::Add => x.wrapping_add(y),
+            B::Subtract => x.wrapping_sub(y),
+            B::ShiftLeft => x.wrapping_shl(y as u32),
+            B::ShiftRight => x.wrapping_shr(y as u32),
+            B::LessThan => (x < y) as i64,
+            B::LessThanOrEqualTo => (x <= y) as i64,
+            B::GreaterThan => (x > y) as i64,
+            B::GreaterThanOrEqualTo => (x >= y) as i64,
+            B::Equals => (x == y) as i64,
+            B::NotEquals => (x != y) as i64,
+            B::BitwiseAnd => x & y,
+            B::BitwiseXor => x ^ y,
+            B::BitwiseOr => x | y,
+            B::LogicalAnd => (x != 0 && y != 0) as i64,
+            B::LogicalOr => (x != 0 || y != 0) as i64,
+        })
+    }
+}
+
+/// bash reports the text from the first character it could not parse.
+fn error_token(t: &str) -> String {
+    let ops = [
+        '+', '-', '*', '/', '%', '<', '>', '=', '&', '|', '^', '!', '~', '(', ')', '?', ':', ',',
+    ];
+    if let Some(p) = t.rfind(|c: char| ops.contains(&c)) {
+        let rest = t[p..].trim();
+        if rest.len() > 1 {
+            return t[p + 1..].trim().to_string();
+        }
+        return rest.to_string();
+    }
+    String::new()
+}

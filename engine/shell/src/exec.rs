@@ -1,0 +1,1425 @@
+//! The evaluator: walks the parser's AST. Programs enter as text (`run_script`), commands read
+//! and write through the fd table (`Io`), and status leaves as an `i32` or a `Flow`.
+
+use crate::io::{Io, Stream};
+use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
+use brush_parser::ast::{self, Command, CompoundCommand as CC};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// How a script came in, for error messages.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Source {
+    DashC,
+    Stdin,
+    File,
+}
+
+pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
+    let mut p = brush_parser::Parser::new(
+        std::io::Cursor::new(src.as_bytes()),
+        &brush_parser::ParserOptions::default(),
+    );
+    p.parse_program()
+}
+
+/// The message bash prints for a syntax error, and the line it is on.
+pub fn syntax_error_message(src: &str, e: &brush_parser::ParseError) -> (usize, String) {
+    let lines: Vec<&str> = src.lines().collect();
+    match e {
+        brush_parser::ParseError::ParsingNear(pos) => {
+            let line = lines.get(pos.line.saturating_sub(1)).copied().unwrap_or("");
+            let rest: String = line.chars().skip(pos.column.saturating_sub(1)).collect();
+            let tok = token_at(&rest);
+            (
+                pos.line,
+                format!("syntax error near unexpected token `{tok}'\n\x00`{line}'"),
+            )
+        }
+        brush_parser::ParseError::Tokenizing { inner, position } => {
+            let l = position
+                .as_ref()
+                .map(|p| p.line)
+                .unwrap_or(lines.len().max(1));
+            let msg = inner.to_string();
+            if msg.contains("here") {
+                (l, format!("warning: {msg}"))
+            } else if msg.contains("unterminated") || msg.contains("end of input") {
+                (
+                    lines.len().max(1),
+                    "unexpected EOF while looking for matching `''".to_string(),
+                )
+            } else {
+                (l, format!("syntax error: {msg}"))
+            }
+        }
+        brush_parser::ParseError::ParsingAtEndOfInput => (
+            lines.len().max(1) + 1,
+            "syntax error: unexpected end of file".to_string(),
+        ),
+    }
+}
+
+fn token_at(rest: &str) -> String {
+    let ops = [
+        ";;&", ";;", ";&", "&&", "||", ">>", "<<", "&>", ";", "&", "|", "(", ")", "<", ">",
+    ];
+    for o in ops {
+        if rest.starts_with(o) {
+            return o.to_string();
+        }
+    }
+    let t: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !";&|()<>".contains(*c))
+        .collect();
+    if t.is_empty() {
+        "newline".into()
+    } else {
+        t
+    }
+}
+
+impl Shell {
+    /// Runs a whole script as bash does: lines before a late syntax error still run.
+    pub fn run_script(&mut self, src: &str, source: Source, io: &Io) -> i32 {
+        self.last_arg.clone_from(&self.arg0);
+        let status = match parse(src) {
+            Ok(prog) => match self.run_program(&prog, io) {
+                Ok(s) => s,
+                Err(Flow::Exit(s)) => s,
+                Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
+                Err(_) => self.last_status,
+            },
+            Err(e) => {
+                let (line, msg) = syntax_error_message(src, &e);
+                let lines: Vec<&str> = src.lines().collect();
+                let mut ran = None;
+                let mut k = line.saturating_sub(1).min(lines.len());
+                while k > 0 {
+                    let prefix = lines[..k].join("\n");
+                    if let Ok(p) = parse(&prefix) {
+                        ran = Some(p);
+                        break;
+                    }
+                    k -= 1;
+                }
+                let mut exited = None;
+                if let Some(p) = ran {
+                    match self.run_program(&p, io) {
+                        Ok(_)
+                        | Err(Flow::Abort(_))
+                        | Err(Flow::Break(_))
+                        | Err(Flow::Continue(_)) => {}
+                        Err(Flow::Exit(s)) | Err(Flow::Return(s)) => exited = Some(s),
+                    }
+                }
+                match exited {
+                    Some(s) => s,
+                    None => {
+                        self.print_syntax_error(source, line, &msg);
+                        2
+                    }
+                }
+            }
+        };
+        self.last_status = status;
+        self.run_exit_trap(io)
+    }
+
+    pub fn print_syntax_error(&self, source: Source, line: usize, msg: &str) {
+        let prefix = match source {
+            Source::DashC => format!("{}: -c: line {line}: ", self.err_name),
+            Source::Stdin => format!("{}: line {line}: ", self.err_name),
+            Source::File => format!("{}: line {line}: ", self.err_name),
+        };
+        crate::io::flush_stdout();
+        for (i, m) in msg.split('\x00').enumerate() {
+            let m = m.trim_end_matches('\n');
+            if i == 0 {
+                eprintln!("{prefix}{m}");
+            } else {
+                eprintln!("{prefix}{m}");
+            }
+        }
+    }
+
+    pub fn run_exit_trap(&mut self, io: &Io) -> i32 {
+        if self.exit_trap_level != self.subshell {
+            return self.last_status;
+        }
+        if let Some(t) = self.traps.remove("EXIT") {
+            let saved = self.last_status;
+            let st = self.run_string(&t, io);
+            let _ = st;
+            match self.pending_exit.take() {
+                Some(s) => return s,
+                None => return saved,
+            }
+        }
+        self.last_status
+    }
+
+    /// Runs a string (eval, traps, command substitution) in this shell; Flow passes through.
+    pub fn run_string_flow(&mut self, src: &str, io: &Io) -> R<i32> {
+        match parse(src) {
+            Ok(p) => self.run_program(&p, io),
+            Err(e) => {
+                let (line, msg) = syntax_error_message(src, &e);
+                let _ = line;
+                let m = msg.replace('\x00', &self.err_prefix());
+                self.error(&m);
+                Ok(2)
+            }
+        }
+    }
+
+    /// Runs a trap's command at the current line, keeping `$?`.
+    pub fn run_trap(&mut self, t: &str, io: &Io) {
+        let (line, off, st) = (self.lineno, self.line_offset, self.last_status);
+        self.in_trap = true;
+        self.line_offset = line.saturating_sub(1);
+        let _ = self.run_string(t, io);
+        self.in_trap = false;
+        self.lineno = line;
+        self.line_offset = off;
+        self.last_status = st;
+    }
+
+    pub fn run_string(&mut self, src: &str, io: &Io) -> i32 {
+        match self.run_string_flow(src, io) {
+            Ok(s) => s,
+            Err(Flow::Exit(s)) => {
+                self.pending_exit = Some(s);
+                s
+            }
+            Err(Flow::Abort(s)) | Err(Flow::Return(s)) => s,
+            Err(_) => self.last_status,
+        }
+    }
+
+    /// Runs a string as a subshell (already a clone); returns its exit status.
+    pub fn run_string_in(&mut self, src: &str, io: &Io, _subshell: bool) -> i32 {
+        let st = match self.run_string_flow(src, io) {
+            Ok(s) => s,
+            Err(Flow::Exit(s)) | Err(Flow::Abort(s)) | Err(Flow::Return(s)) => s,
+            Err(_) => self.last_status,
+        };
+        self.last_status = st;
+        self.run_exit_trap(io)
+    }
+
+    pub fn run_program(&mut self, prog: &ast::Program, io: &Io) -> R<i32> {
+        let mut st = self.last_status;
+        for cc in &prog.complete_commands {
+            match self.run_list(cc, io) {
+                Ok(s) => st = s,
+                Err(Flow::Abort(s)) => {
+                    st = s;
+                    self.last_status = s;
+                    if self.subshell > 0 && false {
+                        return Err(Flow::Exit(s));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(st)
+    }
+
+    pub fn run_list(&mut self, list: &ast::CompoundList, io: &Io) -> R<i32> {
+        let mut st = 0;
+        for item in &list.0 {
+            st = self.run_andor(&item.0, io)?;
+        }
+        Ok(st)
+    }
+
+    fn run_andor(&mut self, l: &ast::AndOrList, io: &Io) -> R<i32> {
+        let n = l.additional.len();
+        if n == 0 {
+            return self.run_pipeline_checked(&l.first, io);
+        }
+        self.cond_depth += 1;
+        let r = self.run_pipeline(&l.first, io);
+        self.cond_depth -= 1;
+        let mut st = r?;
+        self.last_status = st;
+        for (i, next) in l.additional.iter().enumerate() {
+            let (run, p) = match next {
+                ast::AndOr::And(p) => (st == 0, p),
+                ast::AndOr::Or(p) => (st != 0, p),
+            };
+            if !run {
+                continue;
+            }
+            if i + 1 == n {
+                st = self.run_pipeline_checked(p, io)?;
+            } else {
+                self.cond_depth += 1;
+                let r = self.run_pipeline(p, io);
+                self.cond_depth -= 1;
+                st = r?;
+            }
+            self.last_status = st;
+        }
+        Ok(st)
+    }
+
+    /// A pipeline whose failure triggers `set -e` and the ERR trap.
+    fn run_pipeline_checked(&mut self, p: &ast::Pipeline, io: &Io) -> R<i32> {
+        let st = self.run_pipeline(p, io)?;
+        self.last_status = st;
+        if st != 0 && !p.bang && self.cond_depth == 0 {
+            let simple_like = p.seq.len() > 1
+                || matches!(
+                    p.seq.first(),
+                    Some(Command::Simple(_))
+                        | Some(Command::Compound(CC::Subshell(_), _))
+                        | Some(Command::ExtendedTest(..))
+                        | Some(Command::Compound(CC::Arithmetic(_), _))
+                );
+            if simple_like {
+                if let Some(t) = self.traps.get("ERR").cloned() {
+                    if !self.in_trap {
+                        self.run_trap(&t, io);
+                        self.last_status = st;
+                    }
+                }
+                if self.opts.errexit {
+                    return Err(Flow::Exit(st));
+                }
+            }
+        }
+        Ok(st)
+    }
+
+    fn run_pipeline(&mut self, p: &ast::Pipeline, io: &Io) -> R<i32> {
+        let st = if p.seq.len() == 1 {
+            if p.bang {
+                self.cond_depth += 1;
+            }
+            let r = self.run_command(&p.seq[0], io);
+            if p.bang {
+                self.cond_depth -= 1;
+            }
+            let st = r?;
+            self.pipestatus = vec![st];
+            st
+        } else {
+            let mut input: Option<Stream> = None;
+            let mut statuses = Vec::new();
+            let n = p.seq.len();
+            for (i, cmd) in p.seq.iter().enumerate() {
+                let mut sio = io.clone();
+                if let Some(inp) = input.take() {
+                    sio.set(0, Some(inp));
+                }
+                let buf = if i + 1 < n {
+                    let b = Rc::new(RefCell::new(Vec::new()));
+                    sio.set(1, Some(Stream::Buf(b.clone())));
+                    Some(b)
+                } else {
+                    None
+                };
+                let last_in_shell = i + 1 == n && self.opts.lastpipe;
+                let st = if last_in_shell {
+                    self.run_command(cmd, &sio)?
+                } else {
+                    let mut sub = self.clone();
+                    sub.subshell += 1;
+                    sub.traps.remove("DEBUG");
+                    let st = match sub.run_command(cmd, &sio) {
+                        Ok(s) => s,
+                        Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
+                        Err(_) => sub.last_status,
+                    };
+                    sub.last_status = st;
+                    sub.run_exit_trap(&sio)
+                };
+                statuses.push(st);
+                if let Some(b) = buf {
+                    let data = std::mem::take(&mut *b.borrow_mut());
+                    input = Some(Stream::input(data));
+                }
+            }
+            let st = if self.opts.pipefail {
+                statuses
+                    .iter()
+                    .rev()
+                    .find(|s| **s != 0)
+                    .copied()
+                    .unwrap_or(0)
+            } else {
+                statuses.last().copied().unwrap_or(0)
+            };
+            self.pipestatus = statuses;
+            st
+        };
+        let st = if p.bang { (st == 0) as i32 } else { st };
+        self.last_status = st;
+        Ok(st)
+    }
+
+    pub fn run_command(&mut self, c: &Command, io: &Io) -> R<i32> {
+        let saved = self.set_err(io);
+        let r = self.run_command_inner(c, io);
+        self.err_stream = saved;
+        r
+    }
+
+    /// Points the shell's own messages at this command's fd 2; returns the previous target.
+    pub fn set_err(&mut self, io: &Io) -> Stream {
+        let new = io.get(2).cloned().unwrap_or(Stream::Null);
+        std::mem::replace(&mut self.err_stream, new)
+    }
+
+    fn run_command_inner(&mut self, c: &Command, io: &Io) -> R<i32> {
+        match c {
+            Command::Simple(s) => self.run_simple(s, io),
+            Command::Compound(cc, redirs) => {
+                let io2;
+                let io = match redirs {
+                    Some(r) => match self.apply_redirs(&r.0, io)? {
+                        Some(n) => {
+                            io2 = n;
+                            &io2
+                        }
+                        None => return Ok(1),
+                    },
+                    None => io,
+                };
+                self.set_err(io);
+                let st = self.run_compound(cc, io)?;
+                self.last_status = st;
+                Ok(st)
+            }
+            Command::Function(f) => {
+                self.funcs.insert(f.fname.value.clone(), Rc::new(f.clone()));
+                Ok(0)
+            }
+            Command::ExtendedTest(t, redirs) => {
+                let io2;
+                let io = match redirs {
+                    Some(r) => match self.apply_redirs(&r.0, io)? {
+                        Some(n) => {
+                            io2 = n;
+                            &io2
+                        }
+                        None => return Ok(1),
+                    },
+                    None => io,
+                };
+                self.set_line(&t.loc);
+                if self.opts.xtrace {
+                    self.xtrace_raw("[[ ... ]]", io);
+                }
+                let r = self.ext_test(&t.expr)?;
+                Ok(r)
+            }
+        }
+    }
+
+    fn set_line(&mut self, loc: &brush_parser::SourceSpan) {
+        self.lineno = loc.start.line + self.line_offset;
+    }
+
+    fn run_compound(&mut self, cc: &CC, io: &Io) -> R<i32> {
+        match cc {
+            CC::BraceGroup(b) => self.run_list(&b.list, io),
+            CC::Subshell(s) => {
+                let mut sub = self.clone();
+                sub.subshell += 1;
+                sub.traps.remove("DEBUG");
+                let st = match sub.run_list(&s.list, io) {
+                    Ok(s) => s,
+                    Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
+                    Err(_) => sub.last_status,
+                };
+                sub.last_status = st;
+                Ok(sub.run_exit_trap(io))
+            }
+            CC::Arithmetic(a) => {
+                self.set_line(&a.loc);
+                let e = self.expand_string_dq(&a.expr.value)?;
+                if self.opts.xtrace {
+                    self.xtrace_raw(&format!("(( {e} ))"), io);
+                }
+                match self.arith_str(&e) {
+                    Ok(v) => Ok((v == 0) as i32),
+                    Err(Flow::Abort(s)) => Ok(s),
+                    Err(e) => Err(e),
+                }
+            }
+            CC::ArithmeticForClause(f) => {
+                self.set_line(&f.loc);
+                if let Some(i) = &f.initializer {
+                    let e = self.expand_string_dq(&i.value)?;
+                    self.arith_str(&e)?;
+                }
+                let mut st = 0;
+                self.loop_depth += 1;
+                let r = (|| -> R<i32> {
+                    loop {
+                        if let Some(c) = &f.condition {
+                            let e = self.expand_string_dq(&c.value)?;
+                            if self.arith_str(&e)? == 0 {
+                                break;
+                            }
+                        }
+                        match self.run_list(&f.body.list, io) {
+                            Ok(s) => st = s,
+                            Err(Flow::Break(n)) => {
+                                if n > 1 {
+                                    return Err(Flow::Break(n - 1));
+                                }
+                                break;
+                            }
+                            Err(Flow::Continue(n)) => {
+                                if n > 1 {
+                                    return Err(Flow::Continue(n - 1));
+                                }
+                            }
+                            Err(e) => return Err(e),
+                        }
+                        if let Some(u) = &f.updater {
+                            let e = self.expand_string_dq(&u.value)?;
+                            self.arith_str(&e)?;
+                        }
+                    }
+                    Ok(st)
+                })();
+                self.loop_depth -= 1;
+                r
+            }
+            CC::ForClause(f) => {
+                self.set_line(&f.loc);
+                let values = match &f.values {
+                    Some(ws) => {
+                        let mut v = Vec::new();
+                        for w in ws {
+                            v.extend(self.expand_fields(&w.value)?);
+                        }
+                        v
+                    }
+                    None => self.positional.clone(),
+                };
+                let mut st = 0;
+                self.loop_depth += 1;
+                let r = (|| -> R<i32> {
+                    for v in values {
+                        let is_ref = self.has_namerefs
+                            && self.lookup(&f.variable_name).is_some_and(|x| x.nameref);
+                        if is_ref {
+                            if let Some(x) = self.lookup_mut(&f.variable_name) {
+                                x.value = Some(Value::Str(v));
+                            }
+                            match self.run_list(&f.body.list, io) {
+                                Ok(s) => st = s,
+                                Err(Flow::Break(n)) => {
+                                    if n > 1 {
+                                        return Err(Flow::Break(n - 1));
+                                    }
+                                    break;
+                                }
+                                Err(Flow::Continue(n)) => {
+                                    if n > 1 {
+                                        return Err(Flow::Continue(n - 1));
+                                    }
+                                }
+                                Err(e) => return Err(e),
+                            }
+                            continue;
+                        }
+                        if let Err(e) = self.set_var(&f.variable_name, v) {
+                            self.error(&e);
+                            return Err(Flow::Abort(1));
+                        }
+                        match self.run_list(&f.body.list, io) {
+                            Ok(s) => st = s,
+                            Err(Flow::Break(n)) => {
+                                if n > 1 {
+                                    return Err(Flow::Break(n - 1));
+                                }
+                                break;
+                            }
+                            Err(Flow::Continue(n)) => {
+                                if n > 1 {
+                                    return Err(Flow::Continue(n - 1));
+                                }
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    Ok(st)
+                })();
+                self.loop_depth -= 1;
+                r
+            }
+            CC::WhileClause(w) | CC::UntilClause(w) => {
+                let until = matches!(cc, CC::UntilClause(_));
+                let mut st = 0;
+                self.loop_depth += 1;
+                let r = (|| -> R<i32> {
+                    loop {
+                        self.cond_depth += 1;
+                        let c = self.run_list(&w.0, io);
+                        self.cond_depth -= 1;
+                        let c = match c {
+                            Ok(c) => c,
+                            Err(Flow::Break(n)) => {
+                                if n > 1 {
+                                    return Err(Flow::Break(n - 1));
+                                }
+                                break;
+                            }
+                            Err(Flow::Continue(n)) => {
+                                if n > 1 {
+                                    return Err(Flow::Continue(n - 1));
+                                }
+                                continue;
+                            }
+                            Err(e) => return Err(e),
+                        };
+                        if (c == 0) == until {
+                            break;
+                        }
+                        match self.run_list(&w.1.list, io) {
+                            Ok(s) => st = s,
+                            Err(Flow::Break(n)) => {
+                                if n > 1 {
+                                    return Err(Flow::Break(n - 1));
+                                }
+                                break;
+                            }
+                            Err(Flow::Continue(n)) => {
+                                if n > 1 {
+                                    return Err(Flow::Continue(n - 1));
+                                }
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    Ok(st)
+                })();
+                self.loop_depth -= 1;
+                r
+            }
+            CC::IfClause(i) => {
+                self.cond_depth += 1;
+                let c = self.run_list(&i.condition, io);
+                self.cond_depth -= 1;
+                if c? == 0 {
+                    return self.run_list(&i.then, io);
+                }
+                if let Some(elses) = &i.elses {
+                    for e in elses {
+                        match &e.condition {
+                            Some(cond) => {
+                                self.cond_depth += 1;
+                                let c = self.run_list(cond, io);
+                                self.cond_depth -= 1;
+                                if c? == 0 {
+                                    return self.run_list(&e.body, io);
+                                }
+                            }
+                            None => return self.run_list(&e.body, io),
+                        }
+                    }
+                }
+                Ok(0)
+            }
+            CC::CaseClause(c) => {
+                self.set_line(&c.loc);
+                let v = self.expand_string(&c.value.value)?;
+                let mut i = 0;
+                let mut st = 0;
+                let mut fall = false;
+                while i < c.cases.len() {
+                    let item = &c.cases[i];
+                    let mut hit = fall;
+                    if !hit {
+                        for p in &item.patterns {
+                            let pat = self.expand_pattern(&p.value)?;
+                            if self.pattern_match(&v, &pat) {
+                                hit = true;
+                                break;
+                            }
+                        }
+                    }
+                    if hit {
+                        if let Some(cmd) = &item.cmd {
+                            st = self.run_list(cmd, io)?;
+                        }
+                        match item.post_action {
+                            ast::CaseItemPostAction::ExitCase => return Ok(st),
+                            ast::CaseItemPostAction::UnconditionallyExecuteNextCaseItem => {
+                                fall = true
+                            }
+                            ast::CaseItemPostAction::ContinueEvaluatingCases => fall = false,
+                        }
+                    }
+                    i += 1;
+                }
+                Ok(st)
+            }
+            CC::Coprocess(_) => {
+                // No concurrent processes in the guest: stop rather than deadlock on its fds.
+                self.error("coproc: not supported");
+                Err(Flow::Exit(2))
+            }
+        }
+    }
+
+    /// Applies redirections; `None` when one failed (message printed).
+    pub fn apply_redirs(&mut self, redirs: &[ast::IoRedirect], io: &Io) -> R<Option<Io>> {
+        let mut io = io.clone();
+        for r in redirs {
+            if !self.apply_redir(r, &mut io)? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(io))
+    }
+
+    fn open_file(&self, name: &str, kind: &ast::IoFileRedirectKind) -> Result<Stream, String> {
+        use ast::IoFileRedirectKind as K;
+        if name == "/dev/null" {
+            return Ok(Stream::Null);
+        }
+        if name == "/dev/stdout" {
+            return Ok(Stream::Inherit(1));
+        }
+        if name == "/dev/stderr" {
+            return Ok(Stream::Inherit(2));
+        }
+        if name == "/dev/stdin" {
+            return Ok(Stream::Inherit(0));
+        }
+        let path = self.cwd.join(name);
+        let mut o = std::fs::OpenOptions::new();
+        match kind {
+            K::Read => {
+                o.read(true);
+            }
+            K::Write | K::Clobber => {
+                if matches!(kind, K::Write) && self.opts.noclobber && path.is_file() {
+                    return Err(format!("{name}: cannot overwrite existing file"));
+                }
+                o.write(true).create(true).truncate(true);
+            }
+            K::Append => {
+                o.append(true).create(true);
+            }
+            K::ReadAndWrite => {
+                o.read(true).write(true).create(true);
+            }
+            _ => {}
+        }
+        match o.open(&path) {
+            Ok(f) => Ok(Stream::File(Rc::new(RefCell::new(f)))),
+            Err(e) => {
+                let m = match e.kind() {
+                    std::io::ErrorKind::NotFound => "No such file or directory".to_string(),
+                    std::io::ErrorKind::PermissionDenied => "Permission denied".to_string(),
+                    _ if path.is_dir() => "Is a directory".to_string(),
+                    _ => e.to_string(),
+                };
+                Err(format!("{name}: {m}"))
+            }
+        }
+    }
+
+    fn apply_redir(&mut self, r: &ast::IoRedirect, io: &mut Io) -> R<bool> {
+        use ast::{IoFileRedirectKind as K, IoFileRedirectTarget as T, IoRedirect as IR};
+        match r {
+            IR::File(fd, kind, target) => {
+                let default_fd = match kind {
+                    K::Read | K::ReadAndWrite | K::DuplicateInput => 0,
+                    _ => 1,
+                };
+                let fd = fd.map(|f| f as usize).unwrap_or(default_fd);
+                match target {
+                    T::Filename(w) => {
+                        let name = self.expand_redir_target(&w.value)?;
+                        let Some(name) = name else { return Ok(false) };
+                        match self.open_file(&name, kind) {
+                            Ok(s) => io.set(fd, Some(s)),
+                            Err(m) => {
+                                self.error(&m);
+                                return Ok(false);
+                            }
+                        }
+                    }
+                    T::Fd(src) => {
+                        let s = io.get(*src as usize).cloned();
+                        if s.is_none() {
+                            self.error(&format!("{src}: Bad file descriptor"));
+                            return Ok(false);
+                        }
+                        io.set(fd, s);
+                    }
+                    T::Duplicate(w) => {
+                        let t = self.expand_string(&w.value)?;
+                        if t == "-" {
+                            io.set(fd, None);
+                        } else if let Some(num) =
+                            t.strip_suffix('-').and_then(|n| n.parse::<usize>().ok())
+                        {
+                            let s = io.get(num).cloned();
+                            io.set(fd, s);
+                            io.set(num, None);
+                        } else if let Ok(num) = t.parse::<usize>() {
+                            let s = io.get(num).cloned();
+                            if s.is_none() {
+                                self.error(&format!("{num}: Bad file descriptor"));
+                                return Ok(false);
+                            }
+                            io.set(fd, s);
+                        } else if matches!(kind, K::DuplicateOutput) && fd == 1 {
+                            // `>&file` is `&>file`.
+                            match self.open_file(&t, &K::Write) {
+                                Ok(s) => {
+                                    io.set(1, Some(s.clone()));
+                                    io.set(2, Some(s));
+                                }
+                                Err(m) => {
+                                    self.error(&m);
+                                    return Ok(false);
+                                }
+                            }
+                        } else {
+                            self.error(&format!("{t}: ambiguous redirect"));
+                            return Ok(false);
+                        }
+                    }
+                    T::ProcessSubstitution(ast::ProcessSubstitutionKind::Read, sub) => {
+                        let data = self.capture_list(&sub.list, io);
+                        io.set(fd, Some(Stream::input(data)));
+                    }
+                    T::ProcessSubstitution(ast::ProcessSubstitutionKind::Write, _) => {
+                        self.error("output process substitution: not supported");
+                        return Ok(false);
+                    }
+                }
+            }
+            IR::HereDocument(fd, h) => {
+                let fd = fd.map(|f| f as usize).unwrap_or(0);
+                let body = if h.requires_expansion {
+                    self.expand_heredoc(&h.doc.value)?
+                } else {
+                    h.doc.value.clone()
+                };
+                io.set(fd, Some(Stream::input(body.into_bytes())));
+            }
+            IR::HereString(fd, w) => {
+                let fd = fd.map(|f| f as usize).unwrap_or(0);
+                let mut s = self.expand_string(&w.value)?;
+                s.push('\n');
+                io.set(fd, Some(Stream::input(s.into_bytes())));
+            }
+            IR::OutputAndError(w, append) => {
+                let Some(name) = self.expand_redir_target(&w.value)? else {
+                    return Ok(false);
+                };
+                let kind = if *append { K::Append } else { K::Write };
+                match self.open_file(&name, &kind) {
+                    Ok(s) => {
+                        io.set(1, Some(s.clone()));
+                        io.set(2, Some(s));
+                    }
+                    Err(m) => {
+                        self.error(&m);
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn expand_redir_target(&mut self, w: &str) -> R<Option<String>> {
+        let f = self.expand_fields(w)?;
+        if f.len() != 1 {
+            self.error(&format!("{w}: ambiguous redirect"));
+            return Ok(None);
+        }
+        Ok(f.into_iter().next())
+    }
+
+    fn xtrace_raw(&self, s: &str, io: &Io) {
+        let ps4 = self.lookup("PS4").and_then(|v| match &v.value {
+            Some(Value::Str(s)) => Some(s.clone()),
+            _ => None,
+        });
+        let ps4 = ps4.unwrap_or_else(|| "+ ".into());
+        let depth = (self.subshell as usize).min(10) + 1;
+        let first = ps4
+            .chars()
+            .next()
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        let rest: String = ps4.chars().skip(1).collect();
+        io.err(format!("{}{}{}\n", first.repeat(depth), rest, s).as_bytes());
+    }
+
+    pub fn xtrace(&self, argv: &[String], assigns: &[String], io: &Io) {
+        let mut parts: Vec<String> = assigns.to_vec();
+        parts.extend(argv.iter().map(|a| xquote(a)));
+        self.xtrace_raw(&parts.join(" "), io);
+    }
+
+    fn run_simple(&mut self, c: &ast::SimpleCommand, io: &Io) -> R<i32> {
+        let mut assigns: Vec<&ast::Assignment> = Vec::new();
+        let mut words: Vec<&ast::Word> = Vec::new();
+        let mut redirs: Vec<&ast::IoRedirect> = Vec::new();
+        let mut decl_assigns: Vec<(usize, &ast::Assignment, &ast::Word)> = Vec::new();
+        if let Some(p) = &c.prefix {
+            for item in &p.0 {
+                match item {
+                    ast::CommandPrefixOrSuffixItem::IoRedirect(r) => redirs.push(r),
+                    ast::CommandPrefixOrSuffixItem::AssignmentWord(a, _) => assigns.push(a),
+                    ast::CommandPrefixOrSuffixItem::Word(w) => words.push(w),
+                    ast::CommandPrefixOrSuffixItem::ProcessSubstitution(..) => {}
+                }
+            }
+        }
+        if let Some(w) = &c.word_or_name {
+            words.push(w);
+            if let Some(loc) = &w.loc {
+                self.lineno = loc.start.line + self.line_offset;
+            }
+        } else if let Some(a) = assigns.first() {
+            self.lineno = a.loc.start.line + self.line_offset;
+        }
+        let mut psubs: Vec<(std::path::PathBuf, Option<&ast::SubshellCommand>)> = Vec::new();
+        let mut suffix_items: Vec<&ast::CommandPrefixOrSuffixItem> = Vec::new();
+        if let Some(s) = &c.suffix {
+            for item in &s.0 {
+                match item {
+                    ast::CommandPrefixOrSuffixItem::IoRedirect(r) => redirs.push(r),
+                    other => suffix_items.push(other),
+                }
+            }
+        }
+        // Expand the command words.
+        let mut argv: Vec<String> = Vec::with_capacity(words.len() + suffix_items.len());
+        for w in &words {
+            argv.extend(self.expand_fields(&w.value)?);
+        }
+        let is_decl = argv.first().is_some_and(|n| {
+            matches!(
+                n.as_str(),
+                "declare" | "typeset" | "local" | "export" | "readonly"
+            )
+        });
+        for item in suffix_items {
+            match item {
+                ast::CommandPrefixOrSuffixItem::Word(w) => {
+                    argv.extend(self.expand_fields(&w.value)?)
+                }
+                ast::CommandPrefixOrSuffixItem::AssignmentWord(a, w) => {
+                    if is_decl {
+                        decl_assigns.push((argv.len(), a, w));
+                        let shown = match &a.value {
+                            ast::AssignmentValue::Scalar(_) => self.expand_string(&w.value)?,
+                            ast::AssignmentValue::Array(_) => w.value.clone(),
+                        };
+                        argv.push(shown);
+                    } else {
+                        argv.extend(self.expand_fields(&w.value)?);
+                    }
+                }
+                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(kind, sub) => {
+                    let path = self.psub_path();
+                    if matches!(kind, ast::ProcessSubstitutionKind::Read) {
+                        let data = self.capture_list(&sub.list, io);
+                        let _ = std::fs::write(&path, data);
+                        psubs.push((path.clone(), None));
+                    } else {
+                        let _ = std::fs::write(&path, b"");
+                        psubs.push((path.clone(), Some(sub)));
+                    }
+                    argv.push(path.to_string_lossy().into_owned());
+                }
+                _ => {}
+            }
+        }
+
+        if !self.in_trap && !self.traps.is_empty() {
+            if let Some(t) = self.traps.get("DEBUG").cloned() {
+                self.run_trap(&t, io);
+            }
+        }
+        if let Some(l) = argv.last() {
+            self.last_arg.clone_from(l);
+        }
+        if argv.is_empty() {
+            // Assignments only; redirections still happen. Status: the last command
+            // substitution's, else 0.
+            self.cmdsub_ran = false;
+            let mut traced = Vec::new();
+            for a in assigns {
+                let t = self.assign(a, false)?;
+                if self.opts.xtrace {
+                    traced.push(t);
+                }
+            }
+            if self.opts.xtrace && !traced.is_empty() {
+                self.xtrace(&[], &traced, io);
+            }
+            let st = if self.cmdsub_ran { self.last_status } else { 0 };
+            if !redirs.is_empty() {
+                let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
+                if self.apply_redirs(&owned, io)?.is_none() {
+                    return Ok(1);
+                }
+            }
+            return Ok(st);
+        }
+
+        // Prefix assignments apply to this command only.
+        let mut temp: Vec<(String, String)> = Vec::new();
+        let mut traced = Vec::new();
+        for a in &assigns {
+            let name = match &a.name {
+                ast::AssignmentName::VariableName(n) => n.clone(),
+                ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
+            };
+            let v = match &a.value {
+                ast::AssignmentValue::Scalar(w) => self.expand_string(&w.value)?,
+                ast::AssignmentValue::Array(_) => String::new(),
+            };
+            let v = if a.append {
+                format!("{}{}", self.get(&name).unwrap_or_default(), v)
+            } else {
+                v
+            };
+            if self.opts.xtrace {
+                traced.push(format!("{name}={}", xquote(&v)));
+            }
+            temp.push((name, v));
+        }
+        if self.opts.xtrace {
+            self.xtrace(&argv, &traced, io);
+        }
+
+        let io2;
+        let io = if redirs.is_empty() {
+            io
+        } else {
+            let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
+            match self.apply_redirs(&owned, io)? {
+                Some(n) => {
+                    io2 = n;
+                    &io2
+                }
+                None => return Ok(1),
+            }
+        };
+
+        self.set_err(io);
+        // Declaration builtins get their assignment words structurally.
+        let r = if !decl_assigns.is_empty() {
+            self.run_declaration(argv, decl_assigns, io)
+        } else {
+            self.dispatch(argv, temp, io)
+        };
+        for (path, writer) in psubs {
+            if let Some(sub) = writer {
+                let data = std::fs::read(&path).unwrap_or_default();
+                let mut sio = io.clone();
+                sio.set(0, Some(Stream::input(data)));
+                let _ = self.capture_into(&sub.list, &sio);
+            }
+            let _ = std::fs::remove_file(&path);
+        }
+        r
+    }
+
+    fn psub_path(&mut self) -> std::path::PathBuf {
+        self.psub_counter += 1;
+        let tmp = self.get("TMPDIR").unwrap_or_else(|| "/tmp".into());
+        self.cwd
+            .join(tmp)
+            .join(format!("hookbox-psub-{}-{}", self.pid, self.psub_counter))
+    }
+
+    /// Runs a list in a subshell with the given fds.
+    fn capture_into(&mut self, list: &ast::CompoundList, io: &Io) -> i32 {
+        let mut sub = self.clone();
+        sub.subshell += 1;
+        sub.traps.remove("DEBUG");
+        let st = match sub.run_list(list, io) {
+            Ok(s) => s,
+            Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
+            Err(_) => sub.last_status,
+        };
+        sub.last_status = st;
+        sub.run_exit_trap(io)
+    }
+
+    /// The stdout of a list run in a subshell (process substitution).
+    fn capture_list(&mut self, list: &ast::CompoundList, io: &Io) -> Vec<u8> {
+        let buf = Rc::new(RefCell::new(Vec::new()));
+        let mut sio = io.clone();
+        sio.set(1, Some(Stream::Buf(buf.clone())));
+        self.capture_into(list, &sio);
+        let v = std::mem::take(&mut *buf.borrow_mut());
+        v
+    }
+
+    /// Performs an assignment in the current shell; returns the xtrace text.
+    pub fn assign(&mut self, a: &ast::Assignment, local: bool) -> R<String> {
+        let _ = local;
+        match (&a.name, &a.value) {
+            (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Scalar(w)) => {
+                let v = self.expand_string(&w.value)?;
+                let integer = self.lookup(n).is_some_and(|v| v.integer);
+                let v = if integer {
+                    let base = if a.append {
+                        self.get(n).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
+                    } else {
+                        0
+                    };
+                    (base + self.arith_str(&v)?).to_string()
+                } else if a.append {
+                    format!("{}{}", self.get(n).unwrap_or_default(), v)
+                } else {
+                    v
+                };
+                let t = format!("{n}={}", xquote(&v));
+                if let Err(e) = self.set_var(n, v) {
+                    self.error(&e);
+                    return Err(if self.subshell == 0 && self.func_depth == 0 {
+                        Flow::Abort(1)
+                    } else {
+                        Flow::Abort(1)
+                    });
+                }
+                Ok(t)
+            }
+            (ast::AssignmentName::ArrayElementName(n, idx), ast::AssignmentValue::Scalar(w)) => {
+                let v = self.expand_string(&w.value)?;
+                let key = if self.is_assoc(n) {
+                    ElemKey::Str(self.expand_string(idx)?)
+                } else {
+                    let e = self.expand_string_dq(idx)?;
+                    ElemKey::Idx(self.arith_str(&e)?)
+                };
+                let v = if a.append {
+                    let cur = match &key {
+                        ElemKey::Str(k) => self
+                            .get_array(n)
+                            .and_then(|a| a.into_iter().find(|(kk, _)| kk == k).map(|(_, v)| v)),
+                        ElemKey::Idx(i) => self.index_get(n, *i),
+                    };
+                    format!("{}{}", cur.unwrap_or_default(), v)
+                } else {
+                    v
+                };
+                let t = format!("{n}[{idx}]={}", xquote(&v));
+                if let Err(e) = self.set_elem(n, key, v) {
+                    self.error(&e);
+                    return Err(Flow::Abort(1));
+                }
+                Ok(t)
+            }
+            (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Array(items)) => {
+                self.assign_array(n, items, a.append)?;
+                Ok(format!("{n}=(...)"))
+            }
+            (ast::AssignmentName::ArrayElementName(n, _), ast::AssignmentValue::Array(_)) => {
+                self.error(&format!("{n}: cannot assign list to array member"));
+                Err(Flow::Abort(1))
+            }
+        }
+    }
+
+    pub fn assign_array(
+        &mut self,
+        n0: &str,
+        items: &[(Option<ast::Word>, ast::Word)],
+        append: bool,
+    ) -> R<()> {
+        let resolved = self.resolve(n0);
+        let n: &str = &resolved;
+        let assoc = self.is_assoc(n);
+        if assoc {
+            let mut m = match (append, self.lookup(n).and_then(|v| v.value.clone())) {
+                (true, Some(Value::Assoc(m))) => m,
+                _ => Default::default(),
+            };
+            let mut pending_key: Option<String> = None;
+            for (k, v) in items {
+                match k {
+                    Some(k) => {
+                        let key = self.expand_string(&k.value)?;
+                        let val = self.expand_string(&v.value)?;
+                        m.insert(key, val);
+                    }
+                    None => {
+                        let val = self.expand_string(&v.value)?;
+                        match pending_key.take() {
+                            Some(key) => {
+                                m.insert(key, val);
+                            }
+                            None => pending_key = Some(val),
+                        }
+                    }
+                }
+            }
+            if let Some(k) = pending_key {
+                m.insert(k, String::new());
+            }
+            if let Err(e) = self.set_value(n, Value::Assoc(m)) {
+                self.error(&e);
+                return Err(Flow::Abort(1));
+            }
+            return Ok(());
+        }
+        let mut a = match (append, self.lookup(n).and_then(|v| v.value.clone())) {
+            (true, Some(Value::Arr(m))) => m,
+            (true, Some(Value::Str(s))) => {
+                let mut m = std::collections::BTreeMap::new();
+                m.insert(0, s);
+                m
+            }
+            _ => Default::default(),
+        };
+        let mut next = a.keys().next_back().map(|k| k + 1).unwrap_or(0);
+        for (k, v) in items {
+            match k {
+                Some(k) => {
+                    let e = self.expand_string_dq(&k.value)?;
+                    let i = self.arith_str(&e)?;
+                    let val = self.expand_string(&v.value)?;
+                    a.insert(i, val);
+                    next = i + 1;
+                }
+                None => {
+                    for val in self.expand_fields(&v.value)? {
+                        a.insert(next, val);
+                        next += 1;
+                    }
+                }
+            }
+        }
+        if let Err(e) = self.set_value(n, Value::Arr(a)) {
+            self.error(&e);
+            return Err(Flow::Abort(1));
+        }
+        Ok(())
+    }
+
+    /// Runs a command by name: function, builtin, tool, external.
+    pub fn dispatch(&mut self, argv: Vec<String>, temp: Vec<(String, String)>, io: &Io) -> R<i32> {
+        let name = argv[0].as_str();
+        if let Some(f) = self.funcs.get(name).cloned() {
+            if temp.is_empty() {
+                return self.call_function(&f, argv, io);
+            }
+            let mut scope = std::collections::HashMap::new();
+            for (k, v) in temp {
+                scope.insert(
+                    k,
+                    Var {
+                        value: Some(Value::Str(v)),
+                        exported: true,
+                        ..Var::default()
+                    },
+                );
+            }
+            self.scopes.push(scope);
+            let r = self.call_function(&f, argv, io);
+            self.scopes.pop();
+            return r;
+        }
+        if crate::builtins::is_builtin(name) {
+            if temp.is_empty() {
+                return self.builtin(argv, io);
+            }
+            let special = crate::builtins::is_special(name);
+            if special {
+                for (k, v) in temp {
+                    if let Err(e) = self.set_var(&k, v) {
+                        self.error(&e);
+                    }
+                }
+                return self.builtin(argv, io);
+            }
+            let mut scope = std::collections::HashMap::new();
+            for (k, v) in temp {
+                scope.insert(
+                    k,
+                    Var {
+                        value: Some(Value::Str(v)),
+                        exported: true,
+                        ..Var::default()
+                    },
+                );
+            }
+            self.scopes.push(scope);
+            let r = self.builtin(argv, io);
+            self.scopes.pop();
+            return r;
+        }
+        self.run_external(argv, temp, io)
+    }
+
+    /// A tool or an external command (never a function or builtin).
+    pub fn run_external(
+        &mut self,
+        argv: Vec<String>,
+        temp: Vec<(String, String)>,
+        io: &Io,
+    ) -> R<i32> {
+        let mut env = self.env();
+        // `env [-i] [-u NAME] [NAME=VALUE]... CMD ARGS`: the command runs here, not in the tool.
+        if argv[0] == "env" {
+            let mut i = 1;
+            let mut clear = false;
+            let mut unset = Vec::new();
+            let mut sets = Vec::new();
+            while i < argv.len() {
+                let a = &argv[i];
+                if a == "-i" || a == "-" {
+                    clear = true;
+                } else if a == "-u" && i + 1 < argv.len() {
+                    i += 1;
+                    unset.push(argv[i].clone());
+                } else if a == "--" {
+                    i += 1;
+                    break;
+                } else if let Some((k, v)) = a.split_once('=').filter(|(k, _)| !k.is_empty()) {
+                    sets.push((k.to_string(), v.to_string()));
+                } else {
+                    break;
+                }
+                i += 1;
+            }
+            if i < argv.len() {
+                let mut temp2: Vec<(String, String)> = if clear { Vec::new() } else { temp };
+                if clear {
+                    env.clear();
+                }
+                env.retain(|(k, _)| !unset.contains(k));
+                temp2.retain(|(k, _)| !unset.contains(k));
+                temp2.extend(sets);
+                return self.run_with_env(argv[i..].to_vec(), env, temp2, io);
+            }
+        }
+        self.run_with_env(argv, env, temp, io)
+    }
+
+    fn run_with_env(
+        &mut self,
+        argv: Vec<String>,
+        mut env: Vec<(String, String)>,
+        temp: Vec<(String, String)>,
+        io: &Io,
+    ) -> R<i32> {
+        for (k, v) in temp {
+            if let Some(e) = env.iter_mut().find(|(ek, _)| *ek == k) {
+                e.1 = v;
+            } else {
+                env.push((k, v));
+            }
+        }
+        if let Some(tool) = crate::tools::find(&argv[0]) {
+            let mut r = crate::io::StreamReader(io.stdin());
+            let mut w = crate::io::StreamWriter(io.get(1).cloned());
+            let mut e = crate::io::StreamWriter(io.get(2).cloned());
+            let mut ctx = crate::tools::ToolContext {
+                cwd: &self.cwd,
+                env: &env,
+                stdin: &mut r,
+                stdout: &mut w,
+                stderr: &mut e,
+            };
+            return Ok(tool(&argv, &mut ctx));
+        }
+        let req = crate::host::ExecRequest {
+            argv: &argv,
+            env: &env,
+            cwd: &self.cwd,
+        };
+        let host = self.host.clone();
+        match host.run(&req, io) {
+            Ok(s) => Ok(s),
+            Err(crate::host::HostError::NotFound) => {
+                self.error_io(io, &format!("{}: command not found", argv[0]));
+                Ok(127)
+            }
+            Err(crate::host::HostError::Message(m, s)) => {
+                self.error_io(io, &m);
+                Ok(s)
+            }
+        }
+    }
+
+    pub fn error_io(&self, io: &Io, msg: &str) {
+        io.err(format!("{}{}\n", self.err_prefix(), msg).as_bytes());
+    }
+
+    pub fn call_function(
+        &mut self,
+        f: &Rc<ast::FunctionDefinition>,
+        argv: Vec<String>,
+        io: &Io,
+    ) -> R<i32> {
+        if self.func_depth > 1000 {
+            self.error_io(
+                io,
+                &format!(
+                    "{}: maximum function nesting level exceeded (1000)",
+                    argv[0]
+                ),
+            );
+            return Err(Flow::Abort(1));
+        }
+        let mut it = argv.into_iter();
+        let name = it.next().unwrap_or_default();
+        let saved = std::mem::replace(&mut self.positional, it.collect());
+        self.scopes.push(std::collections::HashMap::new());
+        self.func_depth += 1;
+        self.funcnames.push(name);
+        let body = &f.body;
+        let r = (|| -> R<i32> {
+            let io2;
+            let io = match &body.1 {
+                Some(r) => match self.apply_redirs(&r.0, io)? {
+                    Some(n) => {
+                        io2 = n;
+                        &io2
+                    }
+                    None => return Ok(1),
+                },
+                None => io,
+            };
+            self.run_compound(&body.0, io)
+        })();
+        self.funcnames.pop();
+        self.func_depth -= 1;
+        self.scopes.pop();
+        self.positional = saved;
+        match r {
+            Ok(s) => Ok(s),
+            Err(Flow::Return(s)) => Ok(s),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Quoting as `set -x` shows words.
+pub fn xquote(s: &str) -> String {
+    if s.is_empty() {
+        return "''".into();
+    }
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%^".contains(c))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
+}

@@ -1,0 +1,1378 @@
+//! Word expansion: brace, tilde, parameter, command substitution, arithmetic, field splitting
+//! with IFS, pathname expansion and quote removal. Words come in as the parser's raw text and
+//! leave as fields (argv), a single string (assignments, case words) or a pattern.
+
+use crate::io::{Io, Stream};
+use crate::pattern;
+use crate::state::{Flow, Shell, R};
+use brush_parser::word::{
+    self, Parameter as P, ParameterExpr as PE, ParameterTestType, ParameterTransformOp as TO,
+    SpecialParameter as SP, SubstringMatchKind, TildeExpr, WordPiece as WP, WordPieceWithSource,
+};
+use std::rc::Rc;
+
+/// A piece of expanded text on its way to becoming fields.
+pub enum Part {
+    /// Text; `quoted` is literal for globbing and never split; `split` is an unquoted
+    /// expansion result subject to IFS.
+    Text {
+        s: String,
+        quoted: bool,
+        split: bool,
+    },
+    /// A field boundary (between the elements of `"$@"`).
+    Break,
+}
+
+fn opts() -> brush_parser::ParserOptions {
+    brush_parser::ParserOptions::default()
+}
+
+/// The value of a parameter before an operator applies.
+enum PV {
+    Unset,
+    Str(String),
+    /// Elements, and whether they join into one (`[*]`, `$*`).
+    List(Vec<String>, bool),
+}
+
+impl Shell {
+    pub fn parse_word(&mut self, w: &str) -> R<Rc<Vec<WordPieceWithSource>>> {
+        if let Some(p) = self.caches.borrow().words.get(w) {
+            return Ok(p.clone());
+        }
+        match word::parse(w, &opts()) {
+            Ok(p) => {
+                let p = Rc::new(p);
+                self.caches
+                    .borrow_mut()
+                    .words
+                    .insert(w.to_string(), p.clone());
+                Ok(p)
+            }
+            Err(_) => {
+                self.error(&format!("{w}: bad substitution"));
+                Err(Flow::Abort(1))
+            }
+        }
+    }
+
+    /// An error message on the current command's stderr.
+    pub fn error(&self, msg: &str) {
+        let _ = self
+            .err_stream
+            .write_all(format!("{}{}\n", self.err_prefix(), msg).as_bytes());
+    }
+
+    /// Full expansion into fields.
+    pub fn expand_fields(&mut self, w: &str) -> R<Vec<String>> {
+        let mut out = Vec::new();
+        if w.contains('{') && !self.opts_braceoff() {
+            if let Ok(Some(b)) = word::parse_brace_expansions(w, &opts()) {
+                let words = brace_words(&b);
+                if words.len() != 1 || words[0] != w {
+                    for bw in words {
+                        self.expand_one(&bw, &mut out)?;
+                    }
+                    return Ok(out);
+                }
+            }
+        }
+        self.expand_one(w, &mut out)?;
+        Ok(out)
+    }
+
+    fn opts_braceoff(&self) -> bool {
+        false
+    }
+
+    fn expand_one(&mut self, w: &str, out: &mut Vec<String>) -> R<()> {
+        // Fast path: plain literal word.
+        if !w.contains(['$', '`', '\'', '"', '\\', '~', '*', '?', '[']) {
+            out.push(w.to_string());
+            return Ok(());
+        }
+        let pieces = self.parse_word(w)?;
+        let mut parts = Vec::new();
+        self.expand_pieces(&pieces, false, &mut parts)?;
+        let fields = self.split_fields(parts);
+        for (lit, pat, glob) in fields {
+            if glob && !self.opts.noglob {
+                let m = pattern::glob(
+                    &pat,
+                    &self.cwd,
+                    pattern::GlobOpts {
+                        extglob: self.opts.extglob,
+                        dotglob: self.opts.dotglob,
+                        nocase: self.opts.nocaseglob,
+                    },
+                );
+                if !m.is_empty() {
+                    out.extend(m);
+                    continue;
+                }
+                if self.opts.failglob {
+                    self.error(&format!("no match: {lit}"));
+                    return Err(Flow::Abort(1));
+                }
+                if self.opts.nullglob {
+                    continue;
+                }
+            }
+            out.push(lit);
+        }
+        Ok(())
+    }
+
+    /// Expansion without splitting or globbing (assignment values, case words, redirections).
+    pub fn expand_string(&mut self, w: &str) -> R<String> {
+        if !w.contains(['$', '`', '\'', '"', '\\', '~']) {
+            return Ok(w.to_string());
+        }
+        let pieces = self.parse_word(w)?;
+        let mut parts = Vec::new();
+        self.expand_pieces(&pieces, false, &mut parts)?;
+        Ok(join_parts(parts))
+    }
+
+    /// Expansion of a here-document body.
+    pub fn expand_heredoc(&mut self, body: &str) -> R<String> {
+        let pieces = match word::parse_heredoc(body, &opts()) {
+            Ok(p) => p,
+            Err(_) => return Ok(body.to_string()),
+        };
+        let mut parts = Vec::new();
+        self.expand_pieces(&pieces, true, &mut parts)?;
+        Ok(join_parts(parts))
+    }
+
+    /// Expansion into a pattern: quoted characters are escaped.
+    pub fn expand_pattern(&mut self, w: &str) -> R<String> {
+        let pieces = self.parse_word(w)?;
+        let mut parts = Vec::new();
+        self.expand_pieces(&pieces, false, &mut parts)?;
+        let mut out = String::new();
+        for p in parts {
+            match p {
+                Part::Text {
+                    s, quoted: true, ..
+                } => pattern::escape(&s, &mut out),
+                Part::Text { s, .. } => out.push_str(&s),
+                Part::Break => out.push(' '),
+            }
+        }
+        Ok(out)
+    }
+
+    fn split_fields(&self, parts: Vec<Part>) -> Vec<(String, String, bool)> {
+        let ifs = self.get_ifs();
+        let mut fields = Vec::new();
+        let mut lit = String::new();
+        let mut pat = String::new();
+        let mut glob = false;
+        let mut started = false;
+        let mut ended_by_ws = false;
+        macro_rules! push {
+            () => {{
+                fields.push((std::mem::take(&mut lit), std::mem::take(&mut pat), glob));
+                glob = false;
+                started = false;
+            }};
+        }
+        for p in parts {
+            match p {
+                Part::Break => {
+                    if started {
+                        push!();
+                    }
+                    ended_by_ws = false;
+                }
+                Part::Text {
+                    s, quoted: true, ..
+                } => {
+                    lit.push_str(&s);
+                    pattern::escape(&s, &mut pat);
+                    started = true;
+                    ended_by_ws = false;
+                }
+                Part::Text {
+                    s,
+                    quoted: false,
+                    split,
+                } => {
+                    if !split || ifs.is_empty() {
+                        if !s.is_empty() {
+                            if pattern::has_glob(&s) {
+                                glob = true;
+                            }
+                            lit.push_str(&s);
+                            pat.push_str(&s);
+                            started = true;
+                            ended_by_ws = false;
+                        }
+                        continue;
+                    }
+                    for c in s.chars() {
+                        if ifs.contains(c) {
+                            if c == ' ' || c == '\t' || c == '\n' {
+                                if started {
+                                    push!();
+                                    ended_by_ws = true;
+                                }
+                            } else {
+                                if started {
+                                    push!();
+                                } else if !ended_by_ws {
+                                    push!();
+                                }
+                                ended_by_ws = false;
+                            }
+                        } else {
+                            lit.push(c);
+                            if matches!(c, '*' | '?' | '[') {
+                                glob = true;
+                                pat.push(c);
+                            } else if c == '\\' {
+                                pat.push_str("\\\\");
+                            } else {
+                                pat.push(c);
+                            }
+                            started = true;
+                            ended_by_ws = false;
+                        }
+                    }
+                }
+            }
+        }
+        if started {
+            push!();
+        }
+        fields
+    }
+
+    pub fn get_ifs(&self) -> String {
+        match self.lookup("IFS") {
+            Some(v) => match &v.value {
+                Some(crate::state::Value::Str(s)) => s.clone(),
+                None => " \t\n".into(),
+                _ => " \t\n".into(),
+            },
+            None => " \t\n".into(),
+        }
+    }
+
+    fn ifs_first(&self) -> String {
+        match self.lookup("IFS").and_then(|v| v.value.as_ref()) {
+            Some(crate::state::Value::Str(s)) => {
+                s.chars().next().map(|c| c.to_string()).unwrap_or_default()
+            }
+            _ => " ".into(),
+        }
+    }
+
+    pub fn expand_pieces(
+        &mut self,
+        pieces: &[WordPieceWithSource],
+        in_dq: bool,
+        out: &mut Vec<Part>,
+    ) -> R<()> {
+        for p in pieces {
+            self.expand_piece(&p.piece, in_dq, out)?;
+        }
+        Ok(())
+    }
+
+    fn text(out: &mut Vec<Part>, s: String, quoted: bool, split: bool) {
+        out.push(Part::Text { s, quoted, split });
+    }
+
+    fn expand_piece(&mut self, piece: &WP, in_dq: bool, out: &mut Vec<Part>) -> R<()> {
+        match piece {
+            WP::Text(s) => {
+                if in_dq {
+                    Self::text(out, s.clone(), true, false)
+                } else {
+                    Self::text(out, s.clone(), false, false)
+                }
+            }
+            WP::SingleQuotedText(s) => Self::text(out, s.clone(), true, false),
+            WP::AnsiCQuotedText(s) => Self::text(out, ansi_c(s), true, false),
+            WP::EscapeSequence(s) => {
+                let c = s.strip_prefix('\\').unwrap_or(s);
+                if in_dq {
+                    if matches!(c, "$" | "`" | "\"" | "\\") {
+                        Self::text(out, c.to_string(), true, false)
+                    } else if c == "\n" {
+                    } else {
+                        Self::text(out, s.clone(), true, false)
+                    }
+                } else if c == "\n" {
+                } else {
+                    Self::text(out, c.to_string(), true, false)
+                }
+            }
+            WP::DoubleQuotedSequence(inner) | WP::GettextDoubleQuotedSequence(inner) => {
+                let only_at = inner.len() == 1 && is_at_expansion(&inner[0].piece);
+                if !only_at {
+                    Self::text(out, String::new(), true, false);
+                }
+                for p in inner {
+                    self.expand_piece(&p.piece, true, out)?;
+                }
+            }
+            WP::TildeExpansion(t) => {
+                let s = match t {
+                    TildeExpr::Home => self.get("HOME").unwrap_or_default(),
+                    TildeExpr::UserHome(u) => home_of(u).unwrap_or_else(|| format!("~{u}")),
+                    TildeExpr::WorkingDir => self.get("PWD").unwrap_or_default(),
+                    TildeExpr::OldWorkingDir => self.get("OLDPWD").unwrap_or_else(|| "~-".into()),
+                    _ => "~".into(),
+                };
+                Self::text(out, s, true, false)
+            }
+            WP::CommandSubstitution(cmd) | WP::BackquotedCommandSubstitution(cmd) => {
+                let cmd = if matches!(piece, WP::BackquotedCommandSubstitution(_)) {
+                    unescape_backquote(cmd)
+                } else {
+                    cmd.clone()
+                };
+                let s = self.command_subst(&cmd)?;
+                Self::text(out, s, in_dq, !in_dq)
+            }
+            WP::ArithmeticExpression(e) => {
+                let s = self.expand_string_dq(&e.value)?;
+                let v = self.arith_str(&s)?;
+                Self::text(out, v.to_string(), in_dq, !in_dq)
+            }
+            WP::ParameterExpansion(pe) => self.expand_param(pe, in_dq, out)?,
+        }
+        Ok(())
+    }
+
+    /// Expands text as if inside double quotes (arithmetic, `[...]` indices).
+    pub fn expand_string_dq(&mut self, s: &str) -> R<String> {
+        if !s.contains(['$', '`', '\\', '\'', '"']) {
+            return Ok(s.to_string());
+        }
+        let pieces = match word::parse_heredoc(s, &opts()) {
+            Ok(p) => p,
+            Err(_) => return Ok(s.to_string()),
+        };
+        let mut parts = Vec::new();
+        self.expand_pieces(&pieces, true, &mut parts)?;
+        Ok(join_parts(parts))
+    }
+
+    pub fn command_subst(&mut self, cmd: &str) -> R<String> {
+        let buf = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut sub = self.clone();
+        sub.subshell += 1;
+        sub.traps.remove("EXIT");
+        let mut io = Io::process();
+        io.set(1, Some(Stream::Buf(buf.clone())));
+        let status = sub.run_string_in(cmd, &io, true);
+        self.last_status = status;
+        self.cmdsub_ran = true;
+        let mut s = String::from_utf8_lossy(&buf.borrow()).into_owned();
+        while s.ends_with('\n') {
+            s.pop();
+        }
+        Ok(s)
+    }
+
+    fn param_value(&mut self, p: &P, indirect: bool) -> R<PV> {
+        if indirect {
+            if let P::Named(n) = p {
+                if let Some(v) = self.lookup(n) {
+                    if v.nameref {
+                        if let Some(crate::state::Value::Str(t)) = &v.value {
+                            return Ok(PV::Str(t.clone()));
+                        }
+                    }
+                }
+            }
+            let target = match self.param_value(p, false)? {
+                PV::Str(s) => s,
+                PV::List(l, _) => l.join(" "),
+                PV::Unset => {
+                    return Ok(PV::Unset);
+                }
+            };
+            let parsed = match word::parse_parameter(&target, &opts()) {
+                Ok(pp) => pp,
+                Err(_) => {
+                    self.error(&format!("{target}: invalid indirect expansion"));
+                    return Err(Flow::Abort(1));
+                }
+            };
+            return self.param_value(&parsed, false);
+        }
+        Ok(match p {
+            P::Positional(0) => PV::Str(self.arg0.clone()),
+            P::Positional(n) => match self.positional.get(*n as usize - 1) {
+                Some(s) => PV::Str(s.clone()),
+                None => PV::Unset,
+            },
+            P::Special(sp) => match sp {
+                SP::AllPositionalParameters { concatenate } => {
+                    PV::List(self.positional.clone(), *concatenate)
+                }
+                SP::PositionalParameterCount => PV::Str(self.positional.len().to_string()),
+                SP::LastExitStatus => PV::Str(self.last_status.to_string()),
+                SP::CurrentOptionFlags => PV::Str(self.option_flags()),
+                SP::ProcessId => PV::Str(self.pid.to_string()),
+                SP::LastBackgroundProcessId => PV::Unset,
+                SP::ShellName => PV::Str(self.arg0.clone()),
+            },
+            P::Named(n) => match self.get(n) {
+                Some(s) => PV::Str(s),
+                None => {
+                    if !self.is_set(n) {
+                        PV::Unset
+                    } else {
+                        PV::Str(String::new())
+                    }
+                }
+            },
+            P::NamedWithIndex { name, index } => {
+                if self.is_assoc(name) {
+                    let key = self.expand_string_dq(index)?;
+                    match self
+                        .get_array(name)
+                        .and_then(|a| a.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v))
+                    {
+                        Some(v) => PV::Str(v),
+                        None => PV::Unset,
+                    }
+                } else {
+                    let e = self.expand_string_dq(index)?;
+                    let i = self.arith_str(&e)?;
+                    match self.index_get(name, i) {
+                        Some(v) => PV::Str(v),
+                        None => PV::Unset,
+                    }
+                }
+            }
+            P::NamedWithAllIndices { name, concatenate } => match self.get_array(name) {
+                Some(a) => PV::List(a.into_iter().map(|(_, v)| v).collect(), *concatenate),
+                None => PV::List(Vec::new(), *concatenate),
+            },
+        })
+    }
+
+    fn param_name(p: &P) -> String {
+        match p {
+            P::Positional(n) => n.to_string(),
+            P::Special(SP::AllPositionalParameters { concatenate: false }) => "@".into(),
+            P::Special(SP::AllPositionalParameters { concatenate: true }) => "*".into(),
+            P::Special(_) => "?".into(),
+            P::Named(n) => n.clone(),
+            P::NamedWithIndex { name, index } => format!("{name}[{index}]"),
+            P::NamedWithAllIndices { name, concatenate } => {
+                format!("{name}[{}]", if *concatenate { "*" } else { "@" })
+            }
+        }
+    }
+
+    fn check_unset(&mut self, p: &P, v: &PV) -> R<()> {
+        if self.opts.nounset && matches!(v, PV::Unset) {
+            let name = Self::param_name(p);
+            if name == "@" || name == "*" {
+                return Ok(());
+            }
+            self.error(&format!("{name}: unbound variable"));
+            return Err(Flow::Exit(self.fatal_status));
+        }
+        Ok(())
+    }
+
+    /// Emits a value into parts, honouring quoting and `$@`-style lists.
+    fn emit(&self, v: PV, in_dq: bool, out: &mut Vec<Part>) {
+        match v {
+            PV::Unset => {}
+            PV::Str(s) => Self::text(out, s, in_dq, !in_dq),
+            PV::List(l, concat) => {
+                if concat && in_dq {
+                    Self::text(out, l.join(&self.ifs_first()), true, false);
+                } else {
+                    for (i, s) in l.into_iter().enumerate() {
+                        if i > 0 {
+                            out.push(Part::Break);
+                        }
+                        Self::text(out, s, in_dq, !in_dq);
+                    }
+                }
+            }
+        }
+    }
+
+    fn expand_word_parts(&mut self, w: &Option<String>, in_dq: bool, out: &mut Vec<Part>) -> R<()> {
+        if let Some(w) = w {
+            let pieces = if in_dq {
+                match word::parse_heredoc(w, &opts()) {
+                    Ok(p) => Rc::new(p),
+                    Err(_) => self.parse_word(w)?,
+                }
+            } else {
+                self.parse_word(w)?
+            };
+            // Inside double quotes, the operand's quotes are still honoured.
+            let pieces = if in_dq && w.contains(['"', '\'']) {
+                self.parse_word(w)?
+            } else {
+                pieces
+            };
+            let mut inner = Vec::new();
+            self.expand_pieces(&pieces, in_dq, &mut inner)?;
+            if in_dq {
+                for p in inner {
+                    match p {
+                        Part::Text { s, .. } => Self::text(out, s, true, false),
+                        Part::Break => out.push(Part::Break),
+                    }
+                }
+            } else {
+                out.extend(inner);
+            }
+        }
+        Ok(())
+    }
+
+    fn word_str(&mut self, w: &Option<String>) -> R<String> {
+        match w {
+            Some(w) => self.expand_string(w),
+            None => Ok(String::new()),
+        }
+    }
+
+    fn pat_str(&mut self, w: &Option<String>) -> R<String> {
+        match w {
+            Some(w) => self.expand_pattern(w),
+            None => Ok(String::new()),
+        }
+    }
+
+    fn is_null(v: &PV, test: &ParameterTestType) -> bool {
+        match v {
+            PV::Unset => true,
+            PV::Str(s) => matches!(test, ParameterTestType::UnsetOrNull) && s.is_empty(),
+            PV::List(l, _) => {
+                l.is_empty()
+                    || (matches!(test, ParameterTestType::UnsetOrNull)
+                        && l.len() == 1
+                        && l[0].is_empty())
+            }
+        }
+    }
+
+    fn map_pv(v: PV, mut f: impl FnMut(&str) -> String) -> PV {
+        match v {
+            PV::Unset => PV::Unset,
+            PV::Str(s) => PV::Str(f(&s)),
+            PV::List(l, c) => PV::List(l.iter().map(|s| f(s)).collect(), c),
+        }
+    }
+
+    fn compile_pattern(&mut self, pat: &str, anchored: bool) -> Option<Rc<regex::Regex>> {
+        let key = (pat.to_string(), anchored);
+        if let Some(r) = self.caches.borrow().patterns.get(&key) {
+            return r.clone();
+        }
+        let body = pattern::to_regex(pat, self.opts.extglob);
+        let src = if anchored {
+            format!("^(?:{body})$")
+        } else {
+            body
+        };
+        let r = regex::RegexBuilder::new(&src)
+            .case_insensitive(self.opts.nocasematch)
+            .build()
+            .ok()
+            .map(Rc::new);
+        self.caches.borrow_mut().patterns.insert(key, r.clone());
+        r
+    }
+
+    /// Does `s` match the shell pattern `pat` entirely?
+    pub fn pattern_match(&mut self, s: &str, pat: &str) -> bool {
+        if !pattern::has_glob(pat) && !pat.contains(['(', '|']) {
+            let lit = pattern::unescape(pat);
+            return if self.opts.nocasematch {
+                lit.eq_ignore_ascii_case(s)
+            } else {
+                lit == s
+            };
+        }
+        match self.compile_pattern(pat, true) {
+            Some(r) => r.is_match(s),
+            None => false,
+        }
+    }
+
+    fn remove_affix(&mut self, s: &str, pat: &str, prefix: bool, longest: bool) -> String {
+        let Some(re) = self.compile_pattern(pat, true) else {
+            return s.to_string();
+        };
+        let idx: Vec<usize> = s
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(s.len()))
+            .collect();
+        if prefix {
+            let it: Box<dyn Iterator<Item = &usize>> = if longest {
+                Box::new(idx.iter().rev())
+            } else {
+                Box::new(idx.iter())
+            };
+            for &i in it {
+                if re.is_match(&s[..i]) {
+                    return s[i..].to_string();
+                }
+            }
+        } else {
+            let it: Box<dyn Iterator<Item = &usize>> = if longest {
+                Box::new(idx.iter())
+            } else {
+                Box::new(idx.iter().rev())
+            };
+            for &i in it {
+                if re.is_match(&s[i..]) {
+                    return s[..i].to_string();
+                }
+            }
+        }
+        s.to_string()
+    }
+
+    fn replace(&mut self, s: &str, pat: &str, rep: &str, kind: &SubstringMatchKind) -> String {
+        let Some(re) = self.compile_pattern(pat, true) else {
+            return s.to_string();
+        };
+        let idx: Vec<usize> = s
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(s.len()))
+            .collect();
+        match kind {
+            SubstringMatchKind::Prefix => {
+                for &i in idx.iter().rev() {
+                    if re.is_match(&s[..i]) {
+                        return format!("{rep}{}", &s[i..]);
+                    }
+                }
+                s.to_string()
+            }
+            SubstringMatchKind::Suffix => {
+                for &i in idx.iter() {
+                    if re.is_match(&s[i..]) {
+                        return format!("{}{rep}", &s[..i]);
+                    }
+                }
+                s.to_string()
+            }
+            SubstringMatchKind::FirstOccurrence | SubstringMatchKind::Anywhere => {
+                let all = matches!(kind, SubstringMatchKind::Anywhere);
+                let mut out = String::new();
+                let mut a = 0;
+                let mut replaced = false;
+                while a < idx.len() {
+                    let start = idx[a];
+                    if replaced && !all {
+                        out.push_str(&s[start..]);
+                        return out;
+                    }
+                    let mut matched = None;
+                    for b in (a..idx.len()).rev() {
+                        if re.is_match(&s[start..idx[b]]) {
+                            matched = Some(b);
+                            break;
+                        }
+                    }
+                    match matched {
+                        Some(b) if b > a || pat.is_empty() => {
+                            out.push_str(rep);
+                            replaced = true;
+                            a = b;
+                        }
+                        _ => {
+                            if a + 1 < idx.len() {
+                                out.push_str(&s[start..idx[a + 1]]);
+                            }
+                            a += 1;
+                        }
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    fn expand_param(&mut self, pe: &PE, in_dq: bool, out: &mut Vec<Part>) -> R<()> {
+        match pe {
+            PE::Parameter {
+                parameter,
+                indirect,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                self.check_unset(parameter, &v)?;
+                self.emit(v, in_dq, out);
+            }
+            PE::UseDefaultValues {
+                parameter,
+                indirect,
+                test_type,
+                default_value,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                if Self::is_null(&v, test_type) {
+                    self.expand_word_parts(default_value, in_dq, out)?;
+                } else {
+                    self.emit(v, in_dq, out);
+                }
+            }
+            PE::AssignDefaultValues {
+                parameter,
+                indirect,
+                test_type,
+                default_value,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                if Self::is_null(&v, test_type) {
+                    let s = self.word_str(default_value)?;
+                    let r = match parameter {
+                        P::Named(n) => self.set_var(n, s.clone()),
+                        P::NamedWithIndex { name, index } => {
+                            let key = if self.is_assoc(name) {
+                                crate::state::ElemKey::Str(self.expand_string_dq(index)?)
+                            } else {
+                                let e = self.expand_string_dq(index)?;
+                                crate::state::ElemKey::Idx(self.arith_str(&e)?)
+                            };
+                            self.set_elem(name, key, s.clone())
+                        }
+                        _ => {
+                            let n = Self::param_name(parameter);
+                            self.error(&format!("${n}: cannot assign in this way"));
+                            return Err(Flow::Abort(1));
+                        }
+                    };
+                    if let Err(e) = r {
+                        self.error(&e);
+                        return Err(Flow::Abort(1));
+                    }
+                    Self::text(out, s, in_dq, !in_dq);
+                } else {
+                    self.emit(v, in_dq, out);
+                }
+            }
+            PE::IndicateErrorIfNullOrUnset {
+                parameter,
+                indirect,
+                test_type,
+                error_message,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                if Self::is_null(&v, test_type) {
+                    let msg = self.word_str(error_message)?;
+                    let msg = if error_message.is_none() {
+                        if matches!(test_type, ParameterTestType::UnsetOrNull) {
+                            "parameter null or not set".to_string()
+                        } else {
+                            "parameter not set".to_string()
+                        }
+                    } else {
+                        msg
+                    };
+                    self.error(&format!("{}: {}", Self::param_name(parameter), msg));
+                    return Err(Flow::Exit(self.fatal_status));
+                }
+                self.emit(v, in_dq, out);
+            }
+            PE::UseAlternativeValue {
+                parameter,
+                indirect,
+                test_type,
+                alternative_value,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                if !Self::is_null(&v, test_type) {
+                    self.expand_word_parts(alternative_value, in_dq, out)?;
+                }
+            }
+            PE::ParameterLength {
+                parameter,
+                indirect,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                self.check_unset(parameter, &v)?;
+                let n = match v {
+                    PV::Unset => 0,
+                    PV::Str(s) => s.chars().count(),
+                    PV::List(l, _) => l.len(),
+                };
+                Self::text(out, n.to_string(), in_dq, !in_dq);
+            }
+            PE::RemoveSmallestSuffixPattern {
+                parameter,
+                indirect,
+                pattern,
+            }
+            | PE::RemoveLargestSuffixPattern {
+                parameter,
+                indirect,
+                pattern,
+            }
+            | PE::RemoveSmallestPrefixPattern {
+                parameter,
+                indirect,
+                pattern,
+            }
+            | PE::RemoveLargestPrefixPattern {
+                parameter,
+                indirect,
+                pattern,
+            } => {
+                let (prefix, longest) = match pe {
+                    PE::RemoveSmallestSuffixPattern { .. } => (false, false),
+                    PE::RemoveLargestSuffixPattern { .. } => (false, true),
+                    PE::RemoveSmallestPrefixPattern { .. } => (true, false),
+                    _ => (true, true),
+                };
+                let v = self.param_value(parameter, *indirect)?;
+                self.check_unset(parameter, &v)?;
+                let pat = self.pat_str(pattern)?;
+                let v = match v {
+                    PV::Unset => PV::Unset,
+                    PV::Str(s) => PV::Str(self.remove_affix(&s, &pat, prefix, longest)),
+                    PV::List(l, c) => PV::List(
+                        l.iter()
+                            .map(|s| self.remove_affix(s, &pat, prefix, longest))
+                            .collect(),
+                        c,
+                    ),
+                };
+                self.emit(v, in_dq, out);
+            }
+            PE::Substring {
+                parameter,
+                indirect,
+                offset,
+                length,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                self.check_unset(parameter, &v)?;
+                let oe = self.expand_string_dq(&offset.value)?;
+                let off = self.arith_str(&oe)?;
+                let len = match length {
+                    Some(l) => {
+                        let le = self.expand_string_dq(&l.value)?;
+                        Some(self.arith_str(&le)?)
+                    }
+                    None => None,
+                };
+                let is_positional =
+                    matches!(parameter, P::Special(SP::AllPositionalParameters { .. }));
+                let v = match v {
+                    PV::Unset => PV::Unset,
+                    PV::Str(s) => {
+                        let chars: Vec<char> = s.chars().collect();
+                        match slice_range(chars.len(), off, len) {
+                            Some((a, b)) => PV::Str(chars[a..b].iter().collect()),
+                            None => {
+                                if len.is_some_and(|l| l < 0)
+                                    && off.unsigned_abs() as usize <= chars.len()
+                                {
+                                    self.error(&format!(
+                                        "{}: substring expression < 0",
+                                        len.unwrap_or(0)
+                                    ));
+                                    return Err(Flow::Abort(1));
+                                }
+                                PV::Str(String::new())
+                            }
+                        }
+                    }
+                    PV::List(l, c) => {
+                        let mut all = l;
+                        if is_positional {
+                            all.insert(0, self.arg0.clone());
+                        }
+                        match slice_range(all.len(), off, len) {
+                            Some((a, b)) => PV::List(all[a..b].to_vec(), c),
+                            None => PV::List(Vec::new(), c),
+                        }
+                    }
+                };
+                self.emit(v, in_dq, out);
+            }
+            PE::Transform {
+                parameter,
+                indirect,
+                op,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                let name = Self::param_name(parameter);
+                let v = match op {
+                    TO::ToUpperCase => Self::map_pv(v, |s| s.to_uppercase()),
+                    TO::ToLowerCase => Self::map_pv(v, |s| s.to_lowercase()),
+                    TO::CapitalizeInitial => Self::map_pv(v, |s| upper_first(s)),
+                    TO::Quoted => Self::map_pv(v, quote),
+                    TO::ExpandEscapeSequences => Self::map_pv(v, ansi_c),
+                    TO::PromptExpand => v,
+                    TO::ToAssignmentLogic => Self::map_pv(v, |s| format!("{name}={}", quote(s))),
+                    TO::ToAttributeFlags => {
+                        let flags = self.attr_flags(&name);
+                        Self::map_pv(v, |_| flags.clone())
+                    }
+                    TO::PossiblyQuoteWithArraysExpanded { .. } => Self::map_pv(v, quote),
+                };
+                self.emit(v, in_dq, out);
+            }
+            PE::UppercaseFirstChar {
+                parameter,
+                indirect,
+                pattern: _,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                self.emit(Self::map_pv(v, upper_first), in_dq, out);
+            }
+            PE::UppercasePattern {
+                parameter,
+                indirect,
+                pattern: _,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                self.emit(Self::map_pv(v, |s| s.to_uppercase()), in_dq, out);
+            }
+            PE::LowercaseFirstChar {
+                parameter,
+                indirect,
+                pattern: _,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                self.emit(
+                    Self::map_pv(v, |s| {
+                        let mut c = s.chars();
+                        match c.next() {
+                            Some(f) => f.to_lowercase().chain(c).collect(),
+                            None => String::new(),
+                        }
+                    }),
+                    in_dq,
+                    out,
+                );
+            }
+            PE::LowercasePattern {
+                parameter,
+                indirect,
+                pattern: _,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                self.emit(Self::map_pv(v, |s| s.to_lowercase()), in_dq, out);
+            }
+            PE::ReplaceSubstring {
+                parameter,
+                indirect,
+                pattern,
+                replacement,
+                match_kind,
+            } => {
+                let v = self.param_value(parameter, *indirect)?;
+                self.check_unset(parameter, &v)?;
+                let pat = self.expand_pattern(pattern)?;
+                let rep = self.word_str(replacement)?;
+                let v = match v {
+                    PV::Unset => PV::Unset,
+                    PV::Str(s) => PV::Str(self.replace(&s, &pat, &rep, match_kind)),
+                    PV::List(l, c) => PV::List(
+                        l.iter()
+                            .map(|s| self.replace(s, &pat, &rep, match_kind))
+                            .collect(),
+                        c,
+                    ),
+                };
+                self.emit(v, in_dq, out);
+            }
+            PE::VariableNames {
+                prefix,
+                concatenate,
+            } => {
+                let mut names: Vec<String> = self
+                    .scopes
+                    .iter()
+                    .flat_map(|m| {
+                        m.iter()
+                            .filter(|(_, v)| v.value.is_some())
+                            .map(|(k, _)| k.clone())
+                    })
+                    .filter(|k| k.starts_with(prefix.as_str()))
+                    .collect();
+                names.sort();
+                names.dedup();
+                self.emit(PV::List(names, *concatenate), in_dq, out);
+            }
+            PE::MemberKeys {
+                variable_name,
+                concatenate,
+            } => {
+                let keys = self
+                    .get_array(variable_name)
+                    .map(|a| a.into_iter().map(|(k, _)| k).collect())
+                    .unwrap_or_default();
+                self.emit(PV::List(keys, *concatenate), in_dq, out);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn attr_flags(&self, name: &str) -> String {
+        let Some(v) = self.lookup(name) else {
+            return String::new();
+        };
+        let mut f = String::new();
+        match &v.value {
+            Some(crate::state::Value::Arr(_)) => f.push('a'),
+            Some(crate::state::Value::Assoc(_)) => f.push('A'),
+            _ => {
+                if v.kind == 1 {
+                    f.push('a')
+                } else if v.kind == 2 {
+                    f.push('A')
+                }
+            }
+        }
+        if v.integer {
+            f.push('i');
+        }
+        if v.lower {
+            f.push('l');
+        }
+        if v.nameref {
+            f.push('n');
+        }
+        if v.readonly {
+            f.push('r');
+        }
+        if v.upper {
+            f.push('u');
+        }
+        if v.exported {
+            f.push('x');
+        }
+        f
+    }
+
+    pub fn option_flags(&self) -> String {
+        let mut f = String::new();
+        if self.opts.errexit {
+            f.push('e');
+        }
+        f.push('h');
+        if self.opts.nounset {
+            f.push('u');
+        }
+        if self.opts.xtrace {
+            f.push('x');
+        }
+        f.push('B');
+        if self.opts.noglob {
+            f.push('f');
+        }
+        if self.opts.allexport {
+            f.push('a');
+        }
+        if self.opts.noclobber {
+            f.push('C');
+        }
+        f
+    }
+}
+
+fn slice_range(n: usize, off: i64, len: Option<i64>) -> Option<(usize, usize)> {
+    let n = n as i64;
+    let start = if off < 0 { n + off } else { off };
+    if start < 0 || start > n {
+        return None;
+    }
+    let end = match len {
+        None => n,
+        Some(l) if l < 0 => n + l,
+        Some(l) => (start + l).min(n),
+    };
+    if end < start {
+        return None;
+    }
+    Some((start as usize, end as usize))
+}
+
+fn is_at_expansion(p: &WP) -> bool {
+    match p {
+        WP::ParameterExpansion(PE::Parameter {
+            parameter,
+            indirect: false,
+        }) => matches!(
+            parameter,
+            P::Special(SP::AllPositionalParameters { concatenate: false })
+                | P::NamedWithAllIndices {
+                    concatenate: false,
+                    ..
+                }
+        ),
+        WP::ParameterExpansion(PE::MemberKeys {
+            concatenate: false, ..
+        }) => true,
+        WP::ParameterExpansion(
+            PE::ReplaceSubstring { parameter, .. }
+            | PE::RemoveLargestPrefixPattern { parameter, .. }
+            | PE::RemoveSmallestPrefixPattern { parameter, .. }
+            | PE::RemoveLargestSuffixPattern { parameter, .. }
+            | PE::RemoveSmallestSuffixPattern { parameter, .. }
+            | PE::Substring { parameter, .. },
+        ) => matches!(
+            parameter,
+            P::Special(SP::AllPositionalParameters { concatenate: false })
+                | P::NamedWithAllIndices {
+                    concatenate: false,
+                    ..
+                }
+        ),
+        _ => false,
+    }
+}
+
+pub fn join_parts(parts: Vec<Part>) -> String {
+    let mut s = String::new();
+    for p in parts {
+        match p {
+            Part::Text { s: t, .. } => s.push_str(&t),
+            Part::Break => s.push(' '),
+        }
+    }
+    s
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// `'...'` quoting as bash's `${v@Q}` and `printf %q`-ish output use.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+fn home_of(user: &str) -> Option<String> {
+    let pw = std::fs::read_to_string("/etc/passwd").ok()?;
+    for line in pw.lines() {
+        let f: Vec<&str> = line.split(':').collect();
+        if f.len() > 5 && f[0] == user {
+            return Some(f[5].to_string());
+        }
+    }
+    None
+}
+
+fn unescape_backquote(s: &str) -> String {
+    let mut out = String::new();
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            if let Some(&n) = it.peek() {
+                if matches!(n, '$' | '`' | '\\') {
+                    out.push(n);
+                    it.next();
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Decodes `$'...'` / `echo -e` escapes.
+pub fn ansi_c(s: &str) -> String {
+    decode_escapes(s, false).0
+}
+
+/// Decodes backslash escapes; with `echo_mode`, `\c` stops output (second value true) and
+/// octal is `\0nnn`.
+pub fn decode_escapes(s: &str, echo_mode: bool) -> (String, bool) {
+    let mut out: Vec<u8> = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' || i + 1 >= b.len() {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        i += 1;
+        let c = b[i];
+        i += 1;
+        match c {
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'e' | b'E' => out.push(27),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(11),
+            b'\\' => out.push(b'\\'),
+            b'\'' if !echo_mode => out.push(b'\''),
+            b'"' if !echo_mode => out.push(b'"'),
+            b'?' if !echo_mode => out.push(b'?'),
+            b'c' if echo_mode => return (String::from_utf8_lossy(&out).into_owned(), true),
+            b'c' if !echo_mode && i < b.len() => {
+                out.push(b[i] & 0x1f);
+                i += 1;
+            }
+            b'0'..=b'7' => {
+                let mut v: u32 = 0;
+                let mut n = 0;
+                let max = if echo_mode && c == b'0' { 3 } else { 2 };
+                let mut j = i - 1;
+                if echo_mode && c == b'0' {
+                    j = i;
+                } else {
+                    v = (c - b'0') as u32;
+                }
+                while n < max && j < b.len() && (b'0'..=b'7').contains(&b[j]) {
+                    v = v * 8 + (b[j] - b'0') as u32;
+                    j += 1;
+                    n += 1;
+                }
+                if !(echo_mode && c == b'0') && j == i - 1 {
+                    j = i;
+                }
+                i = j.max(i);
+                out.push((v & 0xff) as u8);
+            }
+            b'x' => {
+                let mut v: u32 = 0;
+                let mut n = 0;
+                while n < 2 && i < b.len() && b[i].is_ascii_hexdigit() {
+                    v = v * 16 + (b[i] as char).to_digit(16).unwrap_or(0);
+                    i += 1;
+                    n += 1;
+                }
+                if n == 0 {
+                    out.extend_from_slice(b"\\x");
+                } else {
+                    out.push(v as u8);
+                }
+            }
+            b'u' | b'U' => {
+                let max = if c == b'u' { 4 } else { 8 };
+                let mut v: u32 = 0;
+                let mut n = 0;
+                while n < max && i < b.len() && b[i].is_ascii_hexdigit() {
+                    v = v * 16 + (b[i] as char).to_digit(16).unwrap_or(0);
+                    i += 1;
+                    n += 1;
+                }
+                if n == 0 {
+                    out.push(b'\\');
+                    out.push(c);
+                } else if let Some(ch) = char::from_u32(v) {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+    (String::from_utf8_lossy(&out).into_owned(), false)
+}
+
+/// The words a brace expression produces.
+fn brace_words(items: &[word::BraceExpressionOrText]) -> Vec<String> {
+    let mut acc = vec![String::new()];
+    for it in items {
+        match it {
+            word::BraceExpressionOrText::Text(t) => {
+                for a in &mut acc {
+                    a.push_str(t);
+                }
+            }
+            word::BraceExpressionOrText::Expr(members) => {
+                let mut alts = Vec::new();
+                for m in members {
+                    match m {
+                        word::BraceExpressionMember::NumberSequence {
+                            start,
+                            end,
+                            increment,
+                        } => {
+                            let inc = increment.unsigned_abs().max(1) as i64;
+                            let mut v = *start;
+                            let mut n = 0;
+                            loop {
+                                alts.push(v.to_string());
+                                n += 1;
+                                if v == *end || n > 100_000 {
+                                    break;
+                                }
+                                if start <= end {
+                                    v += inc;
+                                    if v > *end {
+                                        break;
+                                    }
+                                } else {
+                                    v -= inc;
+                                    if v < *end {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        word::BraceExpressionMember::CharSequence {
+                            start,
+                            end,
+                            increment,
+                        } => {
+                            let inc = increment.unsigned_abs().max(1) as u32;
+                            let (s, e) = (*start as u32, *end as u32);
+                            let mut v = s;
+                            loop {
+                                if let Some(c) = char::from_u32(v) {
+                                    alts.push(c.to_string());
+                                }
+                                if v == e {
+                                    break;
+                                }
+                                if s <= e {
+                                    v += inc;
+                                    if v > e {
+                                        break;
+                                    }
+                                } else {
+                                    if v < inc || v - inc < e {
+                                        break;
+                                    }
+                                    v -= inc;
+                                }
+                            }
+                        }
+                        word::BraceExpressionMember::Child(c) => alts.extend(brace_words(c)),
+                    }
+                }
+                let mut next = Vec::new();
+                for a in &acc {
+                    for alt in &alts {
+                        next.push(format!("{a}{alt}"));
+                    }
+                }
+                acc = next;
+            }
+        }
+    }
+    acc
+}

@@ -1,0 +1,340 @@
+//! External commands. The evaluator hands a command line, its environment, cwd and fd table to a
+//! `Host`; on WASI the host is the `hookbox` bridge import module (engine/src/bridge/ABI.md), on
+//! native targets it is `std::process` (development and the differential test harness only).
+
+use crate::io::Io;
+use std::path::Path;
+
+/// One external command to run.
+pub struct ExecRequest<'a> {
+    pub argv: &'a [String],
+    pub env: &'a [(String, String)],
+    pub cwd: &'a Path,
+}
+
+/// Why a command did not run.
+#[derive(Debug)]
+pub enum HostError {
+    /// Not found in PATH: `NAME: command not found`, 127.
+    NotFound,
+    /// A message to print as is, and the status.
+    Message(String, i32),
+}
+
+pub trait Host {
+    /// Runs the command to its end with the given fds; returns its status.
+    fn run(&self, req: &ExecRequest<'_>, io: &Io) -> Result<i32, HostError>;
+}
+
+#[cfg(not(target_os = "wasi"))]
+pub use native::NativeHost as DefaultHost;
+#[cfg(target_os = "wasi")]
+pub use wasi::BridgeHost as DefaultHost;
+
+#[cfg(not(target_os = "wasi"))]
+mod native {
+    use super::*;
+    use crate::io::{flush_stdout, Stream};
+    use std::io::{Read, Write};
+    use std::os::fd::AsFd;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::process::{Command, Stdio};
+
+    pub struct NativeHost;
+
+    fn find_in_path(
+        name: &str,
+        env: &[(String, String)],
+        cwd: &Path,
+    ) -> Option<std::path::PathBuf> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("/usr/local/bin:/usr/bin:/bin");
+        for dir in path.split(':') {
+            let d = if dir.is_empty() {
+                cwd.to_path_buf()
+            } else {
+                cwd.join(dir)
+            };
+            let p = d.join(name);
+            if let Ok(m) = std::fs::metadata(&p) {
+                if m.is_file() && m.permissions().mode() & 0o111 != 0 {
+                    return Some(p);
+                }
+            }
+        }
+        None
+    }
+
+    fn out_stdio(s: Option<&Stream>) -> std::io::Result<(Stdio, bool)> {
+        Ok(match s {
+            Some(Stream::Inherit(1)) => (
+                Stdio::from(std::io::stdout().as_fd().try_clone_to_owned()?),
+                false,
+            ),
+            Some(Stream::Inherit(2)) => (
+                Stdio::from(std::io::stderr().as_fd().try_clone_to_owned()?),
+                false,
+            ),
+            Some(Stream::File(f)) => (Stdio::from(f.borrow().try_clone()?), false),
+            Some(Stream::Buf(_)) => (Stdio::piped(), true),
+            _ => (Stdio::null(), false),
+        })
+    }
+
+    impl Host for NativeHost {
+        fn run(&self, req: &ExecRequest<'_>, io: &Io) -> Result<i32, HostError> {
+            let name = &req.argv[0];
+            let path = if name.contains('/') {
+                req.cwd.join(name)
+            } else {
+                match find_in_path(name, req.env, req.cwd) {
+                    Some(p) => p,
+                    None => return Err(HostError::NotFound),
+                }
+            };
+            flush_stdout();
+            let mut cmd = Command::new(&path);
+            cmd.arg0(name)
+                .args(&req.argv[1..])
+                .env_clear()
+                .envs(req.env.iter().map(|(k, v)| (k, v)))
+                .current_dir(req.cwd);
+            let io_err = |e: std::io::Error| HostError::Message(format!("{name}: {e}"), 126);
+            let stdin = io.get(0);
+            let mut feed: Option<Vec<u8>> = None;
+            match stdin {
+                Some(Stream::Inherit(0)) => {
+                    cmd.stdin(Stdio::inherit());
+                }
+                Some(Stream::File(f)) => {
+                    cmd.stdin(Stdio::from(f.borrow().try_clone().map_err(io_err)?));
+                }
+                Some(s @ Stream::Input(_)) => {
+                    feed = Some(s.read_to_end());
+                    cmd.stdin(Stdio::piped());
+                }
+                _ => {
+                    cmd.stdin(Stdio::null());
+                }
+            }
+            let (o, opipe) = out_stdio(io.get(1)).map_err(io_err)?;
+            let (e, epipe) = out_stdio(io.get(2)).map_err(io_err)?;
+            cmd.stdout(o).stderr(e);
+            let mut child = match cmd.spawn() {
+                Ok(c) => c,
+                Err(e) => {
+                    let msg = match e.kind() {
+                        std::io::ErrorKind::NotFound => {
+                            return Err(HostError::Message(
+                                format!("{name}: No such file or directory"),
+                                127,
+                            ))
+                        }
+                        std::io::ErrorKind::PermissionDenied => "Permission denied".to_string(),
+                        _ => {
+                            if path.is_dir() {
+                                "Is a directory".to_string()
+                            } else {
+                                e.to_string()
+                            }
+                        }
+                    };
+                    return Err(HostError::Message(format!("{name}: {msg}"), 126));
+                }
+            };
+            let feeder = match (feed, child.stdin.take()) {
+                (Some(data), Some(mut w)) => Some(std::thread::spawn(move || {
+                    let _ = w.write_all(&data);
+                })),
+                _ => None,
+            };
+            let err_reader = if epipe {
+                child.stderr.take().map(|mut r| {
+                    std::thread::spawn(move || {
+                        let mut v = Vec::new();
+                        let _ = r.read_to_end(&mut v);
+                        v
+                    })
+                })
+            } else {
+                None
+            };
+            if opipe {
+                if let Some(mut r) = child.stdout.take() {
+                    let mut buf = [0u8; 16384];
+                    loop {
+                        match r.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => {
+                                if let Some(s) = io.get(1) {
+                                    let _ = s.write_all(&buf[..n]);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(t) = err_reader {
+                if let Ok(v) = t.join() {
+                    io.err(&v);
+                }
+            }
+            if let Some(t) = feeder {
+                let _ = t.join();
+            }
+            let st = child.wait().map_err(io_err)?;
+            Ok(match st.code() {
+                Some(c) => c,
+                None => 128 + st.signal().unwrap_or(0),
+            })
+        }
+    }
+}
+
+#[cfg(target_os = "wasi")]
+mod wasi {
+    use super::*;
+    use crate::io::{flush_stdout, Stream};
+
+    #[link(wasm_import_module = "hookbox")]
+    extern "C" {
+        fn exec_spawn(req: *const u8, len: i32) -> i32;
+        fn exec_write(h: i32, ptr: *const u8, len: i32) -> i32;
+        fn exec_close_stdin(h: i32) -> i32;
+        fn exec_read(h: i32, fd: i32, buf: *mut u8, cap: i32) -> i32;
+        fn exec_wait(h: i32) -> i32;
+        fn last_error(buf: *mut u8, cap: i32) -> i32;
+    }
+
+    pub struct BridgeHost;
+
+    fn json_str(out: &mut String, s: &str) {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+
+    fn last_err() -> String {
+        let mut buf = vec![0u8; 1024];
+        // SAFETY: buf is a valid writable region of the given capacity.
+        let n = unsafe { last_error(buf.as_mut_ptr(), buf.len() as i32) };
+        if n < 0 {
+            return String::new();
+        }
+        let n = n as usize;
+        if n > buf.len() {
+            buf = vec![0u8; n];
+            // SAFETY: as above, with the larger buffer.
+            unsafe { last_error(buf.as_mut_ptr(), buf.len() as i32) };
+        }
+        buf.truncate(n);
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    fn mode(s: Option<&Stream>, fd: u8) -> &'static str {
+        match s {
+            Some(Stream::Inherit(n)) if *n == fd => "inherit",
+            Some(Stream::Null) | None => "null",
+            _ => "pipe",
+        }
+    }
+
+    fn drain(h: i32, fd: i32, to: Option<&Stream>) {
+        let mut buf = vec![0u8; 16384];
+        loop {
+            // SAFETY: buf is valid for writes of its length.
+            let n = unsafe { exec_read(h, fd, buf.as_mut_ptr(), buf.len() as i32) };
+            if n <= 0 {
+                break;
+            }
+            if let Some(s) = to {
+                let _ = s.write_all(&buf[..n as usize]);
+            }
+        }
+    }
+
+    impl Host for BridgeHost {
+        fn run(&self, req: &ExecRequest<'_>, io: &Io) -> Result<i32, HostError> {
+            flush_stdout();
+            let stdin = io.get(0);
+            let feed: Option<Vec<u8>> = match stdin {
+                Some(Stream::Inherit(0)) | Some(Stream::Null) | None => None,
+                Some(s) => Some(s.read_to_end()),
+            };
+            let (om, em) = (mode(io.get(1), 1), mode(io.get(2), 2));
+            let mut j = String::from("{\"argv\":[");
+            for (i, a) in req.argv.iter().enumerate() {
+                if i > 0 {
+                    j.push(',');
+                }
+                json_str(&mut j, a);
+            }
+            j.push_str("],\"env\":[");
+            for (i, (k, v)) in req.env.iter().enumerate() {
+                if i > 0 {
+                    j.push(',');
+                }
+                j.push('[');
+                json_str(&mut j, k);
+                j.push(',');
+                json_str(&mut j, v);
+                j.push(']');
+            }
+            j.push_str("],\"cwd\":");
+            json_str(&mut j, &req.cwd.to_string_lossy());
+            j.push_str(&format!(
+                ",\"stdin\":\"{}\",\"stdout\":\"{om}\",\"stderr\":\"{em}\"}}",
+                if feed.is_some() { "pipe" } else { "null" }
+            ));
+            // SAFETY: j is a valid UTF-8 buffer of the given length.
+            let h = unsafe { exec_spawn(j.as_ptr(), j.len() as i32) };
+            if h < 0 {
+                return Err(match h {
+                    -2 => HostError::NotFound,
+                    -1 => HostError::Message(last_err(), 127),
+                    _ => HostError::Message(last_err(), 126),
+                });
+            }
+            if let Some(data) = feed {
+                let mut off = 0;
+                while off < data.len() {
+                    // SAFETY: the slice is in bounds.
+                    let n =
+                        unsafe { exec_write(h, data[off..].as_ptr(), (data.len() - off) as i32) };
+                    if n <= 0 {
+                        break;
+                    }
+                    off += n as usize;
+                }
+                // SAFETY: plain handle call.
+                unsafe { exec_close_stdin(h) };
+            }
+            if om == "pipe" {
+                drain(h, 1, io.get(1));
+            }
+            if em == "pipe" {
+                drain(h, 2, io.get(2));
+            }
+            // SAFETY: plain handle call.
+            let st = unsafe { exec_wait(h) };
+            if st < 0 {
+                return Err(HostError::Message(last_err(), 126));
+            }
+            Ok(st)
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! File descriptors of the interpreter. A guest has no fork, so the fd table is a value: each
+//! command gets a (cheaply cloned) table, redirections make a modified copy, and a pipeline
+//! stage or `$(...)` writes into an in-memory buffer that the next consumer reads.
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::rc::Rc;
+
+/// An in-memory input with a read position.
+#[derive(Default)]
+pub struct InBuf {
+    pub data: Vec<u8>,
+    pub pos: usize,
+}
+
+/// One open file descriptor.
+#[derive(Clone)]
+pub enum Stream {
+    /// The process's own fd 0, 1 or 2.
+    Inherit(u8),
+    File(Rc<RefCell<File>>),
+    /// Output captured in memory (pipeline stage, command substitution).
+    Buf(Rc<RefCell<Vec<u8>>>),
+    /// Input from memory (here-doc, previous pipeline stage).
+    Input(Rc<RefCell<InBuf>>),
+    Null,
+}
+
+thread_local! {
+    static STDOUT_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Writes pending bytes of the process's stdout.
+pub fn flush_stdout() {
+    STDOUT_BUF.with(|b| {
+        let mut b = b.borrow_mut();
+        if !b.is_empty() {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&b);
+            let _ = out.flush();
+            b.clear();
+        }
+    });
+}
+
+impl Stream {
+    pub fn input(data: Vec<u8>) -> Stream {
+        Stream::Input(Rc::new(RefCell::new(InBuf { data, pos: 0 })))
+    }
+
+    pub fn write_all(&self, data: &[u8]) -> std::io::Result<()> {
+        match self {
+            Stream::Inherit(1) => {
+                STDOUT_BUF
+                    .with(|b| {
+                        let mut b = b.borrow_mut();
+                        b.extend_from_slice(data);
+                        b.len() > 1 << 16
+                    })
+                    .then(flush_stdout);
+                Ok(())
+            }
+            Stream::Inherit(2) => {
+                flush_stdout();
+                std::io::stderr().write_all(data)
+            }
+            Stream::Inherit(_) => Err(std::io::Error::other("Bad file descriptor")),
+            Stream::File(f) => f.borrow_mut().write_all(data),
+            Stream::Buf(b) => {
+                b.borrow_mut().extend_from_slice(data);
+                Ok(())
+            }
+            Stream::Input(_) => Err(std::io::Error::other("Bad file descriptor")),
+            Stream::Null => Ok(()),
+        }
+    }
+
+    /// Reads up to `buf.len()` bytes; 0 at end.
+    pub fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Inherit(0) => {
+                flush_stdout();
+                std::io::stdin().read(buf)
+            }
+            Stream::Inherit(_) => Err(std::io::Error::other("Bad file descriptor")),
+            Stream::File(f) => f.borrow_mut().read(buf),
+            Stream::Input(b) => {
+                let mut b = b.borrow_mut();
+                let n = buf.len().min(b.data.len() - b.pos);
+                buf[..n].copy_from_slice(&b.data[b.pos..b.pos + n]);
+                b.pos += n;
+                Ok(n)
+            }
+            Stream::Buf(_) => Err(std::io::Error::other("Bad file descriptor")),
+            Stream::Null => Ok(0),
+        }
+    }
+
+    /// Reads one byte (used by `read`, which must not consume past its line).
+    pub fn read_byte(&self) -> Option<u8> {
+        let mut b = [0u8; 1];
+        match self.read(&mut b) {
+            Ok(1) => Some(b[0]),
+            _ => None,
+        }
+    }
+
+    pub fn read_to_end(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Stream::Input(b) = self {
+            let mut b = b.borrow_mut();
+            out.extend_from_slice(&b.data[b.pos..]);
+            b.pos = b.data.len();
+            return out;
+        }
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = self.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        out
+    }
+}
+
+/// The fd table of one command.
+#[derive(Clone)]
+pub struct Io {
+    pub fds: Vec<Option<Stream>>,
+}
+
+impl Io {
+    pub fn process() -> Io {
+        Io {
+            fds: vec![
+                Some(Stream::Inherit(0)),
+                Some(Stream::Inherit(1)),
+                Some(Stream::Inherit(2)),
+            ],
+        }
+    }
+    pub fn get(&self, fd: usize) -> Option<&Stream> {
+        self.fds.get(fd).and_then(|s| s.as_ref())
+    }
+    pub fn set(&mut self, fd: usize, s: Option<Stream>) {
+        if self.fds.len() <= fd {
+            self.fds.resize(fd + 1, None);
+        }
+        self.fds[fd] = s;
+    }
+    pub fn out(&self, data: &[u8]) -> bool {
+        match self.get(1) {
+            Some(s) => s.write_all(data).is_ok(),
+            None => false,
+        }
+    }
+    pub fn err(&self, data: &[u8]) {
+        if let Some(s) = self.get(2) {
+            let _ = s.write_all(data);
+        }
+    }
+    pub fn stdin(&self) -> Stream {
+        self.get(0).cloned().unwrap_or(Stream::Null)
+    }
+}
+
+/// Adapters so tools can use `std::io` traits on streams.
+pub struct StreamReader(pub Stream);
+impl Read for StreamReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+pub struct StreamWriter(pub Option<Stream>);
+impl Write for StreamWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &self.0 {
+            Some(s) => s.write_all(buf).map(|_| buf.len()),
+            None => Err(std::io::Error::other("Bad file descriptor")),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

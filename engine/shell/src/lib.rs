@@ -1,0 +1,17 @@
+//! hookbox's bash interpreter: parses with brush-parser and evaluates with its own evaluator,
+//! built for a guest with no fork (wasm32-wasip1). Scripts come in as text with argv and an
+//! environment; output goes to the process's fds; external commands go through a `Host`.
+
+mod arith;
+mod builtins;
+pub mod exec;
+mod expand;
+pub mod host;
+pub mod io;
+mod pattern;
+pub mod state;
+mod test;
+pub mod tools;
+
+pub use exec::Source;
+pub use state::Shell;

@@ -1,0 +1,574 @@
+//! The shell's state: variables (scoped for `local`), functions, options, positional
+//! parameters, cwd and traps. A subshell or `$(...)` is a clone of this value; the parse caches
+//! and the host are shared between clones.
+
+use crate::host::Host;
+use brush_parser::ast;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Str(String),
+    Arr(BTreeMap<i64, String>),
+    Assoc(BTreeMap<String, String>),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Var {
+    /// `None`: declared (`local x`, `declare -a x`) but unset.
+    pub value: Option<Value>,
+    pub exported: bool,
+    pub readonly: bool,
+    pub integer: bool,
+    pub upper: bool,
+    pub lower: bool,
+    /// Declared as an array kind even while unset.
+    pub kind: u8,
+    /// `declare -n`: the value is the name of the variable this one refers to.
+    pub nameref: bool,
+}
+
+/// Non-local control flow out of a command.
+#[derive(Debug)]
+pub enum Flow {
+    Break(u32),
+    Continue(u32),
+    Return(i32),
+    /// The shell exits with this status.
+    Exit(i32),
+    /// An expansion error: abandon the current top-level command with this status.
+    Abort(i32),
+}
+
+pub type R<T> = Result<T, Flow>;
+
+#[derive(Clone, Default)]
+pub struct Opts {
+    pub errexit: bool,
+    pub nounset: bool,
+    pub pipefail: bool,
+    pub xtrace: bool,
+    pub noglob: bool,
+    pub noclobber: bool,
+    pub allexport: bool,
+    pub noexec: bool,
+    pub verbose: bool,
+    pub nullglob: bool,
+    pub failglob: bool,
+    pub extglob: bool,
+    pub dotglob: bool,
+    pub nocaseglob: bool,
+    pub nocasematch: bool,
+    pub lastpipe: bool,
+    pub expand_aliases: bool,
+    pub globstar: bool,
+    pub xpg_echo: bool,
+}
+
+/// Caches shared by the shell and all its subshells.
+#[derive(Default)]
+pub struct Caches {
+    pub words: HashMap<String, Rc<Vec<brush_parser::word::WordPieceWithSource>>>,
+    pub arith: HashMap<String, Rc<ast::ArithmeticExpr>>,
+    pub patterns: HashMap<(String, bool), Option<Rc<regex::Regex>>>,
+    pub regexes: HashMap<String, Option<Rc<regex::Regex>>>,
+}
+
+#[derive(Clone)]
+pub struct Shell {
+    pub scopes: Vec<HashMap<String, Var>>,
+    pub funcs: HashMap<String, Rc<ast::FunctionDefinition>>,
+    pub positional: Vec<String>,
+    pub arg0: String,
+    /// The prefix of error messages: `bash` for -c and stdin, the script path otherwise.
+    pub err_name: String,
+    /// Whether error messages carry `line N:` (scripts do, -c and stdin do not).
+    pub err_lines: bool,
+    pub cwd: PathBuf,
+    pub last_status: i32,
+    pub pipestatus: Vec<i32>,
+    pub opts: Opts,
+    pub traps: HashMap<String, String>,
+    /// >0 while evaluating a condition, where `set -e` does not apply.
+    pub cond_depth: u32,
+    pub func_depth: u32,
+    pub loop_depth: u32,
+    pub funcnames: Vec<String>,
+    pub lineno: usize,
+    pub line_offset: usize,
+    pub start: std::time::Instant,
+    pub seconds_base: i64,
+    pub rng: u32,
+    pub pid: u32,
+    pub subshell: u32,
+    pub host: Rc<dyn Host>,
+    pub caches: Rc<RefCell<Caches>>,
+    pub aliases: HashMap<String, String>,
+    pub in_trap: bool,
+    pub dirstack: Vec<PathBuf>,
+    pub getopts_sub: usize,
+    /// An `exit` run inside a trap or eval string, to honour after it.
+    pub pending_exit: Option<i32>,
+    pub sourcing: bool,
+    pub getopts_last_ind: usize,
+    /// `$_`: the last argument of the previous simple command.
+    pub last_arg: String,
+    /// Whether any nameref was ever declared (skips resolution otherwise).
+    pub has_namerefs: bool,
+    /// Status of a fatal expansion error (`set -u`, `${v:?}`): bash exits 127 under -c, 1 otherwise.
+    pub fatal_status: i32,
+    /// fd 2 of the command being run, for the shell's own messages.
+    pub err_stream: crate::io::Stream,
+    pub psub_counter: u32,
+    pub cmdsub_ran: bool,
+    /// The subshell level that set the EXIT trap (inherited traps show but do not run).
+    pub exit_trap_level: u32,
+}
+
+impl Shell {
+    pub fn new(host: Rc<dyn Host>, cwd: PathBuf, env: &[(String, String)]) -> Shell {
+        let pid = pid();
+        let mut s = Shell {
+            scopes: vec![HashMap::new()],
+            funcs: HashMap::new(),
+            positional: Vec::new(),
+            arg0: "bash".into(),
+            err_name: "bash".into(),
+            err_lines: true,
+            cwd: cwd.clone(),
+            last_status: 0,
+            pipestatus: vec![0],
+            opts: Opts {
+                expand_aliases: false,
+                extglob: true,
+                ..Opts::default()
+            },
+            traps: HashMap::new(),
+            cond_depth: 0,
+            func_depth: 0,
+            loop_depth: 0,
+            funcnames: Vec::new(),
+            lineno: 0,
+            line_offset: 0,
+            start: std::time::Instant::now(),
+            seconds_base: 0,
+            rng: pid.wrapping_mul(2654435761) ^ 0x5eed,
+            pid,
+            subshell: 0,
+            host,
+            caches: Rc::new(RefCell::new(Caches::default())),
+            aliases: HashMap::new(),
+            in_trap: false,
+            dirstack: Vec::new(),
+            getopts_sub: 0,
+            pending_exit: None,
+            sourcing: false,
+            getopts_last_ind: 1,
+            last_arg: String::new(),
+            has_namerefs: false,
+            fatal_status: 1,
+            err_stream: crate::io::Stream::Inherit(2),
+            psub_counter: 0,
+            cmdsub_ran: false,
+            exit_trap_level: 0,
+        };
+        for (k, v) in env {
+            if valid_name(k) {
+                s.scopes[0].insert(
+                    k.clone(),
+                    Var {
+                        value: Some(Value::Str(v.clone())),
+                        exported: true,
+                        ..Var::default()
+                    },
+                );
+            }
+        }
+        let cwd_s = cwd.to_string_lossy().into_owned();
+        let _ = s.set_var("PWD", cwd_s);
+        s.export("PWD");
+        for (k, v) in [
+            ("IFS", " \t\n"),
+            ("OPTIND", "1"),
+            ("PS4", "+ "),
+            ("BASH_VERSION", "5.2.15(1)-release"),
+            ("HOSTTYPE", "wasm32"),
+            ("OSTYPE", "linux-gnu"),
+            ("MACHTYPE", "wasm32-unknown-wasi"),
+            ("SHLVL", "1"),
+            ("OPTERR", "1"),
+        ] {
+            if s.lookup(k).is_none() {
+                let _ = s.set_var(k, v.to_string());
+            }
+        }
+        let ver: BTreeMap<i64, String> = ["5", "2", "15", "1", "release", "wasm32-unknown-wasi"]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as i64, v.to_string()))
+            .collect();
+        s.scopes[0].insert(
+            "BASH_VERSINFO".into(),
+            Var {
+                value: Some(Value::Arr(ver)),
+                readonly: true,
+                ..Var::default()
+            },
+        );
+        s
+    }
+
+    /// Follows namerefs to the variable a name finally designates.
+    pub fn resolve(&self, name: &str) -> String {
+        let mut n = name.to_string();
+        if !self.has_namerefs {
+            return n;
+        }
+        for _ in 0..10 {
+            match self.lookup(&n) {
+                Some(v) if v.nameref => match &v.value {
+                    Some(Value::Str(t)) if !t.is_empty() => n = t.clone(),
+                    _ => break,
+                },
+                _ => break,
+            }
+        }
+        n
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<&Var> {
+        self.scopes.iter().rev().find_map(|m| m.get(name))
+    }
+
+    pub fn lookup_mut(&mut self, name: &str) -> Option<&mut Var> {
+        self.scopes.iter_mut().rev().find_map(|m| m.get_mut(name))
+    }
+
+    /// Scalar value of a variable (element 0 of an array), with the dynamic variables.
+    pub fn get(&mut self, name: &str) -> Option<String> {
+        match name {
+            "RANDOM" => {
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 17;
+                self.rng ^= self.rng << 5;
+                return Some(((self.rng >> 8) & 0x7fff).to_string());
+            }
+            "SECONDS" => {
+                return Some(
+                    (self.start.elapsed().as_secs() as i64 + self.seconds_base).to_string(),
+                )
+            }
+            "LINENO" => return Some(self.lineno.to_string()),
+            "_" => return Some(self.last_arg.clone()),
+            "BASHPID" => return Some(self.pid.to_string()),
+            "EPOCHSECONDS" => {
+                return Some(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0)
+                        .to_string(),
+                )
+            }
+            "PIPESTATUS" => return self.pipestatus.first().map(|v| v.to_string()),
+            "FUNCNAME" => return self.funcnames.last().cloned(),
+            _ => {}
+        }
+        let resolved = self.resolve(name);
+        if resolved.ends_with(']') {
+            if let Some((n, idx)) = resolved.split_once('[') {
+                let idx = &idx[..idx.len() - 1];
+                return self.elem_by_text(n, idx);
+            }
+        }
+        match self.lookup(&resolved)?.value.as_ref()? {
+            Value::Str(s) => Some(s.clone()),
+            Value::Arr(a) => a.get(&0).cloned(),
+            Value::Assoc(a) => a.get("0").cloned(),
+        }
+    }
+
+    /// `a[idx]` with a textual index (assoc key, or a number for indexed arrays).
+    pub fn elem_by_text(&self, n: &str, idx: &str) -> Option<String> {
+        let arr = self.get_array(n)?;
+        let key = if self.is_assoc(n) {
+            idx.to_string()
+        } else {
+            let i: i64 = idx.trim().parse().ok()?;
+            if i < 0 {
+                let max = arr
+                    .last()
+                    .and_then(|(k, _)| k.parse::<i64>().ok())
+                    .unwrap_or(-1);
+                (max + 1 + i).to_string()
+            } else {
+                i.to_string()
+            }
+        };
+        arr.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    pub fn is_set(&self, name: &str) -> bool {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
+        matches!(
+            name,
+            "RANDOM" | "SECONDS" | "LINENO" | "BASHPID" | "EPOCHSECONDS" | "PIPESTATUS"
+        ) || self.lookup(name).is_some_and(|v| v.value.is_some())
+            || (name == "FUNCNAME" && !self.funcnames.is_empty())
+    }
+
+    /// All values of a variable as a list (for `${a[@]}`); keys too.
+    pub fn get_array(&self, name: &str) -> Option<Vec<(String, String)>> {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
+        if name == "PIPESTATUS" {
+            return Some(
+                self.pipestatus
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (i.to_string(), v.to_string()))
+                    .collect(),
+            );
+        }
+        if name == "FUNCNAME" {
+            return Some(
+                self.funcnames
+                    .iter()
+                    .rev()
+                    .enumerate()
+                    .map(|(i, v)| (i.to_string(), v.clone()))
+                    .collect(),
+            );
+        }
+        if name == "BASH_SOURCE" || name == "BASH_LINENO" {
+            return Some(Vec::new());
+        }
+        match self.lookup(name)?.value.as_ref()? {
+            Value::Str(s) => Some(vec![("0".into(), s.clone())]),
+            Value::Arr(a) => Some(a.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()),
+            Value::Assoc(a) => Some(a.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        }
+    }
+
+    pub fn is_assoc(&self, name: &str) -> bool {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
+        self.lookup(name)
+            .is_some_and(|v| matches!(v.value, Some(Value::Assoc(_))) || v.kind == 2)
+    }
+
+    fn target_mut(&mut self, name: &str) -> &mut Var {
+        let idx = self
+            .scopes
+            .iter()
+            .rposition(|m| m.contains_key(name))
+            .unwrap_or(0);
+        self.scopes[idx].entry(name.to_string()).or_default()
+    }
+
+    fn check_ro(&self, name: &str) -> Result<(), String> {
+        if self.lookup(name).is_some_and(|v| v.readonly) {
+            return Err(format!("{name}: readonly variable"));
+        }
+        Ok(())
+    }
+
+    fn transform(v: &Var, mut s: String) -> String {
+        if v.upper {
+            s = s.to_uppercase();
+        } else if v.lower {
+            s = s.to_lowercase();
+        }
+        s
+    }
+
+    /// Sets a scalar (element 0 of an existing array).
+    pub fn set_var(&mut self, name: &str, val: String) -> Result<(), String> {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
+        if name.ends_with(']') {
+            if let Some((n, idx)) = name.split_once('[') {
+                let idx = &idx[..idx.len() - 1];
+                let key = if self.is_assoc(n) {
+                    ElemKey::Str(idx.to_string())
+                } else {
+                    ElemKey::Idx(idx.trim().parse().unwrap_or(0))
+                };
+                let n = n.to_string();
+                return self.set_elem(&n, key, val);
+            }
+        }
+        self.check_ro(name)?;
+        if name == "SECONDS" {
+            self.seconds_base =
+                val.parse::<i64>().unwrap_or(0) - self.start.elapsed().as_secs() as i64;
+        }
+        if name == "RANDOM" {
+            self.rng = val.parse::<u32>().unwrap_or(0).wrapping_add(1);
+            return Ok(());
+        }
+        let allexport = self.opts.allexport;
+        let v = self.target_mut(name);
+        let val = Self::transform(v, val);
+        match &mut v.value {
+            Some(Value::Arr(a)) => {
+                a.insert(0, val);
+            }
+            Some(Value::Assoc(a)) => {
+                a.insert("0".into(), val);
+            }
+            _ => v.value = Some(Value::Str(val)),
+        }
+        if allexport {
+            v.exported = true;
+        }
+        Ok(())
+    }
+
+    pub fn set_value(&mut self, name: &str, val: Value) -> Result<(), String> {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
+        self.check_ro(name)?;
+        let v = self.target_mut(name);
+        v.value = Some(val);
+        Ok(())
+    }
+
+    pub fn set_elem(&mut self, name: &str, key: ElemKey, val: String) -> Result<(), String> {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
+        self.check_ro(name)?;
+        let v = self.target_mut(name);
+        let val = Self::transform(v, val);
+        match (&mut v.value, key) {
+            (Some(Value::Assoc(a)), ElemKey::Str(k)) => {
+                a.insert(k, val);
+            }
+            (Some(Value::Assoc(a)), ElemKey::Idx(k)) => {
+                a.insert(k.to_string(), val);
+            }
+            (Some(Value::Arr(a)), ElemKey::Idx(i)) => {
+                let i = if i < 0 {
+                    a.keys().next_back().map(|m| m + 1).unwrap_or(0) + i
+                } else {
+                    i
+                };
+                a.insert(i, val);
+            }
+            (val_slot, key) => {
+                let mut a = BTreeMap::new();
+                if let Some(Value::Str(s)) = val_slot.take() {
+                    a.insert(0, s);
+                }
+                if v.kind == 2 {
+                    let mut m = BTreeMap::new();
+                    for (k, x) in a {
+                        m.insert(k.to_string(), x);
+                    }
+                    m.insert(
+                        match key {
+                            ElemKey::Str(s) => s,
+                            ElemKey::Idx(i) => i.to_string(),
+                        },
+                        val,
+                    );
+                    *val_slot = Some(Value::Assoc(m));
+                } else {
+                    let i = match key {
+                        ElemKey::Idx(i) => i,
+                        ElemKey::Str(s) => s.parse().unwrap_or(0),
+                    };
+                    a.insert(i, val);
+                    *val_slot = Some(Value::Arr(a));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn export(&mut self, name: &str) {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
+        self.target_mut(name).exported = true;
+    }
+
+    /// `unset -n`: the nameref itself.
+    pub fn unset_ref(&mut self, name: &str) -> Result<(), String> {
+        let saved = self.has_namerefs;
+        self.has_namerefs = false;
+        let r = self.unset(name);
+        self.has_namerefs = saved;
+        r
+    }
+
+    pub fn unset(&mut self, name: &str) -> Result<(), String> {
+        let resolved = self.resolve(name);
+        let name: &str = &resolved;
+        self.check_ro(name)?;
+        if let Some(idx) = self.scopes.iter().rposition(|m| m.contains_key(name)) {
+            if idx > 0 && idx == self.scopes.len() - 1 && self.func_depth > 0 {
+                // unset of a local keeps it local but unset (bash's dynamic scoping).
+                if let Some(v) = self.scopes[idx].get_mut(name) {
+                    v.value = None;
+                }
+            } else {
+                self.scopes[idx].remove(name);
+            }
+        }
+        Ok(())
+    }
+
+    /// Exported variables, in name order.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut m: BTreeMap<&str, Option<String>> = BTreeMap::new();
+        for scope in &self.scopes {
+            for (k, v) in scope {
+                let val = if v.exported {
+                    match &v.value {
+                        Some(Value::Str(s)) => Some(s.clone()),
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
+                m.insert(k.as_str(), val);
+            }
+        }
+        m.into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+            .collect()
+    }
+
+    /// The prefix for an error message about the current line.
+    pub fn err_prefix(&self) -> String {
+        if self.err_lines {
+            format!("{}: line {}: ", self.err_name, self.lineno)
+        } else {
+            format!("{}: ", self.err_name)
+        }
+    }
+}
+
+pub enum ElemKey {
+    Idx(i64),
+    Str(String),
+}
+
+pub fn valid_name(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic())
+        && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
+}
+
+#[cfg(not(target_os = "wasi"))]
+fn pid() -> u32 {
+    std::process::id()
+}
+#[cfg(target_os = "wasi")]
+fn pid() -> u32 {
+    42
+}
