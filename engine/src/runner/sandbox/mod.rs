@@ -436,3 +436,22 @@ impl Runner for SandboxRunner {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Platforms share one runner between threads and tenants.
+    #[test]
+    fn the_runner_is_send_and_sync() {
+        fn shared<T: Send + Sync + 'static>() {}
+        shared::<SandboxRunner>();
+        shared::<Arc<dyn Runner>>();
+    }
+
+    #[test]
+    fn the_engine_stops_its_ticker_when_dropped() {
+        let engine = SandboxEngine::with_tick(std::time::Duration::from_millis(1)).unwrap();
+        drop(engine);
+    }
+}
