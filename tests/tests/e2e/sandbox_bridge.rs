@@ -216,3 +216,29 @@ fn fixture_owns(fx: &Fixture) {
         assert!(status.success());
     }
 }
+
+#[tokio::test]
+async fn a_sandboxed_shell_hook_runs_an_allowed_command_in_its_work_dir() {
+    let fx = fixture();
+    let script = fx.work.join("pre-deploy.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/bash\npwd\nsqlite3 app.db 'create table t(x); insert into t values (7);'\n\
+         echo \"rc=$?\"\nsqlite3 app.db 'select x from t;'\n",
+    )
+    .unwrap();
+    fixture_owns(&fx);
+    let mut inv = fx.probe(&[]);
+    inv.program = HookProgram::Script(script);
+    inv.policy = allow(&["sqlite3"]);
+    let (report, out) = run(&inv).await;
+    assert_eq!(
+        report.exit,
+        Exit::Code(0),
+        "{}{}",
+        out.stdout(),
+        out.stderr()
+    );
+    assert_eq!(out.stdout(), format!("{}\nrc=0\n7\n", fx.work.display()));
+    assert!(fx.work.join("app.db").exists());
+}

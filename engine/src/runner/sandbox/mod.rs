@@ -291,7 +291,8 @@ impl SandboxRunner {
             Arc::clone(&output),
             invocation.limits.output_cap_bytes,
         ));
-        let wasi = store::wasi_context(invocation, &argv, &capper)?;
+        let wasi =
+            store::wasi_context(invocation, &argv, matches!(source, Source::Shell), &capper)?;
         let exec = exec_link::ExecState::new(invocation, deadline, &capper);
         let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec);
         let mut store = Store::new(

@@ -87,6 +87,7 @@ fn utf8_path<'a>(what: &str, path: &'a Path) -> Result<&'a str, RunError> {
 pub(crate) fn wasi_context(
     invocation: &Invocation,
     argv: &[String],
+    shell: bool,
     capper: &Arc<OutputCapper>,
 ) -> Result<WasiP1Ctx, RunError> {
     let mut builder = WasiCtxBuilder::new();
@@ -98,7 +99,16 @@ pub(crate) fn wasi_context(
         .allow_ip_name_lookup(false);
     builder.args(argv);
     for (key, value) in &invocation.env {
-        builder.env(key, value);
+        if !(shell && key == "PWD") {
+            builder.env(key, value);
+        }
+    }
+    // The bundled shell starts in the work directory (WASI has no process cwd), as bash does
+    // when it sets PWD itself.
+    if shell {
+        if let Some(dir) = invocation.work_dir.to_str() {
+            builder.env("PWD", dir);
+        }
     }
     let work_perms = match invocation.policy.work_dir {
         DirAccess::ReadWrite => FsPerms::ReadWrite,
