@@ -546,6 +546,7 @@ fn copy_one(
     src: &Path,
     dst: &Path,
     shown_src: &str,
+    shown_dst: &str,
     recursive: bool,
     preserve: bool,
     ctx: &mut ToolContext<'_>,
@@ -584,7 +585,7 @@ fn copy_one(
                 let _ = writeln!(
                     ctx.stderr,
                     "cp: cannot create directory {}: {}",
-                    quote(&dst.to_string_lossy()),
+                    quote(shown_dst),
                     errno_text(&e)
                 );
                 return false;
@@ -610,10 +611,16 @@ fn copy_one(
                 shown_src.trim_end_matches('/'),
                 n.to_string_lossy()
             );
+            let shown_child_dst = format!(
+                "{}/{}",
+                shown_dst.trim_end_matches('/'),
+                n.to_string_lossy()
+            );
             ok &= copy_one(
                 &src.join(&n),
                 &dst.join(&n),
                 &shown,
+                &shown_child_dst,
                 recursive,
                 preserve,
                 ctx,
@@ -621,13 +628,22 @@ fn copy_one(
         }
         return ok;
     }
-    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(src), std::fs::canonicalize(dst)) {
+    // std's canonicalize is unsupported on WASI; without this check `cp f f` would truncate f.
+    let canon = |p: &Path| {
+        super::paths::canonical(
+            Path::new("/"),
+            &p.to_string_lossy(),
+            super::paths::Need::All,
+            false,
+        )
+    };
+    if let (Ok(a), Ok(b)) = (canon(src), canon(dst)) {
         if a == b {
             let _ = writeln!(
                 ctx.stderr,
                 "cp: {} and {} are the same file",
                 quote(shown_src),
-                quote(&dst.to_string_lossy())
+                quote(shown_dst)
             );
             return false;
         }
@@ -645,7 +661,7 @@ fn copy_one(
             let _ = writeln!(
                 ctx.stderr,
                 "cp: cannot create regular file {}: {}",
-                quote(&dst.to_string_lossy()),
+                quote(shown_dst),
                 errno_text(&e)
             );
             false
@@ -658,7 +674,7 @@ fn targets(
     tool: &str,
     ops: &[String],
     ctx: &mut ToolContext<'_>,
-) -> Result<Vec<(String, PathBuf)>, i32> {
+) -> Result<Vec<(String, PathBuf, String)>, i32> {
     match ops.len() {
         0 => Err(opts::usage_error(
             tool,
@@ -681,7 +697,9 @@ fn targets(
                             .file_name()
                             .map(|f| f.to_os_string())
                             .unwrap_or_default();
-                        (s.clone(), dest_path.join(name))
+                        let shown =
+                            format!("{}/{}", dest.trim_end_matches('/'), name.to_string_lossy());
+                        (s.clone(), dest_path.join(name), shown)
                     })
                     .collect())
             } else if n > 2 {
@@ -693,7 +711,7 @@ fn targets(
                 let _ = writeln!(ctx.stderr, "{tool}: target {}: {why}", quote(dest));
                 Err(1)
             } else {
-                Ok(vec![(ops[0].clone(), dest_path)])
+                Ok(vec![(ops[0].clone(), dest_path, dest.clone())])
             }
         }
     }
@@ -726,7 +744,7 @@ pub(crate) fn cp(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
         Err(s) => return s,
     };
     let mut status = 0;
-    for (src, dst) in pairs {
+    for (src, dst, shown_dst) in pairs {
         if no_clobber && exists_nofollow(&dst) {
             continue;
         }
@@ -734,18 +752,14 @@ pub(crate) fn cp(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
             &resolve(ctx.cwd, &src),
             &dst,
             &src,
+            &shown_dst,
             recursive,
             preserve,
             ctx,
         ) {
             status = 1;
         } else if verbose {
-            let _ = writeln!(
-                ctx.stdout,
-                "{} -> {}",
-                quote(&src),
-                quote(&dst.to_string_lossy())
-            );
+            let _ = writeln!(ctx.stdout, "{} -> {}", quote(&src), quote(&shown_dst));
         }
     }
     status
@@ -773,7 +787,7 @@ pub(crate) fn mv(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
         Err(s) => return s,
     };
     let mut status = 0;
-    for (src, dst) in pairs {
+    for (src, dst, shown_dst) in pairs {
         let from = resolve(ctx.cwd, &src);
         if let Err(e) = std::fs::symlink_metadata(&from) {
             let _ = writeln!(
@@ -788,6 +802,26 @@ pub(crate) fn mv(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
         if no_clobber && exists_nofollow(&dst) {
             continue;
         }
+        let canon = |p: &Path| {
+            super::paths::canonical(
+                Path::new("/"),
+                &p.to_string_lossy(),
+                super::paths::Need::All,
+                true,
+            )
+        };
+        if let (Ok(a), Ok(b)) = (canon(&from), canon(&dst)) {
+            if a == b {
+                let _ = writeln!(
+                    ctx.stderr,
+                    "mv: {} and {} are the same file",
+                    quote(&src),
+                    quote(&shown_dst)
+                );
+                status = 1;
+                continue;
+            }
+        }
         match std::fs::rename(&from, &dst) {
             Ok(()) => {
                 if verbose {
@@ -795,13 +829,13 @@ pub(crate) fn mv(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
                         ctx.stdout,
                         "renamed {} -> {}",
                         quote(&src),
-                        quote(&dst.to_string_lossy())
+                        quote(&shown_dst)
                     );
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
                 // Across preopened directories: copy, then remove the original.
-                if copy_one(&from, &dst, &src, true, true, ctx) {
+                if copy_one(&from, &dst, &src, &shown_dst, true, true, ctx) {
                     let removed = if is_dir(&from) {
                         std::fs::remove_dir_all(&from)
                     } else {
@@ -825,7 +859,7 @@ pub(crate) fn mv(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
                     ctx.stderr,
                     "mv: cannot move {} to {}: {}",
                     quote(&src),
-                    quote(&dst.to_string_lossy()),
+                    quote(&shown_dst),
                     errno_text(&e)
                 );
                 status = 1;

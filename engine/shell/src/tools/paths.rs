@@ -192,6 +192,18 @@ pub(crate) fn canonical(
                 out = candidate;
             }
             Err(e) => {
+                // In the sandbox the ancestors of a granted directory cannot be seen: a prefix
+                // that fails to stat while the whole path exists is one of those, not an error.
+                if !is_last {
+                    let mut full = candidate.clone();
+                    for p in pending.iter().rev() {
+                        full.push(p);
+                    }
+                    if std::fs::metadata(&full).is_ok() {
+                        out = candidate;
+                        continue;
+                    }
+                }
                 let tolerated = match need {
                     Need::Nothing => true,
                     Need::AllButLast => is_last,

@@ -359,6 +359,13 @@ const CASES: &[Case] = cases![
     ["realpath", "-m", "a/../b/c"] "";
     ["realpath", "."] "";
     ["cp", "f", "g"] "", "f" => "data";
+    ["cp", "f", "f"] "", "f" => "data";
+    ["cp", "-v", "f", "d"] "", "f" => "data", "d/" => "";
+    ["cp", "f", "nodir/x"] "", "f" => "data";
+    ["cp", "-r", "d", "e/"] "", "d/a/b" => "1";
+    ["mv", "-v", "f", "g"] "", "f" => "data";
+    ["mv", "f", "f"] "", "f" => "data";
+    ["cp", "f", "./d/../f"] "", "f" => "data", "d/" => "";
     ["cp", "f", "d"] "", "f" => "data", "d/" => "";
     ["cp", "nofile", "g"] "";
     ["cp", "d", "e"] "", "d/f" => "";
@@ -799,4 +806,150 @@ fn date_without_operands_is_the_current_utc_time() {
         .unwrap()
         .as_secs() as i64;
     assert!((ours - now).abs() <= 5);
+}
+
+struct Capped(usize);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0 > 1 << 20 {
+            return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        }
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Arbitrary argument vectors and inputs never panic a tool (they run in the shell's process).
+#[test]
+fn tools_never_panic_on_odd_arguments() {
+    // No absolute paths and no `..` below the scratch directory: rm -rf gets these operands.
+    const POOL: &[&str] = &[
+        "-n",
+        "-c",
+        "-f",
+        "-d",
+        "-k",
+        "-t",
+        "-s",
+        "-w",
+        "-r",
+        "-p",
+        "-v",
+        "-z",
+        "-u",
+        "-a",
+        "-e",
+        "-m",
+        "-1",
+        "-i",
+        "--",
+        "-",
+        "+",
+        "+0",
+        "-0",
+        "0",
+        "1",
+        "-1",
+        "3",
+        "-99999999999999999999",
+        "18446744073709551617",
+        "1e400",
+        "0.0000000000000000000000000000000001",
+        "1.5",
+        "-2.5",
+        "1k",
+        "5MB",
+        "%",
+        "%%",
+        "%d",
+        "%.999999f",
+        "%g%g",
+        "+%",
+        "+%-",
+        "+%999999Y",
+        "+%:::z",
+        "@",
+        "@-1",
+        "@9999999999999999",
+        "2024-13-45",
+        "ago",
+        "2 ago",
+        "[:alpha:]",
+        "[:nope:]",
+        "a-",
+        "z-a",
+        "[a*]",
+        "[",
+        "\\",
+        "\\777",
+        "1,",
+        ",1",
+        "3-1",
+        "0-",
+        "-",
+        "x=y",
+        "=",
+        "\u{1F600}",
+        "",
+        " ",
+        "..",
+        ".",
+        "d",
+        "d/",
+        "f",
+        "nofile",
+        "XXX",
+        "aXXXXXX",
+        "--lines=2",
+        "--bytes",
+        "--no-such",
+        "-5c",
+        "+3",
+        "-n-3",
+        "--format=%.1f",
+        "--date=yesterday",
+        "-Iseconds",
+        "-I",
+        "--iso-8601=x",
+    ];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let dir = scratch("fuzz");
+    let env = vec![("TMPDIR".to_string(), dir.display().to_string())];
+    for name in super::NAMES {
+        for _ in 0..100 {
+            populate(&dir, &[("f", "line 1\nline 2\n"), ("d/g", "x")]);
+            let n = (next() % 5) as usize;
+            let mut args = vec![name.to_string()];
+            for _ in 0..n {
+                args.push(POOL[(next() % POOL.len() as u64) as usize].to_string());
+            }
+            let input: Vec<u8> = (0..(next() % 64)).map(|_| (next() % 256) as u8).collect();
+            let result = std::panic::catch_unwind(|| {
+                let mut stdin = Cursor::new(input.clone());
+                // A reader that goes away after 1 MiB, so `seq 18446744073709551617` ends.
+                let mut out = Capped(0);
+                let mut err = Vec::new();
+                let mut ctx = ToolContext {
+                    cwd: &dir,
+                    env: &env,
+                    stdin: &mut stdin,
+                    stdout: &mut out,
+                    stderr: &mut err,
+                };
+                find(name).unwrap()(&args, &mut ctx)
+            });
+            assert!(result.is_ok(), "{args:?} panicked");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
