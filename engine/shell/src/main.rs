@@ -14,7 +14,14 @@ fn main() {
 fn run() -> i32 {
     let args: Vec<String> = std::env::args().collect();
     let env: Vec<(String, String)> = std::env::vars().collect();
-    let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("/"));
+    // Under WASI the process cwd is always "/"; the sandbox passes the work directory (the
+    // hook's cwd) as an absolute $PWD, which bash would also take when it names the cwd.
+    let cwd = std::env::var("PWD")
+        .ok()
+        .filter(|p| cfg!(target_os = "wasi") && p.starts_with('/'))
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| std::path::PathBuf::from("/"));
     let host: Rc<dyn hookbox_shell::host::Host> = Rc::new(hookbox_shell::host::DefaultHost);
     let mut sh = Shell::new(host, cwd, &env);
     let mut i = 1;

@@ -12,4 +12,5 @@ mod lifecycle;
 mod native;
 mod sandbox;
 mod sandbox_attacks;
+mod sandbox_bridge;
 mod smoke;

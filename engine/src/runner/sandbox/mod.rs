@@ -30,7 +30,6 @@
 
 mod abi;
 mod cache;
-mod capper;
 mod engine;
 mod exec_link;
 mod stdio;
@@ -49,8 +48,9 @@ pub use engine::{SandboxEngine, DEFAULT_EPOCH_TICK};
 pub use store::{MAX_STORE_ITEMS, MAX_TABLE_ELEMENTS};
 
 use crate::plan::HookProgram;
+use crate::runner::output::OutputCapper;
 use crate::runner::{Exit, Invocation, OutputSink, RunError, RunFuture, RunReport, Runner, Stream};
-use capper::OutputCapper;
+use crate::shell_module::SHELL_WASM;
 use store::{HostState, MemoryLimiter};
 
 /// Fuel given to a run without a budget: metered, never reached in practice (at a few
@@ -113,8 +113,25 @@ impl std::fmt::Debug for SandboxRunner {
     }
 }
 
+/// What a run instantiates: a module file, or the bundled shell.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    File(&'a Path),
+    Shell,
+}
+
+impl Source<'_> {
+    /// The path errors name.
+    fn path(&self) -> PathBuf {
+        match self {
+            Source::File(path) => path.to_path_buf(),
+            Source::Shell => PathBuf::from("<bundled shell>"),
+        }
+    }
+}
+
 enum Ended {
-    Returned(wasmtime::Result<()>),
+    Returned(wasmtime::Result<wasmtime::Result<()>>),
     TimedOut,
     Cancelled,
 }
@@ -125,6 +142,7 @@ impl SandboxRunner {
         let engine = SandboxEngine::new().map_err(|e| RunError::Other(format!("{e:#}")))?;
         let mut linker = Linker::new(engine.wasmtime());
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| &mut s.wasi)
+            .and_then(|()| abi::shadow_proc_exit(&mut linker))
             .and_then(|()| abi::add_to_linker(&mut linker))
             .map_err(|e| RunError::Other(format!("linking the sandbox imports: {e:#}")))?;
         let cache = ModuleCache::new(engine.wasmtime(), config.cache_dir);
@@ -150,24 +168,44 @@ impl SandboxRunner {
     /// Compiles (or loads from the cache) and links a module without running it: the check
     /// `validate` and `compile` want. Errors say what is wrong with the module.
     pub async fn prepare(&self, path: &Path) -> Result<CacheOutcome, RunError> {
-        self.instance_pre(path).await.map(|(_, outcome)| outcome)
+        self.instance_pre(Source::File(path))
+            .await
+            .map(|(_, outcome)| outcome)
+    }
+
+    /// Compiles (or loads from the cache) the bundled shell, so the first shell hook does
+    /// not pay for it.
+    pub async fn prepare_shell(&self) -> Result<CacheOutcome, RunError> {
+        self.instance_pre(Source::Shell)
+            .await
+            .map(|(_, outcome)| outcome)
     }
 
     async fn instance_pre(
         &self,
-        path: &Path,
+        source: Source<'_>,
     ) -> Result<(InstancePre<HostState>, CacheOutcome), RunError> {
+        let path = source.path();
         let program_err = |message: String| RunError::Program {
-            path: path.to_path_buf(),
+            path: path.clone(),
             message,
         };
-        let meta = tokio::fs::metadata(path)
-            .await
-            .map_err(|e| program_err(format!("cannot read the module: {e}")))?;
-        let key = FileKey {
-            path: path.to_path_buf(),
-            len: meta.len(),
-            modified: meta.modified().ok(),
+        let key = match source {
+            Source::File(file) => {
+                let meta = tokio::fs::metadata(file)
+                    .await
+                    .map_err(|e| program_err(format!("cannot read the module: {e}")))?;
+                FileKey {
+                    path: file.to_path_buf(),
+                    len: meta.len(),
+                    modified: meta.modified().ok(),
+                }
+            }
+            Source::Shell => FileKey {
+                path: path.clone(),
+                len: SHELL_WASM.len() as u64,
+                modified: None,
+            },
         };
         let mut guard = self.ready.lock().await;
         let (clock, table) = &mut *guard;
@@ -176,9 +214,12 @@ impl SandboxRunner {
             ready.used = *clock;
             return Ok((ready.pre.clone(), CacheOutcome::Hit));
         }
-        let wasm = tokio::fs::read(path)
-            .await
-            .map_err(|e| program_err(format!("cannot read the module: {e}")))?;
+        let wasm = match source {
+            Source::File(file) => tokio::fs::read(file)
+                .await
+                .map_err(|e| program_err(format!("cannot read the module: {e}")))?,
+            Source::Shell => SHELL_WASM.to_vec(),
+        };
         // Compiling is CPU-bound (seconds for a large module): off the async workers.
         let (engine, cache) = (self.engine.wasmtime().clone(), self.cache.clone());
         let (module, outcome) = tokio::task::spawn_blocking(move || cache.load(&engine, &wasm))
@@ -220,22 +261,40 @@ impl SandboxRunner {
         Ok((pre, outcome))
     }
 
-    async fn run_wasm(
+    /// Runs the bundled shell (`engine/shell`) with exactly `argv` (`argv[0]` included: `bash
+    /// -c CMD NAME ARGS`, `bash FILE ARGS`) under the invocation's grants and limits; the
+    /// invocation's `program` and `args` are not used. For `hookbox shell`.
+    pub async fn run_shell(
         &self,
         invocation: &Invocation,
-        path: &Path,
+        argv: Vec<String>,
+        output: Arc<dyn OutputSink>,
+        cancel: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<RunReport, RunError> {
+        self.run_module(invocation, Source::Shell, argv, output, cancel)
+            .await
+    }
+
+    async fn run_module(
+        &self,
+        invocation: &Invocation,
+        source: Source<'_>,
+        argv: Vec<String>,
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + invocation.limits.timeout;
-        let (pre, _) = self.instance_pre(path).await?;
+        let path = source.path();
+        let (pre, _) = self.instance_pre(source).await?;
         let capper = Arc::new(OutputCapper::new(
             Arc::clone(&output),
             invocation.limits.output_cap_bytes,
         ));
-        let wasi = store::wasi_context(invocation, &capper)?;
-        let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec_link::ExecState);
+        let wasi =
+            store::wasi_context(invocation, &argv, matches!(source, Source::Shell), &capper)?;
+        let exec = exec_link::ExecState::new(invocation, deadline, &capper);
+        let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec);
         let mut store = Store::new(
             self.engine.wasmtime(),
             HostState {
@@ -256,10 +315,12 @@ impl SandboxRunner {
         store.epoch_deadline_async_yield_and_update(1);
 
         let ended = {
+            // Outer error: the module could not be started (instantiation, no `_start`);
+            // inner: how the guest's run ended.
             let run = async {
                 let instance = pre.instantiate_async(&mut store).await?;
                 let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
-                start.call_async(&mut store, ()).await
+                Ok::<_, wasmtime::Error>(start.call_async(&mut store, ()).await)
             };
             tokio::select! {
                 biased;
@@ -274,8 +335,17 @@ impl SandboxRunner {
         store.data_mut().bridge.exec.shutdown().await;
         let refused = store.data().limiter.refused;
         let exit = match ended {
-            Ended::Returned(Ok(())) => Exit::Code(0),
-            Ended::Returned(Err(err)) => classify(&err, refused, invocation, &output, path)?,
+            Ended::Returned(Ok(Ok(()))) => Exit::Code(0),
+            Ended::Returned(Ok(Err(err))) => classify(&err, refused, invocation, &output),
+            Ended::Returned(Err(err)) => match refused {
+                Some(_) => classify(&err, refused, invocation, &output),
+                None => {
+                    return Err(RunError::Program {
+                        path,
+                        message: format!("cannot start the module: {err:#}"),
+                    })
+                }
+            },
             Ended::TimedOut => Exit::TimedOut,
             Ended::Cancelled => Exit::Cancelled,
         };
@@ -290,20 +360,19 @@ impl SandboxRunner {
 }
 
 /// Turns the error a guest run ended with into its exit. A guest's own `proc_exit` is its
-/// status; a trap is reported as its cause (fuel, memory) or, for any other trap, like a
-/// native process that aborted (SIGABRT) with the trap's message on stderr.
+/// status; a trap is reported as its cause (fuel, memory) or, for any other trap or host
+/// error, like a native process that aborted (SIGABRT) with the message on stderr.
 fn classify(
     err: &wasmtime::Error,
     refused: Option<u64>,
     invocation: &Invocation,
     output: &Arc<dyn OutputSink>,
-    path: &Path,
-) -> Result<Exit, RunError> {
+) -> Exit {
     if let Some(exit) = err.downcast_ref::<I32Exit>() {
-        return Ok(Exit::Code(exit.0));
+        return Exit::Code(exit.0);
     }
     if let Some(Trap::OutOfFuel) = err.downcast_ref::<Trap>() {
-        return Ok(Exit::FuelExhausted);
+        return Exit::FuelExhausted;
     }
     if let Some(asked) = refused {
         let line = format!(
@@ -312,19 +381,11 @@ fn classify(
             invocation.limits.memory_bytes
         );
         output.line(Stream::Stderr, line.as_bytes());
-        return Ok(Exit::MemoryLimit);
+        return Exit::MemoryLimit;
     }
-    if err.downcast_ref::<Trap>().is_none() {
-        // Not a trap of the guest's code: instantiation or `_start` lookup failed.
-        return Err(RunError::Program {
-            path: path.to_path_buf(),
-            message: format!("{err:#}"),
-        });
-    }
-    let line = format!("hookbox: the hook trapped: {err:#}");
-    let line = line.replace('\n', " ");
+    let line = format!("hookbox: the hook trapped: {err:#}").replace('\n', " ");
     output.line(Stream::Stderr, line.as_bytes());
-    Ok(Exit::Signal(libc::SIGABRT))
+    Exit::Signal(libc::SIGABRT)
 }
 
 /// Resolves when the caller asks for the run to stop; never if the sender is gone.
@@ -342,21 +403,56 @@ impl Runner for SandboxRunner {
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> RunFuture<'a> {
         Box::pin(async move {
-            match &invocation.program {
-                HookProgram::Wasm(path) => self.run_wasm(invocation, path, output, cancel).await,
-                HookProgram::Script(path) => Err(RunError::Unsupported {
-                    what: format!("the script {}", path.display()),
-                    why: "shell hooks run in the sandbox once the bundled shell is built in; \
-                          run them with the native runner until then"
-                        .into(),
-                }),
-                HookProgram::Command(line) => Err(RunError::Unsupported {
-                    what: format!("the command line `{line}`"),
-                    why: "command lines run in the sandbox once the bundled shell is built in; \
-                          run them with the native runner until then"
-                        .into(),
-                }),
-            }
+            let mut argv = Vec::with_capacity(invocation.args.len() + 4);
+            let source = match &invocation.program {
+                HookProgram::Wasm(path) => {
+                    argv.push(invocation.hook_name.clone());
+                    Source::File(path)
+                }
+                // Like `bash FILE ARGS`: `$0` is the script's path.
+                HookProgram::Script(path) => {
+                    let Some(file) = path.to_str() else {
+                        return Err(RunError::Program {
+                            path: path.clone(),
+                            message: "a sandboxed script needs a UTF-8 path".into(),
+                        });
+                    };
+                    argv.extend(["bash".to_string(), file.to_string()]);
+                    Source::Shell
+                }
+                // Like `bash -c LINE NAME ARGS`: `$0` is the hook's name.
+                HookProgram::Command(line) => {
+                    argv.extend([
+                        "bash".to_string(),
+                        "-c".to_string(),
+                        line.clone(),
+                        invocation.hook_name.clone(),
+                    ]);
+                    Source::Shell
+                }
+            };
+            argv.extend(invocation.args.iter().cloned());
+            self.run_module(invocation, source, argv, output, cancel)
+                .await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Platforms share one runner between threads and tenants.
+    #[test]
+    fn the_runner_is_send_and_sync() {
+        fn shared<T: Send + Sync + 'static>() {}
+        shared::<SandboxRunner>();
+        shared::<Arc<dyn Runner>>();
+    }
+
+    #[test]
+    fn the_engine_stops_its_ticker_when_dropped() {
+        let engine = SandboxEngine::with_tick(std::time::Duration::from_millis(1)).unwrap();
+        drop(engine);
     }
 }
