@@ -364,14 +364,13 @@ impl Shell {
     pub fn run_command(&mut self, c: &Command, io: &Io) -> R<i32> {
         let saved = self.set_err(io);
         let r = self.run_command_inner(c, io);
-        self.err_stream = saved;
+        self.cur_io = saved;
         r
     }
 
     /// Points the shell's own messages at this command's fd 2; returns the previous target.
-    pub fn set_err(&mut self, io: &Io) -> Stream {
-        let new = io.get(2).cloned().unwrap_or(Stream::Null);
-        std::mem::replace(&mut self.err_stream, new)
+    pub fn set_err(&mut self, io: &Io) -> Io {
+        std::mem::replace(&mut self.cur_io, io.clone())
     }
 
     fn run_command_inner(&mut self, c: &Command, io: &Io) -> R<i32> {
@@ -870,6 +869,7 @@ impl Shell {
     }
 
     fn run_simple(&mut self, c: &ast::SimpleCommand, io: &Io) -> R<i32> {
+        self.cmdsub_ran = false;
         let mut assigns: Vec<&ast::Assignment> = Vec::new();
         let mut words: Vec<&ast::Word> = Vec::new();
         let mut redirs: Vec<&ast::IoRedirect> = Vec::new();
@@ -954,10 +954,12 @@ impl Shell {
         if let Some(l) = argv.last() {
             self.last_arg.clone_from(l);
         }
+        if argv.is_empty() && assigns.is_empty() && self.cmdsub_ran {
+            return Ok(self.last_status);
+        }
         if argv.is_empty() {
             // Assignments only; redirections still happen. Status: the last command
             // substitution's, else 0.
-            self.cmdsub_ran = false;
             let mut traced = Vec::new();
             for a in assigns {
                 let t = self.assign(a, false)?;

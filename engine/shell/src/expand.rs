@@ -59,9 +59,8 @@ impl Shell {
 
     /// An error message on the current command's stderr.
     pub fn error(&self, msg: &str) {
-        let _ = self
-            .err_stream
-            .write_all(format!("{}{}\n", self.err_prefix(), msg).as_bytes());
+        self.cur_io
+            .err(format!("{}{}\n", self.err_prefix(), msg).as_bytes());
     }
 
     /// Full expansion into fields.
@@ -364,16 +363,45 @@ impl Shell {
     }
 
     pub fn command_subst(&mut self, cmd: &str) -> R<String> {
+        let t = cmd.trim();
+        // `$(<file)` reads the file.
+        if t.starts_with('<')
+            && !t.starts_with("<<")
+            && !t[1..].contains(['\n', ';', '|', '&', '<', '>'])
+        {
+            let name = self.expand_string(t[1..].trim())?;
+            self.cmdsub_ran = true;
+            return match std::fs::read(self.cwd.join(&name)) {
+                Ok(b) => {
+                    self.last_status = 0;
+                    let mut s = String::from_utf8_lossy(&b).into_owned();
+                    while s.ends_with('\n') {
+                        s.pop();
+                    }
+                    Ok(s)
+                }
+                Err(_) => {
+                    self.error(&format!("{name}: No such file or directory"));
+                    self.last_status = 1;
+                    Ok(String::new())
+                }
+            };
+        }
         let buf = Rc::new(std::cell::RefCell::new(Vec::new()));
         let mut sub = self.clone();
         sub.subshell += 1;
-        sub.traps.remove("EXIT");
-        let mut io = Io::process();
+        sub.traps.remove("DEBUG");
+        let mut io = self.cur_io.clone();
         io.set(1, Some(Stream::Buf(buf.clone())));
         let status = sub.run_string_in(cmd, &io, true);
         self.last_status = status;
         self.cmdsub_ran = true;
-        let mut s = String::from_utf8_lossy(&buf.borrow()).into_owned();
+        let mut bytes = std::mem::take(&mut *buf.borrow_mut());
+        if bytes.contains(&0) {
+            bytes.retain(|b| *b != 0);
+            self.error("warning: command substitution: ignored null byte in input");
+        }
+        let mut s = String::from_utf8_lossy(&bytes).into_owned();
         while s.ends_with('\n') {
             s.pop();
         }

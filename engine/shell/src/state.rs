@@ -121,7 +121,7 @@ pub struct Shell {
     /// Status of a fatal expansion error (`set -u`, `${v:?}`): bash exits 127 under -c, 1 otherwise.
     pub fatal_status: i32,
     /// fd 2 of the command being run, for the shell's own messages.
-    pub err_stream: crate::io::Stream,
+    pub cur_io: crate::io::Io,
     pub psub_counter: u32,
     pub cmdsub_ran: bool,
     /// The subshell level that set the EXIT trap (inherited traps show but do not run).
@@ -170,7 +170,7 @@ impl Shell {
             last_arg: String::new(),
             has_namerefs: false,
             fatal_status: 1,
-            err_stream: crate::io::Stream::Inherit(2),
+            cur_io: crate::io::Io::process(),
             psub_counter: 0,
             cmdsub_ran: false,
             exit_trap_level: 0,
