@@ -203,7 +203,9 @@ impl Shell {
                 };
                 let was = self.sourcing;
                 self.sourcing = true;
+                self.xdepth += 1;
                 let r = self.run_string_flow(&text, io);
+                self.xdepth -= 1;
                 self.sourcing = was;
                 if let Some(s) = saved {
                     self.positional = s;

@@ -178,8 +178,10 @@ impl Shell {
     pub fn run_trap(&mut self, t: &str, io: &Io) {
         let (line, off, st) = (self.lineno, self.line_offset, self.last_status);
         self.in_trap = true;
+        self.xdepth += 1;
         self.line_offset = line.saturating_sub(1);
         let _ = self.run_string(t, io);
+        self.xdepth -= 1;
         self.in_trap = false;
         self.lineno = line;
         self.line_offset = off;
@@ -410,9 +412,6 @@ impl Shell {
                     None => io,
                 };
                 self.set_line(&t.loc);
-                if self.opts.xtrace {
-                    self.xtrace_raw("[[ ... ]]", io);
-                }
                 let r = self.ext_test(&t.expr)?;
                 Ok(r)
             }
@@ -454,6 +453,9 @@ impl Shell {
                 self.set_line(&f.loc);
                 if let Some(i) = &f.initializer {
                     let e = self.expand_string_dq(&i.value)?;
+                    if self.opts.xtrace {
+                        self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
+                    }
                     self.arith_str(&e)?;
                 }
                 let mut st = 0;
@@ -462,6 +464,9 @@ impl Shell {
                     loop {
                         if let Some(c) = &f.condition {
                             let e = self.expand_string_dq(&c.value)?;
+                            if self.opts.xtrace {
+                                self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
+                            }
                             if self.arith_str(&e)? == 0 {
                                 break;
                             }
@@ -483,6 +488,9 @@ impl Shell {
                         }
                         if let Some(u) = &f.updater {
                             let e = self.expand_string_dq(&u.value)?;
+                            if self.opts.xtrace {
+                                self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
+                            }
                             self.arith_str(&e)?;
                         }
                     }
@@ -505,8 +513,20 @@ impl Shell {
                 };
                 let mut st = 0;
                 self.loop_depth += 1;
+                let shown = if self.opts.xtrace {
+                    let ws: Vec<String> = match &f.values {
+                        Some(_) => values.iter().map(|v| xquote(v)).collect(),
+                        None => vec!["\"$@\"".to_string()],
+                    };
+                    Some(format!("for {} in {}", f.variable_name, ws.join(" ")))
+                } else {
+                    None
+                };
                 let r = (|| -> R<i32> {
                     for v in values {
+                        if let Some(t) = &shown {
+                            self.xtrace_raw(t, io);
+                        }
                         let is_ref = self.has_namerefs
                             && self.lookup(&f.variable_name).is_some_and(|x| x.nameref);
                         if is_ref {
@@ -631,6 +651,9 @@ impl Shell {
             CC::CaseClause(c) => {
                 self.set_line(&c.loc);
                 let v = self.expand_string(&c.value.value)?;
+                if self.opts.xtrace {
+                    self.xtrace_raw(&format!("case {} in", xquote(&v)), io);
+                }
                 let mut i = 0;
                 let mut st = 0;
                 let mut fall = false;
@@ -846,13 +869,13 @@ impl Shell {
         Ok(f.into_iter().next())
     }
 
-    fn xtrace_raw(&self, s: &str, io: &Io) {
+    pub fn xtrace_raw(&self, s: &str, io: &Io) {
         let ps4 = self.lookup("PS4").and_then(|v| match &v.value {
             Some(Value::Str(s)) => Some(s.clone()),
             _ => None,
         });
         let ps4 = ps4.unwrap_or_else(|| "+ ".into());
-        let depth = (self.subshell as usize).min(10) + 1;
+        let depth = (self.xdepth as usize).min(20) + 1;
         let first = ps4
             .chars()
             .next()
@@ -1003,7 +1026,22 @@ impl Shell {
             temp.push((name, v));
         }
         if self.opts.xtrace {
-            self.xtrace(&argv, &traced, io);
+            if !traced.is_empty() {
+                self.xtrace(&[], &traced, io);
+            }
+            self.xtrace(&argv, &[], io);
+            if matches!(argv[0].as_str(), "export" | "readonly") {
+                for a in &argv[1..] {
+                    if let Some((n, v)) = a.split_once('=') {
+                        if crate::state::valid_name(n.trim_end_matches('+')) {
+                            self.xtrace_raw(&format!("{n}={}", xquote(v)), io);
+                        }
+                    }
+                }
+            }
+        }
+        if !self.traps.is_empty() {
+            self.bash_command = c.to_string();
         }
 
         let io2;

@@ -391,6 +391,7 @@ impl Shell {
         let mut sub = self.clone();
         sub.subshell += 1;
         sub.traps.remove("DEBUG");
+        sub.xdepth += 1;
         let mut io = self.cur_io.clone();
         io.set(1, Some(Stream::Buf(buf.clone())));
         let status = sub.run_string_in(cmd, &io, true);

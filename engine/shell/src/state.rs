@@ -126,6 +126,9 @@ pub struct Shell {
     pub cmdsub_ran: bool,
     /// The subshell level that set the EXIT trap (inherited traps show but do not run).
     pub exit_trap_level: u32,
+    /// Nesting shown by `set -x` (command substitution, source, traps).
+    pub xdepth: u32,
+    pub bash_command: String,
 }
 
 impl Shell {
@@ -174,6 +177,8 @@ impl Shell {
             psub_counter: 0,
             cmdsub_ran: false,
             exit_trap_level: 0,
+            xdepth: 0,
+            bash_command: String::new(),
         };
         for (k, v) in env {
             if valid_name(k) {
@@ -200,6 +205,9 @@ impl Shell {
             ("MACHTYPE", "wasm32-unknown-wasi"),
             ("SHLVL", "1"),
             ("OPTERR", "1"),
+            ("SHELL", "/bin/bash"),
+            ("BASH", "/bin/bash"),
+            ("COMP_WORDBREAKS", " \t\n\"'><=;|&(:"),
         ] {
             if s.lookup(k).is_none() {
                 let _ = s.set_var(k, v.to_string());
@@ -263,6 +271,46 @@ impl Shell {
             }
             "LINENO" => return Some(self.lineno.to_string()),
             "_" => return Some(self.last_arg.clone()),
+            "BASH_COMMAND" => return Some(self.bash_command.clone()),
+            "BASH_SUBSHELL" => return Some(self.subshell.to_string()),
+            "SRANDOM" => {
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 17;
+                self.rng ^= self.rng << 5;
+                return Some(self.rng.to_string());
+            }
+            "SHELLOPTS" => {
+                let mut v = Vec::new();
+                if self.opts.allexport {
+                    v.push("allexport");
+                }
+                v.push("braceexpand");
+                if self.opts.errexit {
+                    v.push("errexit");
+                }
+                v.push("hashall");
+                v.push("interactive-comments");
+                if self.opts.noclobber {
+                    v.push("noclobber");
+                }
+                if self.opts.noglob {
+                    v.push("noglob");
+                }
+                if self.opts.nounset {
+                    v.push("nounset");
+                }
+                if self.opts.pipefail {
+                    v.push("pipefail");
+                }
+                if self.opts.verbose {
+                    v.push("verbose");
+                }
+                if self.opts.xtrace {
+                    v.push("xtrace");
+                }
+                return Some(v.join(":"));
+            }
+            "BASH_ARGV0" => return Some(self.arg0.clone()),
             "BASHPID" => return Some(self.pid.to_string()),
             "EPOCHSECONDS" => {
                 return Some(

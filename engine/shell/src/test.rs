@@ -20,10 +20,19 @@ impl Shell {
             X::Parenthesized(a) => self.ext_eval(a)?,
             X::UnaryTest(op, w) => {
                 let s = self.expand_string(&w.value)?;
+                if self.opts.xtrace {
+                    let io = self.cur_io.clone();
+                    self.xtrace_raw(&format!("[[ {op} {s} ]]"), &io);
+                }
                 self.unary(op, &s)
             }
             X::BinaryTest(op, l, r) => {
                 let ls = self.expand_string(&l.value)?;
+                if self.opts.xtrace {
+                    let rs = self.expand_string(&r.value)?;
+                    let io = self.cur_io.clone();
+                    self.xtrace_raw(&format!("[[ {ls} {op} {rs} ]]"), &io);
+                }
                 match op {
                     BP::StringExactlyMatchesPattern | BP::StringDoesNotExactlyMatchPattern => {
                         let pat = self.expand_pattern(&r.value)?;
