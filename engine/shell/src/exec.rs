@@ -974,9 +974,7 @@ impl Shell {
                 self.run_trap(&t, io);
             }
         }
-        if let Some(l) = argv.last() {
-            self.last_arg.clone_from(l);
-        }
+        let new_last = argv.last().cloned().unwrap_or_default();
         if argv.is_empty() && assigns.is_empty() && self.cmdsub_ran {
             return Ok(self.last_status);
         }
@@ -994,6 +992,7 @@ impl Shell {
                 self.xtrace(&[], &traced, io);
             }
             let st = if self.cmdsub_ran { self.last_status } else { 0 };
+            self.last_arg = new_last;
             if !redirs.is_empty() {
                 let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
                 if self.apply_redirs(&owned, io)?.is_none() {
@@ -1065,6 +1064,7 @@ impl Shell {
         } else {
             self.dispatch(argv, temp, io)
         };
+        self.last_arg = new_last;
         for (path, writer) in psubs {
             if let Some(sub) = writer {
                 let data = std::fs::read(&path).unwrap_or_default();

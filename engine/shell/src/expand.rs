@@ -392,6 +392,8 @@ impl Shell {
         sub.subshell += 1;
         sub.traps.remove("DEBUG");
         sub.xdepth += 1;
+        // Without inherit_errexit, command substitution does not inherit `set -e`.
+        sub.opts.errexit = false;
         let mut io = self.cur_io.clone();
         io.set(1, Some(Stream::Buf(buf.clone())));
         let status = sub.run_string_in(cmd, &io, true);
