@@ -63,24 +63,10 @@ pub fn is_builtin(n: &str) -> bool {
     BUILTINS.contains(&n)
 }
 
-pub fn is_special(n: &str) -> bool {
-    matches!(
-        n,
-        ":" | "."
-            | "source"
-            | "break"
-            | "continue"
-            | "eval"
-            | "exec"
-            | "exit"
-            | "export"
-            | "readonly"
-            | "return"
-            | "set"
-            | "shift"
-            | "trap"
-            | "unset"
-    ) && false
+/// POSIX special builtins; in bash mode their prefix assignments are temporary too, so no
+/// builtin is treated specially for that purpose.
+pub fn is_special(_n: &str) -> bool {
+    false
 }
 
 impl Shell {
@@ -990,7 +976,7 @@ impl Shell {
         let mut i = 1;
         while i < a.len() {
             let s = &a[i];
-            let mut val = |i: &mut usize| -> String {
+            let val = |i: &mut usize| -> String {
                 *i += 1;
                 a.get(*i).cloned().unwrap_or_default()
             };

@@ -134,13 +134,8 @@ impl Shell {
             Source::File => format!("{}: line {line}: ", self.err_name),
         };
         crate::io::flush_stdout();
-        for (i, m) in msg.split('\x00').enumerate() {
-            let m = m.trim_end_matches('\n');
-            if i == 0 {
-                eprintln!("{prefix}{m}");
-            } else {
-                eprintln!("{prefix}{m}");
-            }
+        for m in msg.split('\x00') {
+            eprintln!("{prefix}{}", m.trim_end_matches('\n'));
         }
     }
 
@@ -219,9 +214,6 @@ impl Shell {
                 Err(Flow::Abort(s)) => {
                     st = s;
                     self.last_status = s;
-                    if self.subshell > 0 && false {
-                        return Err(Flow::Exit(s));
-                    }
                 }
                 Err(e) => return Err(e),
             }
@@ -411,6 +403,7 @@ impl Shell {
                     },
                     None => io,
                 };
+                self.set_err(io);
                 self.set_line(&t.loc);
                 let r = self.ext_test(&t.expr)?;
                 Ok(r)
@@ -1131,11 +1124,7 @@ impl Shell {
                 let t = format!("{n}={}", xquote(&v));
                 if let Err(e) = self.set_var(n, v) {
                     self.error(&e);
-                    return Err(if self.subshell == 0 && self.func_depth == 0 {
-                        Flow::Abort(1)
-                    } else {
-                        Flow::Abort(1)
-                    });
+                    return Err(Flow::Abort(1));
                 }
                 Ok(t)
             }

@@ -2,7 +2,7 @@
 //! with IFS, pathname expansion and quote removal. Words come in as the parser's raw text and
 //! leave as fields (argv), a single string (assignments, case words) or a pattern.
 
-use crate::io::{Io, Stream};
+use crate::io::Stream;
 use crate::pattern;
 use crate::state::{Flow, Shell, R};
 use brush_parser::word::{
@@ -174,8 +174,11 @@ impl Shell {
         macro_rules! push {
             () => {{
                 fields.push((std::mem::take(&mut lit), std::mem::take(&mut pat), glob));
-                glob = false;
-                started = false;
+                #[allow(unused_assignments)]
+                {
+                    glob = false;
+                    started = false;
+                }
             }};
         }
         for p in parts {
@@ -219,9 +222,7 @@ impl Shell {
                                     ended_by_ws = true;
                                 }
                             } else {
-                                if started {
-                                    push!();
-                                } else if !ended_by_ws {
+                                if started || !ended_by_ws {
                                     push!();
                                 }
                                 ended_by_ws = false;
@@ -946,7 +947,7 @@ impl Shell {
                 let v = match op {
                     TO::ToUpperCase => Self::map_pv(v, |s| s.to_uppercase()),
                     TO::ToLowerCase => Self::map_pv(v, |s| s.to_lowercase()),
-                    TO::CapitalizeInitial => Self::map_pv(v, |s| upper_first(s)),
+                    TO::CapitalizeInitial => Self::map_pv(v, upper_first),
                     TO::Quoted => Self::map_pv(v, quote),
                     TO::ExpandEscapeSequences => Self::map_pv(v, ansi_c),
                     TO::PromptExpand => v,
