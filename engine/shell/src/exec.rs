@@ -388,6 +388,8 @@ impl Shell {
                 Ok(st)
             }
             Command::Function(f) => {
+                self.func_src
+                    .insert(f.fname.value.clone(), self.cur_source.clone());
                 self.funcs.insert(f.fname.value.clone(), Rc::new(f.clone()));
                 Ok(0)
             }
@@ -1412,7 +1414,19 @@ impl Shell {
         let saved = std::mem::replace(&mut self.positional, it.collect());
         self.scopes.push(std::collections::HashMap::new());
         self.func_depth += 1;
+        let src = self
+            .func_src
+            .get(&name)
+            .cloned()
+            .unwrap_or_else(|| "main".into());
+        self.frames.push(crate::state::Frame {
+            name: name.clone(),
+            src: src.clone(),
+            call_line: self.lineno,
+            call_src: std::mem::replace(&mut self.cur_source, src),
+        });
         self.funcnames.push(name);
+        let saved_line = self.lineno;
         let body = &f.body;
         let r = (|| -> R<i32> {
             let io2;
@@ -1429,6 +1443,10 @@ impl Shell {
             self.run_compound(&body.0, io)
         })();
         self.funcnames.pop();
+        if let Some(fr) = self.frames.pop() {
+            self.cur_source = fr.call_src;
+        }
+        self.lineno = saved_line;
         self.func_depth -= 1;
         self.scopes.pop();
         self.positional = saved;

@@ -101,6 +101,8 @@ fn run() -> i32 {
                 sh.arg0 = file.clone();
                 sh.err_name = file.clone();
                 sh.err_lines = true;
+                sh.script_mode = true;
+                sh.cur_source = file.clone();
                 sh.positional = rest[1..].to_vec();
                 (String::from_utf8_lossy(&b).into_owned(), Source::File)
             }

@@ -97,6 +97,14 @@ pub struct Shell {
     pub func_depth: u32,
     pub loop_depth: u32,
     pub funcnames: Vec<String>,
+    /// Call frames (functions and `source`), innermost last.
+    pub frames: Vec<Frame>,
+    /// The file the running code came from (`main` for -c and stdin).
+    pub cur_source: String,
+    /// Where each function was defined.
+    pub func_src: HashMap<String, String>,
+    /// Running a script file (bash then shows a `main` frame).
+    pub script_mode: bool,
     pub lineno: usize,
     pub line_offset: usize,
     pub start: std::time::Instant,
@@ -154,6 +162,10 @@ impl Shell {
             func_depth: 0,
             loop_depth: 0,
             funcnames: Vec::new(),
+            frames: Vec::new(),
+            cur_source: "main".into(),
+            func_src: HashMap::new(),
+            script_mode: false,
             lineno: 0,
             line_offset: 0,
             start: std::time::Instant::now(),
@@ -322,7 +334,14 @@ impl Shell {
                 )
             }
             "PIPESTATUS" => return self.pipestatus.first().map(|v| v.to_string()),
-            "FUNCNAME" => return self.funcnames.last().cloned(),
+            "FUNCNAME" => return self.frames.last().map(|f| f.name.clone()),
+            "BASH_SOURCE" => {
+                return self
+                    .frames
+                    .last()
+                    .map(|f| f.src.clone())
+                    .or_else(|| (self.cur_source != "main").then(|| self.cur_source.clone()))
+            }
             _ => {}
         }
         let resolved = self.resolve(name);
@@ -366,7 +385,7 @@ impl Shell {
             name,
             "RANDOM" | "SECONDS" | "LINENO" | "BASHPID" | "EPOCHSECONDS" | "PIPESTATUS"
         ) || self.lookup(name).is_some_and(|v| v.value.is_some())
-            || (name == "FUNCNAME" && !self.funcnames.is_empty())
+            || (name == "FUNCNAME" && !self.frames.is_empty())
     }
 
     /// All values of a variable as a list (for `${a[@]}`); keys too.
@@ -382,18 +401,37 @@ impl Shell {
                     .collect(),
             );
         }
-        if name == "FUNCNAME" {
+        if name == "FUNCNAME" || name == "BASH_SOURCE" || name == "BASH_LINENO" {
+            let mut v: Vec<String> = self
+                .frames
+                .iter()
+                .rev()
+                .map(|f| match name {
+                    "FUNCNAME" => f.name.clone(),
+                    "BASH_SOURCE" => f.src.clone(),
+                    _ => f.call_line.to_string(),
+                })
+                .collect();
+            if self.script_mode
+                || (name == "BASH_SOURCE" && self.frames.is_empty() && self.cur_source != "main")
+            {
+                if !(name == "FUNCNAME" && self.frames.is_empty()) {
+                    v.push(match name {
+                        "FUNCNAME" => "main".into(),
+                        "BASH_SOURCE" => self.arg0.clone(),
+                        _ => "0".into(),
+                    });
+                }
+            }
+            if name == "FUNCNAME" && self.frames.is_empty() {
+                return None;
+            }
             return Some(
-                self.funcnames
-                    .iter()
-                    .rev()
+                v.into_iter()
                     .enumerate()
-                    .map(|(i, v)| (i.to_string(), v.clone()))
+                    .map(|(i, v)| (i.to_string(), v))
                     .collect(),
             );
-        }
-        if name == "BASH_SOURCE" || name == "BASH_LINENO" {
-            return Some(Vec::new());
         }
         match self.lookup(name)?.value.as_ref()? {
             Value::Str(s) => Some(vec![("0".into(), s.clone())]),
@@ -599,6 +637,17 @@ impl Shell {
             format!("{}: ", self.err_name)
         }
     }
+}
+
+/// One call frame: a function call or a `source`.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub name: String,
+    /// The file the frame's code came from.
+    pub src: String,
+    /// The line it was called from, in `call_src`.
+    pub call_line: usize,
+    pub call_src: String,
 }
 
 pub enum ElemKey {
