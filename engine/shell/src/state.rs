@@ -412,16 +412,15 @@ impl Shell {
                     _ => f.call_line.to_string(),
                 })
                 .collect();
-            if self.script_mode
-                || (name == "BASH_SOURCE" && self.frames.is_empty() && self.cur_source != "main")
-            {
-                if !(name == "FUNCNAME" && self.frames.is_empty()) {
-                    v.push(match name {
-                        "FUNCNAME" => "main".into(),
-                        "BASH_SOURCE" => self.arg0.clone(),
-                        _ => "0".into(),
-                    });
-                }
+            let add_main = (self.script_mode
+                || (name == "BASH_SOURCE" && self.frames.is_empty() && self.cur_source != "main"))
+                && !(name == "FUNCNAME" && self.frames.is_empty());
+            if add_main {
+                v.push(match name {
+                    "FUNCNAME" => "main".into(),
+                    "BASH_SOURCE" => self.arg0.clone(),
+                    _ => "0".into(),
+                });
             }
             if name == "FUNCNAME" && self.frames.is_empty() {
                 return None;
