@@ -306,6 +306,7 @@ impl Shell {
             let n = p.seq.len();
             for (i, cmd) in p.seq.iter().enumerate() {
                 let mut sio = io.clone();
+                sio.base = false;
                 if let Some(inp) = input.take() {
                     sio.set(0, Some(inp));
                 }
@@ -356,6 +357,18 @@ impl Shell {
     }
 
     pub fn run_command(&mut self, c: &Command, io: &Io) -> R<i32> {
+        let merged;
+        let io = if io.base && !self.fd_overlay.is_empty() {
+            let mut m = io.clone();
+            for (fd, s) in &self.fd_overlay {
+                m.set(*fd, s.clone());
+            }
+            m.base = false;
+            merged = m;
+            &merged
+        } else {
+            io
+        };
         let saved = self.set_err(io);
         let r = self.run_command_inner(c, io);
         self.cur_io = saved;
@@ -691,6 +704,7 @@ impl Shell {
     /// Applies redirections; `None` when one failed (message printed).
     pub fn apply_redirs(&mut self, redirs: &[ast::IoRedirect], io: &Io) -> R<Option<Io>> {
         let mut io = io.clone();
+        io.base = false;
         for r in redirs {
             if !self.apply_redir(r, &mut io)? {
                 return Ok(None);
@@ -1039,11 +1053,11 @@ impl Shell {
         }
 
         let io2;
-        let io = if redirs.is_empty() {
+        let owned_redirs: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
+        let io = if owned_redirs.is_empty() {
             io
         } else {
-            let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
-            match self.apply_redirs(&owned, io)? {
+            match self.apply_redirs(&owned_redirs, io)? {
                 Some(n) => {
                     io2 = n;
                     &io2
@@ -1053,6 +1067,40 @@ impl Shell {
         };
 
         self.set_err(io);
+        if argv.len() == 1 && argv[0] == "exec" && !owned_redirs.is_empty() {
+            for r in &owned_redirs {
+                use ast::IoRedirect as IR;
+                let fds: Vec<usize> = match r {
+                    IR::File(fd, kind, target) => {
+                        let d = match kind {
+                            ast::IoFileRedirectKind::Read
+                            | ast::IoFileRedirectKind::ReadAndWrite
+                            | ast::IoFileRedirectKind::DuplicateInput => 0,
+                            _ => 1,
+                        };
+                        let mut v = vec![fd.map(|f| f as usize).unwrap_or(d)];
+                        if let ast::IoFileRedirectTarget::Duplicate(w) = target {
+                            if let Some(n) = w.value.strip_suffix('-').and_then(|n| n.parse().ok())
+                            {
+                                v.push(n);
+                            }
+                        }
+                        v
+                    }
+                    IR::HereDocument(fd, _) | IR::HereString(fd, _) => {
+                        vec![fd.map(|f| f as usize).unwrap_or(0)]
+                    }
+                    IR::OutputAndError(..) => vec![1, 2],
+                };
+                for fd in fds {
+                    let s = io.get(fd).cloned();
+                    self.fd_overlay.retain(|(f, _)| *f != fd);
+                    self.fd_overlay.push((fd, s));
+                }
+            }
+            self.last_arg = new_last;
+            return Ok(0);
+        }
         // Declaration builtins get their assignment words structurally.
         let r = if !decl_assigns.is_empty() {
             self.run_declaration(argv, decl_assigns, io)

@@ -96,16 +96,23 @@ impl Shell {
         self.expand_pieces(&pieces, false, &mut parts)?;
         let fields = self.split_fields(parts);
         for (lit, pat, glob) in fields {
+            let glob = glob || (self.opts.extglob && pattern::has_extglob(&pat));
             if glob && !self.opts.noglob {
-                let m = pattern::glob(
+                let ignore = self.get("GLOBIGNORE").filter(|g| !g.is_empty());
+                let mut m = pattern::glob(
                     &pat,
                     &self.cwd,
                     pattern::GlobOpts {
+                        globstar: self.opts.globstar,
                         extglob: self.opts.extglob,
-                        dotglob: self.opts.dotglob,
+                        dotglob: self.opts.dotglob || ignore.is_some(),
                         nocase: self.opts.nocaseglob,
                     },
                 );
+                if let Some(ig) = ignore {
+                    let pats: Vec<String> = ig.split(':').map(|p| p.to_string()).collect();
+                    m.retain(|f| !pats.iter().any(|p| self.pattern_match(f, p)));
+                }
                 if !m.is_empty() {
                     out.extend(m);
                     continue;
@@ -396,6 +403,7 @@ impl Shell {
         // Without inherit_errexit, command substitution does not inherit `set -e`.
         sub.opts.errexit = false;
         let mut io = self.cur_io.clone();
+        io.base = false;
         io.set(1, Some(Stream::Buf(buf.clone())));
         let status = sub.run_string_in(cmd, &io, true);
         self.last_status = status;

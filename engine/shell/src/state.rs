@@ -137,6 +137,8 @@ pub struct Shell {
     /// Nesting shown by `set -x` (command substitution, source, traps).
     pub xdepth: u32,
     pub bash_command: String,
+    /// fds changed by `exec` redirections, applied to the shell's own fd table.
+    pub fd_overlay: Vec<(usize, Option<crate::io::Stream>)>,
 }
 
 impl Shell {
@@ -191,6 +193,7 @@ impl Shell {
             exit_trap_level: 0,
             xdepth: 0,
             bash_command: String::new(),
+            fd_overlay: Vec::new(),
         };
         for (k, v) in env {
             if valid_name(k) {
