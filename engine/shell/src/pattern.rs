@@ -221,7 +221,7 @@ pub fn glob(pat: &str, cwd: &Path, opts: GlobOpts) -> Vec<String> {
             && comp.starts_with("!(")
             && comp.ends_with(')')
             && !comp[2..comp.len() - 1].contains(['(', ')']);
-        if !has_glob(comp) && !negated && !(opts.extglob && has_extglob(comp)) {
+        if !(has_glob(comp) || negated || (opts.extglob && has_extglob(comp))) {
             let lit = unescape(comp);
             for r in &results {
                 let p = join(r, &lit);
