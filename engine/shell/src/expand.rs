@@ -20,8 +20,9 @@ pub enum Part {
         quoted: bool,
         split: bool,
     },
-    /// A field boundary (between the elements of `"$@"`).
-    Break,
+    /// A field boundary (between the elements of `"$@"`); the text joins the elements where
+    /// no splitting happens (a space, or IFS's first character for `$*`).
+    Break(String),
 }
 
 fn opts() -> brush_parser::ParserOptions {
@@ -164,7 +165,7 @@ impl Shell {
                     s, quoted: true, ..
                 } => pattern::escape(&s, &mut out),
                 Part::Text { s, .. } => out.push_str(&s),
-                Part::Break => out.push(' '),
+                Part::Break(j) => out.push_str(&j),
             }
         }
         Ok(out)
@@ -190,7 +191,7 @@ impl Shell {
         }
         for p in parts {
             match p {
-                Part::Break => {
+                Part::Break(_) => {
                     if started {
                         push!();
                     }
@@ -302,6 +303,8 @@ impl Shell {
                     Self::text(out, s.clone(), false, false)
                 }
             }
+            // Inside double quotes (a `${v:+'x'}` operand), single quotes are literal.
+            WP::SingleQuotedText(s) if in_dq => Self::text(out, format!("'{s}'"), true, false),
             WP::SingleQuotedText(s) => Self::text(out, s.clone(), true, false),
             WP::AnsiCQuotedText(s) => Self::text(out, ansi_c(s), true, false),
             WP::EscapeSequence(s) => {
@@ -535,9 +538,14 @@ impl Shell {
                 if concat && in_dq {
                     Self::text(out, l.join(&self.ifs_first()), true, false);
                 } else {
+                    let join = if concat {
+                        self.ifs_first()
+                    } else {
+                        " ".to_string()
+                    };
                     for (i, s) in l.into_iter().enumerate() {
                         if i > 0 {
-                            out.push(Part::Break);
+                            out.push(Part::Break(join.clone()));
                         }
                         Self::text(out, s, in_dq, !in_dq);
                     }
@@ -548,31 +556,18 @@ impl Shell {
 
     fn expand_word_parts(&mut self, w: &Option<String>, in_dq: bool, out: &mut Vec<Part>) -> R<()> {
         if let Some(w) = w {
-            let pieces = if in_dq {
-                match word::parse_heredoc(w, &opts()) {
-                    Ok(p) => Rc::new(p),
-                    Err(_) => self.parse_word(w)?,
-                }
-            } else {
-                self.parse_word(w)?
-            };
-            // Inside double quotes, the operand's quotes are still honoured.
-            let pieces = if in_dq && w.contains(['"', '\'']) {
-                self.parse_word(w)?
-            } else {
-                pieces
-            };
+            let pieces = self.parse_word(w)?;
             let mut inner = Vec::new();
             self.expand_pieces(&pieces, in_dq, &mut inner)?;
-            if in_dq {
-                for p in inner {
-                    match p {
-                        Part::Text { s, .. } => Self::text(out, s, true, false),
-                        Part::Break => out.push(Part::Break),
-                    }
+            for p in inner {
+                match p {
+                    Part::Text { s, .. } if in_dq => Self::text(out, s, true, false),
+                    // An unquoted operand's text is an expansion result: it is split too.
+                    Part::Text {
+                        s, quoted: false, ..
+                    } => Self::text(out, s, false, true),
+                    other => out.push(other),
                 }
-            } else {
-                out.extend(inner);
             }
         }
         Ok(())
@@ -971,44 +966,48 @@ impl Shell {
             PE::UppercaseFirstChar {
                 parameter,
                 indirect,
-                pattern: _,
-            } => {
-                let v = self.param_value(parameter, *indirect)?;
-                self.emit(Self::map_pv(v, upper_first), in_dq, out);
+                pattern,
             }
-            PE::UppercasePattern {
+            | PE::UppercasePattern {
                 parameter,
                 indirect,
-                pattern: _,
-            } => {
-                let v = self.param_value(parameter, *indirect)?;
-                self.emit(Self::map_pv(v, |s| s.to_uppercase()), in_dq, out);
+                pattern,
             }
-            PE::LowercaseFirstChar {
+            | PE::LowercaseFirstChar {
                 parameter,
                 indirect,
-                pattern: _,
-            } => {
-                let v = self.param_value(parameter, *indirect)?;
-                self.emit(
-                    Self::map_pv(v, |s| {
-                        let mut c = s.chars();
-                        match c.next() {
-                            Some(f) => f.to_lowercase().chain(c).collect(),
-                            None => String::new(),
-                        }
-                    }),
-                    in_dq,
-                    out,
-                );
+                pattern,
             }
-            PE::LowercasePattern {
+            | PE::LowercasePattern {
                 parameter,
                 indirect,
-                pattern: _,
+                pattern,
             } => {
+                let (upper, all) = match pe {
+                    PE::UppercaseFirstChar { .. } => (true, false),
+                    PE::UppercasePattern { .. } => (true, true),
+                    PE::LowercaseFirstChar { .. } => (false, false),
+                    _ => (false, true),
+                };
                 let v = self.param_value(parameter, *indirect)?;
-                self.emit(Self::map_pv(v, |s| s.to_lowercase()), in_dq, out);
+                let pat = match pattern {
+                    Some(p) if !p.is_empty() => Some(self.expand_pattern(p)?),
+                    _ => None,
+                };
+                let saved = self.opts.nocasematch;
+                self.opts.nocasematch = false;
+                let v = match v {
+                    PV::Unset => PV::Unset,
+                    PV::Str(x) => PV::Str(self.case_map(&x, upper, all, pat.as_deref())),
+                    PV::List(l, c) => PV::List(
+                        l.iter()
+                            .map(|x| self.case_map(x, upper, all, pat.as_deref()))
+                            .collect(),
+                        c,
+                    ),
+                };
+                self.opts.nocasematch = saved;
+                self.emit(v, in_dq, out);
             }
             PE::ReplaceSubstring {
                 parameter,
@@ -1063,6 +1062,28 @@ impl Shell {
             }
         }
         Ok(())
+    }
+
+    /// `${v^^pat}` and friends: change the case of the (first) characters matching `pat`.
+    fn case_map(&mut self, s: &str, upper: bool, all: bool, pat: Option<&str>) -> String {
+        let mut out = String::with_capacity(s.len());
+        for (i, c) in s.chars().enumerate() {
+            let eligible = (all || i == 0)
+                && pat.is_none_or(|p| {
+                    let mut b = [0u8; 4];
+                    self.pattern_match(c.encode_utf8(&mut b), p)
+                });
+            if eligible {
+                if upper {
+                    out.extend(c.to_uppercase());
+                } else {
+                    out.extend(c.to_lowercase());
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
     }
 
     pub fn attr_flags(&self, name: &str) -> String {
@@ -1185,7 +1206,7 @@ pub fn join_parts(parts: Vec<Part>) -> String {
     for p in parts {
         match p {
             Part::Text { s: t, .. } => s.push_str(&t),
-            Part::Break => s.push(' '),
+            Part::Break(j) => s.push_str(&j),
         }
     }
     s
