@@ -1,3 +1,5 @@
-fn main() {
-    std::process::exit(hookbox::cli::main());
+//! The `hookbox` binary: everything is in the library's `cli` module.
+
+fn main() -> std::process::ExitCode {
+    hookbox::cli::main()
 }

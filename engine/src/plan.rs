@@ -119,8 +119,80 @@ pub struct DeployCommands {
     pub health_check: Option<String>,
 }
 
+/// Resource limits a project sets in hookbox.toml `[limits]`; `None` keeps the default of
+/// [`crate::limits::Limits`] (see its `DEFAULT_*` constants).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlanLimits {
+    /// Sandbox instruction budget per hook. Default `None`: metered, not limited.
+    pub fuel: Option<u64>,
+    /// Memory limit per hook in bytes. Default `None`: [`crate::limits::DEFAULT_MEMORY_BYTES`].
+    pub memory_bytes: Option<u64>,
+    /// Output cap per hook in bytes. Default `None`: [`crate::limits::DEFAULT_OUTPUT_CAP_BYTES`].
+    pub output_cap_bytes: Option<u64>,
+}
+
+impl PlanLimits {
+    /// `base` with the values this project sets.
+    pub fn apply(&self, mut base: crate::limits::Limits) -> crate::limits::Limits {
+        if let Some(fuel) = self.fuel {
+            base.fuel = Some(fuel);
+        }
+        if let Some(memory) = self.memory_bytes {
+            base.memory_bytes = memory;
+        }
+        if let Some(cap) = self.output_cap_bytes {
+            base.output_cap_bytes = cap;
+        }
+        base
+    }
+}
+
+/// Default command of a Site Factory hook that has no script (`post-staging-update`,
+/// `db-update`), as Site Factory does.
+pub const DEFAULT_SITE_FACTORY_COMMAND: &str = "drush updatedb";
+
+/// Site Factory settings that the lifecycle needs at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SiteFactorySettings {
+    /// Runs when a hook directory has no script (hookbox.toml `[site-factory] default-command`).
+    /// Default [`DEFAULT_SITE_FACTORY_COMMAND`].
+    pub default_command: String,
+    /// Code version of the source (production) environment, if known (DiscoverOptions or
+    /// hookbox.toml `[site-factory] source-code-version`).
+    pub source_code_version: Option<String>,
+    /// Code version of the target (staged) environment, if known.
+    pub target_code_version: Option<String>,
+}
+
+impl Default for SiteFactorySettings {
+    fn default() -> Self {
+        SiteFactorySettings {
+            default_command: DEFAULT_SITE_FACTORY_COMMAND.to_string(),
+            source_code_version: None,
+            target_code_version: None,
+        }
+    }
+}
+
+impl SiteFactorySettings {
+    /// Whether `post-staging-update` hooks run: Site Factory runs them only when the two
+    /// environments' code differs. Unknown versions (either missing) count as different, so
+    /// the hook runs rather than being silently dropped.
+    pub fn post_staging_update_applies(&self) -> bool {
+        match (&self.source_code_version, &self.target_code_version) {
+            (Some(source), Some(target)) => source != target,
+            _ => true,
+        }
+    }
+}
+
 /// Everything discovery found in a project.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Script and wasm paths in hooks are absolute (`root` joined with the file's place), so a
+/// plan runs in place; a deploy discovers again in the release directory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// The project directory.
     pub root: PathBuf,
@@ -138,4 +210,10 @@ pub struct Plan {
     pub deploy: DeployCommands,
     /// The tenant's sandbox and bridge policy from hookbox.toml.
     pub policy: Policy,
+    /// Resource limits from hookbox.toml `[limits]`.
+    #[serde(default)]
+    pub limits: PlanLimits,
+    /// Site Factory default command and code versions.
+    #[serde(default)]
+    pub site_factory: SiteFactorySettings,
 }

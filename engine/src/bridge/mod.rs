@@ -1,4 +1,56 @@
 //! The shell-to-host bridge: guest exec requests checked against the tenant's policy and run
 //! confined on the host.
+//!
+//! Data enters as the JSON request of `exec_spawn` (see `ABI.md`) and the guest's stdin bytes;
+//! it leaves as the command's output (to the hook's output sink or the guest's `exec_read`)
+//! and its status. [`exec::ExecHost`] is the one entry point; the rest are its parts:
+//! `request` (the JSON), `allow` (the allow list and granted directories), `env` (variables
+//! that load code), `confine` (what the kernel enforces in the child), `user` (the hook's uid).
 
+mod allow;
+pub mod confine;
+pub mod env;
+pub mod exec;
 pub mod policy;
+mod request;
+mod user;
+
+/// Why a bridge call failed. `Display` is the message the guest reads with `last_error`;
+/// [`BridgeError::code`] is the ABI's negative code.
+#[derive(Debug, thiserror::Error)]
+pub enum BridgeError {
+    /// Not on the allow list: the command never ran.
+    #[error(
+        "hookbox: {command}: not allowed by the policy (add \"{command}\" to [policy] allow in hookbox.toml)"
+    )]
+    Denied { command: String },
+    /// Allowed, but not found in the policy `PATH`.
+    #[error("{command}: command not found")]
+    NotFound { command: String },
+    /// Malformed request, unknown handle, bad fd, or a stream that is not piped.
+    #[error("hookbox: bad bridge request: {0}")]
+    BadRequest(String),
+    /// The host could not start the command (confinement unavailable, exec error).
+    #[error("hookbox: cannot start the command: {0}")]
+    SpawnFailed(String),
+    /// The hook's deadline passed during the call; every command of the hook was killed.
+    #[error("hookbox: the hook's deadline passed")]
+    Deadline,
+    /// The working directory is outside the granted directories.
+    #[error("hookbox: {0}")]
+    NotPermitted(String),
+}
+
+impl BridgeError {
+    /// The ABI's error code (see `ABI.md`).
+    pub fn code(&self) -> i32 {
+        match self {
+            BridgeError::Denied { .. } => -1,
+            BridgeError::NotFound { .. } => -2,
+            BridgeError::BadRequest(_) => -3,
+            BridgeError::SpawnFailed(_) => -4,
+            BridgeError::Deadline => -5,
+            BridgeError::NotPermitted(_) => -6,
+        }
+    }
+}

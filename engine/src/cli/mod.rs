@@ -1,6 +1,70 @@
-//! The clap front end. The only module that reads the process environment.
+//! The clap front end: parses the command line, reads the process environment (the only
+//! module that does: `HOOK_TIMEOUT`, `SKIP_HOOKS`, `PROJECT_PATH`, `FLUX_PEER_INDEX`,
+//! `XDG_STATE_HOME`, `HOME`, `TMPDIR`, `RUST_LOG`), turns them into library values, calls
+//! discover / lifecycle, and maps the result to an exit code in one place ([`exit_code`]).
+
+mod args;
+mod commands;
+pub mod exec;
+mod glue;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::Cli;
+
+/// How a command ended, before it becomes an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Exit 0: success, warnings allowed.
+    Success,
+    /// Exit 1: the stage or deployment failed; `validate` found a problem.
+    Failed,
+    /// `exec` and `shell`: the guest's own status, passed through like `sh` does.
+    Status(u8),
+}
+
+/// The one mapping from results to exit codes. Errors are usage or configuration errors:
+/// nothing ran (exit 2).
+pub fn exit_code(result: &anyhow::Result<Ended>) -> u8 {
+    match result {
+        Ok(Ended::Success) => 0,
+        Ok(Ended::Failed) => 1,
+        Ok(Ended::Status(code)) => *code,
+        Err(_) => 2,
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
 
 /// Runs the CLI and returns the process exit code.
-pub fn main() -> i32 {
-    0
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print and exit 0; real usage errors exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_tracing(cli.verbose);
+    let result = commands::dispatch(cli.command);
+    if let Err(e) = &result {
+        eprintln!("error: {e:#}");
+    }
+    ExitCode::from(exit_code(&result))
 }

@@ -17,7 +17,9 @@ use crate::limits::Limits;
 use crate::plan::HookProgram;
 
 pub mod native;
+pub mod output;
 pub mod sandbox;
+pub mod user;
 
 /// Everything a runner needs to run one hook. The environment is complete: the runner adds
 /// nothing of the host's.

@@ -1,4 +1,10 @@
 //! End-to-end tests: one test binary (this file is its root), one module per topic beside it:
 //! add `mod NAME;` here and write tests/tests/e2e/NAME.rs.
 
+mod bridge;
+mod discover;
+mod examples;
+mod native;
+mod sandbox;
+mod sandbox_attacks;
 mod smoke;

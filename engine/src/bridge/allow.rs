@@ -1,0 +1,173 @@
+//! The allow list and the granted directories: which program a request may start (resolved
+//! once per hook run in the policy `PATH`) and where it may start.
+//!
+//! The allow list only decides what may start; the confinement (`confine`) decides what it can
+//! do once started.
+
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use super::policy::Policy;
+use super::BridgeError;
+
+/// Resolves and checks `argv[0]`, caching each answer for the hook run, so a command means
+/// one program for the whole run even if the `PATH` directories change meanwhile.
+#[derive(Debug, Default)]
+pub(crate) struct Resolver {
+    cache: HashMap<String, Result<PathBuf, Miss>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Miss {
+    Denied,
+    NotFound,
+}
+
+impl Resolver {
+    /// The absolute path `argv0` runs, or why it may not run.
+    pub fn resolve(&mut self, policy: &Policy, argv0: &str) -> Result<PathBuf, BridgeError> {
+        let answer = match self.cache.get(argv0) {
+            Some(answer) => answer.clone(),
+            None => {
+                let answer = decide(policy, argv0);
+                self.cache.insert(argv0.to_string(), answer.clone());
+                answer
+            }
+        };
+        answer.map_err(|miss| match miss {
+            Miss::Denied => BridgeError::Denied {
+                command: argv0.to_string(),
+            },
+            Miss::NotFound => BridgeError::NotFound {
+                command: argv0.to_string(),
+            },
+        })
+    }
+}
+
+fn decide(policy: &Policy, argv0: &str) -> Result<PathBuf, Miss> {
+    if !argv0.contains('/') {
+        // A name: allowed by name, or because it resolves to an allowed absolute path.
+        let found = find_in_path(&policy.path, argv0);
+        let by_name = policy.allow.iter().any(|a| a == argv0);
+        let by_path = found
+            .as_ref()
+            .is_some_and(|p| policy.allow.iter().any(|a| Path::new(a) == p));
+        if !by_name && !by_path {
+            return Err(Miss::Denied);
+        }
+        return found.ok_or(Miss::NotFound);
+    }
+    // A path: only absolute, and only one the policy names (directly, or as what an allowed
+    // name resolves to). A relative path would let the guest choose the program.
+    let path = Path::new(argv0);
+    if !path.is_absolute() {
+        return Err(Miss::Denied);
+    }
+    let allowed = policy.allow.iter().any(|a| {
+        if a.contains('/') {
+            Path::new(a) == path
+        } else {
+            find_in_path(&policy.path, a).is_some_and(|p| p == path)
+        }
+    });
+    if !allowed {
+        return Err(Miss::Denied);
+    }
+    if is_executable_file(path) {
+        Ok(path.to_path_buf())
+    } else {
+        Err(Miss::NotFound)
+    }
+}
+
+/// The first executable regular file named `name` in the absolute directories of `path`.
+fn find_in_path(path: &str, name: &str) -> Option<PathBuf> {
+    path.split(':')
+        .map(Path::new)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable_file(candidate))
+}
+
+fn is_executable_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The canonical `cwd` when it lies inside one of the granted directories.
+pub(crate) fn check_cwd(cwd: &Path, granted: &[&Path]) -> Result<PathBuf, BridgeError> {
+    let outside = || {
+        BridgeError::NotPermitted(format!(
+            "{}: the working directory of a bridged command must be inside the work or temporary directory",
+            cwd.display()
+        ))
+    };
+    let real = cwd.canonicalize().map_err(|_| outside())?;
+    let inside = granted.iter().any(|dir| {
+        dir.canonicalize()
+            .is_ok_and(|granted| real.starts_with(granted))
+    });
+    if inside && real.is_dir() {
+        Ok(real)
+    } else {
+        Err(outside())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(allow: &[&str]) -> Policy {
+        Policy {
+            allow: allow.iter().map(|s| s.to_string()).collect(),
+            path: "/usr/bin:/bin".into(),
+            ..Policy::default()
+        }
+    }
+
+    #[test]
+    fn names_resolve_in_the_policy_path() {
+        let mut r = Resolver::default();
+        let p = policy(&["sh"]);
+        assert!(r.resolve(&p, "sh").is_ok_and(|p| p.is_absolute()));
+        assert!(matches!(
+            r.resolve(&p, "cat"),
+            Err(BridgeError::Denied { .. })
+        ));
+        assert!(matches!(
+            r.resolve(&p, "./sh"),
+            Err(BridgeError::Denied { .. })
+        ));
+        assert!(matches!(
+            r.resolve(&p, "/usr/bin/cat"),
+            Err(BridgeError::Denied { .. })
+        ));
+        let p = policy(&["no-such-command-hookbox"]);
+        assert!(matches!(
+            r.resolve(&p, "no-such-command-hookbox"),
+            Err(BridgeError::NotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn denied_message_names_the_policy_key() {
+        let e = BridgeError::Denied {
+            command: "curl".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "hookbox: curl: not allowed by the policy (add \"curl\" to [policy] allow in hookbox.toml)"
+        );
+        assert_eq!(e.code(), -1);
+    }
+
+    #[test]
+    fn cwd_must_be_inside_a_granted_dir() {
+        let dir = std::env::temp_dir();
+        assert!(check_cwd(Path::new("/"), &[&dir]).is_err());
+        assert!(check_cwd(&dir, &[&dir]).is_ok());
+        assert!(check_cwd(&dir.join(".."), &[&dir]).is_err());
+    }
+}

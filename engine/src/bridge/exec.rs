@@ -1,0 +1,516 @@
+//! The host side of the bridge's exec calls: one [`ExecHost`] per hook run.
+//!
+//! Data enters as `exec_spawn` request JSON and stdin bytes from the guest; it leaves as the
+//! command's output — to [`ExecConfig::stdout`] for `inherit` streams, or buffered for the
+//! guest's `exec_read` for `pipe` streams — and its status. Each spawned command gets a
+//! supervisor task that owns the process, kills it at the hook's deadline or on request, and
+//! publishes its status. Both output pipes are drained continuously into bounded buffers, so
+//! reading one never deadlocks on the other. No call blocks past the deadline.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, ChildStdin};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use tokio::time::{timeout_at, Instant};
+
+use super::allow::{check_cwd, Resolver};
+use super::confine::{ConfineSpec, Prepared};
+use super::policy::Policy;
+use super::request::{ExecRequest, InputMode, OutputMode};
+use super::user::{self, HookUser};
+pub use super::BridgeError;
+use crate::limits::Limits;
+use crate::runner::Stream;
+
+/// Default most commands of one hook alive at once (spawned and not yet waited for). Bounds
+/// the host's file descriptors and tasks per hook; the rlimits bound the processes.
+pub const DEFAULT_MAX_COMMANDS: usize = 64;
+/// Default time `wait` gives an exited command's `inherit` output to arrive before returning.
+/// The PID namespace closes every writer when the command ends, so this only matters when
+/// confinement is weakened.
+pub const DEFAULT_DRAIN_GRACE: Duration = Duration::from_secs(2);
+/// Default time `shutdown` waits for killed commands to be reaped.
+pub const DEFAULT_REAP_GRACE: Duration = Duration::from_secs(5);
+/// Size of one read from a command's output pipe.
+const CHUNK: usize = 64 * 1024;
+
+/// Where `inherit` output goes: the hook's own output, in chunks as they come.
+pub type OutputFn = Arc<dyn Fn(Stream, &[u8]) + Send + Sync>;
+
+/// What an [`ExecHost`] grants, for one hook run.
+#[derive(Clone)]
+pub struct ExecConfig {
+    pub policy: Policy,
+    /// The hook's work directory (granted per `policy.work_dir`).
+    pub work_dir: PathBuf,
+    /// The run's private temporary directory (granted read-write).
+    pub temp_dir: PathBuf,
+    /// The hook's deadline: commands are killed at it and no call blocks past it.
+    pub deadline: Instant,
+    /// `memory_bytes` becomes `RLIMIT_DATA`; `output_cap_bytes` bounds each pipe's buffer.
+    pub limits: Limits,
+    /// Where `inherit` streams go (the hook's own output), in chunks as they come.
+    pub stdout: OutputFn,
+}
+
+/// Runs the bridged commands of one hook run. Dropping it kills whatever still runs.
+pub struct ExecHost {
+    cfg: ExecConfig,
+    resolver: Resolver,
+    user: Option<Option<HookUser>>,
+    procs: HashMap<u32, Proc>,
+    next_handle: u32,
+}
+
+/// A command's buffered output pipe.
+struct PipeBuf {
+    state: Mutex<PipeState>,
+    notify: Notify,
+}
+
+#[derive(Default)]
+struct PipeState {
+    data: VecDeque<u8>,
+    eof: bool,
+    dropped: u64,
+}
+
+struct Proc {
+    stdin: Option<ChildStdin>,
+    stdout: Option<Arc<PipeBuf>>,
+    stderr: Option<Arc<PipeBuf>>,
+    /// Tasks copying `inherit` streams to the hook's output.
+    forwarders: Vec<JoinHandle<()>>,
+    /// Tasks draining `pipe` streams into their buffers.
+    drains: Vec<JoinHandle<()>>,
+    status: watch::Receiver<Option<i32>>,
+    kill: Arc<Notify>,
+    supervisor: JoinHandle<()>,
+}
+
+impl ExecHost {
+    pub fn new(cfg: ExecConfig) -> Self {
+        ExecHost {
+            cfg,
+            resolver: Resolver::default(),
+            user: None,
+            procs: HashMap::new(),
+            next_handle: 0,
+        }
+    }
+
+    /// Checks a request against the policy and starts it confined; returns its handle.
+    pub async fn spawn(&mut self, request_json: &[u8]) -> Result<u32, BridgeError> {
+        if Instant::now() >= self.cfg.deadline {
+            self.kill_all();
+            return Err(BridgeError::Deadline);
+        }
+        let req = ExecRequest::parse(request_json)?;
+        let argv0 = req.argv.first().cloned().unwrap_or_default();
+        let program = self.resolver.resolve(&self.cfg.policy, &argv0)?;
+        let cwd = req.cwd.clone().unwrap_or_else(|| self.cfg.work_dir.clone());
+        let cwd = check_cwd(&cwd, &[&self.cfg.work_dir, &self.cfg.temp_dir])?;
+        if self.procs.len() >= DEFAULT_MAX_COMMANDS {
+            return Err(BridgeError::SpawnFailed(format!(
+                "more than {DEFAULT_MAX_COMMANDS} bridged commands running at once"
+            )));
+        }
+        let user = match self.user {
+            Some(user) => user,
+            None => {
+                let user = user::resolve(self.cfg.policy.run_as.as_deref())?;
+                self.user = Some(user);
+                user
+            }
+        };
+
+        let remaining = self.cfg.deadline.saturating_duration_since(Instant::now());
+        let spec = ConfineSpec {
+            policy: &self.cfg.policy,
+            work_dir: &self.cfg.work_dir,
+            temp_dir: &self.cfg.temp_dir,
+            user,
+            memory_bytes: self.cfg.limits.memory_bytes,
+            cpu_seconds: remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0),
+        };
+        let (mut prepared, mut warnings) = Prepared::new(&spec)?;
+
+        let mut cmd = tokio::process::Command::new(&program);
+        cmd.arg0(&argv0)
+            .args(req.argv.iter().skip(1))
+            .env_clear()
+            .envs(command_env(&req.env, &self.cfg.work_dir))
+            .current_dir(&cwd)
+            .stdin(match req.stdin {
+                InputMode::Null => Stdio::null(),
+                InputMode::Pipe => Stdio::piped(),
+            })
+            .stdout(output_stdio(req.stdout))
+            .stderr(output_stdio(req.stderr))
+            .kill_on_drop(true);
+        prepared.install(&mut cmd);
+        let spawned = cmd.spawn();
+        let (child_warnings, failure) = prepared.finish(spawned.as_ref().err());
+        warnings.extend(child_warnings);
+        for warning in &warnings {
+            tracing::warn!(command = %argv0, "bridge: weak confinement: {warning}");
+            let line = format!("hookbox: warning: {argv0}: {warning}\n");
+            (self.cfg.stdout)(Stream::Stderr, line.as_bytes());
+        }
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) => {
+                let message = failure.unwrap_or_else(|| e.to_string());
+                tracing::warn!(command = %argv0, "bridge: spawn failed: {message}");
+                return Err(BridgeError::SpawnFailed(format!("{argv0}: {message}")));
+            }
+        };
+        tracing::debug!(command = %argv0, program = %program.display(), "bridge: spawned");
+
+        let cap = usize::try_from(self.cfg.limits.output_cap_bytes).unwrap_or(usize::MAX);
+        let mut forwarders = Vec::new();
+        let mut drains = Vec::new();
+        let mut stdout_buf = None;
+        let mut stderr_buf = None;
+        if let Some(out) = child.stdout.take() {
+            self.route(
+                out,
+                Stream::Stdout,
+                req.stdout,
+                cap,
+                &mut forwarders,
+                &mut drains,
+                &mut stdout_buf,
+            );
+        }
+        if let Some(err) = child.stderr.take() {
+            self.route(
+                err,
+                Stream::Stderr,
+                req.stderr,
+                cap,
+                &mut forwarders,
+                &mut drains,
+                &mut stderr_buf,
+            );
+        }
+        let stdin = child.stdin.take();
+        let (status_tx, status) = watch::channel(None);
+        let kill = Arc::new(Notify::new());
+        let supervisor = tokio::spawn(supervise(
+            child,
+            self.cfg.deadline,
+            Arc::clone(&kill),
+            status_tx,
+        ));
+
+        let handle = self.next_handle;
+        self.next_handle = self.next_handle.wrapping_add(1) & 0x7fff_ffff;
+        self.procs.insert(
+            handle,
+            Proc {
+                stdin,
+                stdout: stdout_buf,
+                stderr: stderr_buf,
+                forwarders,
+                drains,
+                status,
+                kill,
+                supervisor,
+            },
+        );
+        Ok(handle)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn route<R: AsyncRead + Unpin + Send + 'static>(
+        &self,
+        reader: R,
+        stream: Stream,
+        mode: OutputMode,
+        cap: usize,
+        forwarders: &mut Vec<JoinHandle<()>>,
+        drains: &mut Vec<JoinHandle<()>>,
+        buf: &mut Option<Arc<PipeBuf>>,
+    ) {
+        match mode {
+            OutputMode::Inherit => {
+                let sink = Arc::clone(&self.cfg.stdout);
+                forwarders.push(tokio::spawn(forward(reader, stream, sink)));
+            }
+            OutputMode::Pipe => {
+                let pipe = Arc::new(PipeBuf {
+                    state: Mutex::new(PipeState::default()),
+                    notify: Notify::new(),
+                });
+                drains.push(tokio::spawn(drain(reader, Arc::clone(&pipe), cap)));
+                *buf = Some(pipe);
+            }
+            OutputMode::Null => {}
+        }
+    }
+
+    /// Writes to the command's stdin; returns the bytes accepted.
+    pub async fn write(&mut self, h: u32, data: &[u8]) -> Result<usize, BridgeError> {
+        let deadline = self.cfg.deadline;
+        let proc = self.proc(h)?;
+        let stdin = proc.stdin.as_mut().ok_or_else(|| {
+            BridgeError::BadRequest(format!("handle {h}: stdin is not a pipe or is closed"))
+        })?;
+        if data.is_empty() {
+            return Ok(0);
+        }
+        match timeout_at(deadline, stdin.write(data)).await {
+            Ok(Ok(n)) => Ok(n),
+            Ok(Err(e)) => Err(BridgeError::BadRequest(format!(
+                "handle {h}: writing to the command's stdin: {e}"
+            ))),
+            Err(_) => {
+                self.kill_all();
+                Err(BridgeError::Deadline)
+            }
+        }
+    }
+
+    /// Closes the command's stdin (end of file for it).
+    pub async fn close_stdin(&mut self, h: u32) -> Result<(), BridgeError> {
+        let proc = self.proc(h)?;
+        match proc.stdin.take() {
+            Some(mut stdin) => {
+                // Flushing a pipe is a no-op; shutdown only drops it. Errors mean the reader
+                // is gone, which is what closing wants anyway.
+                let _ = stdin.shutdown().await;
+                Ok(())
+            }
+            None => Err(BridgeError::BadRequest(format!(
+                "handle {h}: stdin is not a pipe or is already closed"
+            ))),
+        }
+    }
+
+    /// Reads up to `max` bytes of the command's stdout (`fd` 1) or stderr (`fd` 2); empty at
+    /// the end of the stream.
+    pub async fn read(&mut self, h: u32, fd: u32, max: usize) -> Result<Vec<u8>, BridgeError> {
+        let deadline = self.cfg.deadline;
+        let proc = self.proc(h)?;
+        let pipe = match fd {
+            1 => proc.stdout.clone(),
+            2 => proc.stderr.clone(),
+            _ => return Err(BridgeError::BadRequest(format!("handle {h}: bad fd {fd}"))),
+        }
+        .ok_or_else(|| BridgeError::BadRequest(format!("handle {h}: fd {fd} is not a pipe")))?;
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        loop {
+            {
+                let mut state = pipe.state.lock().unwrap_or_else(|e| e.into_inner());
+                if !state.data.is_empty() {
+                    let n = max.min(state.data.len());
+                    return Ok(state.data.drain(..n).collect());
+                }
+                if state.eof {
+                    return Ok(Vec::new());
+                }
+            }
+            if timeout_at(deadline, pipe.notify.notified()).await.is_err() {
+                self.kill_all();
+                return Err(BridgeError::Deadline);
+            }
+        }
+    }
+
+    /// Waits for the command to end; returns its status as a shell sees it (exit code, or
+    /// 128+signal) and frees the handle.
+    pub async fn wait(&mut self, h: u32) -> Result<i32, BridgeError> {
+        let deadline = self.cfg.deadline;
+        let proc = self.proc(h)?;
+        drop(proc.stdin.take());
+        let mut status = proc.status.clone();
+        let code = match timeout_at(deadline, status.wait_for(Option::is_some)).await {
+            Ok(Ok(code)) => (*code).unwrap_or(126),
+            // The supervisor ended without a status: it could not wait for the process.
+            Ok(Err(_)) => 126,
+            Err(_) => {
+                self.kill_all();
+                return Err(BridgeError::Deadline);
+            }
+        };
+        if let Some(proc) = self.procs.remove(&h) {
+            // Deliver the command's inherited output before its status, as a shell would.
+            let grace = (Instant::now() + DEFAULT_DRAIN_GRACE).min(deadline);
+            for task in proc.forwarders {
+                let abort = task.abort_handle();
+                if timeout_at(grace, task).await.is_err() {
+                    abort.abort();
+                }
+            }
+            for task in proc.drains {
+                task.abort();
+            }
+        }
+        Ok(code)
+    }
+
+    /// Kills the command's process group and PID namespace. The handle stays until `wait`.
+    pub async fn kill(&mut self, h: u32) -> Result<(), BridgeError> {
+        let proc = self.proc(h)?;
+        proc.kill.notify_one();
+        Ok(())
+    }
+
+    /// At the hook's end: kills every command still running and waits (briefly) until each
+    /// is reaped.
+    pub async fn shutdown(&mut self) {
+        self.kill_all();
+        let grace = Instant::now() + DEFAULT_REAP_GRACE;
+        for (_, proc) in self.procs.drain() {
+            let abort = proc.supervisor.abort_handle();
+            if timeout_at(grace, proc.supervisor).await.is_err() {
+                // Dropping the child (kill_on_drop) still sends SIGKILL.
+                abort.abort();
+            }
+            for task in proc.forwarders.into_iter().chain(proc.drains) {
+                task.abort();
+            }
+        }
+    }
+
+    fn proc(&mut self, h: u32) -> Result<&mut Proc, BridgeError> {
+        self.procs
+            .get_mut(&h)
+            .ok_or_else(|| BridgeError::BadRequest(format!("no command with handle {h}")))
+    }
+
+    fn kill_all(&self) {
+        for proc in self.procs.values() {
+            proc.kill.notify_one();
+        }
+    }
+}
+
+// The sandbox keeps an `ExecHost` in its store, which moves between threads.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<ExecHost>();
+};
+
+impl Drop for ExecHost {
+    fn drop(&mut self) {
+        self.kill_all();
+    }
+}
+
+/// The command's environment: the request's, scrubbed, plus the hook's git grant: the work
+/// directory is a `safe.directory` (it may belong to another user than the hook's).
+fn command_env(
+    request_env: &[(String, String)],
+    work_dir: &std::path::Path,
+) -> Vec<(String, String)> {
+    let mut env = super::env::scrub(request_env);
+    env.push(("GIT_CONFIG_COUNT".into(), "1".into()));
+    env.push(("GIT_CONFIG_KEY_0".into(), "safe.directory".into()));
+    env.push((
+        "GIT_CONFIG_VALUE_0".into(),
+        work_dir.to_string_lossy().into_owned(),
+    ));
+    env
+}
+
+fn output_stdio(mode: OutputMode) -> Stdio {
+    match mode {
+        OutputMode::Inherit | OutputMode::Pipe => Stdio::piped(),
+        OutputMode::Null => Stdio::null(),
+    }
+}
+
+/// Owns the process: publishes its status, or kills it (group and PID namespace) at the
+/// deadline or on request.
+async fn supervise(
+    mut child: Child,
+    deadline: Instant,
+    kill: Arc<Notify>,
+    status: watch::Sender<Option<i32>>,
+) {
+    let exited = tokio::select! {
+        exited = child.wait() => Some(exited),
+        () = tokio::time::sleep_until(deadline) => None,
+        () = kill.notified() => None,
+    };
+    let exited = match exited {
+        Some(exited) => exited,
+        None => {
+            if let Some(pid) = child.id() {
+                // The waiting parent leads the process group (setsid); it is not reaped yet,
+                // so the group id cannot have been reused. Killing it also kills the PID
+                // namespace's init (parent-death signal), and with it the whole namespace.
+                // SAFETY: kill(2) has no memory preconditions.
+                unsafe {
+                    libc::kill(-(pid as libc::pid_t), libc::SIGKILL);
+                }
+            }
+            let _ = child.start_kill();
+            child.wait().await
+        }
+    };
+    let code = match exited {
+        Ok(st) => {
+            use std::os::unix::process::ExitStatusExt;
+            st.code()
+                .or_else(|| st.signal().map(|s| 128 + s))
+                .unwrap_or(126)
+        }
+        Err(e) => {
+            tracing::warn!("bridge: waiting for a command: {e}");
+            126
+        }
+    };
+    let _ = status.send(Some(code));
+}
+
+/// Copies an `inherit` stream to the hook's output as it comes.
+async fn forward<R: AsyncRead + Unpin>(mut reader: R, stream: Stream, sink: OutputFn) {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => sink(stream, &buf[..n]),
+        }
+    }
+}
+
+/// Drains a `pipe` stream into its buffer; past `cap` buffered bytes, data is dropped.
+async fn drain<R: AsyncRead + Unpin>(mut reader: R, pipe: Arc<PipeBuf>, cap: usize) {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => 0,
+            Ok(n) => n,
+        };
+        {
+            let mut state = pipe.state.lock().unwrap_or_else(|e| e.into_inner());
+            if n == 0 {
+                state.eof = true;
+            } else {
+                let keep = n.min(cap.saturating_sub(state.data.len()));
+                state.data.extend(&buf[..keep]);
+                if keep < n {
+                    if state.dropped == 0 {
+                        tracing::warn!("bridge: a piped command output passed the cap; dropping");
+                    }
+                    state.dropped += (n - keep) as u64;
+                }
+            }
+        }
+        pipe.notify.notify_one();
+        if n == 0 {
+            return;
+        }
+    }
+}

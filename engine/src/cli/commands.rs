@@ -1,0 +1,512 @@
+//! The subcommands: read the inputs, call the library, print, return how it ended.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use super::args::{Command, DeployArgs, EnvArgs, HookArgs, PlanArgs, RollbackArgs, RunArgs};
+use super::glue::{self, DiscoverInput};
+use super::Ended;
+use crate::events::redact::Redactor;
+use crate::events::{Events, Terminal};
+use crate::lifecycle::deploy::{DeployOptions, DEFAULT_HEALTH_INTERVAL};
+use crate::lifecycle::releases::Layout;
+use crate::lifecycle::{env, Outcome, Platform, RunContext, Runners, Timeouts};
+use crate::limits::Limits;
+use crate::plan::{HookProgram, Plan, RunnerKind};
+
+/// How often a long hook's elapsed time is shown on a terminal.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+pub fn dispatch(command: Command) -> Result<Ended> {
+    match command {
+        Command::Plan(a) => plan(a),
+        Command::Validate(a) => validate(a),
+        Command::Run(a) => run(a),
+        Command::Deploy(a) => deploy(a),
+        Command::Rollback(a) => rollback(a),
+        Command::Exec(a) => super::exec::exec(a).map(Ended::Status),
+    }
+}
+
+/// The process environment, read once, here only.
+struct ProcessEnv {
+    hook_timeout: Option<Duration>,
+    skip_hooks: bool,
+    project_path: Option<String>,
+    flux_peer_index: u32,
+    state_dir: Option<PathBuf>,
+    temp_root: PathBuf,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// `SKIP_HOOKS`: `true`/`1`/`yes` skip; `false`/`0`/`no`/empty do not; anything else is an
+/// error rather than a guess.
+pub fn parse_skip_hooks(value: Option<&str>) -> Result<bool> {
+    match value.map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) => match v.as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" | "" => Ok(false),
+            _ => bail!("SKIP_HOOKS={v:?} is not understood: use true, 1 or yes to skip every hook (false, 0, no or unset to run them)"),
+        },
+    }
+}
+
+/// `HOOK_TIMEOUT`: whole seconds, at least 1.
+pub fn parse_hook_timeout(value: Option<&str>) -> Result<Option<Duration>> {
+    match value {
+        None => Ok(None),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(Some(Duration::from_secs(n))),
+            _ => bail!("HOOK_TIMEOUT={v:?} is not a number of seconds (e.g. HOOK_TIMEOUT=600)"),
+        },
+    }
+}
+
+fn read_process_env() -> Result<ProcessEnv> {
+    let state_dir = match var("XDG_STATE_HOME").filter(|v| v.starts_with('/')) {
+        Some(x) => Some(PathBuf::from(x).join("hookbox")),
+        None => var("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| PathBuf::from(h).join(".local/state/hookbox")),
+    };
+    let flux_peer_index = match var("FLUX_PEER_INDEX") {
+        None => env::DEFAULT_FLUX_PEER_INDEX,
+        Some(v) => v
+            .trim()
+            .parse()
+            .with_context(|| format!("FLUX_PEER_INDEX={v:?} is not a number (e.g. 0)"))?,
+    };
+    Ok(ProcessEnv {
+        hook_timeout: parse_hook_timeout(var("HOOK_TIMEOUT").as_deref())?,
+        skip_hooks: parse_skip_hooks(var("SKIP_HOOKS").as_deref())?,
+        project_path: var("PROJECT_PATH").filter(|p| !p.is_empty()),
+        flux_peer_index,
+        state_dir,
+        temp_root: std::env::temp_dir(),
+    })
+}
+
+fn project_dir(dir: Option<&Path>) -> Result<PathBuf> {
+    let dir = match dir {
+        Some(d) => d.to_path_buf(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let canonical = dir
+        .canonicalize()
+        .with_context(|| format!("{}: no such project directory", dir.display()))?;
+    if !canonical.is_dir() {
+        bail!("{}: not a directory", dir.display());
+    }
+    Ok(canonical)
+}
+
+fn app_env(plan: &Plan, args: &EnvArgs) -> Result<BTreeMap<String, String>> {
+    let file = match &args.env_file {
+        Some(path) => env::read_env_file(path)?,
+        None => BTreeMap::new(),
+    };
+    let mut cli = BTreeMap::new();
+    for a in &args.env {
+        let (k, v) = env::parse_env_arg(a)?;
+        cli.insert(k, v);
+    }
+    Ok(env::layer_app_env(&plan.env, &file, &cli))
+}
+
+fn force_runner(plan: &mut Plan, runner: Option<RunnerKind>) {
+    if let Some(kind) = runner {
+        for hook in &mut plan.hooks {
+            if !matches!(hook.program, HookProgram::Wasm(_)) {
+                hook.runner = kind;
+            }
+        }
+    }
+}
+
+fn terminal(json: bool) -> Terminal {
+    if json {
+        Terminal::Json
+    } else {
+        Terminal::Human
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// A cancel watch set by SIGINT or SIGTERM (the running hook is stopped, nothing else runs).
+fn cancel_on_signals() -> Result<tokio::sync::watch::Receiver<bool>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("hookbox: signal received, stopping the running hook");
+        let _ = tx.send(true);
+    });
+    Ok(rx)
+}
+
+fn context(
+    plan: &Plan,
+    dir: &Path,
+    app_env: BTreeMap<String, String>,
+    penv: &ProcessEnv,
+    hook: &HookArgs,
+    extra_args: Vec<String>,
+) -> Result<RunContext> {
+    let mut platform = Platform::new(dir, &plan.policy.path);
+    platform.project_path = penv.project_path.clone();
+    platform.flux_peer_index = penv.flux_peer_index;
+    let progress = !hook.json && std::io::stdout().is_terminal();
+    Ok(RunContext {
+        app_env,
+        platform,
+        timeouts: Timeouts {
+            cli: hook.timeout.map(Duration::from_secs),
+            env: penv.hook_timeout,
+        },
+        skip_hooks: penv.skip_hooks,
+        extra_args,
+        limits: Limits::default(),
+        temp_root: penv.temp_root.clone(),
+        hook_user: glue::hook_ids(&plan.policy)?,
+        progress_every: progress.then_some(PROGRESS_EVERY),
+    })
+}
+
+fn print_outcome(json: bool, outcome: &Outcome) {
+    if json {
+        let value = serde_json::json!({ "event": "outcome", "outcome": outcome });
+        println!("{value}");
+    }
+}
+
+fn ended(outcome: &Outcome) -> Ended {
+    if outcome.status.is_success() {
+        Ended::Success
+    } else {
+        Ended::Failed
+    }
+}
+
+fn plan(a: PlanArgs) -> Result<Ended> {
+    let penv = read_process_env()?;
+    let dir = project_dir(a.dir.as_deref())?;
+    let plan = glue::discover(&DiscoverInput {
+        dir,
+        convention: a.convention.map(Into::into),
+        project_path: penv.project_path,
+        acquia_env: a.acquia_env,
+    })?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+        return Ok(Ended::Success);
+    }
+    print!("{}", render_plan(&plan));
+    Ok(Ended::Success)
+}
+
+/// The text form of a plan.
+pub fn render_plan(plan: &Plan) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let conventions: Vec<String> = plan
+        .conventions
+        .iter()
+        .map(|c| {
+            serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default()
+        })
+        .collect();
+    let _ = writeln!(s, "Project: {}", plan.root.display());
+    let _ = writeln!(
+        s,
+        "Conventions: {}",
+        if conventions.is_empty() {
+            "none found".to_string()
+        } else {
+            conventions.join(", ")
+        }
+    );
+    if plan.hooks.is_empty() {
+        let _ = writeln!(s, "Hooks: none");
+    } else {
+        let _ = writeln!(s, "Hooks, in run order:");
+        for h in &plan.hooks {
+            let what = match &h.program {
+                HookProgram::Script(p) => p
+                    .strip_prefix(&plan.root)
+                    .unwrap_or(p)
+                    .display()
+                    .to_string(),
+                HookProgram::Command(c) => format!("`{c}`"),
+                HookProgram::Wasm(p) => p
+                    .strip_prefix(&plan.root)
+                    .unwrap_or(p)
+                    .display()
+                    .to_string(),
+            };
+            let timeout = h
+                .timeout
+                .map(|t| format!(", timeout {} s", t.as_secs()))
+                .unwrap_or_default();
+            let args = if h.args.is_empty() {
+                String::new()
+            } else {
+                format!(", args {:?}", h.args)
+            };
+            let _ = writeln!(
+                s,
+                "  {:<20} {:<24} {what}  [{:?}, on failure {:?}{timeout}{args}]",
+                h.stage, h.name, h.runner, h.failure
+            );
+        }
+    }
+    for sk in &plan.skipped {
+        let _ = writeln!(s, "Not run: {}: {}", sk.path.display(), sk.reason);
+    }
+    for (name, command) in &plan.processes {
+        let _ = writeln!(s, "Process (not a hook): {name}: {command}");
+    }
+    let d = &plan.deploy;
+    for (name, c) in [
+        ("install", &d.install),
+        ("build", &d.build),
+        ("start", &d.start),
+        ("health-check", &d.health_check),
+    ] {
+        if let Some(c) = c {
+            let _ = writeln!(s, "Deploy {name}: {c}");
+        }
+    }
+    s
+}
+
+fn validate(a: PlanArgs) -> Result<Ended> {
+    let penv = read_process_env()?;
+    let dir = project_dir(a.dir.as_deref())?;
+    let problems = glue::validate(&DiscoverInput {
+        dir: dir.clone(),
+        convention: a.convention.map(Into::into),
+        project_path: penv.project_path,
+        acquia_env: a.acquia_env,
+    })?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({ "dir": dir, "ok": problems.is_empty(), "problems": problems })
+        );
+    } else if problems.is_empty() {
+        println!("{}: no problems found", dir.display());
+    } else {
+        for p in &problems {
+            println!("{}", p.text);
+        }
+        println!("{} problem(s) found", problems.len());
+    }
+    Ok(if problems.is_empty() {
+        Ended::Success
+    } else {
+        Ended::Failed
+    })
+}
+
+fn run(a: RunArgs) -> Result<Ended> {
+    let penv = read_process_env()?;
+    let dir = project_dir(a.dir.as_deref())?;
+    let mut plan = glue::discover(&DiscoverInput {
+        dir: dir.clone(),
+        convention: a.convention.map(Into::into),
+        project_path: penv.project_path.clone(),
+        acquia_env: a.acquia_env.clone(),
+    })?;
+    force_runner(&mut plan, a.hook.runner.map(Into::into));
+    let app_env = app_env(&plan, &a.env)?;
+    let log = match &a.hook.log_file {
+        Some(p) => Some(p.clone()),
+        None => penv.state_dir.as_ref().map(|d| d.join("hooks.log")),
+    };
+    let events = Arc::new(Events::new(
+        log.as_deref(),
+        terminal(a.hook.json),
+        Redactor::from_env(&app_env),
+    )?);
+    let ctx = context(&plan, &dir, app_env, &penv, &a.hook, a.args.clone())?;
+    let native = glue::native_runner()?;
+    let sandbox = glue::sandbox_runner();
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        let cancel = cancel_on_signals()?;
+        let runners = Runners {
+            native: native.as_ref(),
+            sandbox: sandbox.as_deref(),
+        };
+        crate::lifecycle::run_stage(&plan, &a.stage, &ctx, &runners, &events, cancel)
+            .await
+            .map_err(anyhow::Error::from)
+    })?;
+    print_outcome(a.hook.json, &outcome);
+    Ok(ended(&outcome))
+}
+
+fn deploy(a: DeployArgs) -> Result<Ended> {
+    let penv = read_process_env()?;
+    let dir = project_dir(a.dir.as_deref())?;
+    let mut plan = glue::discover(&DiscoverInput {
+        dir: dir.clone(),
+        convention: a.convention.map(Into::into),
+        project_path: penv.project_path.clone(),
+        acquia_env: None,
+    })?;
+    force_runner(&mut plan, a.hook.runner.map(Into::into));
+    let app_env = app_env(&plan, &a.env)?;
+    let log = a
+        .hook
+        .log_file
+        .clone()
+        .unwrap_or_else(|| Layout::default_log(&dir));
+    let events = Arc::new(Events::new(
+        Some(&log),
+        terminal(a.hook.json),
+        Redactor::from_env(&app_env),
+    )?);
+    let ctx = context(&plan, &dir, app_env, &penv, &a.hook, Vec::new())?;
+    let opts = DeployOptions {
+        keep: a.keep.max(1),
+        health_timeout: Duration::from_secs(a.health_timeout),
+        health_interval: DEFAULT_HEALTH_INTERVAL,
+        ..DeployOptions::default()
+    };
+    let native = glue::native_runner()?;
+    let sandbox = glue::sandbox_runner();
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        let cancel = cancel_on_signals()?;
+        let runners = Runners {
+            native: native.as_ref(),
+            sandbox: sandbox.as_deref(),
+        };
+        crate::lifecycle::deploy::deploy(&plan, &ctx, &opts, runners, &events, cancel)
+            .await
+            .map_err(anyhow::Error::from)
+    })?;
+    print_outcome(a.hook.json, &outcome);
+    Ok(ended(&outcome))
+}
+
+fn rollback(a: RollbackArgs) -> Result<Ended> {
+    let penv = read_process_env()?;
+    let dir = project_dir(a.dir.as_deref())?;
+    let log = a
+        .log_file
+        .clone()
+        .unwrap_or_else(|| Layout::default_log(&dir));
+    let current = Layout::of(&dir).current_id();
+    // The application variables of the release rolled back to come from its own config.
+    let plan_of = |release: &Path| {
+        glue::discover(&DiscoverInput {
+            dir: release.to_path_buf(),
+            convention: None,
+            project_path: penv.project_path.clone(),
+            acquia_env: None,
+        })
+        .ok()
+    };
+    let base_plan = current
+        .as_ref()
+        .and_then(|id| plan_of(&Layout::of(&dir).release(id)));
+    let toml_env = base_plan
+        .as_ref()
+        .map(|p| p.env.clone())
+        .unwrap_or_default();
+    let policy_path = base_plan
+        .as_ref()
+        .map(|p| p.policy.path.clone())
+        .unwrap_or_else(|| crate::bridge::policy::DEFAULT_POLICY_PATH.to_string());
+    let file = match &a.env.env_file {
+        Some(path) => env::read_env_file(path)?,
+        None => BTreeMap::new(),
+    };
+    let mut cli = BTreeMap::new();
+    for e in &a.env.env {
+        let (k, v) = env::parse_env_arg(e)?;
+        cli.insert(k, v);
+    }
+    let app_env = env::layer_app_env(&toml_env, &file, &cli);
+    let events = Arc::new(Events::new(
+        Some(&log),
+        terminal(a.json),
+        Redactor::from_env(&app_env),
+    )?);
+    let mut platform = Platform::new(&dir, &policy_path);
+    platform.project_path = penv.project_path.clone();
+    platform.flux_peer_index = penv.flux_peer_index;
+    let hook_user = match &base_plan {
+        Some(p) => glue::hook_ids(&p.policy)?,
+        None => glue::hook_ids(&Default::default())?,
+    };
+    let ctx = RunContext {
+        app_env,
+        platform,
+        timeouts: Timeouts::default(),
+        skip_hooks: penv.skip_hooks,
+        extra_args: Vec::new(),
+        limits: Limits::default(),
+        temp_root: penv.temp_root.clone(),
+        hook_user,
+        progress_every: None,
+    };
+    let start_of = |release: &Path| plan_of(release).and_then(|p| p.deploy.start);
+    let outcome = crate::lifecycle::deploy::rollback(&dir, &ctx, &events, &start_of)?;
+    print_outcome(a.json, &outcome);
+    Ok(ended(&outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skip_hooks_values() {
+        for v in ["true", "1", "yes", "TRUE", " Yes "] {
+            assert!(parse_skip_hooks(Some(v)).unwrap(), "{v}");
+        }
+        for v in ["false", "0", "no", ""] {
+            assert!(!parse_skip_hooks(Some(v)).unwrap(), "{v}");
+        }
+        assert!(!parse_skip_hooks(None).unwrap());
+        assert!(parse_skip_hooks(Some("maybe")).is_err());
+    }
+
+    #[test]
+    fn hook_timeout_values() {
+        assert_eq!(
+            parse_hook_timeout(Some("600")).unwrap(),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(parse_hook_timeout(None).unwrap(), None);
+        assert!(parse_hook_timeout(Some("0")).is_err());
+        assert!(parse_hook_timeout(Some("5m")).is_err());
+    }
+}

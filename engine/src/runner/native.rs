@@ -1,1 +1,0 @@
-//! The native runner: each hook an ordinary process in its own process group.

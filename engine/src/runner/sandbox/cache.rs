@@ -1,0 +1,159 @@
+//! The on-disk cache of compiled modules.
+//!
+//! In: a module's bytes. Out: a compiled [`Module`], from the cache when a valid entry exists,
+//! otherwise compiled and stored. An entry is keyed by the engine's compatibility hash
+//! ([`Engine::precompile_compatibility_hash`]) and the module's sha256, and holds the sha256 of
+//! the compiled artifact before the artifact itself: an entry whose digest does not match
+//! (truncated, corrupted, or written by another engine) is removed and recompiled, never
+//! loaded. Entries are written to a temporary file and renamed, so concurrent processes never
+//! see half an entry.
+//!
+//! The cache directory must be writable only by hookbox (never by a hook): deserialising a
+//! compiled artifact runs its machine code, and the digest guards against corruption, not
+//! against someone who can write both the digest and the artifact. SECURITY.md says so.
+
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::{Engine, Module};
+
+/// Where a compiled module came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// Loaded from a valid cache entry.
+    Hit,
+    /// Compiled (no entry, no cache directory, or an invalid entry that was replaced).
+    Compiled,
+    /// Compiled because the entry was invalid; the entry was replaced.
+    Recompiled,
+}
+
+/// Compiled-module cache in one directory (or no cache at all).
+#[derive(Debug, Clone)]
+pub struct ModuleCache {
+    dir: Option<PathBuf>,
+    engine_key: String,
+}
+
+/// Feeds `Hash` output into sha256, so the engine's compatibility hash is stable across
+/// processes (std's `DefaultHasher` is not guaranteed to be).
+struct Sha256Hasher(Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn finish(&self) -> u64 {
+        0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+impl ModuleCache {
+    /// A cache in `dir` (created on first store) for modules compiled by `engine`; `None`
+    /// compiles every time.
+    pub fn new(engine: &Engine, dir: Option<PathBuf>) -> Self {
+        let mut hasher = Sha256Hasher(Sha256::new());
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let engine_key = hex(&hasher.0.finalize()[..12]);
+        ModuleCache { dir, engine_key }
+    }
+
+    /// The cache directory, if any.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// The entry path for a module with this sha256.
+    pub fn entry_path(&self, module_digest: &[u8]) -> Option<PathBuf> {
+        self.dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{}-{}.cwasm", self.engine_key, hex(module_digest))))
+    }
+
+    /// Compiles `wasm`, or loads it from a valid cache entry.
+    pub fn load(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+    ) -> Result<(Module, CacheOutcome), wasmtime::Error> {
+        let digest = Sha256::digest(wasm);
+        let Some(path) = self.entry_path(&digest) else {
+            return Ok((Module::new(engine, wasm)?, CacheOutcome::Compiled));
+        };
+        let mut outcome = CacheOutcome::Compiled;
+        match std::fs::read(&path) {
+            Ok(entry) => match verified_artifact(&entry) {
+                Some(artifact) => {
+                    // SAFETY: the artifact's sha256 matches the digest stored before it, so it
+                    // is byte for byte what `store` wrote from `Module::serialize` of this
+                    // engine configuration (the compatibility hash is in the file name, and
+                    // wasmtime checks it again in the header). The cache directory is trusted
+                    // (see the module doc).
+                    match unsafe { Module::deserialize(engine, artifact) } {
+                        Ok(module) => return Ok((module, CacheOutcome::Hit)),
+                        Err(err) => {
+                            tracing::warn!(path = %path.display(), %err, "rejecting cached module");
+                            outcome = CacheOutcome::Recompiled;
+                        }
+                    }
+                }
+                None => {
+                    tracing::warn!(path = %path.display(), "cached module fails its digest; recompiling");
+                    outcome = CacheOutcome::Recompiled;
+                }
+            },
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => {
+                tracing::warn!(path = %path.display(), %err, "cannot read cached module");
+                outcome = CacheOutcome::Recompiled;
+            }
+        }
+        if outcome == CacheOutcome::Recompiled {
+            let _ = std::fs::remove_file(&path);
+        }
+        let module = Module::new(engine, wasm)?;
+        match module.serialize() {
+            Ok(artifact) => {
+                if let Err(err) = store(&path, &artifact) {
+                    tracing::warn!(path = %path.display(), %err, "cannot write module cache");
+                }
+            }
+            Err(err) => tracing::warn!(%err, "cannot serialize compiled module"),
+        }
+        Ok((module, outcome))
+    }
+}
+
+/// The artifact of an entry, if its stored digest matches.
+fn verified_artifact(entry: &[u8]) -> Option<&[u8]> {
+    if entry.len() < 32 {
+        return None;
+    }
+    let (stored, artifact) = entry.split_at(32);
+    (Sha256::digest(artifact).as_slice() == stored).then_some(artifact)
+}
+
+/// Writes an entry atomically (temporary file in the same directory, then rename).
+fn store(path: &Path, artifact: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| std::io::Error::other("cache entry without a directory"))?;
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(&Sha256::digest(artifact))?;
+    tmp.write_all(artifact)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! The shared wasmtime engine: one per process (or per platform embedding), with the epoch
+//! ticker that lets deadlines interrupt guests.
+//!
+//! In: nothing but the constants below. Out: a [`SandboxEngine`] whose `wasmtime()` engine
+//! compiles and runs every hook. The ticker thread belongs to the value: dropping the engine
+//! stops it, so a library user can hold several engines without a process-global.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, OptLevel};
+
+/// How often the ticker advances the engine's epoch. Each running guest yields to the async
+/// executor at every tick, so this bounds how late a deadline or a cancellation is noticed
+/// while a guest computes, and how long one guest can hold an executor thread. 10 ms.
+pub const DEFAULT_EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// A wasmtime engine configured for hooks (fuel always metered, epoch interruption on) and
+/// the ticker thread that drives its epochs.
+pub struct SandboxEngine {
+    engine: Engine,
+    ticker: Option<Ticker>,
+}
+
+impl std::fmt::Debug for SandboxEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxEngine").finish_non_exhaustive()
+    }
+}
+
+impl SandboxEngine {
+    /// Builds the engine and starts its ticker with [`DEFAULT_EPOCH_TICK`].
+    pub fn new() -> Result<Self, wasmtime::Error> {
+        Self::with_tick(DEFAULT_EPOCH_TICK)
+    }
+
+    /// Builds the engine with a ticker of the given period.
+    pub fn with_tick(tick: Duration) -> Result<Self, wasmtime::Error> {
+        let mut config = Config::new();
+        // Fuel is metered on every run so "instructions used" is always reported; the budget is
+        // per store.
+        config.consume_fuel(true);
+        config.epoch_interruption(true);
+        config.cranelift_opt_level(OptLevel::Speed);
+        // Hooks are core modules; the component model is compiled in only because wasmtime-wasi
+        // needs its resource table.
+        config.wasm_component_model(false);
+        let engine = Engine::new(&config)?;
+        let ticker = Ticker::start(engine.clone(), tick)?;
+        Ok(SandboxEngine {
+            engine,
+            ticker: Some(ticker),
+        })
+    }
+
+    /// The wasmtime engine.
+    pub fn wasmtime(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+impl Drop for SandboxEngine {
+    fn drop(&mut self) {
+        if let Some(ticker) = self.ticker.take() {
+            ticker.stop();
+        }
+    }
+}
+
+/// A thread that increments the engine's epoch every tick until stopped.
+struct Ticker {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    handle: JoinHandle<()>,
+}
+
+impl Ticker {
+    fn start(engine: Engine, tick: Duration) -> Result<Self, wasmtime::Error> {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let thread_stop = Arc::clone(&stop);
+        let handle = std::thread::Builder::new()
+            .name("hookbox-epoch".into())
+            .spawn(move || {
+                let (lock, cvar) = &*thread_stop;
+                let Ok(mut stopped) = lock.lock() else { return };
+                while !*stopped {
+                    match cvar.wait_timeout(stopped, tick) {
+                        Ok((guard, _)) => stopped = guard,
+                        Err(_) => return,
+                    }
+                    engine.increment_epoch();
+                }
+            })?;
+        Ok(Ticker { stop, handle })
+    }
+
+    fn stop(self) {
+        let (lock, cvar) = &*self.stop;
+        if let Ok(mut stopped) = lock.lock() {
+            *stopped = true;
+        }
+        cvar.notify_all();
+        let _ = self.handle.join();
+    }
+}

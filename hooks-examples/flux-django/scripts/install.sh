@@ -1,0 +1,15 @@
+#!/bin/bash
+# The install step of `hookbox deploy`: a virtual environment with Django, made from
+# Debian's /usr/bin/python3 (hooks run as an unprivileged user, who cannot read /root's
+# pyenv) and kept OUTSIDE the releases, in the shared folder, so it is built once. The
+# release gets a `.venv` link to it; the policy PATH starts with `.venv/bin`, so the seed's
+# `python manage.py …` finds the venv's python.
+set -euo pipefail
+VENV="$HOOKBOX_SHARED_DIR/venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "creating $VENV"
+  /usr/bin/python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+ln -sfn "$VENV" .venv
+echo "Django $("$VENV/bin/python" -c 'import django; print(django.get_version())') in $VENV"

@@ -1,0 +1,5 @@
+CREATE TABLE categories (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+ALTER TABLE items ADD COLUMN category_id INTEGER REFERENCES categories(id);

@@ -1,0 +1,208 @@
+//! The CLI's exit codes (0 success with warnings allowed, 1 failed, 2 usage or configuration
+//! error with nothing run), its environment variables, and its help.
+
+use hookbox_tests::hookbox;
+
+use super::lifecycle::Project;
+
+fn code(cmd: &mut std::process::Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run hookbox");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn logged(p: &Project) -> Vec<String> {
+    vec!["--log-file".into(), p.path().join("test-hooks.log").to_string_lossy().into_owned()]
+}
+
+#[test]
+fn exit_codes_of_run() {
+    let p = Project::new();
+    p.file("pre-deploy.sh", "#!/bin/bash\necho ok\n")
+        .file("post-deploy.sh", "#!/bin/bash\nexit 9\n")
+        .file("Procfile", "release: exit 3\n");
+    let run = |stage: &str| code(hookbox().args(["run", stage]).arg(p.path()).args(logged(&p)));
+    assert_eq!(run("pre-deploy").0, 0);
+    let (c, out, _) = run("post-deploy");
+    assert_eq!(c, 0, "a failed post-deploy is a warning: {out}");
+    assert!(out.contains("WARNING:"), "{out}");
+    assert_eq!(run("release").0, 1);
+    // Unknown stage: nothing ran.
+    let (c, _, err) = run("no-such-stage");
+    assert_eq!(c, 2);
+    assert!(err.contains("no-such-stage") && err.contains("pre-deploy"), "{err}");
+}
+
+#[test]
+fn usage_and_configuration_errors_exit_2() {
+    let p = Project::new();
+    p.file("pre-deploy.sh", "#!/bin/bash\ntouch \"$WORK_DIR/ran\"\n");
+    let cases: Vec<(Vec<String>, Vec<(&str, &str)>, &str)> = vec![
+        (vec!["run".into(), "pre-deploy".into(), "/no/such/dir".into()], vec![], "/no/such/dir"),
+        (vec!["frobnicate".into()], vec![], "frobnicate"),
+        (
+            vec!["run".into(), "pre-deploy".into(), p.path().display().to_string(), "--env".into(), "NOEQUALS".into()],
+            vec![],
+            "KEY=VALUE",
+        ),
+        (
+            vec!["run".into(), "pre-deploy".into(), p.path().display().to_string()],
+            vec![("HOOK_TIMEOUT", "5m")],
+            "HOOK_TIMEOUT",
+        ),
+        (
+            vec!["run".into(), "pre-deploy".into(), p.path().display().to_string()],
+            vec![("SKIP_HOOKS", "perhaps")],
+            "SKIP_HOOKS",
+        ),
+        (
+            vec!["run".into(), "pre-deploy".into(), p.path().display().to_string(), "--env-file".into(), "/no/such.env".into()],
+            vec![],
+            "/no/such.env",
+        ),
+    ];
+    for (args, env, needle) in cases {
+        let mut cmd = hookbox();
+        cmd.args(&args).args(logged(&p));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let (c, _, err) = code(&mut cmd);
+        assert_eq!(c, 2, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!p.path().join("ran").exists(), "{args:?} ran a hook");
+    }
+}
+
+#[test]
+fn env_file_errors_name_file_and_line() {
+    let p = Project::new();
+    p.file("pre-deploy.sh", "#!/bin/bash\ntrue\n").file("bad.env", "A=1\nthis is not a pair\n");
+    let (c, _, err) = code(
+        hookbox()
+            .args(["run", "pre-deploy"])
+            .arg(p.path())
+            .arg("--env-file")
+            .arg(p.path().join("bad.env"))
+            .args(logged(&p)),
+    );
+    assert_eq!(c, 2);
+    assert!(err.contains("bad.env:2:"), "{err}");
+}
+
+#[test]
+fn env_layers_toml_then_file_then_flag() {
+    let p = Project::new();
+    p.file(
+        "pre-deploy.sh",
+        "#!/bin/bash\necho \"$A $B $C\" > \"$WORK_DIR/abc.txt\"\n",
+    )
+    .file("hookbox.toml", "[env]\nA = \"toml\"\nB = \"toml\"\nC = \"toml\"\n")
+    .file("vars.env", "B=file\nC=file\n");
+    let (c, out, err) = code(
+        hookbox()
+            .args(["run", "pre-deploy"])
+            .arg(p.path())
+            .arg("--env-file")
+            .arg(p.path().join("vars.env"))
+            .args(["--env", "C=flag"])
+            .args(logged(&p)),
+    );
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(p.read("abc.txt"), "toml file flag\n");
+}
+
+#[test]
+fn hook_timeout_and_skip_hooks_from_the_environment() {
+    let p = Project::new();
+    p.file("pre-deploy.sh", "#!/bin/bash\nsleep 20\n");
+    let (c, out, _) = code(
+        hookbox()
+            .args(["run", "pre-deploy"])
+            .arg(p.path())
+            .args(logged(&p))
+            .env("HOOK_TIMEOUT", "1"),
+    );
+    assert_eq!(c, 1);
+    assert!(out.contains("Hook timed out after 1 s"), "{out}");
+    // --timeout beats HOOK_TIMEOUT.
+    p.file("pre-deploy.sh", "#!/bin/bash\nsleep 2\n");
+    let (c, out, _) = code(
+        hookbox()
+            .args(["run", "pre-deploy", "--timeout", "30"])
+            .arg(p.path())
+            .args(logged(&p))
+            .env("HOOK_TIMEOUT", "1"),
+    );
+    assert_eq!(c, 0, "{out}");
+    for v in ["true", "1", "yes"] {
+        let (c, out, _) = code(
+            hookbox()
+                .args(["run", "pre-deploy"])
+                .arg(p.path())
+                .args(logged(&p))
+                .env("SKIP_HOOKS", v),
+        );
+        assert_eq!(c, 0);
+        assert!(out.contains("SKIP_HOOKS is set"), "{out}");
+        assert!(!out.contains("Running hook"), "{out}");
+    }
+}
+
+#[test]
+fn run_passes_args_to_every_hook() {
+    let p = Project::new();
+    p.file(
+        "factory-hooks/post-staging-update/10-echo.sh",
+        "#!/usr/bin/env bash\necho \"sitegroup: $1\"\necho \"env: $2\"\necho \"db role: $3\"\necho \"domain: $4\"\n",
+    );
+    let (c, out, err) = code(
+        hookbox()
+            .args(["run", "post-staging-update"])
+            .arg(p.path())
+            .args(logged(&p))
+            .args(["--", "mysite", "01live", "db1", "example.com"]),
+    );
+    assert_eq!(c, 0, "{out}{err}");
+    for l in ["sitegroup: mysite", "env: 01live", "db role: db1", "domain: example.com"] {
+        assert!(out.contains(l), "{out}");
+    }
+}
+
+#[test]
+fn help_teaches_examples_and_exit_codes() {
+    for args in [vec!["--help"], vec!["run", "--help"], vec!["deploy", "--help"]] {
+        let (c, out, _) = code(hookbox().args(&args));
+        assert_eq!(c, 0);
+        assert!(out.contains("Exit codes:"), "{args:?}: {out}");
+        assert!(out.contains("2  usage or configuration error"), "{out}");
+    }
+    let (_, out, _) = code(hookbox().arg("--help"));
+    assert!(out.contains("hookbox deploy"), "{out}");
+    assert!(out.contains("HOOK_TIMEOUT"), "{out}");
+}
+
+#[test]
+fn validate_exits_1_on_a_problem_and_plan_shows_the_order() {
+    let p = Project::new();
+    p.file("pre-deploy.sh", "#!/bin/bash\nif true; then\n");
+    let (c, out, err) = code(hookbox().arg("validate").arg(p.path()));
+    assert_eq!(c, 1, "{out}{err}");
+    assert!(out.contains("pre-deploy.sh"), "{out}");
+    let q = Project::new();
+    q.file("pre-deploy.sh", "#!/bin/bash\ntrue\n").file("post-deploy.sh", "#!/bin/bash\ntrue\n");
+    let (c, out, _) = code(hookbox().arg("validate").arg(q.path()));
+    assert_eq!(c, 0, "{out}");
+    let (c, out, _) = code(hookbox().arg("plan").arg(q.path()));
+    assert_eq!(c, 0);
+    let pre = out.find("pre-deploy.sh").expect("pre-deploy listed");
+    let post = out.find("post-deploy.sh").expect("post-deploy listed");
+    assert!(pre < post, "{out}");
+    let (c, out, _) = code(hookbox().args(["plan", "--json"]).arg(q.path()));
+    assert_eq!(c, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("plan JSON");
+    assert_eq!(v["hooks"][0]["name"], "pre-deploy.sh");
+}

@@ -1,0 +1,312 @@
+//! `hookbox deploy` / `hookbox rollback` through the binary: releases, the atomic `current`
+//! switch, failures keeping the previous release, the lock, `--keep`, rollback, Ctrl-C, and
+//! the background application.
+
+use std::fs;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use hookbox_tests::hookbox;
+
+use super::lifecycle::Project;
+
+fn deploy(p: &Project, extra: &[&str]) -> Output {
+    hookbox()
+        .arg("deploy")
+        .arg(p.path())
+        .args(extra)
+        .output()
+        .expect("run hookbox deploy")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn current(p: &Project) -> Option<String> {
+    fs::read_link(p.path().join(".hookbox/current"))
+        .ok()
+        .and_then(|t| t.file_name().map(|n| n.to_string_lossy().into_owned()))
+}
+
+fn releases(p: &Project) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(p.path().join(".hookbox/releases"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn shared(p: &Project, rel: &str) -> PathBuf {
+    p.path().join(".hookbox/shared").join(rel)
+}
+
+/// Stops the application a test deployed (the deploy leaves it running on success).
+struct AppGuard<'a>(&'a Project);
+impl Drop for AppGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(text) = fs::read_to_string(self.0.path().join(".hookbox/app.json")) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+                if let Some(pid) = v["pid"].as_i64() {
+                    // SAFETY: kill(2) on the process group the test's deploy started.
+                    unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+                }
+            }
+        }
+    }
+}
+
+fn flux_project() -> Project {
+    let p = Project::new();
+    p.file(
+        "pre-deploy.sh",
+        "#!/bin/bash\nset -e\necho \"Running database migrations...\"\necho \"$CONTAINER_VERSION\" >> \"$HOOKBOX_SHARED_DIR/migrations\"\n",
+    )
+    .file("post-deploy.sh", "#!/bin/bash\necho warmed > \"$WORK_DIR/cache.txt\"\n")
+    .file("app/index.txt", "v1\n");
+    fs::create_dir_all(p.path().join(".git/refs")).expect("git dir");
+    fs::write(p.path().join(".git/HEAD"), "ref: refs/heads/main\n").expect("HEAD");
+    std::os::unix::fs::symlink("app/index.txt", p.path().join("link")).expect("symlink");
+    p
+}
+
+#[test]
+fn deploy_creates_a_release_and_switches_current() {
+    let p = flux_project();
+    let out = deploy(&p, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let rels = releases(&p);
+    assert_eq!(rels.len(), 1, "{t}");
+    assert_eq!(current(&p).as_ref(), Some(&rels[0]));
+    let rel = p.path().join(".hookbox/releases").join(&rels[0]);
+    assert!(rel.join(".git/HEAD").is_file(), ".git is copied");
+    assert!(!rel.join(".hookbox").exists(), ".hookbox is not copied into a release");
+    assert_eq!(fs::read_link(rel.join("link")).expect("symlink"), Path::new("app/index.txt"));
+    assert_eq!(fs::read_to_string(rel.join("cache.txt")).unwrap_or_default(), "warmed\n");
+    assert_eq!(fs::read_to_string(shared(&p, "migrations")).expect("shared"), format!("{}\n", rels[0]));
+    for step in ["==> copy: ok (", "==> pre-deploy: ok (", "==> switch: ok (", "==> post-deploy: ok ("] {
+        assert!(t.contains(step), "missing {step:?} in {t}");
+    }
+    assert!(t.contains("Deployment status: success"), "{t}");
+    let log = fs::read_to_string(p.path().join(".hookbox/logs/hooks.log")).expect("hooks.log");
+    assert!(log.contains("Running hook: pre-deploy.sh"), "{log}");
+    assert!(log.contains("Running hook: post-deploy.sh"), "{log}");
+}
+
+#[test]
+fn failed_pre_deploy_keeps_the_previous_release_current() {
+    let p = flux_project();
+    assert!(deploy(&p, &[]).status.success());
+    let first = current(&p).expect("current");
+    p.file("pre-deploy.sh", "#!/bin/bash\nset -e\necho migrating\nexit 1\n");
+    let out = deploy(&p, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert_eq!(current(&p), Some(first.clone()));
+    assert_eq!(releases(&p), [first.clone()], "the failed release is removed");
+    assert!(t.contains("Deployment status: aborted"), "{t}");
+    assert!(t.contains(&format!("current still points at releases/{first}")), "{t}");
+    assert!(!t.contains("==> switch"), "{t}");
+}
+
+#[test]
+fn procfile_gate_failure_is_hook_error_and_keeps_previous() {
+    let p = Project::new();
+    p.file("Procfile", "web: sleep 1\npostdeploy: echo migrating && exit 1\n");
+    let out = deploy(&p, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("Deployment status: hook-error"), "{t}");
+    assert_eq!(current(&p), None, "{t}");
+    assert!(t.contains("nothing is deployed"), "{t}");
+    p.file("Procfile", "web: sleep 1\npostdeploy: echo migrated\n");
+    assert!(deploy(&p, &[]).status.success());
+    let good = current(&p).expect("current");
+    p.file("Procfile", "web: sleep 1\npostdeploy: exit 7\n");
+    let out = deploy(&p, &["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(current(&p), Some(good));
+    let last: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&out.stdout).lines().last().expect("outcome line"),
+    )
+    .expect("JSON");
+    assert_eq!(last["outcome"]["status"], "hook-error");
+}
+
+#[test]
+fn failed_post_deploy_is_a_warning_and_the_deploy_succeeds() {
+    let p = flux_project();
+    p.file("post-deploy.sh", "#!/bin/bash\nset -e\necho 'Deployment complete! Sending notification...'\ncurl -X POST https://hooks.slack.com/services/YOUR/WEBHOOK/URL -d '{}'\n");
+    let out = deploy(&p, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("WARNING: post-deploy.sh failed"), "{t}");
+    assert!(t.contains("Deployment status: success-with-warnings"), "{t}");
+    assert!(current(&p).is_some());
+}
+
+#[test]
+fn keep_n_releases_and_rollback() {
+    let p = flux_project();
+    for _ in 0..3 {
+        let out = deploy(&p, &["--keep", "2"]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let rels = releases(&p);
+    assert_eq!(rels.len(), 2, "{rels:?}");
+    assert_eq!(current(&p).as_ref(), Some(&rels[1]));
+    let out = hookbox().arg("rollback").arg(p.path()).output().expect("rollback");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(current(&p).as_ref(), Some(&rels[0]));
+    // Nothing older is kept: a second rollback changes nothing and says why.
+    let out = hookbox().arg("rollback").arg(p.path()).output().expect("rollback");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("nothing to roll back to"), "{}", text(&out));
+    assert_eq!(current(&p).as_ref(), Some(&rels[0]));
+}
+
+#[test]
+fn a_second_deploy_while_one_runs_is_refused() {
+    let p = flux_project();
+    fs::create_dir_all(p.path().join(".hookbox")).expect("state dir");
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(p.path().join(".hookbox/lock"))
+        .expect("lock file");
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+    let out = deploy(&p, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("another deploy"), "{}", text(&out));
+    assert!(releases(&p).is_empty());
+    drop(lock);
+    assert!(deploy(&p, &[]).status.success());
+}
+
+fn wait_for(path: &Path, needle: &str, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if fs::read_to_string(path).map(|t| t.contains(needle)).unwrap_or(false) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn sigint_during_a_hook_stops_it_and_leaves_current() {
+    let p = flux_project();
+    assert!(deploy(&p, &[]).status.success());
+    let first = current(&p).expect("current");
+    p.file(
+        "pre-deploy.sh",
+        "#!/bin/bash\nsleep 300 &\necho $! > \"$HOOKBOX_SHARED_DIR/child.pid\"\necho started\nwait\n",
+    );
+    let child = hookbox()
+        .arg("deploy")
+        .arg(p.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn deploy");
+    let log = p.path().join(".hookbox/logs/hooks.log");
+    assert!(wait_for(&log, "[pre-deploy.sh] stdout: started", Duration::from_secs(30)));
+    // SAFETY: signalling the child this test spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().expect("wait");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("Deployment status: cancelled"), "{t}");
+    assert_eq!(current(&p), Some(first));
+    let pid: i32 = fs::read_to_string(shared(&p, "child.pid"))
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid number");
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        // SAFETY: existence check only.
+        unsafe { libc::kill(pid, 0) != 0 }
+    });
+    assert!(gone, "the hook's background sleep {pid} survived the cancel");
+}
+
+#[test]
+fn install_or_build_failure_is_build_failed() {
+    for (key, status) in [("install", "build-failed"), ("build", "build-failed")] {
+        let p = flux_project();
+        p.file("hookbox.toml", &format!("[deploy]\n{key} = \"echo compiling; exit 2\"\n"));
+        let out = deploy(&p, &[]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{t}");
+        assert!(t.contains(&format!("Deployment status: {status}")), "{t}");
+        assert!(t.contains(&format!("==> {key}: FAILED")), "{t}");
+        assert_eq!(current(&p), None);
+    }
+}
+
+fn app_pid(p: &Project) -> i32 {
+    let text = fs::read_to_string(p.path().join(".hookbox/app.json")).expect("app.json");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["pid"].as_i64().expect("pid") as i32
+}
+
+fn alive(pid: i32) -> bool {
+    // A zombie is not alive: read its state.
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+#[test]
+fn start_health_check_and_the_next_deploy_replaces_the_app() {
+    let p = flux_project();
+    let _guard = AppGuard(&p);
+    p.file(
+        "hookbox.toml",
+        "[deploy]\nstart = \"echo \\\"$CONTAINER_VERSION\\\" > \\\"$HOOKBOX_SHARED_DIR/running\\\"; exec sleep 300\"\nhealth-check = \"test -s \\\"$HOOKBOX_SHARED_DIR/running\\\"\"\n",
+    );
+    let out = deploy(&p, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("==> health-check: ok"), "{t}");
+    let first_pid = app_pid(&p);
+    assert!(alive(first_pid));
+    let out = deploy(&p, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let second_pid = app_pid(&p);
+    assert_ne!(first_pid, second_pid);
+    assert!(!alive(first_pid), "the previous app was stopped");
+    assert!(alive(second_pid));
+    // A failing health check: the new app is stopped, the previous one runs again.
+    let good = current(&p).expect("current");
+    p.file(
+        "hookbox.toml",
+        "[deploy]\nstart = \"exec sleep 300\"\nhealth-check = \"false\"\n",
+    );
+    let out = deploy(&p, &["--health-timeout", "2"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("Deployment status: health-check-failed"), "{t}");
+    assert_eq!(current(&p), Some(good.clone()));
+    let restarted = app_pid(&p);
+    assert!(alive(restarted), "{t}");
+    let v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(p.path().join(".hookbox/app.json")).expect("app"))
+            .expect("json");
+    assert_eq!(v["release"], good.as_str());
+}
