@@ -519,7 +519,10 @@ impl Shell {
 
     fn check_unset(&mut self, p: &P, v: &PV) -> R<()> {
         if self.opts.nounset && matches!(v, PV::Unset) {
-            let name = Self::param_name(p);
+            let name = match p {
+                P::Positional(n) => format!("${n}"),
+                _ => Self::param_name(p),
+            };
             if name == "@" || name == "*" {
                 return Ok(());
             }
