@@ -160,6 +160,14 @@ impl Shell {
             }
             "eval" => {
                 let src = a[1..].join(" ");
+                if let Err(e) = crate::exec::parse(&src) {
+                    let (line, msg) = crate::exec::syntax_error_message(&src, &e);
+                    let prefix = format!("{}: eval: line {line}: ", self.err_name);
+                    for m in msg.split('\x00') {
+                        io.err(format!("{prefix}{}\n", m.trim_end_matches('\n')).as_bytes());
+                    }
+                    return Ok(2);
+                }
                 self.run_string_flow(&src, io)?
             }
             "source" | "." => {
@@ -1455,7 +1463,7 @@ impl Shell {
             if silent {
                 let _ = self.set_var("OPTARG", c.to_string());
             } else {
-                self.error_io(io, &format!("illegal option -- {c}"));
+                io.err(format!("{}: illegal option -- {c}\n", self.arg0).as_bytes());
             }
             ret_c = "?".into();
         } else if needs_arg {
@@ -1469,7 +1477,7 @@ impl Shell {
                 let _ = self.set_var("OPTARG", c.to_string());
                 ret_c = ":".into();
             } else {
-                self.error_io(io, &format!("option requires an argument -- {c}"));
+                io.err(format!("{}: option requires an argument -- {c}\n", self.arg0).as_bytes());
                 ret_c = "?".into();
             }
         }
@@ -1812,7 +1820,7 @@ pub fn printf_format(fmt: &str, args: &[String], mut err: impl FnMut(&str)) -> (
                 }
                 prec = Some(p);
             }
-            while i < f.len() && "hlLqjzt".contains(f[i]) {
+            while i < f.len() && "hlLjzt".contains(f[i]) {
                 i += 1;
             }
             let Some(&conv) = f.get(i) else {

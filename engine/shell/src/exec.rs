@@ -28,11 +28,17 @@ pub fn syntax_error_message(src: &str, e: &brush_parser::ParseError) -> (usize, 
     let lines: Vec<&str> = src.lines().collect();
     match e {
         brush_parser::ParseError::ParsingNear(pos) => {
-            let line = lines.get(pos.line.saturating_sub(1)).copied().unwrap_or("");
-            let rest: String = line.chars().skip(pos.column.saturating_sub(1)).collect();
-            let tok = token_at(&rest);
+            let (lno, tok) = match misplaced_keyword(src) {
+                Some((l, t)) if l <= pos.line => (l, t),
+                _ => {
+                    let line = lines.get(pos.line.saturating_sub(1)).copied().unwrap_or("");
+                    let rest: String = line.chars().skip(pos.column.saturating_sub(1)).collect();
+                    (pos.line, token_at(&rest))
+                }
+            };
+            let line = lines.get(lno.saturating_sub(1)).copied().unwrap_or("");
             (
-                pos.line,
+                lno,
                 format!("syntax error near unexpected token `{tok}'\n\x00`{line}'"),
             )
         }
@@ -61,6 +67,14 @@ pub fn syntax_error_message(src: &str, e: &brush_parser::ParseError) -> (usize, 
             } else {
                 (l, format!("syntax error: {msg}"))
             }
+        }
+        brush_parser::ParseError::ParsingAtEndOfInput if misplaced_keyword(src).is_some() => {
+            let (lno, tok) = misplaced_keyword(src).unwrap_or_default();
+            let line = lines.get(lno.saturating_sub(1)).copied().unwrap_or("");
+            (
+                lno,
+                format!("syntax error near unexpected token `{tok}'\n\x00`{line}'"),
+            )
         }
         brush_parser::ParseError::ParsingAtEndOfInput => (
             lines.len().max(1) + 1,
@@ -1293,6 +1307,20 @@ impl Shell {
         match (&a.name, &a.value) {
             (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Scalar(w)) => {
                 let v = self.expand_string(&w.value)?;
+                let v = if w.value.contains(":~") && !w.value.contains(['\'', '"', '\\']) {
+                    let home = self.get("HOME").unwrap_or_default();
+                    v.split(':')
+                        .map(|seg| match seg.strip_prefix('~') {
+                            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                                format!("{home}{rest}")
+                            }
+                            _ => seg.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(":")
+                } else {
+                    v
+                };
                 let integer = self.lookup(n).is_some_and(|v| v.integer);
                 let v = if integer {
                     let base = if a.append {

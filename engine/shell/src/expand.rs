@@ -479,7 +479,7 @@ impl Shell {
             },
             P::NamedWithIndex { name, index } => {
                 if self.is_assoc(name) {
-                    let key = self.expand_string_dq(index)?;
+                    let key = self.expand_string(index)?;
                     match self
                         .get_array(name)
                         .and_then(|a| a.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v))
