@@ -638,6 +638,40 @@ impl Shell {
                 st = 1;
                 continue;
             }
+            if nameref {
+                let target = value_str.clone().unwrap_or_default();
+                let base = target.split('[').next().unwrap_or("");
+                if value_str.is_some() && !crate::state::valid_name(base) {
+                    self.error_io(
+                        io,
+                        &format!("{cmd}: `{target}': invalid variable name for name reference"),
+                    );
+                    st = 1;
+                    continue;
+                }
+                if target == name {
+                    self.error_io(
+                        io,
+                        &format!("{cmd}: {name}: nameref variable self references not allowed"),
+                    );
+                    st = 1;
+                    continue;
+                }
+            }
+            // Attributes given to a nameref apply to the variable it designates.
+            let name = if !nameref
+                && !minus.contains(&'n')
+                && self.lookup(&name).is_some_and(|v| v.nameref)
+            {
+                let r = self.resolve(&name).into_owned();
+                if r.contains(['[', '\u{0}']) {
+                    name
+                } else {
+                    r
+                }
+            } else {
+                name
+            };
             if local {
                 let top = self.scopes.len() - 1;
                 if !self.scopes[top].contains_key(&name) {
@@ -869,6 +903,27 @@ impl Shell {
                                 }
                                 Some(Value::Str(_)) if i == 0 => v.value = None,
                                 _ => {}
+                            }
+                        }
+                        continue;
+                    }
+                    let resolved = self.resolve(n);
+                    if resolved != n && resolved.ends_with(']') {
+                        if let Some((an, idx)) = resolved.split_once('[') {
+                            let idx = &idx[..idx.len() - 1];
+                            let assoc = self.is_assoc(an);
+                            if let Some(v) = self.lookup_mut(an) {
+                                match &mut v.value {
+                                    Some(Value::Arr(m)) if !assoc => {
+                                        if let Ok(i) = idx.parse::<i64>() {
+                                            m.remove(&i);
+                                        }
+                                    }
+                                    Some(Value::Assoc(m)) => {
+                                        m.remove(idx);
+                                    }
+                                    _ => {}
+                                }
                             }
                         }
                         continue;
