@@ -576,11 +576,26 @@ impl Shell {
                     st = 1;
                 }
             }
-            if names.is_empty() {
-                let mut f: Vec<&String> = self.funcs.keys().collect();
-                f.sort();
-                for n in f {
-                    io.out(format!("declare -f {n}\n").as_bytes());
+            let only_names = a[1..].iter().any(|x| x.starts_with('-') && x.contains('F'));
+            let mut f: Vec<String> = if names.is_empty() {
+                self.funcs.keys().cloned().collect()
+            } else {
+                names
+                    .iter()
+                    .map(|(_, n)| n.clone())
+                    .filter(|n| self.funcs.contains_key(n))
+                    .collect()
+            };
+            f.sort();
+            for n in f {
+                if only_names {
+                    if names.is_empty() {
+                        io.out(format!("declare -f {n}\n").as_bytes());
+                    } else {
+                        io.out(format!("{n}\n").as_bytes());
+                    }
+                } else if let Some(def) = self.funcs.get(&n) {
+                    io.out(format!("{def}\n").as_bytes());
                 }
             }
             return Ok(st);
@@ -726,17 +741,45 @@ impl Shell {
                     v.lower = true;
                     v.upper = false;
                 }
+                let mut conv_err = None;
                 if arr {
-                    v.kind = 1;
-                    if v.value.is_none() {
-                        v.value = Some(Value::Arr(Default::default()));
+                    match v.value.take() {
+                        None => v.value = Some(Value::Arr(Default::default())),
+                        Some(Value::Str(x)) => {
+                            v.value = Some(Value::Arr([(0, x)].into_iter().collect()))
+                        }
+                        Some(Value::Assoc(m)) => {
+                            v.value = Some(Value::Assoc(m));
+                            conv_err = Some("cannot convert associative to indexed array");
+                        }
+                        other => v.value = other,
+                    }
+                    if conv_err.is_none() {
+                        v.kind = 1;
                     }
                 }
                 if assoc {
-                    v.kind = 2;
-                    if !matches!(v.value, Some(Value::Assoc(_))) {
-                        v.value = Some(Value::Assoc(Default::default()));
+                    match v.value.take() {
+                        None => v.value = Some(Value::Assoc(Default::default())),
+                        Some(Value::Str(x)) => {
+                            v.value =
+                                Some(Value::Assoc([("0".to_string(), x)].into_iter().collect()))
+                        }
+                        Some(Value::Arr(m)) if !m.is_empty() => {
+                            v.value = Some(Value::Arr(m));
+                            conv_err = Some("cannot convert indexed to associative array");
+                        }
+                        Some(Value::Arr(_)) => v.value = Some(Value::Assoc(Default::default())),
+                        other => v.value = other,
                     }
+                    if conv_err.is_none() {
+                        v.kind = 2;
+                    }
+                }
+                if let Some(e) = conv_err {
+                    self.error_io(io, &format!("{cmd}: {name}: {e}"));
+                    st = 1;
+                    continue;
                 }
             }
             if nameref {
