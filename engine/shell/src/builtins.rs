@@ -1356,6 +1356,13 @@ impl Shell {
                         "expand_aliases" => &mut o.expand_aliases,
                         "globstar" => &mut o.globstar,
                         "xpg_echo" => &mut o.xpg_echo,
+                        "inherit_errexit" => &mut o.inherit_errexit,
+                        _ if SHOPT_NOOP.contains(&n) => {
+                            let key = SHOPT_NOOP.iter().find(|k| **k == n).copied().unwrap_or("");
+                            o.other_shopts
+                                .entry(key)
+                                .or_insert(SHOPT_DEFAULT_ON.contains(&n))
+                        }
                         _ => {
                             if !query {
                                 self.error_io(
@@ -1674,6 +1681,71 @@ fn sig_order(s: &str) -> u32 {
         _ => 50,
     }
 }
+
+/// shopt options accepted for compatibility; they do not change this shell's behaviour.
+const SHOPT_NOOP: &[&str] = &[
+    "autocd",
+    "assoc_expand_once",
+    "cdable_vars",
+    "cdspell",
+    "checkhash",
+    "checkjobs",
+    "checkwinsize",
+    "cmdhist",
+    "compat31",
+    "compat32",
+    "compat40",
+    "compat41",
+    "compat42",
+    "compat43",
+    "compat44",
+    "complete_fullquote",
+    "direxpand",
+    "dirspell",
+    "execfail",
+    "extdebug",
+    "extquote",
+    "force_fignore",
+    "globasciiranges",
+    "globskipdots",
+    "gnu_errfmt",
+    "histappend",
+    "histreedit",
+    "histverify",
+    "hostcomplete",
+    "huponexit",
+    "interactive_comments",
+    "lithist",
+    "localvar_inherit",
+    "localvar_unset",
+    "login_shell",
+    "mailwarn",
+    "no_empty_cmd_completion",
+    "noexpand_translation",
+    "patsub_replacement",
+    "progcomp",
+    "progcomp_alias",
+    "promptvars",
+    "restricted_shell",
+    "shift_verbose",
+    "sourcepath",
+    "varredir_close",
+];
+const SHOPT_DEFAULT_ON: &[&str] = &[
+    "checkwinsize",
+    "cmdhist",
+    "complete_fullquote",
+    "extquote",
+    "force_fignore",
+    "globasciiranges",
+    "globskipdots",
+    "hostcomplete",
+    "interactive_comments",
+    "patsub_replacement",
+    "progcomp",
+    "promptvars",
+    "sourcepath",
+];
 
 const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done",

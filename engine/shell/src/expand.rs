@@ -404,7 +404,7 @@ impl Shell {
         sub.traps.remove("DEBUG");
         sub.xdepth += 1;
         // Without inherit_errexit, command substitution does not inherit `set -e`.
-        sub.opts.errexit = false;
+        sub.opts.errexit = self.opts.errexit && self.opts.inherit_errexit;
         let mut io = self.cur_io.clone();
         io.base = false;
         io.set(1, Some(Stream::Buf(buf.clone())));

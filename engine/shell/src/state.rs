@@ -66,6 +66,9 @@ pub struct Opts {
     pub expand_aliases: bool,
     pub globstar: bool,
     pub xpg_echo: bool,
+    pub inherit_errexit: bool,
+    /// Recognised `shopt` options that change nothing here, with their state.
+    pub other_shopts: std::collections::BTreeMap<&'static str, bool>,
 }
 
 /// Caches shared by the shell and all its subshells.
