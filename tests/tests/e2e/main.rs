@@ -4,6 +4,7 @@
 mod bridge;
 mod discover;
 mod examples;
+mod examples_bin;
 mod native;
 mod sandbox;
 mod sandbox_attacks;
