@@ -28,11 +28,17 @@ pub fn syntax_error_message(src: &str, e: &brush_parser::ParseError) -> (usize, 
     let lines: Vec<&str> = src.lines().collect();
     match e {
         brush_parser::ParseError::ParsingNear(pos) => {
-            let line = lines.get(pos.line.saturating_sub(1)).copied().unwrap_or("");
-            let rest: String = line.chars().skip(pos.column.saturating_sub(1)).collect();
-            let tok = token_at(&rest);
+            let (lno, tok) = match misplaced_keyword(src) {
+                Some((l, t)) if l <= pos.line => (l, t),
+                _ => {
+                    let line = lines.get(pos.line.saturating_sub(1)).copied().unwrap_or("");
+                    let rest: String = line.chars().skip(pos.column.saturating_sub(1)).collect();
+                    (pos.line, token_at(&rest))
+                }
+            };
+            let line = lines.get(lno.saturating_sub(1)).copied().unwrap_or("");
             (
-                pos.line,
+                lno,
                 format!("syntax error near unexpected token `{tok}'\n\x00`{line}'"),
             )
         }
@@ -45,19 +51,162 @@ pub fn syntax_error_message(src: &str, e: &brush_parser::ParseError) -> (usize, 
             if msg.contains("here") {
                 (l, format!("warning: {msg}"))
             } else if msg.contains("unterminated") || msg.contains("end of input") {
+                let q = if msg.contains("double") {
+                    '"'
+                } else if msg.contains("backquote") {
+                    '`'
+                } else if msg.contains("single") || msg.contains("ANSI") {
+                    '\''
+                } else {
+                    ')'
+                };
                 (
                     lines.len().max(1),
-                    "unexpected EOF while looking for matching `''".to_string(),
+                    format!("unexpected EOF while looking for matching `{q}'"),
                 )
             } else {
                 (l, format!("syntax error: {msg}"))
             }
+        }
+        brush_parser::ParseError::ParsingAtEndOfInput if misplaced_keyword(src).is_some() => {
+            let (lno, tok) = misplaced_keyword(src).unwrap_or_default();
+            let line = lines.get(lno.saturating_sub(1)).copied().unwrap_or("");
+            (
+                lno,
+                format!("syntax error near unexpected token `{tok}'\n\x00`{line}'"),
+            )
         }
         brush_parser::ParseError::ParsingAtEndOfInput => (
             lines.len().max(1) + 1,
             "syntax error: unexpected end of file".to_string(),
         ),
     }
+}
+
+/// bash names the first reserved word that cannot appear where it does (`then` without `if`,
+/// `done` without `do`, ...); brush-parser only knows where parsing stopped.
+fn misplaced_keyword(src: &str) -> Option<(usize, String)> {
+    let tokens = brush_parser::tokenize_str(src).ok()?;
+    // (construct, whether a command has been seen in its current part)
+    let mut stack: Vec<(&'static str, bool)> = Vec::new();
+    let mut cmd_start = true;
+    for t in &tokens {
+        let line = t.location().start.line;
+        match t {
+            brush_parser::Token::Operator(op, _) => {
+                if stack.last().is_some_and(|s| s.0 == "case") {
+                    continue;
+                }
+                cmd_start = matches!(
+                    op.as_str(),
+                    ";" | "\n" | "&&" | "||" | "|" | "&" | "(" | ")" | "|&"
+                );
+            }
+            brush_parser::Token::Word(w, _) => {
+                let top = stack.last().copied();
+                if top.is_some_and(|s| s.0 == "case") {
+                    if w == "esac" {
+                        stack.pop();
+                        cmd_start = false;
+                    }
+                    continue;
+                }
+                if top.is_some_and(|s| s.0 == "forhead") {
+                    if w == "do" {
+                        stack.pop();
+                        stack.push(("do", false));
+                        cmd_start = true;
+                    }
+                    continue;
+                }
+                if !cmd_start {
+                    continue;
+                }
+                let seen = top.is_some_and(|s| s.1);
+                let kind = top.map(|s| s.0).unwrap_or("");
+                let bad = |w: &str| Some((line, w.to_string()));
+                match w.as_str() {
+                    "if" => stack.push(("if", false)),
+                    "while" | "until" => stack.push(("loop", false)),
+                    "for" | "select" => {
+                        stack.push(("forhead", false));
+                        cmd_start = false;
+                    }
+                    "case" => {
+                        stack.push(("case", false));
+                        cmd_start = false;
+                    }
+                    "{" => stack.push(("{", false)),
+                    "!" | "time" => {}
+                    "then" => {
+                        if matches!(kind, "if" | "elif") && seen {
+                            stack.pop();
+                            stack.push(("then", false));
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "elif" | "else" => {
+                        if kind == "then" && seen {
+                            stack.pop();
+                            stack.push((if w == "elif" { "elif" } else { "else" }, false));
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "fi" => {
+                        if matches!(kind, "then" | "else") && seen {
+                            stack.pop();
+                            if let Some(p) = stack.last_mut() {
+                                p.1 = true;
+                            }
+                            cmd_start = false;
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "do" => {
+                        if kind == "loop" && seen {
+                            stack.pop();
+                            stack.push(("do", false));
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "done" => {
+                        if kind == "do" && seen {
+                            stack.pop();
+                            if let Some(p) = stack.last_mut() {
+                                p.1 = true;
+                            }
+                            cmd_start = false;
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "}" => {
+                        if kind == "{" && seen {
+                            stack.pop();
+                            if let Some(p) = stack.last_mut() {
+                                p.1 = true;
+                            }
+                            cmd_start = false;
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "esac" => return bad(w),
+                    _ => {
+                        if let Some(p) = stack.last_mut() {
+                            p.1 = true;
+                        }
+                        cmd_start = false;
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 fn token_at(rest: &str) -> String {
@@ -134,13 +283,8 @@ impl Shell {
             Source::File => format!("{}: line {line}: ", self.err_name),
         };
         crate::io::flush_stdout();
-        for (i, m) in msg.split('\x00').enumerate() {
-            let m = m.trim_end_matches('\n');
-            if i == 0 {
-                eprintln!("{prefix}{m}");
-            } else {
-                eprintln!("{prefix}{m}");
-            }
+        for m in msg.split('\x00') {
+            eprintln!("{prefix}{}", m.trim_end_matches('\n'));
         }
     }
 
@@ -178,8 +322,10 @@ impl Shell {
     pub fn run_trap(&mut self, t: &str, io: &Io) {
         let (line, off, st) = (self.lineno, self.line_offset, self.last_status);
         self.in_trap = true;
+        self.xdepth += 1;
         self.line_offset = line.saturating_sub(1);
         let _ = self.run_string(t, io);
+        self.xdepth -= 1;
         self.in_trap = false;
         self.lineno = line;
         self.line_offset = off;
@@ -217,9 +363,6 @@ impl Shell {
                 Err(Flow::Abort(s)) => {
                     st = s;
                     self.last_status = s;
-                    if self.subshell > 0 && false {
-                        return Err(Flow::Exit(s));
-                    }
                 }
                 Err(e) => return Err(e),
             }
@@ -312,6 +455,7 @@ impl Shell {
             let n = p.seq.len();
             for (i, cmd) in p.seq.iter().enumerate() {
                 let mut sio = io.clone();
+                sio.base = false;
                 if let Some(inp) = input.take() {
                     sio.set(0, Some(inp));
                 }
@@ -362,16 +506,27 @@ impl Shell {
     }
 
     pub fn run_command(&mut self, c: &Command, io: &Io) -> R<i32> {
+        let merged;
+        let io = if io.base && !self.fd_overlay.is_empty() {
+            let mut m = io.clone();
+            for (fd, s) in &self.fd_overlay {
+                m.set(*fd, s.clone());
+            }
+            m.base = false;
+            merged = m;
+            &merged
+        } else {
+            io
+        };
         let saved = self.set_err(io);
         let r = self.run_command_inner(c, io);
-        self.err_stream = saved;
+        self.cur_io = saved;
         r
     }
 
     /// Points the shell's own messages at this command's fd 2; returns the previous target.
-    pub fn set_err(&mut self, io: &Io) -> Stream {
-        let new = io.get(2).cloned().unwrap_or(Stream::Null);
-        std::mem::replace(&mut self.err_stream, new)
+    pub fn set_err(&mut self, io: &Io) -> Io {
+        std::mem::replace(&mut self.cur_io, io.clone())
     }
 
     fn run_command_inner(&mut self, c: &Command, io: &Io) -> R<i32> {
@@ -395,6 +550,8 @@ impl Shell {
                 Ok(st)
             }
             Command::Function(f) => {
+                self.func_src
+                    .insert(f.fname.value.clone(), self.cur_source.clone());
                 self.funcs.insert(f.fname.value.clone(), Rc::new(f.clone()));
                 Ok(0)
             }
@@ -410,10 +567,8 @@ impl Shell {
                     },
                     None => io,
                 };
+                self.set_err(io);
                 self.set_line(&t.loc);
-                if self.opts.xtrace {
-                    self.xtrace_raw("[[ ... ]]", io);
-                }
                 let r = self.ext_test(&t.expr)?;
                 Ok(r)
             }
@@ -455,6 +610,9 @@ impl Shell {
                 self.set_line(&f.loc);
                 if let Some(i) = &f.initializer {
                     let e = self.expand_string_dq(&i.value)?;
+                    if self.opts.xtrace {
+                        self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
+                    }
                     self.arith_str(&e)?;
                 }
                 let mut st = 0;
@@ -463,6 +621,9 @@ impl Shell {
                     loop {
                         if let Some(c) = &f.condition {
                             let e = self.expand_string_dq(&c.value)?;
+                            if self.opts.xtrace {
+                                self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
+                            }
                             if self.arith_str(&e)? == 0 {
                                 break;
                             }
@@ -484,6 +645,9 @@ impl Shell {
                         }
                         if let Some(u) = &f.updater {
                             let e = self.expand_string_dq(&u.value)?;
+                            if self.opts.xtrace {
+                                self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
+                            }
                             self.arith_str(&e)?;
                         }
                     }
@@ -506,8 +670,20 @@ impl Shell {
                 };
                 let mut st = 0;
                 self.loop_depth += 1;
+                let shown = if self.opts.xtrace {
+                    let ws: Vec<String> = match &f.values {
+                        Some(_) => values.iter().map(|v| xquote(v)).collect(),
+                        None => vec!["\"$@\"".to_string()],
+                    };
+                    Some(format!("for {} in {}", f.variable_name, ws.join(" ")))
+                } else {
+                    None
+                };
                 let r = (|| -> R<i32> {
                     for v in values {
+                        if let Some(t) = &shown {
+                            self.xtrace_raw(t, io);
+                        }
                         let is_ref = self.has_namerefs
                             && self.lookup(&f.variable_name).is_some_and(|x| x.nameref);
                         if is_ref {
@@ -632,6 +808,9 @@ impl Shell {
             CC::CaseClause(c) => {
                 self.set_line(&c.loc);
                 let v = self.expand_string(&c.value.value)?;
+                if self.opts.xtrace {
+                    self.xtrace_raw(&format!("case {} in", xquote(&v)), io);
+                }
                 let mut i = 0;
                 let mut st = 0;
                 let mut fall = false;
@@ -674,6 +853,7 @@ impl Shell {
     /// Applies redirections; `None` when one failed (message printed).
     pub fn apply_redirs(&mut self, redirs: &[ast::IoRedirect], io: &Io) -> R<Option<Io>> {
         let mut io = io.clone();
+        io.base = false;
         for r in redirs {
             if !self.apply_redir(r, &mut io)? {
                 return Ok(None);
@@ -847,13 +1027,13 @@ impl Shell {
         Ok(f.into_iter().next())
     }
 
-    fn xtrace_raw(&self, s: &str, io: &Io) {
+    pub fn xtrace_raw(&self, s: &str, io: &Io) {
         let ps4 = self.lookup("PS4").and_then(|v| match &v.value {
             Some(Value::Str(s)) => Some(s.clone()),
             _ => None,
         });
         let ps4 = ps4.unwrap_or_else(|| "+ ".into());
-        let depth = (self.subshell as usize).min(10) + 1;
+        let depth = (self.xdepth as usize).min(20) + 1;
         let first = ps4
             .chars()
             .next()
@@ -870,6 +1050,7 @@ impl Shell {
     }
 
     fn run_simple(&mut self, c: &ast::SimpleCommand, io: &Io) -> R<i32> {
+        self.cmdsub_ran = false;
         let mut assigns: Vec<&ast::Assignment> = Vec::new();
         let mut words: Vec<&ast::Word> = Vec::new();
         let mut redirs: Vec<&ast::IoRedirect> = Vec::new();
@@ -951,13 +1132,13 @@ impl Shell {
                 self.run_trap(&t, io);
             }
         }
-        if let Some(l) = argv.last() {
-            self.last_arg.clone_from(l);
+        let new_last = argv.last().cloned().unwrap_or_default();
+        if argv.is_empty() && assigns.is_empty() && self.cmdsub_ran {
+            return Ok(self.last_status);
         }
         if argv.is_empty() {
             // Assignments only; redirections still happen. Status: the last command
             // substitution's, else 0.
-            self.cmdsub_ran = false;
             let mut traced = Vec::new();
             for a in assigns {
                 let t = self.assign(a, false)?;
@@ -969,6 +1150,7 @@ impl Shell {
                 self.xtrace(&[], &traced, io);
             }
             let st = if self.cmdsub_ran { self.last_status } else { 0 };
+            self.last_arg = new_last;
             if !redirs.is_empty() {
                 let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
                 if self.apply_redirs(&owned, io)?.is_none() {
@@ -1001,15 +1183,30 @@ impl Shell {
             temp.push((name, v));
         }
         if self.opts.xtrace {
-            self.xtrace(&argv, &traced, io);
+            if !traced.is_empty() {
+                self.xtrace(&[], &traced, io);
+            }
+            self.xtrace(&argv, &[], io);
+            if matches!(argv[0].as_str(), "export" | "readonly") {
+                for a in &argv[1..] {
+                    if let Some((n, v)) = a.split_once('=') {
+                        if crate::state::valid_name(n.trim_end_matches('+')) {
+                            self.xtrace_raw(&format!("{n}={}", xquote(v)), io);
+                        }
+                    }
+                }
+            }
+        }
+        if !self.traps.is_empty() {
+            self.bash_command = c.to_string();
         }
 
         let io2;
-        let io = if redirs.is_empty() {
+        let owned_redirs: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
+        let io = if owned_redirs.is_empty() {
             io
         } else {
-            let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
-            match self.apply_redirs(&owned, io)? {
+            match self.apply_redirs(&owned_redirs, io)? {
                 Some(n) => {
                     io2 = n;
                     &io2
@@ -1019,12 +1216,47 @@ impl Shell {
         };
 
         self.set_err(io);
+        if argv.len() == 1 && argv[0] == "exec" && !owned_redirs.is_empty() {
+            for r in &owned_redirs {
+                use ast::IoRedirect as IR;
+                let fds: Vec<usize> = match r {
+                    IR::File(fd, kind, target) => {
+                        let d = match kind {
+                            ast::IoFileRedirectKind::Read
+                            | ast::IoFileRedirectKind::ReadAndWrite
+                            | ast::IoFileRedirectKind::DuplicateInput => 0,
+                            _ => 1,
+                        };
+                        let mut v = vec![fd.map(|f| f as usize).unwrap_or(d)];
+                        if let ast::IoFileRedirectTarget::Duplicate(w) = target {
+                            if let Some(n) = w.value.strip_suffix('-').and_then(|n| n.parse().ok())
+                            {
+                                v.push(n);
+                            }
+                        }
+                        v
+                    }
+                    IR::HereDocument(fd, _) | IR::HereString(fd, _) => {
+                        vec![fd.map(|f| f as usize).unwrap_or(0)]
+                    }
+                    IR::OutputAndError(..) => vec![1, 2],
+                };
+                for fd in fds {
+                    let s = io.get(fd).cloned();
+                    self.fd_overlay.retain(|(f, _)| *f != fd);
+                    self.fd_overlay.push((fd, s));
+                }
+            }
+            self.last_arg = new_last;
+            return Ok(0);
+        }
         // Declaration builtins get their assignment words structurally.
         let r = if !decl_assigns.is_empty() {
             self.run_declaration(argv, decl_assigns, io)
         } else {
             self.dispatch(argv, temp, io)
         };
+        self.last_arg = new_last;
         for (path, writer) in psubs {
             if let Some(sub) = writer {
                 let data = std::fs::read(&path).unwrap_or_default();
@@ -1075,6 +1307,20 @@ impl Shell {
         match (&a.name, &a.value) {
             (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Scalar(w)) => {
                 let v = self.expand_string(&w.value)?;
+                let v = if w.value.contains(":~") && !w.value.contains(['\'', '"', '\\']) {
+                    let home = self.get("HOME").unwrap_or_default();
+                    v.split(':')
+                        .map(|seg| match seg.strip_prefix('~') {
+                            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                                format!("{home}{rest}")
+                            }
+                            _ => seg.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(":")
+                } else {
+                    v
+                };
                 let integer = self.lookup(n).is_some_and(|v| v.integer);
                 let v = if integer {
                     let base = if a.append {
@@ -1091,11 +1337,7 @@ impl Shell {
                 let t = format!("{n}={}", xquote(&v));
                 if let Err(e) = self.set_var(n, v) {
                     self.error(&e);
-                    return Err(if self.subshell == 0 && self.func_depth == 0 {
-                        Flow::Abort(1)
-                    } else {
-                        Flow::Abort(1)
-                    });
+                    return Err(Flow::Abort(1));
                 }
                 Ok(t)
             }
@@ -1383,7 +1625,19 @@ impl Shell {
         let saved = std::mem::replace(&mut self.positional, it.collect());
         self.scopes.push(std::collections::HashMap::new());
         self.func_depth += 1;
+        let src = self
+            .func_src
+            .get(&name)
+            .cloned()
+            .unwrap_or_else(|| "main".into());
+        self.frames.push(crate::state::Frame {
+            name: name.clone(),
+            src: src.clone(),
+            call_line: self.lineno,
+            call_src: std::mem::replace(&mut self.cur_source, src),
+        });
         self.funcnames.push(name);
+        let saved_line = self.lineno;
         let body = &f.body;
         let r = (|| -> R<i32> {
             let io2;
@@ -1400,6 +1654,10 @@ impl Shell {
             self.run_compound(&body.0, io)
         })();
         self.funcnames.pop();
+        if let Some(fr) = self.frames.pop() {
+            self.cur_source = fr.call_src;
+        }
+        self.lineno = saved_line;
         self.func_depth -= 1;
         self.scopes.pop();
         self.positional = saved;

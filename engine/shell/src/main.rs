@@ -14,12 +14,12 @@ fn main() {
 fn run() -> i32 {
     let args: Vec<String> = std::env::args().collect();
     let env: Vec<(String, String)> = std::env::vars().collect();
-    // Under WASI the process cwd is always "/"; the sandbox passes the work directory (the
-    // hook's cwd) as an absolute $PWD, which bash would also take when it names the cwd.
-    let cwd = std::env::var("PWD")
-        .ok()
-        .filter(|p| cfg!(target_os = "wasi") && p.starts_with('/'))
-        .map(std::path::PathBuf::from)
+    // WASI has no chdir: the host tells the guest its directory through PWD.
+    let pwd = env
+        .iter()
+        .find(|(k, v)| k == "PWD" && v.starts_with('/'))
+        .map(|(_, v)| std::path::PathBuf::from(v));
+    let cwd = if cfg!(target_os = "wasi") { pwd } else { None }
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_else(|| std::path::PathBuf::from("/"));
     let host: Rc<dyn hookbox_shell::host::Host> = Rc::new(hookbox_shell::host::DefaultHost);
@@ -108,6 +108,8 @@ fn run() -> i32 {
                 sh.arg0 = file.clone();
                 sh.err_name = file.clone();
                 sh.err_lines = true;
+                sh.script_mode = true;
+                sh.cur_source = file.clone();
                 sh.positional = rest[1..].to_vec();
                 (String::from_utf8_lossy(&b).into_owned(), Source::File)
             }
