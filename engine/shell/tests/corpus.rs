@@ -159,7 +159,7 @@ fn differential_corpus() {
     let mut files = Vec::new();
     let corpus = std::env::var("SHELL_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from("/work/shared/corpora/brush-compat"));
+        .unwrap_or_else(|_| manifest.join("../../../shared/corpora/brush-compat"));
     yaml_files(&corpus, &mut files);
     yaml_files(&manifest.join("../../tests/shell-cases"), &mut files);
     let filter = std::env::var("SHELL_CORPUS_FILTER").ok();
