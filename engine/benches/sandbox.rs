@@ -92,6 +92,7 @@ fn invocation(module: &Path, work: &Path, temp: &Path) -> Invocation {
         env,
         work_dir: work.to_path_buf(),
         temp_dir: temp.to_path_buf(),
+        shared_dirs: Vec::new(),
         limits: Limits::default(),
         policy: Policy::default(),
     }

@@ -211,6 +211,7 @@ pub fn exec(args: ExecArgs) -> Result<u8> {
         env,
         work_dir,
         temp_dir,
+        shared_dirs: Vec::new(),
         limits: limits.clone(),
         policy,
     };

@@ -205,6 +205,7 @@ impl Flow<'_> {
             ),
             work_dir: self.ctx.platform.work_dir.clone(),
             temp_dir: home.path().to_path_buf(),
+            shared_dirs: self.ctx.platform.shared_dir.iter().cloned().collect(),
             limits: Limits {
                 timeout,
                 ..self.ctx.limits.clone()

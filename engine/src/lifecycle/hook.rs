@@ -87,6 +87,7 @@ pub(super) async fn run_one(
         env,
         work_dir: ctx.platform.work_dir.clone(),
         temp_dir: home.path().to_path_buf(),
+        shared_dirs: ctx.platform.shared_dir.iter().cloned().collect(),
         limits: Limits {
             timeout,
             ..ctx.limits.clone()

@@ -39,6 +39,10 @@ pub struct Invocation {
     pub work_dir: PathBuf,
     /// The run's private temporary directory (also `HOME`); created and removed by the caller.
     pub temp_dir: PathBuf,
+    /// More directories the hook may read and write besides the work and temporary ones (a
+    /// deploy's persistent `shared/` folder). Default: none. The sandbox preopens each at its
+    /// host path and the bridge grants it to bridged commands; native hooks reach it anyway.
+    pub shared_dirs: Vec<PathBuf>,
     /// Limits for this run.
     pub limits: Limits,
     /// The tenant's policy (work dir access, bridged commands, network, user).

@@ -169,6 +169,24 @@ fn flux_sqlite_deploys_migrates_idempotently_and_a_broken_migration_keeps_the_re
     );
 }
 
+/// The main example with its shell hooks in the sandbox: the bundled shell runs them and their
+/// `sqlite3` crosses the bridge, which must reach the deploy's persistent shared/ folder.
+#[test]
+fn flux_sqlite_deploys_with_shell_hooks_in_the_sandbox() {
+    let app = Copy::of("flux-sqlite");
+    let out = run(&["deploy", "--runner", "sandbox"], app.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(app.sqlite("app.db", "SELECT count(*) FROM items;"), "3");
+    let log = app.log();
+    assert!(log.contains("instructions used:"), "not sandboxed:\n{log}");
+    let cache = std::fs::read_to_string(app.path().join(".hookbox/current/cache/counts.json"))
+        .expect("post-deploy wrote the cache");
+    assert!(cache.contains("\"items\":3"), "{cache}");
+    let out = run(&["deploy", "--runner", "sandbox"], app.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(app.log().contains("(already applied)"));
+}
+
 #[test]
 fn procfile_postdeploy_gates_the_switch_and_its_failure_is_a_hook_error() {
     let app = Copy::of("procfile");

@@ -125,6 +125,7 @@ impl Project {
             ]),
             work_dir: self.path().to_path_buf(),
             temp_dir: self.path().to_path_buf(),
+            shared_dirs: Vec::new(),
             limits: Limits::default(),
             policy: Policy::default(),
         }

@@ -123,6 +123,7 @@ impl Fixture {
             env,
             work_dir: self.work.clone(),
             temp_dir: self.temp.clone(),
+            shared_dirs: Vec::new(),
             limits: Limits::default(),
             policy: Policy::default(),
         }

@@ -26,14 +26,18 @@ impl ExecState {
         output: &Arc<OutputCapper>,
     ) -> Self {
         let capper = Arc::clone(output);
-        ExecState(ExecHost::new(ExecConfig {
+        let mut host = ExecHost::new(ExecConfig {
             policy: invocation.policy.clone(),
             work_dir: invocation.work_dir.clone(),
             temp_dir: invocation.temp_dir.clone(),
             deadline,
             limits: invocation.limits.clone(),
             stdout: Arc::new(move |stream: Stream, bytes: &[u8]| capper.push(stream, bytes)),
-        }))
+        });
+        for dir in &invocation.shared_dirs {
+            host.grant_dir(dir.clone());
+        }
+        ExecState(host)
     }
 
     /// Kills whatever the hook started and is still running.

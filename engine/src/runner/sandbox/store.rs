@@ -134,5 +134,11 @@ pub(crate) fn wasi_context(
     builder
         .preopened_dir(temp, temp_guest, FsPerms::ReadWrite)
         .map_err(|e| grant_err(temp, e))?;
+    for dir in &invocation.shared_dirs {
+        let guest = utf8_path("shared directory", dir)?;
+        builder
+            .preopened_dir(dir, guest, FsPerms::ReadWrite)
+            .map_err(|e| grant_err(dir, e))?;
+    }
     Ok(builder.build_p1())
 }
