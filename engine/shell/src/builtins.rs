@@ -556,9 +556,21 @@ impl Shell {
                         'p' => print = true,
                         'g' => global = true,
                         'f' | 'F' => func = true,
+                        'n' if cmd == "export" => {
+                            export = false;
+                            unexport = true;
+                        }
                         'n' => nameref = on,
                         _ => {
                             self.error_io(io, &format!("{cmd}: -{c}: invalid option"));
+                            let usage = match cmd {
+                                "declare" => "declare [-aAfFgiIlnrtux] [name[=value] ...] or declare -p [-aAfFilnrtux] [name ...]",
+                                "typeset" => "typeset [-aAfFgiIlnrtux] name[=value] ... or typeset -p [-aAfFilnrtux] [name ...]",
+                                "local" => "local [option] name[=value] ...",
+                                "export" => "export [-fn] [name[=value] ...] or export -p",
+                                _ => "readonly [-aAf] [name[=value] ...] or readonly -p",
+                            };
+                            io.err(format!("{cmd}: usage: {usage}\n").as_bytes());
                             return Ok(2);
                         }
                     }
@@ -648,6 +660,18 @@ impl Shell {
                 },
             };
             let name = name.trim_end_matches('+').to_string();
+            // An operand that only became `name=(...)` or `name[i]=v` after
+            // expansion is parsed again as an assignment, as bash does.
+            let reparsed = if assignment.is_none() && !nameref {
+                self.reparse_operand(&name, value_str.as_deref(), arr || assoc, append)
+            } else {
+                None
+            };
+            let name = match (&reparsed, name.split_once('[')) {
+                (Some(_), Some((base, _))) => base.to_string(),
+                _ => name,
+            };
+            let value_str = if reparsed.is_some() { None } else { value_str };
             if !crate::state::valid_name(&name) {
                 self.error_io(io, &format!("{cmd}: `{raw}': not a valid identifier"));
                 st = 1;
@@ -803,6 +827,10 @@ impl Shell {
                 }
             } else if let (Some(asg), false) = (assignment, scalar) {
                 self.assign(asg, local)?;
+            } else if let Some(asg) = reparsed {
+                if let Err(Flow::Abort(s)) = self.assign(&asg, local) {
+                    st = s;
+                }
             } else if let Some(v) = value_str {
                 let is_int = integer || self.lookup(&name).is_some_and(|x| x.integer);
                 let old = if append {
@@ -840,6 +868,58 @@ impl Shell {
             }
         }
         Ok(st)
+    }
+
+    /// The assignment a textual declaration operand stands for when it is a
+    /// compound value for an array or a subscripted name; `None` keeps it a
+    /// plain string value.
+    fn reparse_operand(
+        &mut self,
+        name: &str,
+        value: Option<&str>,
+        array_flag: bool,
+        append: bool,
+    ) -> Option<ast::Assignment> {
+        let value = value?;
+        let op = if append { "+=" } else { "=" };
+        let src = if let Some((base, rest)) = name.split_once('[') {
+            if !crate::state::valid_name(base) || !rest.ends_with(']') {
+                return None;
+            }
+            // The value was expanded once already; only the subscript is
+            // expanded again.
+            format!("{name}{op}'{}'", value.replace('\'', "'\\''"))
+        } else {
+            let arrayish = array_flag
+                || self.lookup(name).is_some_and(|v| {
+                    v.kind != 0 || matches!(v.value, Some(Value::Arr(_) | Value::Assoc(_)))
+                });
+            if !(arrayish && value.starts_with('(') && value.ends_with(')')) {
+                return None;
+            }
+            format!("{name}{op}{value}")
+        };
+        let prog = crate::exec::parse(&src).ok()?;
+        let [cc] = prog.complete_commands.as_slice() else {
+            return None;
+        };
+        let [item] = cc.0.as_slice() else {
+            return None;
+        };
+        if !item.0.additional.is_empty() {
+            return None;
+        }
+        let [ast::Command::Simple(sc)] = item.0.first.seq.as_slice() else {
+            return None;
+        };
+        if sc.word_or_name.is_some() || sc.suffix.is_some() {
+            return None;
+        }
+        let items = &sc.prefix.as_ref()?.0;
+        match items.as_slice() {
+            [ast::CommandPrefixOrSuffixItem::AssignmentWord(a, _)] => Some(a.clone()),
+            _ => None,
+        }
     }
 
     fn declare_line(&self, n: &str) -> String {
@@ -1279,7 +1359,8 @@ impl Shell {
                         'a' => "allexport",
                         'n' => "noexec",
                         'v' => "verbose",
-                        'h' | 'B' | 'm' | 'b' | 'H' | 'P' | 'T' | 'E' | 'k' | 't' => continue,
+                        'B' => "braceexpand",
+                        'h' | 'm' | 'b' | 'H' | 'P' | 'T' | 'E' | 'k' | 't' => continue,
                         _ => {
                             self.error_io(
                                 io,
@@ -1311,8 +1392,8 @@ impl Shell {
             "allexport" => op.allexport = on,
             "noexec" => op.noexec = on,
             "verbose" => op.verbose = on,
-            "braceexpand"
-            | "hashall"
+            "braceexpand" => op.no_braceexpand = !on,
+            "hashall"
             | "interactive-comments"
             | "posix"
             | "vi"

@@ -16,11 +16,62 @@ pub enum Source {
 }
 
 pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
+    let src = split_empty_for_parts(src);
     let mut p = brush_parser::Parser::new(
         std::io::Cursor::new(src.as_bytes()),
         &brush_parser::ParserOptions::default(),
     );
     p.parse_program()
+}
+
+/// The parser reads the `;;` of `for ((;;))` as a case terminator; inside an
+/// arithmetic `for` header it is two empty parts, so a blank is put between.
+fn split_empty_for_parts(src: &str) -> std::borrow::Cow<'_, str> {
+    if !src.contains(";;") || !src.contains("((") {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let b = src.as_bytes();
+    let mut out = String::with_capacity(src.len() + 8);
+    let mut last = 0;
+    let mut i = 0;
+    while let Some(p) = src[i..].find("for") {
+        let start = i + p;
+        i = start + 3;
+        if start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_') {
+            continue;
+        }
+        let mut j = i;
+        while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+            j += 1;
+        }
+        if !src[j..].starts_with("((") {
+            continue;
+        }
+        let head = j + 2;
+        let mut depth = 0i32;
+        let mut k = head;
+        while k < b.len() {
+            match b[k] {
+                b'(' => depth += 1,
+                b')' if depth == 0 => break,
+                b')' => depth -= 1,
+                b'\n' => break,
+                _ => {}
+            }
+            k += 1;
+        }
+        if src[head..k].contains(";;") {
+            out.push_str(&src[last..head]);
+            out.push_str(&src[head..k].replace(";;", "; ;"));
+            last = k;
+        }
+        i = k.max(i);
+    }
+    if last == 0 {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    out.push_str(&src[last..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// The message bash prints for a syntax error, and the line it is on.
@@ -620,7 +671,11 @@ impl Shell {
                 let r = (|| -> R<i32> {
                     loop {
                         if let Some(c) = &f.condition {
-                            let e = self.expand_string_dq(&c.value)?;
+                            let mut e = self.expand_string_dq(&c.value)?;
+                            if e.trim().is_empty() {
+                                // An empty condition is true, as in C.
+                                e = "1".to_string();
+                            }
                             if self.opts.xtrace {
                                 self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
                             }

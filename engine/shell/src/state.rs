@@ -67,6 +67,8 @@ pub struct Opts {
     pub globstar: bool,
     pub xpg_echo: bool,
     pub inherit_errexit: bool,
+    /// `set +B`: brace expansion turned off (bash's default is on).
+    pub no_braceexpand: bool,
     /// Recognised `shopt` options that change nothing here, with their state.
     pub other_shopts: std::collections::BTreeMap<&'static str, bool>,
 }
@@ -306,7 +308,9 @@ impl Shell {
                 if self.opts.allexport {
                     v.push("allexport");
                 }
-                v.push("braceexpand");
+                if !self.opts.no_braceexpand {
+                    v.push("braceexpand");
+                }
                 if self.opts.errexit {
                     v.push("errexit");
                 }
