@@ -1624,13 +1624,24 @@ impl Shell {
             }
         }
         if let Some(tool) = crate::tools::find(&argv[0]) {
-            let mut r = crate::io::StreamReader(io.stdin());
+            let stdin = io.stdin();
+            let stdin_len = match &stdin {
+                crate::io::Stream::File(f) => f
+                    .try_borrow()
+                    .ok()
+                    .and_then(|f| f.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len()),
+                _ => None,
+            };
+            let mut r = crate::io::StreamReader(stdin);
             let mut w = crate::io::StreamWriter(io.get(1).cloned());
             let mut e = crate::io::StreamWriter(io.get(2).cloned());
             let mut ctx = crate::tools::ToolContext {
                 cwd: &self.cwd,
                 env: &env,
                 stdin: &mut r,
+                stdin_len,
                 stdout: &mut w,
                 stderr: &mut e,
             };

@@ -655,10 +655,38 @@ impl Shell {
                 lit == s
             };
         }
+        if self.opts.extglob {
+            if let Some((pre, alts, post)) = pattern::split_negation(pat) {
+                return self.negation_match(s, &pre, &alts, &post);
+            }
+        }
         match self.compile_pattern(pat, true) {
             Some(r) => r.is_match(s),
             None => false,
         }
+    }
+
+    /// `pre!(alts)post`: some split of `s` has a head matching `pre`, a middle
+    /// matching none of `alts`, and a tail matching `post`. A regex cannot
+    /// say "does not match", so the splits are tried one by one.
+    fn negation_match(&mut self, s: &str, pre: &str, alts: &str, post: &str) -> bool {
+        let idx: Vec<usize> = s
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(s.len()))
+            .collect();
+        let inner = format!("@({alts})");
+        for (a, &i) in idx.iter().enumerate() {
+            if !self.pattern_match(&s[..i], pre) {
+                continue;
+            }
+            for &j in &idx[a..] {
+                if !self.pattern_match(&s[i..j], &inner) && self.pattern_match(&s[j..], post) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     fn remove_affix(&mut self, s: &str, pat: &str, prefix: bool, longest: bool) -> String {

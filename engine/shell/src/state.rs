@@ -652,8 +652,14 @@ impl Shell {
 
     /// The prefix for an error message about the current line.
     pub fn err_prefix(&self) -> String {
+        // bash names the file the running code came from (BASH_SOURCE[0]):
+        // inside a function defined in a script read from stdin that is `main`.
+        let name = match self.frames.last() {
+            Some(f) if !f.src.is_empty() => f.src.as_str(),
+            _ => self.err_name.as_str(),
+        };
         if self.err_lines {
-            format!("{}: line {}: ", self.err_name, self.lineno)
+            format!("{name}: line {}: ", self.lineno)
         } else {
             format!("{}: ", self.err_name)
         }
