@@ -618,6 +618,23 @@ impl Shell {
         }
         if print {
             for (_, n) in &names {
+                if matches!(n.as_str(), "FUNCNAME" | "BASH_SOURCE" | "BASH_LINENO")
+                    && self.lookup(n).is_none()
+                {
+                    // Call-stack arrays are computed, not stored.
+                    let line = match self.get_array(n) {
+                        None => format!("declare -a {n}"),
+                        Some(items) => {
+                            let items: Vec<String> = items
+                                .iter()
+                                .map(|(k, v)| format!("[{k}]=\"{}\"", dq_escape(v)))
+                                .collect();
+                            format!("declare -a {n}=({})", items.join(" "))
+                        }
+                    };
+                    io.out(format!("{line}\n").as_bytes());
+                    continue;
+                }
                 if self.lookup(n).is_none() {
                     self.error_io(io, &format!("declare: {n}: not found"));
                     st = 1;
@@ -1885,12 +1902,12 @@ fn dq_escape(s: &str) -> String {
         .replace('`', "\\`")
 }
 
-fn has_ctl(s: &str) -> bool {
+pub(crate) fn has_ctl(s: &str) -> bool {
     s.chars().any(|c| (c as u32) < 0x20 || c as u32 == 0x7f)
 }
 
 /// `$'...'` quoting with bash's escapes.
-fn ansi_quote(s: &str) -> String {
+pub(crate) fn ansi_quote(s: &str) -> String {
     let mut o = String::from("$'");
     for c in s.chars() {
         match c {

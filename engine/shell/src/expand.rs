@@ -997,7 +997,7 @@ impl Shell {
                     TO::ToUpperCase => Self::map_pv(v, |s| s.to_uppercase()),
                     TO::ToLowerCase => Self::map_pv(v, |s| s.to_lowercase()),
                     TO::CapitalizeInitial => Self::map_pv(v, upper_first),
-                    TO::Quoted => Self::map_pv(v, quote),
+                    TO::Quoted => Self::map_pv(v, quote_q),
                     TO::ExpandEscapeSequences => Self::map_pv(v, ansi_c),
                     TO::PromptExpand => v,
                     TO::ToAssignmentLogic => Self::map_pv(v, |s| format!("{name}={}", quote(s))),
@@ -1276,6 +1276,18 @@ fn upper_first(s: &str) -> String {
 }
 
 /// `'...'` quoting as bash's `${v@Q}` and `printf %q`-ish output use.
+/// `${v@Q}`: `$'...'` when there are control characters, and bash's
+/// special case of a lone single quote.
+fn quote_q(s: &str) -> String {
+    if crate::builtins::has_ctl(s) {
+        crate::builtins::ansi_quote(s)
+    } else if s == "'" {
+        "\\'".to_string()
+    } else {
+        quote(s)
+    }
+}
+
 pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }

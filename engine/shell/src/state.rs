@@ -212,6 +212,18 @@ impl Shell {
                 );
             }
         }
+        // Each shell is one level deeper than the one that started it.
+        let level = s
+            .lookup("SHLVL")
+            .and_then(|v| match &v.value {
+                Some(Value::Str(x)) => x.trim().parse::<i64>().ok(),
+                _ => None,
+            })
+            .unwrap_or(0)
+            .saturating_add(1)
+            .max(0);
+        let _ = s.set_var("SHLVL", level.to_string());
+        s.export("SHLVL");
         let cwd_s = cwd.to_string_lossy().into_owned();
         let _ = s.set_var("PWD", cwd_s);
         s.export("PWD");
@@ -223,14 +235,25 @@ impl Shell {
             ("HOSTTYPE", "wasm32"),
             ("OSTYPE", "linux-gnu"),
             ("MACHTYPE", "wasm32-unknown-wasi"),
-            ("SHLVL", "1"),
             ("OPTERR", "1"),
             ("SHELL", "/bin/bash"),
             ("BASH", "/bin/bash"),
-            ("COMP_WORDBREAKS", " \t\n\"'><=;|&(:"),
+            ("COMP_WORDBREAKS", " \t\n\"'@><=;|&(:"),
         ] {
             if s.lookup(k).is_none() {
                 let _ = s.set_var(k, v.to_string());
+            }
+        }
+        if let Some((uid, euid)) = process_ids() {
+            for (k, v) in [("UID", uid), ("EUID", euid)] {
+                s.scopes[0].insert(
+                    k.into(),
+                    Var {
+                        value: Some(Value::Str(v.to_string())),
+                        readonly: true,
+                        ..Var::default()
+                    },
+                );
             }
         }
         let ver: BTreeMap<i64, String> = ["5", "2", "15", "1", "release", "wasm32-unknown-wasi"]
@@ -680,6 +703,17 @@ pub struct Frame {
 pub enum ElemKey {
     Idx(i64),
     Str(String),
+}
+
+/// The real and effective user ids, where the platform can tell them
+/// (Linux: the `Uid:` line of /proc/self/status; a WASI guest has none).
+fn process_ids() -> Option<(u32, u32)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    let mut it = line["Uid:".len()..].split_whitespace();
+    let uid = it.next()?.parse().ok()?;
+    let euid = it.next()?.parse().ok()?;
+    Some((uid, euid))
 }
 
 pub fn valid_name(s: &str) -> bool {
