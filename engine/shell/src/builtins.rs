@@ -207,6 +207,14 @@ impl Shell {
                 });
                 self.line_offset = 0;
                 let r = self.run_string_flow(&text, io);
+                // RETURN fires when a sourced file finishes, still inside it.
+                if !self.in_trap && !matches!(r, Err(Flow::Exit(_))) {
+                    if let Some(t) = self.traps.get("RETURN").cloned() {
+                        let st = self.last_status;
+                        self.run_trap(&t, io);
+                        self.last_status = st;
+                    }
+                }
                 if let Some(fr) = self.frames.pop() {
                     self.cur_source = fr.call_src;
                 }
@@ -1739,7 +1747,11 @@ impl Shell {
         if args.len() == 1 || args[0] == "-" {
             let sigs = if args[0] == "-" { &args[1..] } else { args };
             for s in sigs {
-                self.traps.remove(&sig_name(s));
+                let name = sig_name(s);
+                if name == "DEBUG" {
+                    self.debug_inherited = false;
+                }
+                self.traps.remove(&name);
             }
             return 0;
         }
@@ -1754,6 +1766,9 @@ impl Shell {
             }
             if sig == "EXIT" {
                 self.exit_trap_level = self.subshell;
+            }
+            if sig == "DEBUG" {
+                self.debug_inherited = false;
             }
             self.traps.insert(sig, cmd.clone());
         }

@@ -523,7 +523,7 @@ impl Shell {
                 } else {
                     let mut sub = self.clone();
                     sub.subshell += 1;
-                    sub.traps.remove("DEBUG");
+                    sub.debug_inherited = true;
                     let st = match sub.run_command(cmd, &sio) {
                         Ok(s) => s,
                         Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -636,7 +636,7 @@ impl Shell {
             CC::Subshell(s) => {
                 let mut sub = self.clone();
                 sub.subshell += 1;
-                sub.traps.remove("DEBUG");
+                sub.debug_inherited = true;
                 let st = match sub.run_list(&s.list, io) {
                     Ok(s) => s,
                     Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -734,8 +734,20 @@ impl Shell {
                 } else {
                     None
                 };
+                let header = if self.traps.contains_key("DEBUG") {
+                    let ws: Vec<&str> = match &f.values {
+                        Some(ws) => ws.iter().map(|w| w.value.as_str()).collect(),
+                        None => vec!["\"$@\""],
+                    };
+                    format!("for {} in {}", f.variable_name, ws.join(" "))
+                } else {
+                    String::new()
+                };
                 let r = (|| -> R<i32> {
                     for v in values {
+                        if !header.is_empty() && !self.in_trap {
+                            self.debug_trap(&header, io);
+                        }
                         if let Some(t) = &shown {
                             self.xtrace_raw(t, io);
                         }
@@ -1128,6 +1140,10 @@ impl Shell {
         } else if let Some(a) = assigns.first() {
             self.lineno = a.loc.start.line + self.line_offset;
         }
+        // DEBUG runs before the command's words are expanded, and sees it.
+        if !self.in_trap && !self.traps.is_empty() {
+            self.debug_trap(&c.to_string(), io);
+        }
         let mut psubs: Vec<(std::path::PathBuf, Option<&ast::SubshellCommand>)> = Vec::new();
         let mut suffix_items: Vec<&ast::CommandPrefixOrSuffixItem> = Vec::new();
         if let Some(s) = &c.suffix {
@@ -1182,11 +1198,6 @@ impl Shell {
             }
         }
 
-        if !self.in_trap && !self.traps.is_empty() {
-            if let Some(t) = self.traps.get("DEBUG").cloned() {
-                self.run_trap(&t, io);
-            }
-        }
         let new_last = argv.last().cloned().unwrap_or_default();
         if argv.is_empty() && assigns.is_empty() && self.cmdsub_ran {
             return Ok(self.last_status);
@@ -1336,7 +1347,7 @@ impl Shell {
     fn capture_into(&mut self, list: &ast::CompoundList, io: &Io) -> i32 {
         let mut sub = self.clone();
         sub.subshell += 1;
-        sub.traps.remove("DEBUG");
+        sub.debug_inherited = true;
         let st = match sub.run_list(list, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -1663,6 +1674,17 @@ impl Shell {
                 self.error_io(io, &m);
                 Ok(s)
             }
+        }
+    }
+
+    /// Runs the DEBUG trap, if one is set and live here, before `cmd`.
+    fn debug_trap(&mut self, cmd: &str, io: &Io) {
+        if self.debug_inherited {
+            return;
+        }
+        if let Some(t) = self.traps.get("DEBUG").cloned() {
+            self.bash_command = cmd.to_string();
+            self.run_trap(&t, io);
         }
     }
 

@@ -121,6 +121,9 @@ pub struct Shell {
     pub caches: Rc<RefCell<Caches>>,
     pub aliases: HashMap<String, String>,
     pub in_trap: bool,
+    /// A subshell keeps its parent's DEBUG trap for `trap -p` but does not
+    /// run it (no functrace) until it sets its own.
+    pub debug_inherited: bool,
     pub dirstack: Vec<PathBuf>,
     pub getopts_sub: usize,
     /// An `exit` run inside a trap or eval string, to honour after it.
@@ -184,6 +187,7 @@ impl Shell {
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: HashMap::new(),
             in_trap: false,
+            debug_inherited: false,
             dirstack: Vec::new(),
             getopts_sub: 0,
             pending_exit: None,
