@@ -644,7 +644,7 @@ impl Shell {
                     continue;
                 }
                 if self.lookup(n).is_none() {
-                    self.error_io(io, &format!("declare: {n}: not found"));
+                    self.error_io(io, &format!("{cmd}: {n}: not found"));
                     st = 1;
                     continue;
                 }
@@ -697,6 +697,19 @@ impl Shell {
                 _ => name,
             };
             let value_str = if reparsed.is_some() { None } else { value_str };
+            // `declare 'a[5]'` with no value declares `a` an indexed array.
+            let bare_sub = reparsed.is_none()
+                && value_str.is_none()
+                && assignment.is_none()
+                && name
+                    .split_once('[')
+                    .is_some_and(|(b, r)| crate::state::valid_name(b) && r.ends_with(']'));
+            let name = if bare_sub {
+                name.split('[').next().unwrap_or_default().to_string()
+            } else {
+                name
+            };
+            let arr = arr || bare_sub;
             if !crate::state::valid_name(&name) {
                 self.error_io(io, &format!("{cmd}: `{raw}': not a valid identifier"));
                 st = 1;
@@ -764,6 +777,18 @@ impl Shell {
                 st = 1;
                 continue;
             }
+            if (minus.contains(&'a') || minus.contains(&'A'))
+                && self.lookup(&name).is_some_and(|x| {
+                    x.kind != 0 || matches!(x.value, Some(Value::Arr(_) | Value::Assoc(_)))
+                })
+            {
+                self.error_io(
+                    io,
+                    &format!("{cmd}: {name}: cannot destroy array variables in this way"),
+                );
+                st = 1;
+                continue;
+            }
             if minus.contains(&'r') && self.lookup(&name).is_some_and(|x| x.readonly) {
                 self.error_io(io, &format!("{cmd}: {name}: readonly variable"));
                 st = 1;
@@ -793,7 +818,7 @@ impl Shell {
                 let mut conv_err = None;
                 if arr {
                     match v.value.take() {
-                        None => v.value = Some(Value::Arr(Default::default())),
+                        None => {}
                         Some(Value::Str(x)) => {
                             v.value = Some(Value::Arr([(0, x)].into_iter().collect()))
                         }
@@ -890,6 +915,13 @@ impl Shell {
                 if readonly {
                     v.readonly = true;
                 }
+            }
+            if arr && assoc {
+                self.error_io(
+                    io,
+                    &format!("{cmd}: {name}: cannot convert associative to indexed array"),
+                );
+                st = 1;
             }
         }
         Ok(st)
