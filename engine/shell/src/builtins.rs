@@ -1047,6 +1047,18 @@ impl Shell {
                 "-n" => unset_ref = true,
                 n => {
                     if unset_ref {
+                        // `unset -n` only removes namerefs themselves.
+                        if self.lookup(n).is_some_and(|v| !v.nameref) {
+                            continue;
+                        }
+                        if self.lookup(n).is_some_and(|v| v.readonly) {
+                            self.error_io(
+                                io,
+                                &format!("unset: {n}: cannot unset: readonly variable"),
+                            );
+                            st = 1;
+                            continue;
+                        }
                         let _ = self.unset_ref(n);
                         continue;
                     }

@@ -1387,7 +1387,18 @@ impl Shell {
                 } else {
                     v
                 };
-                let integer = self.lookup(n).is_some_and(|v| v.integer);
+                // The integer attribute that counts is the nameref target's.
+                let target = if self.has_namerefs {
+                    let r = self.resolve(n).into_owned();
+                    if r.contains(['[', '\u{0}']) {
+                        n.to_string()
+                    } else {
+                        r
+                    }
+                } else {
+                    n.to_string()
+                };
+                let integer = self.lookup(&target).is_some_and(|v| v.integer);
                 let v = if integer {
                     let base = if a.append {
                         self.get(n).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
