@@ -284,7 +284,37 @@ impl Shell {
     /// Runs a whole script as bash does: lines before a late syntax error still run.
     pub fn run_script(&mut self, src: &str, source: Source, io: &Io) -> i32 {
         self.last_arg.clone_from(&self.arg0);
-        let status = match parse(src) {
+        let mut parsed = parse(src);
+        // bash ends a here-document left open at end of input there, with a warning.
+        if let Err(brush_parser::ParseError::Tokenizing {
+            inner: brush_parser::TokenizerError::UnterminatedHereDocuments(tags, at),
+            ..
+        }) = &parsed
+        {
+            let tag = brush_parser::unquote_str(tags.trim());
+            if !tag.is_empty() && !tag.contains([' ', ',']) {
+                let mut closed = src.to_string();
+                if !closed.ends_with('\n') {
+                    closed.push('\n');
+                }
+                closed.push_str(&tag);
+                closed.push('\n');
+                if let Ok(p) = parse(&closed) {
+                    let start = at
+                        .trim_matches(['[', ']'])
+                        .split(',')
+                        .next()
+                        .unwrap_or("1")
+                        .to_string();
+                    self.lineno = src.lines().count();
+                    self.error(&format!(
+                        "warning: here-document at line {start} delimited by end-of-file (wanted `{tag}')"
+                    ));
+                    parsed = Ok(p);
+                }
+            }
+        }
+        let status = match parsed {
             Ok(prog) => match self.run_program(&prog, io) {
                 Ok(s) => s,
                 Err(Flow::Exit(s)) => s,
