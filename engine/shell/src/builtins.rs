@@ -207,6 +207,14 @@ impl Shell {
                 });
                 self.line_offset = 0;
                 let r = self.run_string_flow(&text, io);
+                // RETURN fires when a sourced file finishes, still inside it.
+                if !self.in_trap && !matches!(r, Err(Flow::Exit(_))) {
+                    if let Some(t) = self.traps.get("RETURN").cloned() {
+                        let st = self.last_status;
+                        self.run_trap(&t, io);
+                        self.last_status = st;
+                    }
+                }
                 if let Some(fr) = self.frames.pop() {
                     self.cur_source = fr.call_src;
                 }
@@ -556,9 +564,21 @@ impl Shell {
                         'p' => print = true,
                         'g' => global = true,
                         'f' | 'F' => func = true,
+                        'n' if cmd == "export" => {
+                            export = false;
+                            unexport = true;
+                        }
                         'n' => nameref = on,
                         _ => {
                             self.error_io(io, &format!("{cmd}: -{c}: invalid option"));
+                            let usage = match cmd {
+                                "declare" => "declare [-aAfFgiIlnrtux] [name[=value] ...] or declare -p [-aAfFilnrtux] [name ...]",
+                                "typeset" => "typeset [-aAfFgiIlnrtux] name[=value] ... or typeset -p [-aAfFilnrtux] [name ...]",
+                                "local" => "local [option] name[=value] ...",
+                                "export" => "export [-fn] [name[=value] ...] or export -p",
+                                _ => "readonly [-aAf] [name[=value] ...] or readonly -p",
+                            };
+                            io.err(format!("{cmd}: usage: {usage}\n").as_bytes());
                             return Ok(2);
                         }
                     }
@@ -606,8 +626,25 @@ impl Shell {
         }
         if print {
             for (_, n) in &names {
+                if matches!(n.as_str(), "FUNCNAME" | "BASH_SOURCE" | "BASH_LINENO")
+                    && self.lookup(n).is_none()
+                {
+                    // Call-stack arrays are computed, not stored.
+                    let line = match self.get_array(n) {
+                        None => format!("declare -a {n}"),
+                        Some(items) => {
+                            let items: Vec<String> = items
+                                .iter()
+                                .map(|(k, v)| format!("[{k}]=\"{}\"", dq_escape(v)))
+                                .collect();
+                            format!("declare -a {n}=({})", items.join(" "))
+                        }
+                    };
+                    io.out(format!("{line}\n").as_bytes());
+                    continue;
+                }
                 if self.lookup(n).is_none() {
-                    self.error_io(io, &format!("declare: {n}: not found"));
+                    self.error_io(io, &format!("{cmd}: {n}: not found"));
                     st = 1;
                     continue;
                 }
@@ -648,6 +685,31 @@ impl Shell {
                 },
             };
             let name = name.trim_end_matches('+').to_string();
+            // An operand that only became `name=(...)` or `name[i]=v` after
+            // expansion is parsed again as an assignment, as bash does.
+            let reparsed = if assignment.is_none() && !nameref {
+                self.reparse_operand(&name, value_str.as_deref(), arr || assoc, append)
+            } else {
+                None
+            };
+            let name = match (&reparsed, name.split_once('[')) {
+                (Some(_), Some((base, _))) => base.to_string(),
+                _ => name,
+            };
+            let value_str = if reparsed.is_some() { None } else { value_str };
+            // `declare 'a[5]'` with no value declares `a` an indexed array.
+            let bare_sub = reparsed.is_none()
+                && value_str.is_none()
+                && assignment.is_none()
+                && name
+                    .split_once('[')
+                    .is_some_and(|(b, r)| crate::state::valid_name(b) && r.ends_with(']'));
+            let name = if bare_sub {
+                name.split('[').next().unwrap_or_default().to_string()
+            } else {
+                name
+            };
+            let arr = arr || bare_sub;
             if !crate::state::valid_name(&name) {
                 self.error_io(io, &format!("{cmd}: `{raw}': not a valid identifier"));
                 st = 1;
@@ -715,6 +777,18 @@ impl Shell {
                 st = 1;
                 continue;
             }
+            if (minus.contains(&'a') || minus.contains(&'A'))
+                && self.lookup(&name).is_some_and(|x| {
+                    x.kind != 0 || matches!(x.value, Some(Value::Arr(_) | Value::Assoc(_)))
+                })
+            {
+                self.error_io(
+                    io,
+                    &format!("{cmd}: {name}: cannot destroy array variables in this way"),
+                );
+                st = 1;
+                continue;
+            }
             if minus.contains(&'r') && self.lookup(&name).is_some_and(|x| x.readonly) {
                 self.error_io(io, &format!("{cmd}: {name}: readonly variable"));
                 st = 1;
@@ -744,7 +818,7 @@ impl Shell {
                 let mut conv_err = None;
                 if arr {
                     match v.value.take() {
-                        None => v.value = Some(Value::Arr(Default::default())),
+                        None => {}
                         Some(Value::Str(x)) => {
                             v.value = Some(Value::Arr([(0, x)].into_iter().collect()))
                         }
@@ -803,6 +877,10 @@ impl Shell {
                 }
             } else if let (Some(asg), false) = (assignment, scalar) {
                 self.assign(asg, local)?;
+            } else if let Some(asg) = reparsed {
+                if let Err(Flow::Abort(s)) = self.assign(&asg, local) {
+                    st = s;
+                }
             } else if let Some(v) = value_str {
                 let is_int = integer || self.lookup(&name).is_some_and(|x| x.integer);
                 let old = if append {
@@ -838,8 +916,67 @@ impl Shell {
                     v.readonly = true;
                 }
             }
+            if arr && assoc {
+                self.error_io(
+                    io,
+                    &format!("{cmd}: {name}: cannot convert associative to indexed array"),
+                );
+                st = 1;
+            }
         }
         Ok(st)
+    }
+
+    /// The assignment a textual declaration operand stands for when it is a
+    /// compound value for an array or a subscripted name; `None` keeps it a
+    /// plain string value.
+    fn reparse_operand(
+        &mut self,
+        name: &str,
+        value: Option<&str>,
+        array_flag: bool,
+        append: bool,
+    ) -> Option<ast::Assignment> {
+        let value = value?;
+        let op = if append { "+=" } else { "=" };
+        let src = if let Some((base, rest)) = name.split_once('[') {
+            if !crate::state::valid_name(base) || !rest.ends_with(']') {
+                return None;
+            }
+            // The value was expanded once already; only the subscript is
+            // expanded again.
+            format!("{name}{op}'{}'", value.replace('\'', "'\\''"))
+        } else {
+            let arrayish = array_flag
+                || self.lookup(name).is_some_and(|v| {
+                    v.kind != 0 || matches!(v.value, Some(Value::Arr(_) | Value::Assoc(_)))
+                });
+            if !(arrayish && value.starts_with('(') && value.ends_with(')')) {
+                return None;
+            }
+            format!("{name}{op}{value}")
+        };
+        let prog = crate::exec::parse(&src).ok()?;
+        let [cc] = prog.complete_commands.as_slice() else {
+            return None;
+        };
+        let [item] = cc.0.as_slice() else {
+            return None;
+        };
+        if !item.0.additional.is_empty() {
+            return None;
+        }
+        let [ast::Command::Simple(sc)] = item.0.first.seq.as_slice() else {
+            return None;
+        };
+        if sc.word_or_name.is_some() || sc.suffix.is_some() {
+            return None;
+        }
+        let items = &sc.prefix.as_ref()?.0;
+        match items.as_slice() {
+            [ast::CommandPrefixOrSuffixItem::AssignmentWord(a, _)] => Some(a.clone()),
+            _ => None,
+        }
     }
 
     fn declare_line(&self, n: &str) -> String {
@@ -910,6 +1047,18 @@ impl Shell {
                 "-n" => unset_ref = true,
                 n => {
                     if unset_ref {
+                        // `unset -n` only removes namerefs themselves.
+                        if self.lookup(n).is_some_and(|v| !v.nameref) {
+                            continue;
+                        }
+                        if self.lookup(n).is_some_and(|v| v.readonly) {
+                            self.error_io(
+                                io,
+                                &format!("unset: {n}: cannot unset: readonly variable"),
+                            );
+                            st = 1;
+                            continue;
+                        }
                         let _ = self.unset_ref(n);
                         continue;
                     }
@@ -1279,7 +1428,8 @@ impl Shell {
                         'a' => "allexport",
                         'n' => "noexec",
                         'v' => "verbose",
-                        'h' | 'B' | 'm' | 'b' | 'H' | 'P' | 'T' | 'E' | 'k' | 't' => continue,
+                        'B' => "braceexpand",
+                        'h' | 'm' | 'b' | 'H' | 'P' | 'T' | 'E' | 'k' | 't' => continue,
                         _ => {
                             self.error_io(
                                 io,
@@ -1311,8 +1461,8 @@ impl Shell {
             "allexport" => op.allexport = on,
             "noexec" => op.noexec = on,
             "verbose" => op.verbose = on,
-            "braceexpand"
-            | "hashall"
+            "braceexpand" => op.no_braceexpand = !on,
+            "hashall"
             | "interactive-comments"
             | "posix"
             | "vi"
@@ -1641,7 +1791,11 @@ impl Shell {
         if args.len() == 1 || args[0] == "-" {
             let sigs = if args[0] == "-" { &args[1..] } else { args };
             for s in sigs {
-                self.traps.remove(&sig_name(s));
+                let name = sig_name(s);
+                if name == "DEBUG" {
+                    self.debug_inherited = false;
+                }
+                self.traps.remove(&name);
             }
             return 0;
         }
@@ -1656,6 +1810,9 @@ impl Shell {
             }
             if sig == "EXIT" {
                 self.exit_trap_level = self.subshell;
+            }
+            if sig == "DEBUG" {
+                self.debug_inherited = false;
             }
             self.traps.insert(sig, cmd.clone());
         }
@@ -1804,12 +1961,12 @@ fn dq_escape(s: &str) -> String {
         .replace('`', "\\`")
 }
 
-fn has_ctl(s: &str) -> bool {
+pub(crate) fn has_ctl(s: &str) -> bool {
     s.chars().any(|c| (c as u32) < 0x20 || c as u32 == 0x7f)
 }
 
 /// `$'...'` quoting with bash's escapes.
-fn ansi_quote(s: &str) -> String {
+pub(crate) fn ansi_quote(s: &str) -> String {
     let mut o = String::from("$'");
     for c in s.chars() {
         match c {

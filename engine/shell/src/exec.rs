@@ -16,11 +16,62 @@ pub enum Source {
 }
 
 pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
+    let src = split_empty_for_parts(src);
     let mut p = brush_parser::Parser::new(
         std::io::Cursor::new(src.as_bytes()),
         &brush_parser::ParserOptions::default(),
     );
     p.parse_program()
+}
+
+/// The parser reads the `;;` of `for ((;;))` as a case terminator; inside an
+/// arithmetic `for` header it is two empty parts, so a blank is put between.
+fn split_empty_for_parts(src: &str) -> std::borrow::Cow<'_, str> {
+    if !src.contains(";;") || !src.contains("((") {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let b = src.as_bytes();
+    let mut out = String::with_capacity(src.len() + 8);
+    let mut last = 0;
+    let mut i = 0;
+    while let Some(p) = src[i..].find("for") {
+        let start = i + p;
+        i = start + 3;
+        if start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_') {
+            continue;
+        }
+        let mut j = i;
+        while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+            j += 1;
+        }
+        if !src[j..].starts_with("((") {
+            continue;
+        }
+        let head = j + 2;
+        let mut depth = 0i32;
+        let mut k = head;
+        while k < b.len() {
+            match b[k] {
+                b'(' => depth += 1,
+                b')' if depth == 0 => break,
+                b')' => depth -= 1,
+                b'\n' => break,
+                _ => {}
+            }
+            k += 1;
+        }
+        if src[head..k].contains(";;") {
+            out.push_str(&src[last..head]);
+            out.push_str(&src[head..k].replace(";;", "; ;"));
+            last = k;
+        }
+        i = k.max(i);
+    }
+    if last == 0 {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    out.push_str(&src[last..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// The message bash prints for a syntax error, and the line it is on.
@@ -233,7 +284,37 @@ impl Shell {
     /// Runs a whole script as bash does: lines before a late syntax error still run.
     pub fn run_script(&mut self, src: &str, source: Source, io: &Io) -> i32 {
         self.last_arg.clone_from(&self.arg0);
-        let status = match parse(src) {
+        let mut parsed = parse(src);
+        // bash ends a here-document left open at end of input there, with a warning.
+        if let Err(brush_parser::ParseError::Tokenizing {
+            inner: brush_parser::TokenizerError::UnterminatedHereDocuments(tags, at),
+            ..
+        }) = &parsed
+        {
+            let tag = brush_parser::unquote_str(tags.trim());
+            if !tag.is_empty() && !tag.contains([' ', ',']) {
+                let mut closed = src.to_string();
+                if !closed.ends_with('\n') {
+                    closed.push('\n');
+                }
+                closed.push_str(&tag);
+                closed.push('\n');
+                if let Ok(p) = parse(&closed) {
+                    let start = at
+                        .trim_matches(['[', ']'])
+                        .split(',')
+                        .next()
+                        .unwrap_or("1")
+                        .to_string();
+                    self.lineno = src.lines().count();
+                    self.error(&format!(
+                        "warning: here-document at line {start} delimited by end-of-file (wanted `{tag}')"
+                    ));
+                    parsed = Ok(p);
+                }
+            }
+        }
+        let status = match parsed {
             Ok(prog) => match self.run_program(&prog, io) {
                 Ok(s) => s,
                 Err(Flow::Exit(s)) => s,
@@ -472,7 +553,7 @@ impl Shell {
                 } else {
                     let mut sub = self.clone();
                     sub.subshell += 1;
-                    sub.traps.remove("DEBUG");
+                    sub.debug_inherited = true;
                     let st = match sub.run_command(cmd, &sio) {
                         Ok(s) => s,
                         Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -585,7 +666,7 @@ impl Shell {
             CC::Subshell(s) => {
                 let mut sub = self.clone();
                 sub.subshell += 1;
-                sub.traps.remove("DEBUG");
+                sub.debug_inherited = true;
                 let st = match sub.run_list(&s.list, io) {
                     Ok(s) => s,
                     Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -620,7 +701,11 @@ impl Shell {
                 let r = (|| -> R<i32> {
                     loop {
                         if let Some(c) = &f.condition {
-                            let e = self.expand_string_dq(&c.value)?;
+                            let mut e = self.expand_string_dq(&c.value)?;
+                            if e.trim().is_empty() {
+                                // An empty condition is true, as in C.
+                                e = "1".to_string();
+                            }
                             if self.opts.xtrace {
                                 self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
                             }
@@ -679,8 +764,20 @@ impl Shell {
                 } else {
                     None
                 };
+                let header = if self.traps.contains_key("DEBUG") {
+                    let ws: Vec<&str> = match &f.values {
+                        Some(ws) => ws.iter().map(|w| w.value.as_str()).collect(),
+                        None => vec!["\"$@\""],
+                    };
+                    format!("for {} in {}", f.variable_name, ws.join(" "))
+                } else {
+                    String::new()
+                };
                 let r = (|| -> R<i32> {
                     for v in values {
+                        if !header.is_empty() && !self.in_trap {
+                            self.debug_trap(&header, io);
+                        }
                         if let Some(t) = &shown {
                             self.xtrace_raw(t, io);
                         }
@@ -1073,6 +1170,10 @@ impl Shell {
         } else if let Some(a) = assigns.first() {
             self.lineno = a.loc.start.line + self.line_offset;
         }
+        // DEBUG runs before the command's words are expanded, and sees it.
+        if !self.in_trap && !self.traps.is_empty() {
+            self.debug_trap(&c.to_string(), io);
+        }
         let mut psubs: Vec<(std::path::PathBuf, Option<&ast::SubshellCommand>)> = Vec::new();
         let mut suffix_items: Vec<&ast::CommandPrefixOrSuffixItem> = Vec::new();
         if let Some(s) = &c.suffix {
@@ -1127,11 +1228,6 @@ impl Shell {
             }
         }
 
-        if !self.in_trap && !self.traps.is_empty() {
-            if let Some(t) = self.traps.get("DEBUG").cloned() {
-                self.run_trap(&t, io);
-            }
-        }
         let new_last = argv.last().cloned().unwrap_or_default();
         if argv.is_empty() && assigns.is_empty() && self.cmdsub_ran {
             return Ok(self.last_status);
@@ -1281,7 +1377,7 @@ impl Shell {
     fn capture_into(&mut self, list: &ast::CompoundList, io: &Io) -> i32 {
         let mut sub = self.clone();
         sub.subshell += 1;
-        sub.traps.remove("DEBUG");
+        sub.debug_inherited = true;
         let st = match sub.run_list(list, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -1321,7 +1417,18 @@ impl Shell {
                 } else {
                     v
                 };
-                let integer = self.lookup(n).is_some_and(|v| v.integer);
+                // The integer attribute that counts is the nameref target's.
+                let target = if self.has_namerefs {
+                    let r = self.resolve(n).into_owned();
+                    if r.contains(['[', '\u{0}']) {
+                        n.to_string()
+                    } else {
+                        r
+                    }
+                } else {
+                    n.to_string()
+                };
+                let integer = self.lookup(&target).is_some_and(|v| v.integer);
                 let v = if integer {
                     let base = if a.append {
                         self.get(n).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
@@ -1569,13 +1676,24 @@ impl Shell {
             }
         }
         if let Some(tool) = crate::tools::find(&argv[0]) {
-            let mut r = crate::io::StreamReader(io.stdin());
+            let stdin = io.stdin();
+            let stdin_len = match &stdin {
+                crate::io::Stream::File(f) => f
+                    .try_borrow()
+                    .ok()
+                    .and_then(|f| f.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len()),
+                _ => None,
+            };
+            let mut r = crate::io::StreamReader(stdin);
             let mut w = crate::io::StreamWriter(io.get(1).cloned());
             let mut e = crate::io::StreamWriter(io.get(2).cloned());
             let mut ctx = crate::tools::ToolContext {
                 cwd: &self.cwd,
                 env: &env,
                 stdin: &mut r,
+                stdin_len,
                 stdout: &mut w,
                 stderr: &mut e,
             };
@@ -1597,6 +1715,17 @@ impl Shell {
                 self.error_io(io, &m);
                 Ok(s)
             }
+        }
+    }
+
+    /// Runs the DEBUG trap, if one is set and live here, before `cmd`.
+    fn debug_trap(&mut self, cmd: &str, io: &Io) {
+        if self.debug_inherited {
+            return;
+        }
+        if let Some(t) = self.traps.get("DEBUG").cloned() {
+            self.bash_command = cmd.to_string();
+            self.run_trap(&t, io);
         }
     }
 

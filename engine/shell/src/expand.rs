@@ -69,7 +69,8 @@ impl Shell {
         let mut out = Vec::new();
         if w.contains('{') && !self.opts_braceoff() {
             if let Ok(Some(b)) = word::parse_brace_expansions(w, &opts()) {
-                let words = brace_words(&b);
+                let pads = seq_pads(w);
+                let words = brace_words(&b, &mut pads.iter());
                 if words.len() != 1 || words[0] != w {
                     for bw in words {
                         self.expand_one(&bw, &mut out)?;
@@ -82,8 +83,21 @@ impl Shell {
         Ok(out)
     }
 
+    /// Whether the locale variables select the C/POSIX locale, where bash
+    /// counts a string's length in bytes rather than characters.
+    fn byte_locale(&mut self) -> bool {
+        let pick = ["LC_ALL", "LC_CTYPE", "LANG"]
+            .into_iter()
+            .filter_map(|n| self.get(n))
+            .find(|v| !v.is_empty());
+        match pick {
+            None => true,
+            Some(v) => v == "C" || v == "POSIX",
+        }
+    }
+
     fn opts_braceoff(&self) -> bool {
-        false
+        self.opts.no_braceexpand
     }
 
     fn expand_one(&mut self, w: &str, out: &mut Vec<String>) -> R<()> {
@@ -641,10 +655,38 @@ impl Shell {
                 lit == s
             };
         }
+        if self.opts.extglob {
+            if let Some((pre, alts, post)) = pattern::split_negation(pat) {
+                return self.negation_match(s, &pre, &alts, &post);
+            }
+        }
         match self.compile_pattern(pat, true) {
             Some(r) => r.is_match(s),
             None => false,
         }
+    }
+
+    /// `pre!(alts)post`: some split of `s` has a head matching `pre`, a middle
+    /// matching none of `alts`, and a tail matching `post`. A regex cannot
+    /// say "does not match", so the splits are tried one by one.
+    fn negation_match(&mut self, s: &str, pre: &str, alts: &str, post: &str) -> bool {
+        let idx: Vec<usize> = s
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(s.len()))
+            .collect();
+        let inner = format!("@({alts})");
+        for (a, &i) in idx.iter().enumerate() {
+            if !self.pattern_match(&s[..i], pre) {
+                continue;
+            }
+            for &j in &idx[a..] {
+                if !self.pattern_match(&s[i..j], &inner) && self.pattern_match(&s[j..], post) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     fn remove_affix(&mut self, s: &str, pat: &str, prefix: bool, longest: bool) -> String {
@@ -695,7 +737,7 @@ impl Shell {
             SubstringMatchKind::Prefix => {
                 for &i in idx.iter().rev() {
                     if re.is_match(&s[..i]) {
-                        return format!("{rep}{}", &s[i..]);
+                        return format!("{}{}", fill_amp(rep, &s[..i]), &s[i..]);
                     }
                 }
                 s.to_string()
@@ -703,7 +745,7 @@ impl Shell {
             SubstringMatchKind::Suffix => {
                 for &i in idx.iter() {
                     if re.is_match(&s[i..]) {
-                        return format!("{}{rep}", &s[..i]);
+                        return format!("{}{}", &s[..i], fill_amp(rep, &s[i..]));
                     }
                 }
                 s.to_string()
@@ -728,7 +770,7 @@ impl Shell {
                     }
                     match matched {
                         Some(b) if b > a || pat.is_empty() => {
-                            out.push_str(rep);
+                            out.push_str(&fill_amp(rep, &s[start..idx[b]]));
                             replaced = true;
                             a = b;
                         }
@@ -812,7 +854,7 @@ impl Shell {
                 let v = self.param_value(parameter, *indirect)?;
                 if Self::is_null(&v, test_type) {
                     let msg = self.word_str(error_message)?;
-                    let msg = if error_message.is_none() {
+                    let msg = if error_message.as_deref().is_none_or(str::is_empty) {
                         if matches!(test_type, ParameterTestType::UnsetOrNull) {
                             "parameter null or not set".to_string()
                         } else {
@@ -845,6 +887,7 @@ impl Shell {
                 self.check_unset(parameter, &v)?;
                 let n = match v {
                     PV::Unset => 0,
+                    PV::Str(s) if self.byte_locale() => s.len(),
                     PV::Str(s) => s.chars().count(),
                     PV::List(l, _) => l.len(),
                 };
@@ -954,7 +997,7 @@ impl Shell {
                     TO::ToUpperCase => Self::map_pv(v, |s| s.to_uppercase()),
                     TO::ToLowerCase => Self::map_pv(v, |s| s.to_lowercase()),
                     TO::CapitalizeInitial => Self::map_pv(v, upper_first),
-                    TO::Quoted => Self::map_pv(v, quote),
+                    TO::Quoted => Self::map_pv(v, quote_q),
                     TO::ExpandEscapeSequences => Self::map_pv(v, ansi_c),
                     TO::PromptExpand => v,
                     TO::ToAssignmentLogic => Self::map_pv(v, |s| format!("{name}={}", quote(s))),
@@ -1022,7 +1065,14 @@ impl Shell {
                 let v = self.param_value(parameter, *indirect)?;
                 self.check_unset(parameter, &v)?;
                 let pat = self.expand_pattern(pattern)?;
-                let rep = self.word_str(replacement)?;
+                let marked = replacement.as_deref().map(|r| {
+                    if self.opts.other_shopts.get("patsub_replacement") == Some(&false) {
+                        r.to_string()
+                    } else {
+                        mark_ampersands(r)
+                    }
+                });
+                let rep = self.word_str(&marked)?;
                 let v = match v {
                     PV::Unset => PV::Unset,
                     PV::Str(s) => PV::Str(self.replace(&s, &pat, &rep, match_kind)),
@@ -1138,7 +1188,9 @@ impl Shell {
         if self.opts.xtrace {
             f.push('x');
         }
-        f.push('B');
+        if !self.opts.no_braceexpand {
+            f.push('B');
+        }
         if self.opts.noglob {
             f.push('f');
         }
@@ -1224,6 +1276,18 @@ fn upper_first(s: &str) -> String {
 }
 
 /// `'...'` quoting as bash's `${v@Q}` and `printf %q`-ish output use.
+/// `${v@Q}`: `$'...'` when there are control characters, and bash's
+/// special case of a lone single quote.
+fn quote_q(s: &str) -> String {
+    if crate::builtins::has_ctl(s) {
+        crate::builtins::ansi_quote(s)
+    } else if s == "'" {
+        "\\'".to_string()
+    } else {
+        quote(s)
+    }
+}
+
 pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
@@ -1351,7 +1415,86 @@ pub fn decode_escapes(s: &str, echo_mode: bool) -> (String, bool) {
 }
 
 /// The words a brace expression produces.
-fn brace_words(items: &[word::BraceExpressionOrText]) -> Vec<String> {
+/// Marks each unquoted `&` of a replacement's source (bash's
+/// `patsub_replacement`) with a private-use character that survives expansion;
+/// an escaped `\&` becomes a second marker that stands for a literal `&`.
+fn mark_ampersands(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let (mut sq, mut dq) = (false, false);
+    let mut it = src.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' if !sq => match it.next() {
+                Some('&') if !dq => out.push(AMP_LIT),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            },
+            '\'' if !dq => {
+                sq = !sq;
+                out.push(c);
+            }
+            '"' if !sq => {
+                dq = !dq;
+                out.push(c);
+            }
+            '&' if !sq && !dq => out.push(AMP_MATCH),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const AMP_MATCH: char = '\u{E000}';
+const AMP_LIT: char = '\u{E001}';
+
+/// The replacement text for one match: markers from [`mark_ampersands`]
+/// become the matched text or a literal `&`.
+fn fill_amp(rep: &str, matched: &str) -> String {
+    if !rep.contains([AMP_MATCH, AMP_LIT]) {
+        return rep.to_string();
+    }
+    let mut out = String::new();
+    for c in rep.chars() {
+        match c {
+            AMP_MATCH => out.push_str(matched),
+            AMP_LIT => out.push('&'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The zero-padding width of each `{N..M}` sequence in `w`, in textual order
+/// (0 = no padding): the parsed brace expression keeps only the numbers, so
+/// bash's rule (a leading zero on either end pads to the longer end) is read
+/// from the source text.
+fn seq_pads(w: &str) -> Vec<usize> {
+    let Ok(re) = regex::Regex::new(r"\{(-?[0-9]+)\.\.(-?[0-9]+)(?:\.\.-?[0-9]+)?\}") else {
+        return Vec::new();
+    };
+    re.captures_iter(w)
+        .map(|c| {
+            let (a, b) = (&c[1], &c[2]);
+            let zero = |s: &str| {
+                let d = s.trim_start_matches('-');
+                d.len() > 1 && d.starts_with('0')
+            };
+            if zero(a) || zero(b) {
+                a.len().max(b.len())
+            } else {
+                0
+            }
+        })
+        .collect()
+}
+
+fn brace_words(
+    items: &[word::BraceExpressionOrText],
+    pads: &mut std::slice::Iter<'_, usize>,
+) -> Vec<String> {
     let mut acc = vec![String::new()];
     for it in items {
         match it {
@@ -1370,10 +1513,15 @@ fn brace_words(items: &[word::BraceExpressionOrText]) -> Vec<String> {
                             increment,
                         } => {
                             let inc = increment.unsigned_abs().max(1) as i64;
+                            let pad = pads.next().copied().unwrap_or(0);
                             let mut v = *start;
                             let mut n = 0;
                             loop {
-                                alts.push(v.to_string());
+                                alts.push(if v < 0 {
+                                    format!("-{:0w$}", v.unsigned_abs(), w = pad.saturating_sub(1))
+                                } else {
+                                    format!("{v:0pad$}")
+                                });
                                 n += 1;
                                 if v == *end || n > 100_000 {
                                     break;
@@ -1419,7 +1567,7 @@ fn brace_words(items: &[word::BraceExpressionOrText]) -> Vec<String> {
                                 }
                             }
                         }
-                        word::BraceExpressionMember::Child(c) => alts.extend(brace_words(c)),
+                        word::BraceExpressionMember::Child(c) => alts.extend(brace_words(c, pads)),
                     }
                 }
                 let mut next = Vec::new();

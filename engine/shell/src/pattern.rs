@@ -295,6 +295,38 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 /// Does the pattern use an extglob group like `@(a|b)`?
+/// The first unescaped `!(...)` group of `pat`, as (text before, the
+/// alternatives inside, text after).
+pub fn split_negation(pat: &str) -> Option<(String, String, String)> {
+    let c: Vec<char> = pat.chars().collect();
+    let mut i = 0;
+    while i < c.len() {
+        match c[i] {
+            '\\' => i += 2,
+            '!' if c.get(i + 1) == Some(&'(') => {
+                let mut depth = 0;
+                let mut k = i + 2;
+                while k < c.len() {
+                    match c[k] {
+                        '\\' => k += 1,
+                        '(' => depth += 1,
+                        ')' if depth == 0 => {
+                            let s = |a: usize, b: usize| c[a..b].iter().collect::<String>();
+                            return Some((s(0, i), s(i + 2, k), s(k + 1, c.len())));
+                        }
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    k += 1;
+                }
+                return None;
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 pub fn has_extglob(pat: &str) -> bool {
     let b = pat.as_bytes();
     (1..b.len()).any(|i| {

@@ -67,6 +67,8 @@ pub struct Opts {
     pub globstar: bool,
     pub xpg_echo: bool,
     pub inherit_errexit: bool,
+    /// `set +B`: brace expansion turned off (bash's default is on).
+    pub no_braceexpand: bool,
     /// Recognised `shopt` options that change nothing here, with their state.
     pub other_shopts: std::collections::BTreeMap<&'static str, bool>,
 }
@@ -119,6 +121,9 @@ pub struct Shell {
     pub caches: Rc<RefCell<Caches>>,
     pub aliases: HashMap<String, String>,
     pub in_trap: bool,
+    /// A subshell keeps its parent's DEBUG trap for `trap -p` but does not
+    /// run it (no functrace) until it sets its own.
+    pub debug_inherited: bool,
     pub dirstack: Vec<PathBuf>,
     pub getopts_sub: usize,
     /// An `exit` run inside a trap or eval string, to honour after it.
@@ -182,6 +187,7 @@ impl Shell {
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: HashMap::new(),
             in_trap: false,
+            debug_inherited: false,
             dirstack: Vec::new(),
             getopts_sub: 0,
             pending_exit: None,
@@ -210,6 +216,18 @@ impl Shell {
                 );
             }
         }
+        // Each shell is one level deeper than the one that started it.
+        let level = s
+            .lookup("SHLVL")
+            .and_then(|v| match &v.value {
+                Some(Value::Str(x)) => x.trim().parse::<i64>().ok(),
+                _ => None,
+            })
+            .unwrap_or(0)
+            .saturating_add(1)
+            .max(0);
+        let _ = s.set_var("SHLVL", level.to_string());
+        s.export("SHLVL");
         let cwd_s = cwd.to_string_lossy().into_owned();
         let _ = s.set_var("PWD", cwd_s);
         s.export("PWD");
@@ -221,14 +239,25 @@ impl Shell {
             ("HOSTTYPE", "wasm32"),
             ("OSTYPE", "linux-gnu"),
             ("MACHTYPE", "wasm32-unknown-wasi"),
-            ("SHLVL", "1"),
             ("OPTERR", "1"),
             ("SHELL", "/bin/bash"),
             ("BASH", "/bin/bash"),
-            ("COMP_WORDBREAKS", " \t\n\"'><=;|&(:"),
+            ("COMP_WORDBREAKS", " \t\n\"'@><=;|&(:"),
         ] {
             if s.lookup(k).is_none() {
                 let _ = s.set_var(k, v.to_string());
+            }
+        }
+        if let Some((uid, euid)) = process_ids() {
+            for (k, v) in [("UID", uid), ("EUID", euid)] {
+                s.scopes[0].insert(
+                    k.into(),
+                    Var {
+                        value: Some(Value::Str(v.to_string())),
+                        readonly: true,
+                        ..Var::default()
+                    },
+                );
             }
         }
         let ver: BTreeMap<i64, String> = ["5", "2", "15", "1", "release", "wasm32-unknown-wasi"]
@@ -306,7 +335,9 @@ impl Shell {
                 if self.opts.allexport {
                     v.push("allexport");
                 }
-                v.push("braceexpand");
+                if !self.opts.no_braceexpand {
+                    v.push("braceexpand");
+                }
                 if self.opts.errexit {
                     v.push("errexit");
                 }
@@ -648,8 +679,14 @@ impl Shell {
 
     /// The prefix for an error message about the current line.
     pub fn err_prefix(&self) -> String {
+        // bash names the file the running code came from (BASH_SOURCE[0]):
+        // inside a function defined in a script read from stdin that is `main`.
+        let name = match self.frames.last() {
+            Some(f) if !f.src.is_empty() => f.src.as_str(),
+            _ => self.err_name.as_str(),
+        };
         if self.err_lines {
-            format!("{}: line {}: ", self.err_name, self.lineno)
+            format!("{name}: line {}: ", self.lineno)
         } else {
             format!("{}: ", self.err_name)
         }
@@ -670,6 +707,17 @@ pub struct Frame {
 pub enum ElemKey {
     Idx(i64),
     Str(String),
+}
+
+/// The real and effective user ids, where the platform can tell them
+/// (Linux: the `Uid:` line of /proc/self/status; a WASI guest has none).
+fn process_ids() -> Option<(u32, u32)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    let mut it = line["Uid:".len()..].split_whitespace();
+    let uid = it.next()?.parse().ok()?;
+    let euid = it.next()?.parse().ok()?;
+    Some((uid, euid))
 }
 
 pub fn valid_name(s: &str) -> bool {

@@ -310,7 +310,8 @@ impl Shell {
             "allexport" => o.allexport,
             "noexec" => o.noexec,
             "verbose" => o.verbose,
-            "braceexpand" | "hashall" | "interactive-comments" => true,
+            "braceexpand" => !o.no_braceexpand,
+            "hashall" | "interactive-comments" => true,
             "posix" | "vi" | "emacs" | "monitor" | "notify" | "onecmd" | "physical"
             | "privileged" | "keyword" | "history" | "ignoreeof" | "functrace" | "errtrace"
             | "nolog" => false,

@@ -51,6 +51,9 @@ pub struct ToolContext<'a> {
     pub env: &'a [(String, String)],
     /// Standard input.
     pub stdin: &'a mut dyn std::io::Read,
+    /// The size of standard input when it is a regular file (GNU `wc` sizes
+    /// its columns from it).
+    pub stdin_len: Option<u64>,
     /// Standard output.
     pub stdout: &'a mut dyn std::io::Write,
     /// Standard error.

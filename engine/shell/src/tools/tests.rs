@@ -506,6 +506,7 @@ fn run_ours(case: &Case) -> Outcome {
             cwd: &dir,
             env: &env,
             stdin: &mut stdin,
+            stdin_len: None,
             stdout: &mut stdout,
             stderr: &mut stderr,
         };
@@ -573,6 +574,7 @@ fn wc_counts_characters_per_locale_like_gnu() {
                 cwd: &dir,
                 env: &env,
                 stdin: &mut stdin,
+                stdin_len: None,
                 stdout: &mut out,
                 stderr: &mut err,
             };
@@ -626,6 +628,7 @@ fn runs_in_guest_declines_what_only_the_host_tool_does() {
             cwd: &dir,
             env: &[],
             stdin: &mut stdin,
+            stdin_len: None,
             stdout: &mut out,
             stderr: &mut err,
         };
@@ -659,6 +662,7 @@ fn head_stops_reading_once_it_has_its_lines() {
         cwd: &dir,
         env: &[],
         stdin: &mut stdin,
+        stdin_len: None,
         stdout: &mut out,
         stderr: &mut err,
     };
@@ -686,6 +690,7 @@ fn broken_pipe_ends_a_tool_like_sigpipe() {
         cwd: &dir,
         env: &[],
         stdin: &mut stdin,
+        stdin_len: None,
         stdout: &mut out,
         stderr: &mut err,
     };
@@ -711,6 +716,7 @@ fn mktemp_creates_a_unique_file_from_the_template() {
             cwd: &dir,
             env: &env,
             stdin: &mut stdin,
+            stdin_len: None,
             stdout: &mut out,
             stderr: &mut err,
         };
@@ -734,6 +740,7 @@ fn mktemp_creates_a_unique_file_from_the_template() {
         cwd: &dir,
         env: &env,
         stdin: &mut stdin,
+        stdin_len: None,
         stdout: &mut out,
         stderr: &mut err,
     };
@@ -767,6 +774,7 @@ fn relative_dates_count_from_now() {
             cwd: &dir,
             env: &[],
             stdin: &mut stdin,
+            stdin_len: None,
             stdout: &mut out,
             stderr: &mut err,
         };
@@ -793,6 +801,7 @@ fn date_without_operands_is_the_current_utc_time() {
         cwd: &dir,
         env: &[],
         stdin: &mut stdin,
+        stdin_len: None,
         stdout: &mut out,
         stderr: &mut err,
     };
@@ -943,6 +952,7 @@ fn tools_never_panic_on_odd_arguments() {
                     cwd: &dir,
                     env: &env,
                     stdin: &mut stdin,
+                    stdin_len: None,
                     stdout: &mut out,
                     stderr: &mut err,
                 };

@@ -129,7 +129,10 @@ pub(crate) fn wc(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
                         }
                         _ => min_width = 7,
                     },
-                    Source::Stdin => min_width = 7,
+                    Source::Stdin => match ctx.stdin_len {
+                        Some(n) => regular_total = regular_total.saturating_add(n),
+                        None => min_width = 7,
+                    },
                 }
                 inputs.push(Some(src));
                 errors.push(None);
