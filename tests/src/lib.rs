@@ -35,7 +35,9 @@ fn build_hookbox() -> PathBuf {
         if profile_dir.file_name().is_some_and(|p| p == "release") {
             build.arg("--release");
         }
-        let status = build.status().expect("run cargo build for the hookbox binary");
+        let status = build
+            .status()
+            .expect("run cargo build for the hookbox binary");
         assert!(status.success(), "cargo build -p hookbox failed: {status}");
     }
     assert!(

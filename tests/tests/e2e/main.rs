@@ -12,4 +12,6 @@ mod lifecycle;
 mod native;
 mod sandbox;
 mod sandbox_attacks;
+mod shell_attacks;
+mod shell_fuzz;
 mod smoke;
