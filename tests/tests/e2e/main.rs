@@ -13,4 +13,6 @@ mod native;
 mod sandbox;
 mod sandbox_attacks;
 mod sandbox_bridge;
+mod shell_attacks;
+mod shell_fuzz;
 mod smoke;
