@@ -64,6 +64,13 @@ impl OutputCapper {
         let room = self.cap.saturating_sub(state.passed);
         let take = usize::try_from(room).unwrap_or(usize::MAX).min(bytes.len());
         state.passed += take as u64;
+        if self.sink.raw(stream, &bytes[..take]) {
+            if take < bytes.len() {
+                state.truncated = true;
+                self.sink.truncated(self.cap);
+            }
+            return;
+        }
         let i = index(stream);
         let mut rest = &bytes[..take];
         while let Some(nl) = rest.iter().position(|&b| b == b'\n') {

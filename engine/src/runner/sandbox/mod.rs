@@ -33,6 +33,7 @@ mod cache;
 mod capper;
 mod engine;
 mod exec_link;
+mod shell;
 mod stdio;
 mod store;
 
@@ -46,12 +47,13 @@ use wasmtime_wasi::I32Exit;
 
 pub use cache::{CacheOutcome, ModuleCache};
 pub use engine::{SandboxEngine, DEFAULT_EPOCH_TICK};
+pub use shell::{embed_script, embedded_script, ShellInput, SCRIPT_SECTION};
 pub use store::{MAX_STORE_ITEMS, MAX_TABLE_ELEMENTS};
 
 use crate::plan::HookProgram;
 use crate::runner::{Exit, Invocation, OutputSink, RunError, RunFuture, RunReport, Runner, Stream};
 use capper::OutputCapper;
-use store::{HostState, MemoryLimiter};
+use store::{GuestStdin, HostState, MemoryLimiter};
 
 /// Fuel given to a run without a budget: metered, never reached in practice (at a few
 /// billion instructions a second it lasts decades).
@@ -227,14 +229,29 @@ impl SandboxRunner {
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
+        let (pre, _) = self.instance_pre(path).await?;
+        self.run_prepared(invocation, pre, path, GuestStdin::Empty, output, cancel)
+            .await
+    }
+
+    /// Runs an instantiable module with the invocation's grants and limits. `path` names the
+    /// program in errors.
+    async fn run_prepared(
+        &self,
+        invocation: &Invocation,
+        pre: InstancePre<HostState>,
+        path: &Path,
+        stdin: GuestStdin,
+        output: Arc<dyn OutputSink>,
+        cancel: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<RunReport, RunError> {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + invocation.limits.timeout;
-        let (pre, _) = self.instance_pre(path).await?;
         let capper = Arc::new(OutputCapper::new(
             Arc::clone(&output),
             invocation.limits.output_cap_bytes,
         ));
-        let wasi = store::wasi_context(invocation, &capper)?;
+        let wasi = store::wasi_context(invocation, &capper, stdin)?;
         let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec_link::ExecState);
         let mut store = Store::new(
             self.engine.wasmtime(),
@@ -343,19 +360,13 @@ impl Runner for SandboxRunner {
     ) -> RunFuture<'a> {
         Box::pin(async move {
             match &invocation.program {
-                HookProgram::Wasm(path) => self.run_wasm(invocation, path, output, cancel).await,
-                HookProgram::Script(path) => Err(RunError::Unsupported {
-                    what: format!("the script {}", path.display()),
-                    why: "shell hooks run in the sandbox once the bundled shell is built in; \
-                          run them with the native runner until then"
-                        .into(),
-                }),
-                HookProgram::Command(line) => Err(RunError::Unsupported {
-                    what: format!("the command line `{line}`"),
-                    why: "command lines run in the sandbox once the bundled shell is built in; \
-                          run them with the native runner until then"
-                        .into(),
-                }),
+                HookProgram::Wasm(path) => {
+                    self.run_wasm_or_compiled(invocation, path, output, cancel)
+                        .await
+                }
+                HookProgram::Script(_) | HookProgram::Command(_) => {
+                    self.run_shell(invocation, output, cancel).await
+                }
             }
         })
     }
