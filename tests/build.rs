@@ -1,9 +1,9 @@
-//! Builds the guest programs the sandbox tests run (tests/guests, with the sdk) for
-//! wasm32-wasip1, in their own target folder (a nested cargo on the outer target folder would
-//! wait on its lock forever), and tells the tests where they are through
-//! `HOOKBOX_TEST_GUESTS`.
+//! Builds the guest programs the sandbox tests run (tests/guests, and the example Rust hooks
+//! of hooks-examples/rust-hooks, both with the sdk) for wasm32-wasip1, in their own target
+//! folder (a nested cargo on the outer target folder would wait on its lock forever), and
+//! tells the tests where they are through `HOOKBOX_TEST_GUESTS` and `HOOKBOX_TEST_RUST_HOOKS`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
@@ -12,32 +12,45 @@ fn main() {
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
     let guests = manifest_dir.join("guests");
     let sdk = manifest_dir.join("../sdk");
-    for dir in [guests.join("src"), sdk.join("src")] {
-        println!("cargo:rerun-if-changed={}", dir.display());
+    let rust_hooks = manifest_dir.join("../hooks-examples/rust-hooks");
+    for path in [
+        guests.join("src"),
+        guests.join("Cargo.toml"),
+        sdk.join("src"),
+        sdk.join("Cargo.toml"),
+        rust_hooks.join("migrate/src"),
+        rust_hooks.join("notify/src"),
+        rust_hooks.join("Cargo.toml"),
+    ] {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
-    println!(
-        "cargo:rerun-if-changed={}",
-        guests.join("Cargo.toml").display()
-    );
-    println!(
-        "cargo:rerun-if-changed={}",
-        sdk.join("Cargo.toml").display()
-    );
+    // The example's Makefile links the sdk as ./sdk (see its Cargo.toml); do the same.
+    let link = rust_hooks.join("sdk");
+    if !link.join("Cargo.toml").exists() {
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink("../../sdk", &link).expect("link the sdk for rust-hooks");
+    }
 
     ensure_wasm_target();
     let target_dir = out_dir.join("guest-target");
+    build_wasm(&guests.join("Cargo.toml"), &target_dir);
+    build_wasm(&rust_hooks.join("Cargo.toml"), &target_dir);
+    let bin_dir = target_dir.join("wasm32-wasip1/release");
+    println!("cargo:rustc-env=HOOKBOX_TEST_GUESTS={}", bin_dir.display());
+    println!(
+        "cargo:rustc-env=HOOKBOX_TEST_RUST_HOOKS={}",
+        bin_dir.display()
+    );
+}
+
+fn build_wasm(manifest: &Path, target_dir: &Path) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip1",
-            "--manifest-path",
-        ])
-        .arg(guests.join("Cargo.toml"))
+        .args(["build", "--release", "--target", "wasm32-wasip1"])
+        .arg("--manifest-path")
+        .arg(manifest)
         .arg("--target-dir")
-        .arg(&target_dir)
+        .arg(target_dir)
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -47,10 +60,9 @@ fn main() {
         .expect("run cargo for the guest programs");
     assert!(
         status.success(),
-        "building the wasm32-wasip1 guest programs failed"
+        "building {} for wasm32-wasip1 failed",
+        manifest.display()
     );
-    let bin_dir = target_dir.join("wasm32-wasip1/release");
-    println!("cargo:rustc-env=HOOKBOX_TEST_GUESTS={}", bin_dir.display());
 }
 
 /// `rustup target add wasm32-wasip1` when the standard library for it is missing (a listed

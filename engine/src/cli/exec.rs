@@ -172,6 +172,11 @@ pub fn exec(args: ExecArgs) -> Result<u8> {
         .tempdir()
         .context("creating the private temporary directory")?;
     let temp_dir = std::fs::canonicalize(temp.path()).context("the temporary directory")?;
+    // Bridged commands run as the hook user when hookbox runs as root: HOME is theirs.
+    if let Some(ids) = super::glue::hook_ids(&policy)? {
+        std::os::unix::fs::chown(&temp_dir, Some(ids.uid), Some(ids.gid))
+            .context("giving the temporary directory to the hook user")?;
+    }
     let hook_name = args
         .module
         .file_name()

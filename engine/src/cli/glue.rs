@@ -49,7 +49,17 @@ pub fn native_runner() -> Result<Box<dyn Runner>> {
 /// The sandbox runner, when this build has one. `None`: sandbox hooks are refused with a
 /// clear error (never run natively instead).
 pub fn sandbox_runner() -> Option<Box<dyn Runner>> {
-    None
+    let config = crate::runner::sandbox::SandboxConfig {
+        cache_dir: super::exec::cache_dir_from_env(),
+        ..Default::default()
+    };
+    match crate::runner::sandbox::SandboxRunner::new(config) {
+        Ok(runner) => Some(Box::new(runner)),
+        Err(err) => {
+            tracing::warn!(%err, "the sandbox runner cannot start");
+            None
+        }
+    }
 }
 
 /// The user hooks run as when hookbox runs as root (`None` otherwise).

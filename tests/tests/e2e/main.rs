@@ -7,4 +7,5 @@ mod examples;
 mod native;
 mod sandbox;
 mod sandbox_attacks;
+mod sandbox_bridge;
 mod smoke;

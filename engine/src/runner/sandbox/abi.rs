@@ -18,8 +18,6 @@ use crate::runner::{Invocation, Stream};
 pub const ABI_VERSION: i32 = 1;
 /// Error code: malformed request, bad handle or fd, a buffer outside guest memory.
 pub const ERR_BAD_REQUEST: i32 = -3;
-/// Error code: the host could not start the command.
-pub const ERR_SPAWN_FAILED: i32 = -4;
 /// Longest log line kept; the rest is cut. 64 KiB.
 pub const MAX_LOG_LINE_BYTES: usize = 64 * 1024;
 
@@ -148,6 +146,21 @@ fn level_name(level: i32) -> &'static str {
         3 => "warn",
         _ => "error",
     }
+}
+
+/// Replaces WASI's `proc_exit`, which refuses statuses of 126 and above, with one that
+/// passes every status through: a hook exits 127 for a missing command like a shell does.
+pub(crate) fn shadow_proc_exit(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    linker.func_wrap(
+        "wasi_snapshot_preview1",
+        "proc_exit",
+        |_caller: Caller<'_, HostState>, status: i32| -> wasmtime::Result<()> {
+            Err(wasmtime_wasi::I32Exit(status).into())
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
 }
 
 /// Defines `abi_version`, `context`, `log`, `last_error` and the `exec_*` functions.

@@ -116,7 +116,7 @@ impl std::fmt::Debug for SandboxRunner {
 }
 
 enum Ended {
-    Returned(wasmtime::Result<()>),
+    Returned(wasmtime::Result<wasmtime::Result<()>>),
     TimedOut,
     Cancelled,
 }
@@ -127,6 +127,7 @@ impl SandboxRunner {
         let engine = SandboxEngine::new().map_err(|e| RunError::Other(format!("{e:#}")))?;
         let mut linker = Linker::new(engine.wasmtime());
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| &mut s.wasi)
+            .and_then(|()| abi::shadow_proc_exit(&mut linker))
             .and_then(|()| abi::add_to_linker(&mut linker))
             .map_err(|e| RunError::Other(format!("linking the sandbox imports: {e:#}")))?;
         let cache = ModuleCache::new(engine.wasmtime(), config.cache_dir);
@@ -252,7 +253,8 @@ impl SandboxRunner {
             invocation.limits.output_cap_bytes,
         ));
         let wasi = store::wasi_context(invocation, &capper, stdin)?;
-        let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec_link::ExecState);
+        let exec = exec_link::ExecState::new(invocation, deadline, &capper);
+        let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec);
         let mut store = Store::new(
             self.engine.wasmtime(),
             HostState {
@@ -273,10 +275,12 @@ impl SandboxRunner {
         store.epoch_deadline_async_yield_and_update(1);
 
         let ended = {
+            // Outer error: the module could not be started (instantiation, no `_start`);
+            // inner: how the guest's run ended.
             let run = async {
                 let instance = pre.instantiate_async(&mut store).await?;
                 let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
-                start.call_async(&mut store, ()).await
+                Ok::<_, wasmtime::Error>(start.call_async(&mut store, ()).await)
             };
             tokio::select! {
                 biased;
@@ -291,8 +295,17 @@ impl SandboxRunner {
         store.data_mut().bridge.exec.shutdown().await;
         let refused = store.data().limiter.refused;
         let exit = match ended {
-            Ended::Returned(Ok(())) => Exit::Code(0),
-            Ended::Returned(Err(err)) => classify(&err, refused, invocation, &output, path)?,
+            Ended::Returned(Ok(Ok(()))) => Exit::Code(0),
+            Ended::Returned(Ok(Err(err))) => classify(&err, refused, invocation, &output),
+            Ended::Returned(Err(err)) => match refused {
+                Some(_) => classify(&err, refused, invocation, &output),
+                None => {
+                    return Err(RunError::Program {
+                        path: path.to_path_buf(),
+                        message: format!("cannot start the module: {err:#}"),
+                    })
+                }
+            },
             Ended::TimedOut => Exit::TimedOut,
             Ended::Cancelled => Exit::Cancelled,
         };
@@ -307,20 +320,19 @@ impl SandboxRunner {
 }
 
 /// Turns the error a guest run ended with into its exit. A guest's own `proc_exit` is its
-/// status; a trap is reported as its cause (fuel, memory) or, for any other trap, like a
-/// native process that aborted (SIGABRT) with the trap's message on stderr.
+/// status; a trap is reported as its cause (fuel, memory) or, for any other trap or host
+/// error, like a native process that aborted (SIGABRT) with the message on stderr.
 fn classify(
     err: &wasmtime::Error,
     refused: Option<u64>,
     invocation: &Invocation,
     output: &Arc<dyn OutputSink>,
-    path: &Path,
-) -> Result<Exit, RunError> {
+) -> Exit {
     if let Some(exit) = err.downcast_ref::<I32Exit>() {
-        return Ok(Exit::Code(exit.0));
+        return Exit::Code(exit.0);
     }
     if let Some(Trap::OutOfFuel) = err.downcast_ref::<Trap>() {
-        return Ok(Exit::FuelExhausted);
+        return Exit::FuelExhausted;
     }
     if let Some(asked) = refused {
         let line = format!(
@@ -329,19 +341,11 @@ fn classify(
             invocation.limits.memory_bytes
         );
         output.line(Stream::Stderr, line.as_bytes());
-        return Ok(Exit::MemoryLimit);
+        return Exit::MemoryLimit;
     }
-    if err.downcast_ref::<Trap>().is_none() {
-        // Not a trap of the guest's code: instantiation or `_start` lookup failed.
-        return Err(RunError::Program {
-            path: path.to_path_buf(),
-            message: format!("{err:#}"),
-        });
-    }
-    let line = format!("hookbox: the hook trapped: {err:#}");
-    let line = line.replace('\n', " ");
+    let line = format!("hookbox: the hook trapped: {err:#}").replace('\n', " ");
     output.line(Stream::Stderr, line.as_bytes());
-    Ok(Exit::Signal(libc::SIGABRT))
+    Exit::Signal(libc::SIGABRT)
 }
 
 /// Resolves when the caller asks for the run to stop; never if the sender is gone.

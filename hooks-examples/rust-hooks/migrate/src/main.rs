@@ -1,6 +1,5 @@
 //! pre-deploy hook: applies `migrations/*.sql` (byte order) to the SQLite database at
-//! `$DATABASE_PATH` (default `$HOOKBOX_SHARED_DIR/app.db`, else `app.db` in the work
-//! directory) with the host's `sqlite3`,
+//! `$DATABASE_PATH` (default `app.db` in the work directory) with the host's `sqlite3`,
 //! through the bridge. Each applied file is recorded in `schema_migrations`, in the same
 //! transaction as the migration, so a failed migration leaves nothing half applied and the
 //! next deploy retries it. The policy must allow `sqlite3`.
@@ -32,11 +31,10 @@ fn sqlite(db: &str, sql: &str) -> Result<String, HookError> {
 fn main() {
     hookbox_sdk::run(|| {
         let ctx = hookbox_sdk::context()?;
-        let db = match (std::env::var("DATABASE_PATH"), std::env::var("HOOKBOX_SHARED_DIR")) {
-            (Ok(path), _) => path,
-            (_, Ok(shared)) => format!("{shared}/app.db"),
-            _ => format!("{}/app.db", ctx.work_dir),
-        };
+        // The database must be in a directory granted to the hook (the work directory):
+        // bridged commands are confined to the granted directories.
+        let db = std::env::var("DATABASE_PATH")
+            .unwrap_or_else(|_| format!("{}/app.db", ctx.work_dir));
         let dir = format!("{}/migrations", ctx.work_dir);
         let mut files: Vec<String> = match std::fs::read_dir(&dir) {
             Ok(entries) => entries
