@@ -170,6 +170,18 @@ fn shebang(path: &Path) -> (Option<String>, Vec<String>) {
     }
 }
 
+/// The invocation the guest shell runs with: its own arguments, and `PWD` = the work
+/// directory (WASI has no chdir; the shell starts where `PWD` says, as bash exports it).
+fn guest_invocation(invocation: &Invocation, args: Vec<String>) -> Invocation {
+    let mut guest = invocation.clone();
+    guest.args = args;
+    guest.env.insert(
+        "PWD".to_string(),
+        invocation.work_dir.to_string_lossy().into_owned(),
+    );
+    guest
+}
+
 impl ShellInput {
     /// The guest's arguments after `argv[0]`, with `-n` for the check.
     fn guest_args(&self, options: &[String], check: bool) -> Vec<String> {
@@ -273,8 +285,7 @@ impl SandboxRunner {
             _ if stdin_inherit => GuestStdin::Inherit,
             _ => GuestStdin::Empty,
         };
-        let mut guest = invocation.clone();
-        guest.args = input.guest_args(&[], false);
+        let guest = guest_invocation(invocation, input.guest_args(&[], false));
         self.run_prepared(&guest, pre, Path::new(SHELL_NAME), stdin, output, cancel)
             .await
     }
@@ -308,8 +319,7 @@ impl SandboxRunner {
             path: path.to_path_buf(),
             args: Vec::new(),
         };
-        let mut guest = invocation.clone();
-        guest.args = input.guest_args(&options, true);
+        let guest = guest_invocation(&invocation, input.guest_args(&options, true));
         let (pre, _) = self.shell_pre().await?;
         let collect = Arc::new(Collect::default());
         let (_keep, cancel) = tokio::sync::watch::channel(false);
@@ -415,8 +425,7 @@ impl SandboxRunner {
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
-        let mut guest = invocation.clone();
-        guest.args = input.guest_args(options, true);
+        let mut guest = guest_invocation(invocation, input.guest_args(options, true));
         let check = self
             .run_prepared(
                 &guest,
@@ -474,8 +483,7 @@ impl SandboxRunner {
         let mut args = vec![invocation.hook_name.clone()];
         args.extend(invocation.args.iter().cloned());
         let input = ShellInput::Command { line: script, args };
-        let mut guest = invocation.clone();
-        guest.args = input.guest_args(&[], false);
+        let guest = guest_invocation(invocation, input.guest_args(&[], false));
         self.run_prepared(&guest, pre, path, GuestStdin::Empty, output, cancel)
             .await
     }
