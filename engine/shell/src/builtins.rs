@@ -63,24 +63,10 @@ pub fn is_builtin(n: &str) -> bool {
     BUILTINS.contains(&n)
 }
 
-pub fn is_special(n: &str) -> bool {
-    matches!(
-        n,
-        ":" | "."
-            | "source"
-            | "break"
-            | "continue"
-            | "eval"
-            | "exec"
-            | "exit"
-            | "export"
-            | "readonly"
-            | "return"
-            | "set"
-            | "shift"
-            | "trap"
-            | "unset"
-    ) && false
+/// POSIX special builtins; in bash mode their prefix assignments are temporary too, so no
+/// builtin is treated specially for that purpose.
+pub fn is_special(_n: &str) -> bool {
+    false
 }
 
 impl Shell {
@@ -203,7 +189,22 @@ impl Shell {
                 };
                 let was = self.sourcing;
                 self.sourcing = true;
+                self.xdepth += 1;
+                let (line, off) = (self.lineno, self.line_offset);
+                self.frames.push(crate::state::Frame {
+                    name: "source".into(),
+                    src: file.clone(),
+                    call_line: line,
+                    call_src: std::mem::replace(&mut self.cur_source, file.clone()),
+                });
+                self.line_offset = 0;
                 let r = self.run_string_flow(&text, io);
+                if let Some(fr) = self.frames.pop() {
+                    self.cur_source = fr.call_src;
+                }
+                self.lineno = line;
+                self.line_offset = off;
+                self.xdepth -= 1;
                 self.sourcing = was;
                 if let Some(s) = saved {
                     self.positional = s;
@@ -241,7 +242,44 @@ impl Shell {
                 }
                 (v == 0) as i32
             }
-            "wait" | "hash" | "times" | "jobs" | "enable" | "ulimit" | "help" | "caller" => 0,
+            "caller" => {
+                let n = match a.get(1) {
+                    Some(v) => match v.parse::<usize>() {
+                        Ok(n) => Some(n),
+                        Err(_) => {
+                            self.error_io(io, &format!("caller: {v}: invalid number"));
+                            return Ok(2);
+                        }
+                    },
+                    None => None,
+                };
+                let len = self.frames.len();
+                let k = n.unwrap_or(0);
+                // bash shows no frame for the top level of -c/stdin code.
+                let avail = if self.script_mode || n.is_none() {
+                    len
+                } else {
+                    len.saturating_sub(1)
+                };
+                if k >= avail {
+                    return Ok(1);
+                }
+                let fr = &self.frames[len - 1 - k];
+                let line = match n {
+                    None => format!("{} {}\n", fr.call_line, fr.call_src),
+                    Some(_) => {
+                        let who = if len >= k + 2 {
+                            self.frames[len - 2 - k].name.clone()
+                        } else {
+                            "main".into()
+                        };
+                        format!("{} {who} {}\n", fr.call_line, fr.call_src)
+                    }
+                };
+                io.out(line.as_bytes());
+                0
+            }
+            "wait" | "hash" | "times" | "jobs" | "enable" | "ulimit" | "help" => 0,
             "umask" => {
                 if a.len() == 1 {
                     io.out(b"0022\n");
@@ -988,7 +1026,7 @@ impl Shell {
         let mut i = 1;
         while i < a.len() {
             let s = &a[i];
-            let mut val = |i: &mut usize| -> String {
+            let val = |i: &mut usize| -> String {
                 *i += 1;
                 a.get(*i).cloned().unwrap_or_default()
             };

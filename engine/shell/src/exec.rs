@@ -134,13 +134,8 @@ impl Shell {
             Source::File => format!("{}: line {line}: ", self.err_name),
         };
         crate::io::flush_stdout();
-        for (i, m) in msg.split('\x00').enumerate() {
-            let m = m.trim_end_matches('\n');
-            if i == 0 {
-                eprintln!("{prefix}{m}");
-            } else {
-                eprintln!("{prefix}{m}");
-            }
+        for m in msg.split('\x00') {
+            eprintln!("{prefix}{}", m.trim_end_matches('\n'));
         }
     }
 
@@ -178,8 +173,10 @@ impl Shell {
     pub fn run_trap(&mut self, t: &str, io: &Io) {
         let (line, off, st) = (self.lineno, self.line_offset, self.last_status);
         self.in_trap = true;
+        self.xdepth += 1;
         self.line_offset = line.saturating_sub(1);
         let _ = self.run_string(t, io);
+        self.xdepth -= 1;
         self.in_trap = false;
         self.lineno = line;
         self.line_offset = off;
@@ -217,9 +214,6 @@ impl Shell {
                 Err(Flow::Abort(s)) => {
                     st = s;
                     self.last_status = s;
-                    if self.subshell > 0 && false {
-                        return Err(Flow::Exit(s));
-                    }
                 }
                 Err(e) => return Err(e),
             }
@@ -312,6 +306,7 @@ impl Shell {
             let n = p.seq.len();
             for (i, cmd) in p.seq.iter().enumerate() {
                 let mut sio = io.clone();
+                sio.base = false;
                 if let Some(inp) = input.take() {
                     sio.set(0, Some(inp));
                 }
@@ -362,16 +357,27 @@ impl Shell {
     }
 
     pub fn run_command(&mut self, c: &Command, io: &Io) -> R<i32> {
+        let merged;
+        let io = if io.base && !self.fd_overlay.is_empty() {
+            let mut m = io.clone();
+            for (fd, s) in &self.fd_overlay {
+                m.set(*fd, s.clone());
+            }
+            m.base = false;
+            merged = m;
+            &merged
+        } else {
+            io
+        };
         let saved = self.set_err(io);
         let r = self.run_command_inner(c, io);
-        self.err_stream = saved;
+        self.cur_io = saved;
         r
     }
 
     /// Points the shell's own messages at this command's fd 2; returns the previous target.
-    pub fn set_err(&mut self, io: &Io) -> Stream {
-        let new = io.get(2).cloned().unwrap_or(Stream::Null);
-        std::mem::replace(&mut self.err_stream, new)
+    pub fn set_err(&mut self, io: &Io) -> Io {
+        std::mem::replace(&mut self.cur_io, io.clone())
     }
 
     fn run_command_inner(&mut self, c: &Command, io: &Io) -> R<i32> {
@@ -395,6 +401,8 @@ impl Shell {
                 Ok(st)
             }
             Command::Function(f) => {
+                self.func_src
+                    .insert(f.fname.value.clone(), self.cur_source.clone());
                 self.funcs.insert(f.fname.value.clone(), Rc::new(f.clone()));
                 Ok(0)
             }
@@ -410,10 +418,8 @@ impl Shell {
                     },
                     None => io,
                 };
+                self.set_err(io);
                 self.set_line(&t.loc);
-                if self.opts.xtrace {
-                    self.xtrace_raw("[[ ... ]]", io);
-                }
                 let r = self.ext_test(&t.expr)?;
                 Ok(r)
             }
@@ -455,6 +461,9 @@ impl Shell {
                 self.set_line(&f.loc);
                 if let Some(i) = &f.initializer {
                     let e = self.expand_string_dq(&i.value)?;
+                    if self.opts.xtrace {
+                        self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
+                    }
                     self.arith_str(&e)?;
                 }
                 let mut st = 0;
@@ -463,6 +472,9 @@ impl Shell {
                     loop {
                         if let Some(c) = &f.condition {
                             let e = self.expand_string_dq(&c.value)?;
+                            if self.opts.xtrace {
+                                self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
+                            }
                             if self.arith_str(&e)? == 0 {
                                 break;
                             }
@@ -484,6 +496,9 @@ impl Shell {
                         }
                         if let Some(u) = &f.updater {
                             let e = self.expand_string_dq(&u.value)?;
+                            if self.opts.xtrace {
+                                self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
+                            }
                             self.arith_str(&e)?;
                         }
                     }
@@ -506,8 +521,20 @@ impl Shell {
                 };
                 let mut st = 0;
                 self.loop_depth += 1;
+                let shown = if self.opts.xtrace {
+                    let ws: Vec<String> = match &f.values {
+                        Some(_) => values.iter().map(|v| xquote(v)).collect(),
+                        None => vec!["\"$@\"".to_string()],
+                    };
+                    Some(format!("for {} in {}", f.variable_name, ws.join(" ")))
+                } else {
+                    None
+                };
                 let r = (|| -> R<i32> {
                     for v in values {
+                        if let Some(t) = &shown {
+                            self.xtrace_raw(t, io);
+                        }
                         let is_ref = self.has_namerefs
                             && self.lookup(&f.variable_name).is_some_and(|x| x.nameref);
                         if is_ref {
@@ -632,6 +659,9 @@ impl Shell {
             CC::CaseClause(c) => {
                 self.set_line(&c.loc);
                 let v = self.expand_string(&c.value.value)?;
+                if self.opts.xtrace {
+                    self.xtrace_raw(&format!("case {} in", xquote(&v)), io);
+                }
                 let mut i = 0;
                 let mut st = 0;
                 let mut fall = false;
@@ -674,6 +704,7 @@ impl Shell {
     /// Applies redirections; `None` when one failed (message printed).
     pub fn apply_redirs(&mut self, redirs: &[ast::IoRedirect], io: &Io) -> R<Option<Io>> {
         let mut io = io.clone();
+        io.base = false;
         for r in redirs {
             if !self.apply_redir(r, &mut io)? {
                 return Ok(None);
@@ -847,13 +878,13 @@ impl Shell {
         Ok(f.into_iter().next())
     }
 
-    fn xtrace_raw(&self, s: &str, io: &Io) {
+    pub fn xtrace_raw(&self, s: &str, io: &Io) {
         let ps4 = self.lookup("PS4").and_then(|v| match &v.value {
             Some(Value::Str(s)) => Some(s.clone()),
             _ => None,
         });
         let ps4 = ps4.unwrap_or_else(|| "+ ".into());
-        let depth = (self.subshell as usize).min(10) + 1;
+        let depth = (self.xdepth as usize).min(20) + 1;
         let first = ps4
             .chars()
             .next()
@@ -870,6 +901,7 @@ impl Shell {
     }
 
     fn run_simple(&mut self, c: &ast::SimpleCommand, io: &Io) -> R<i32> {
+        self.cmdsub_ran = false;
         let mut assigns: Vec<&ast::Assignment> = Vec::new();
         let mut words: Vec<&ast::Word> = Vec::new();
         let mut redirs: Vec<&ast::IoRedirect> = Vec::new();
@@ -951,13 +983,13 @@ impl Shell {
                 self.run_trap(&t, io);
             }
         }
-        if let Some(l) = argv.last() {
-            self.last_arg.clone_from(l);
+        let new_last = argv.last().cloned().unwrap_or_default();
+        if argv.is_empty() && assigns.is_empty() && self.cmdsub_ran {
+            return Ok(self.last_status);
         }
         if argv.is_empty() {
             // Assignments only; redirections still happen. Status: the last command
             // substitution's, else 0.
-            self.cmdsub_ran = false;
             let mut traced = Vec::new();
             for a in assigns {
                 let t = self.assign(a, false)?;
@@ -969,6 +1001,7 @@ impl Shell {
                 self.xtrace(&[], &traced, io);
             }
             let st = if self.cmdsub_ran { self.last_status } else { 0 };
+            self.last_arg = new_last;
             if !redirs.is_empty() {
                 let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
                 if self.apply_redirs(&owned, io)?.is_none() {
@@ -1001,15 +1034,30 @@ impl Shell {
             temp.push((name, v));
         }
         if self.opts.xtrace {
-            self.xtrace(&argv, &traced, io);
+            if !traced.is_empty() {
+                self.xtrace(&[], &traced, io);
+            }
+            self.xtrace(&argv, &[], io);
+            if matches!(argv[0].as_str(), "export" | "readonly") {
+                for a in &argv[1..] {
+                    if let Some((n, v)) = a.split_once('=') {
+                        if crate::state::valid_name(n.trim_end_matches('+')) {
+                            self.xtrace_raw(&format!("{n}={}", xquote(v)), io);
+                        }
+                    }
+                }
+            }
+        }
+        if !self.traps.is_empty() {
+            self.bash_command = c.to_string();
         }
 
         let io2;
-        let io = if redirs.is_empty() {
+        let owned_redirs: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
+        let io = if owned_redirs.is_empty() {
             io
         } else {
-            let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
-            match self.apply_redirs(&owned, io)? {
+            match self.apply_redirs(&owned_redirs, io)? {
                 Some(n) => {
                     io2 = n;
                     &io2
@@ -1019,12 +1067,47 @@ impl Shell {
         };
 
         self.set_err(io);
+        if argv.len() == 1 && argv[0] == "exec" && !owned_redirs.is_empty() {
+            for r in &owned_redirs {
+                use ast::IoRedirect as IR;
+                let fds: Vec<usize> = match r {
+                    IR::File(fd, kind, target) => {
+                        let d = match kind {
+                            ast::IoFileRedirectKind::Read
+                            | ast::IoFileRedirectKind::ReadAndWrite
+                            | ast::IoFileRedirectKind::DuplicateInput => 0,
+                            _ => 1,
+                        };
+                        let mut v = vec![fd.map(|f| f as usize).unwrap_or(d)];
+                        if let ast::IoFileRedirectTarget::Duplicate(w) = target {
+                            if let Some(n) = w.value.strip_suffix('-').and_then(|n| n.parse().ok())
+                            {
+                                v.push(n);
+                            }
+                        }
+                        v
+                    }
+                    IR::HereDocument(fd, _) | IR::HereString(fd, _) => {
+                        vec![fd.map(|f| f as usize).unwrap_or(0)]
+                    }
+                    IR::OutputAndError(..) => vec![1, 2],
+                };
+                for fd in fds {
+                    let s = io.get(fd).cloned();
+                    self.fd_overlay.retain(|(f, _)| *f != fd);
+                    self.fd_overlay.push((fd, s));
+                }
+            }
+            self.last_arg = new_last;
+            return Ok(0);
+        }
         // Declaration builtins get their assignment words structurally.
         let r = if !decl_assigns.is_empty() {
             self.run_declaration(argv, decl_assigns, io)
         } else {
             self.dispatch(argv, temp, io)
         };
+        self.last_arg = new_last;
         for (path, writer) in psubs {
             if let Some(sub) = writer {
                 let data = std::fs::read(&path).unwrap_or_default();
@@ -1091,11 +1174,7 @@ impl Shell {
                 let t = format!("{n}={}", xquote(&v));
                 if let Err(e) = self.set_var(n, v) {
                     self.error(&e);
-                    return Err(if self.subshell == 0 && self.func_depth == 0 {
-                        Flow::Abort(1)
-                    } else {
-                        Flow::Abort(1)
-                    });
+                    return Err(Flow::Abort(1));
                 }
                 Ok(t)
             }
@@ -1383,7 +1462,19 @@ impl Shell {
         let saved = std::mem::replace(&mut self.positional, it.collect());
         self.scopes.push(std::collections::HashMap::new());
         self.func_depth += 1;
+        let src = self
+            .func_src
+            .get(&name)
+            .cloned()
+            .unwrap_or_else(|| "main".into());
+        self.frames.push(crate::state::Frame {
+            name: name.clone(),
+            src: src.clone(),
+            call_line: self.lineno,
+            call_src: std::mem::replace(&mut self.cur_source, src),
+        });
         self.funcnames.push(name);
+        let saved_line = self.lineno;
         let body = &f.body;
         let r = (|| -> R<i32> {
             let io2;
@@ -1400,6 +1491,10 @@ impl Shell {
             self.run_compound(&body.0, io)
         })();
         self.funcnames.pop();
+        if let Some(fr) = self.frames.pop() {
+            self.cur_source = fr.call_src;
+        }
+        self.lineno = saved_line;
         self.func_depth -= 1;
         self.scopes.pop();
         self.positional = saved;

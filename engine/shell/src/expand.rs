@@ -2,7 +2,7 @@
 //! with IFS, pathname expansion and quote removal. Words come in as the parser's raw text and
 //! leave as fields (argv), a single string (assignments, case words) or a pattern.
 
-use crate::io::{Io, Stream};
+use crate::io::Stream;
 use crate::pattern;
 use crate::state::{Flow, Shell, R};
 use brush_parser::word::{
@@ -20,8 +20,9 @@ pub enum Part {
         quoted: bool,
         split: bool,
     },
-    /// A field boundary (between the elements of `"$@"`).
-    Break,
+    /// A field boundary (between the elements of `"$@"`); the text joins the elements where
+    /// no splitting happens (a space, or IFS's first character for `$*`).
+    Break(String),
 }
 
 fn opts() -> brush_parser::ParserOptions {
@@ -59,9 +60,8 @@ impl Shell {
 
     /// An error message on the current command's stderr.
     pub fn error(&self, msg: &str) {
-        let _ = self
-            .err_stream
-            .write_all(format!("{}{}\n", self.err_prefix(), msg).as_bytes());
+        self.cur_io
+            .err(format!("{}{}\n", self.err_prefix(), msg).as_bytes());
     }
 
     /// Full expansion into fields.
@@ -97,16 +97,23 @@ impl Shell {
         self.expand_pieces(&pieces, false, &mut parts)?;
         let fields = self.split_fields(parts);
         for (lit, pat, glob) in fields {
+            let glob = glob || (self.opts.extglob && pattern::has_extglob(&pat));
             if glob && !self.opts.noglob {
-                let m = pattern::glob(
+                let ignore = self.get("GLOBIGNORE").filter(|g| !g.is_empty());
+                let mut m = pattern::glob(
                     &pat,
                     &self.cwd,
                     pattern::GlobOpts {
+                        globstar: self.opts.globstar,
                         extglob: self.opts.extglob,
-                        dotglob: self.opts.dotglob,
+                        dotglob: self.opts.dotglob || ignore.is_some(),
                         nocase: self.opts.nocaseglob,
                     },
                 );
+                if let Some(ig) = ignore {
+                    let pats: Vec<String> = ig.split(':').map(|p| p.to_string()).collect();
+                    m.retain(|f| !pats.iter().any(|p| self.pattern_match(f, p)));
+                }
                 if !m.is_empty() {
                     out.extend(m);
                     continue;
@@ -158,7 +165,7 @@ impl Shell {
                     s, quoted: true, ..
                 } => pattern::escape(&s, &mut out),
                 Part::Text { s, .. } => out.push_str(&s),
-                Part::Break => out.push(' '),
+                Part::Break(j) => out.push_str(&j),
             }
         }
         Ok(out)
@@ -175,13 +182,16 @@ impl Shell {
         macro_rules! push {
             () => {{
                 fields.push((std::mem::take(&mut lit), std::mem::take(&mut pat), glob));
-                glob = false;
-                started = false;
+                #[allow(unused_assignments)]
+                {
+                    glob = false;
+                    started = false;
+                }
             }};
         }
         for p in parts {
             match p {
-                Part::Break => {
+                Part::Break(_) => {
                     if started {
                         push!();
                     }
@@ -220,9 +230,7 @@ impl Shell {
                                     ended_by_ws = true;
                                 }
                             } else {
-                                if started {
-                                    push!();
-                                } else if !ended_by_ws {
+                                if started || !ended_by_ws {
                                     push!();
                                 }
                                 ended_by_ws = false;
@@ -295,6 +303,8 @@ impl Shell {
                     Self::text(out, s.clone(), false, false)
                 }
             }
+            // Inside double quotes (a `${v:+'x'}` operand), single quotes are literal.
+            WP::SingleQuotedText(s) if in_dq => Self::text(out, format!("'{s}'"), true, false),
             WP::SingleQuotedText(s) => Self::text(out, s.clone(), true, false),
             WP::AnsiCQuotedText(s) => Self::text(out, ansi_c(s), true, false),
             WP::EscapeSequence(s) => {
@@ -364,16 +374,49 @@ impl Shell {
     }
 
     pub fn command_subst(&mut self, cmd: &str) -> R<String> {
+        let t = cmd.trim();
+        // `$(<file)` reads the file.
+        if t.starts_with('<')
+            && !t.starts_with("<<")
+            && !t[1..].contains(['\n', ';', '|', '&', '<', '>'])
+        {
+            let name = self.expand_string(t[1..].trim())?;
+            self.cmdsub_ran = true;
+            return match std::fs::read(self.cwd.join(&name)) {
+                Ok(b) => {
+                    self.last_status = 0;
+                    let mut s = String::from_utf8_lossy(&b).into_owned();
+                    while s.ends_with('\n') {
+                        s.pop();
+                    }
+                    Ok(s)
+                }
+                Err(_) => {
+                    self.error(&format!("{name}: No such file or directory"));
+                    self.last_status = 1;
+                    Ok(String::new())
+                }
+            };
+        }
         let buf = Rc::new(std::cell::RefCell::new(Vec::new()));
         let mut sub = self.clone();
         sub.subshell += 1;
-        sub.traps.remove("EXIT");
-        let mut io = Io::process();
+        sub.traps.remove("DEBUG");
+        sub.xdepth += 1;
+        // Without inherit_errexit, command substitution does not inherit `set -e`.
+        sub.opts.errexit = false;
+        let mut io = self.cur_io.clone();
+        io.base = false;
         io.set(1, Some(Stream::Buf(buf.clone())));
         let status = sub.run_string_in(cmd, &io, true);
         self.last_status = status;
         self.cmdsub_ran = true;
-        let mut s = String::from_utf8_lossy(&buf.borrow()).into_owned();
+        let mut bytes = std::mem::take(&mut *buf.borrow_mut());
+        if bytes.contains(&0) {
+            bytes.retain(|b| *b != 0);
+            self.error("warning: command substitution: ignored null byte in input");
+        }
+        let mut s = String::from_utf8_lossy(&bytes).into_owned();
         while s.ends_with('\n') {
             s.pop();
         }
@@ -495,9 +538,14 @@ impl Shell {
                 if concat && in_dq {
                     Self::text(out, l.join(&self.ifs_first()), true, false);
                 } else {
+                    let join = if concat {
+                        self.ifs_first()
+                    } else {
+                        " ".to_string()
+                    };
                     for (i, s) in l.into_iter().enumerate() {
                         if i > 0 {
-                            out.push(Part::Break);
+                            out.push(Part::Break(join.clone()));
                         }
                         Self::text(out, s, in_dq, !in_dq);
                     }
@@ -508,31 +556,18 @@ impl Shell {
 
     fn expand_word_parts(&mut self, w: &Option<String>, in_dq: bool, out: &mut Vec<Part>) -> R<()> {
         if let Some(w) = w {
-            let pieces = if in_dq {
-                match word::parse_heredoc(w, &opts()) {
-                    Ok(p) => Rc::new(p),
-                    Err(_) => self.parse_word(w)?,
-                }
-            } else {
-                self.parse_word(w)?
-            };
-            // Inside double quotes, the operand's quotes are still honoured.
-            let pieces = if in_dq && w.contains(['"', '\'']) {
-                self.parse_word(w)?
-            } else {
-                pieces
-            };
+            let pieces = self.parse_word(w)?;
             let mut inner = Vec::new();
             self.expand_pieces(&pieces, in_dq, &mut inner)?;
-            if in_dq {
-                for p in inner {
-                    match p {
-                        Part::Text { s, .. } => Self::text(out, s, true, false),
-                        Part::Break => out.push(Part::Break),
-                    }
+            for p in inner {
+                match p {
+                    Part::Text { s, .. } if in_dq => Self::text(out, s, true, false),
+                    // An unquoted operand's text is an expansion result: it is split too.
+                    Part::Text {
+                        s, quoted: false, ..
+                    } => Self::text(out, s, false, true),
+                    other => out.push(other),
                 }
-            } else {
-                out.extend(inner);
             }
         }
         Ok(())
@@ -915,7 +950,7 @@ impl Shell {
                 let v = match op {
                     TO::ToUpperCase => Self::map_pv(v, |s| s.to_uppercase()),
                     TO::ToLowerCase => Self::map_pv(v, |s| s.to_lowercase()),
-                    TO::CapitalizeInitial => Self::map_pv(v, |s| upper_first(s)),
+                    TO::CapitalizeInitial => Self::map_pv(v, upper_first),
                     TO::Quoted => Self::map_pv(v, quote),
                     TO::ExpandEscapeSequences => Self::map_pv(v, ansi_c),
                     TO::PromptExpand => v,
@@ -931,44 +966,48 @@ impl Shell {
             PE::UppercaseFirstChar {
                 parameter,
                 indirect,
-                pattern: _,
-            } => {
-                let v = self.param_value(parameter, *indirect)?;
-                self.emit(Self::map_pv(v, upper_first), in_dq, out);
+                pattern,
             }
-            PE::UppercasePattern {
+            | PE::UppercasePattern {
                 parameter,
                 indirect,
-                pattern: _,
-            } => {
-                let v = self.param_value(parameter, *indirect)?;
-                self.emit(Self::map_pv(v, |s| s.to_uppercase()), in_dq, out);
+                pattern,
             }
-            PE::LowercaseFirstChar {
+            | PE::LowercaseFirstChar {
                 parameter,
                 indirect,
-                pattern: _,
-            } => {
-                let v = self.param_value(parameter, *indirect)?;
-                self.emit(
-                    Self::map_pv(v, |s| {
-                        let mut c = s.chars();
-                        match c.next() {
-                            Some(f) => f.to_lowercase().chain(c).collect(),
-                            None => String::new(),
-                        }
-                    }),
-                    in_dq,
-                    out,
-                );
+                pattern,
             }
-            PE::LowercasePattern {
+            | PE::LowercasePattern {
                 parameter,
                 indirect,
-                pattern: _,
+                pattern,
             } => {
+                let (upper, all) = match pe {
+                    PE::UppercaseFirstChar { .. } => (true, false),
+                    PE::UppercasePattern { .. } => (true, true),
+                    PE::LowercaseFirstChar { .. } => (false, false),
+                    _ => (false, true),
+                };
                 let v = self.param_value(parameter, *indirect)?;
-                self.emit(Self::map_pv(v, |s| s.to_lowercase()), in_dq, out);
+                let pat = match pattern {
+                    Some(p) if !p.is_empty() => Some(self.expand_pattern(p)?),
+                    _ => None,
+                };
+                let saved = self.opts.nocasematch;
+                self.opts.nocasematch = false;
+                let v = match v {
+                    PV::Unset => PV::Unset,
+                    PV::Str(x) => PV::Str(self.case_map(&x, upper, all, pat.as_deref())),
+                    PV::List(l, c) => PV::List(
+                        l.iter()
+                            .map(|x| self.case_map(x, upper, all, pat.as_deref()))
+                            .collect(),
+                        c,
+                    ),
+                };
+                self.opts.nocasematch = saved;
+                self.emit(v, in_dq, out);
             }
             PE::ReplaceSubstring {
                 parameter,
@@ -1023,6 +1062,28 @@ impl Shell {
             }
         }
         Ok(())
+    }
+
+    /// `${v^^pat}` and friends: change the case of the (first) characters matching `pat`.
+    fn case_map(&mut self, s: &str, upper: bool, all: bool, pat: Option<&str>) -> String {
+        let mut out = String::with_capacity(s.len());
+        for (i, c) in s.chars().enumerate() {
+            let eligible = (all || i == 0)
+                && pat.is_none_or(|p| {
+                    let mut b = [0u8; 4];
+                    self.pattern_match(c.encode_utf8(&mut b), p)
+                });
+            if eligible {
+                if upper {
+                    out.extend(c.to_uppercase());
+                } else {
+                    out.extend(c.to_lowercase());
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
     }
 
     pub fn attr_flags(&self, name: &str) -> String {
@@ -1145,7 +1206,7 @@ pub fn join_parts(parts: Vec<Part>) -> String {
     for p in parts {
         match p {
             Part::Text { s: t, .. } => s.push_str(&t),
-            Part::Break => s.push(' '),
+            Part::Break(j) => s.push_str(&j),
         }
     }
     s

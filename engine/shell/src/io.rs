@@ -129,6 +129,9 @@ impl Stream {
 #[derive(Clone)]
 pub struct Io {
     pub fds: Vec<Option<Stream>>,
+    /// The shell's own fd table (not redirected, not a pipeline stage or substitution):
+    /// `exec` redirections apply to it.
+    pub base: bool,
 }
 
 impl Io {
@@ -139,6 +142,7 @@ impl Io {
                 Some(Stream::Inherit(1)),
                 Some(Stream::Inherit(2)),
             ],
+            base: true,
         }
     }
     pub fn get(&self, fd: usize) -> Option<&Stream> {

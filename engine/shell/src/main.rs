@@ -14,7 +14,14 @@ fn main() {
 fn run() -> i32 {
     let args: Vec<String> = std::env::args().collect();
     let env: Vec<(String, String)> = std::env::vars().collect();
-    let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("/"));
+    // WASI has no chdir: the host tells the guest its directory through PWD.
+    let pwd = env
+        .iter()
+        .find(|(k, v)| k == "PWD" && v.starts_with('/'))
+        .map(|(_, v)| std::path::PathBuf::from(v));
+    let cwd = if cfg!(target_os = "wasi") { pwd } else { None }
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| std::path::PathBuf::from("/"));
     let host: Rc<dyn hookbox_shell::host::Host> = Rc::new(hookbox_shell::host::DefaultHost);
     let mut sh = Shell::new(host, cwd, &env);
     let mut i = 1;
@@ -101,6 +108,8 @@ fn run() -> i32 {
                 sh.arg0 = file.clone();
                 sh.err_name = file.clone();
                 sh.err_lines = true;
+                sh.script_mode = true;
+                sh.cur_source = file.clone();
                 sh.positional = rest[1..].to_vec();
                 (String::from_utf8_lossy(&b).into_owned(), Source::File)
             }

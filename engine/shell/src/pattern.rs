@@ -181,7 +181,47 @@ pub fn glob(pat: &str, cwd: &Path, opts: GlobOpts) -> Vec<String> {
     for (ci, comp) in comps.iter().enumerate() {
         let last = ci + 1 == comps.len();
         let mut next = Vec::new();
-        if !has_glob(comp) {
+        if opts.globstar && *comp == "**" {
+            for r in &results {
+                let mut stack = vec![r.clone()];
+                while let Some(d) = stack.pop() {
+                    if !d.is_empty() || !last {
+                        next.push(d.clone());
+                    }
+                    let dir = if d.is_empty() {
+                        cwd.to_path_buf()
+                    } else {
+                        cwd.join(&d)
+                    };
+                    let Ok(rd) = std::fs::read_dir(&dir) else {
+                        continue;
+                    };
+                    let mut names: Vec<String> = rd
+                        .filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .filter(|n| opts.dotglob || !n.starts_with('.'))
+                        .collect();
+                    names.sort();
+                    for n in names.into_iter().rev() {
+                        let p = join(&d, &n);
+                        if cwd.join(&p).is_dir() {
+                            stack.push(p);
+                        } else if last {
+                            next.push(p);
+                        }
+                    }
+                }
+            }
+            next.sort();
+            next.dedup();
+            results = next;
+            continue;
+        }
+        let negated = opts.extglob
+            && comp.starts_with("!(")
+            && comp.ends_with(')')
+            && !comp[2..comp.len() - 1].contains(['(', ')']);
+        if !(has_glob(comp) || negated || (opts.extglob && has_extglob(comp))) {
             let lit = unescape(comp);
             for r in &results {
                 let p = join(r, &lit);
@@ -191,7 +231,12 @@ pub fn glob(pat: &str, cwd: &Path, opts: GlobOpts) -> Vec<String> {
                 }
             }
         } else {
-            let re = match compile(comp, opts.extglob, opts.nocase) {
+            let inner = if negated {
+                format!("@{}", &comp[1..])
+            } else {
+                comp.to_string()
+            };
+            let re = match compile(&inner, opts.extglob, opts.nocase) {
                 Some(r) => r,
                 None => return Vec::new(),
             };
@@ -208,19 +253,12 @@ pub fn glob(pat: &str, cwd: &Path, opts: GlobOpts) -> Vec<String> {
                 let mut names: Vec<String> = rd
                     .filter_map(|e| e.ok())
                     .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| (dot_ok || !n.starts_with('.')) && re.is_match(n))
+                    .filter(|n| (dot_ok || !n.starts_with('.')) && re.is_match(n) != negated)
                     .collect();
-                if dot_ok && comp.starts_with('.') {
-                    for special in [".", ".."] {
-                        if re.is_match(special) {
-                            names.push(special.into());
-                        }
-                    }
-                }
                 names.sort();
                 for n in names {
                     let p = join(r, &n);
-                    if last || cwd.join(&p).is_dir() {
+                    if (last && !pat.ends_with('/')) || cwd.join(&p).is_dir() {
                         next.push(p);
                     }
                 }
@@ -256,8 +294,19 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
+/// Does the pattern use an extglob group like `@(a|b)`?
+pub fn has_extglob(pat: &str) -> bool {
+    let b = pat.as_bytes();
+    (1..b.len()).any(|i| {
+        b[i] == b'('
+            && matches!(b[i - 1], b'@' | b'*' | b'+' | b'?' | b'!')
+            && (i < 2 || b[i - 2] != b'\\')
+    })
+}
+
 #[derive(Clone, Copy, Default)]
 pub struct GlobOpts {
+    pub globstar: bool,
     pub extglob: bool,
     pub dotglob: bool,
     pub nocase: bool,

@@ -97,6 +97,14 @@ pub struct Shell {
     pub func_depth: u32,
     pub loop_depth: u32,
     pub funcnames: Vec<String>,
+    /// Call frames (functions and `source`), innermost last.
+    pub frames: Vec<Frame>,
+    /// The file the running code came from (`main` for -c and stdin).
+    pub cur_source: String,
+    /// Where each function was defined.
+    pub func_src: HashMap<String, String>,
+    /// Running a script file (bash then shows a `main` frame).
+    pub script_mode: bool,
     pub lineno: usize,
     pub line_offset: usize,
     pub start: std::time::Instant,
@@ -121,11 +129,16 @@ pub struct Shell {
     /// Status of a fatal expansion error (`set -u`, `${v:?}`): bash exits 127 under -c, 1 otherwise.
     pub fatal_status: i32,
     /// fd 2 of the command being run, for the shell's own messages.
-    pub err_stream: crate::io::Stream,
+    pub cur_io: crate::io::Io,
     pub psub_counter: u32,
     pub cmdsub_ran: bool,
     /// The subshell level that set the EXIT trap (inherited traps show but do not run).
     pub exit_trap_level: u32,
+    /// Nesting shown by `set -x` (command substitution, source, traps).
+    pub xdepth: u32,
+    pub bash_command: String,
+    /// fds changed by `exec` redirections, applied to the shell's own fd table.
+    pub fd_overlay: Vec<(usize, Option<crate::io::Stream>)>,
 }
 
 impl Shell {
@@ -151,6 +164,10 @@ impl Shell {
             func_depth: 0,
             loop_depth: 0,
             funcnames: Vec::new(),
+            frames: Vec::new(),
+            cur_source: "main".into(),
+            func_src: HashMap::new(),
+            script_mode: false,
             lineno: 0,
             line_offset: 0,
             start: std::time::Instant::now(),
@@ -170,10 +187,13 @@ impl Shell {
             last_arg: String::new(),
             has_namerefs: false,
             fatal_status: 1,
-            err_stream: crate::io::Stream::Inherit(2),
+            cur_io: crate::io::Io::process(),
             psub_counter: 0,
             cmdsub_ran: false,
             exit_trap_level: 0,
+            xdepth: 0,
+            bash_command: String::new(),
+            fd_overlay: Vec::new(),
         };
         for (k, v) in env {
             if valid_name(k) {
@@ -200,6 +220,9 @@ impl Shell {
             ("MACHTYPE", "wasm32-unknown-wasi"),
             ("SHLVL", "1"),
             ("OPTERR", "1"),
+            ("SHELL", "/bin/bash"),
+            ("BASH", "/bin/bash"),
+            ("COMP_WORDBREAKS", " \t\n\"'><=;|&(:"),
         ] {
             if s.lookup(k).is_none() {
                 let _ = s.set_var(k, v.to_string());
@@ -263,6 +286,46 @@ impl Shell {
             }
             "LINENO" => return Some(self.lineno.to_string()),
             "_" => return Some(self.last_arg.clone()),
+            "BASH_COMMAND" => return Some(self.bash_command.clone()),
+            "BASH_SUBSHELL" => return Some(self.subshell.to_string()),
+            "SRANDOM" => {
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 17;
+                self.rng ^= self.rng << 5;
+                return Some(self.rng.to_string());
+            }
+            "SHELLOPTS" => {
+                let mut v = Vec::new();
+                if self.opts.allexport {
+                    v.push("allexport");
+                }
+                v.push("braceexpand");
+                if self.opts.errexit {
+                    v.push("errexit");
+                }
+                v.push("hashall");
+                v.push("interactive-comments");
+                if self.opts.noclobber {
+                    v.push("noclobber");
+                }
+                if self.opts.noglob {
+                    v.push("noglob");
+                }
+                if self.opts.nounset {
+                    v.push("nounset");
+                }
+                if self.opts.pipefail {
+                    v.push("pipefail");
+                }
+                if self.opts.verbose {
+                    v.push("verbose");
+                }
+                if self.opts.xtrace {
+                    v.push("xtrace");
+                }
+                return Some(v.join(":"));
+            }
+            "BASH_ARGV0" => return Some(self.arg0.clone()),
             "BASHPID" => return Some(self.pid.to_string()),
             "EPOCHSECONDS" => {
                 return Some(
@@ -274,7 +337,14 @@ impl Shell {
                 )
             }
             "PIPESTATUS" => return self.pipestatus.first().map(|v| v.to_string()),
-            "FUNCNAME" => return self.funcnames.last().cloned(),
+            "FUNCNAME" => return self.frames.last().map(|f| f.name.clone()),
+            "BASH_SOURCE" => {
+                return self
+                    .frames
+                    .last()
+                    .map(|f| f.src.clone())
+                    .or_else(|| (self.cur_source != "main").then(|| self.cur_source.clone()))
+            }
             _ => {}
         }
         let resolved = self.resolve(name);
@@ -318,7 +388,7 @@ impl Shell {
             name,
             "RANDOM" | "SECONDS" | "LINENO" | "BASHPID" | "EPOCHSECONDS" | "PIPESTATUS"
         ) || self.lookup(name).is_some_and(|v| v.value.is_some())
-            || (name == "FUNCNAME" && !self.funcnames.is_empty())
+            || (name == "FUNCNAME" && !self.frames.is_empty())
     }
 
     /// All values of a variable as a list (for `${a[@]}`); keys too.
@@ -334,18 +404,36 @@ impl Shell {
                     .collect(),
             );
         }
-        if name == "FUNCNAME" {
+        if name == "FUNCNAME" || name == "BASH_SOURCE" || name == "BASH_LINENO" {
+            let mut v: Vec<String> = self
+                .frames
+                .iter()
+                .rev()
+                .map(|f| match name {
+                    "FUNCNAME" => f.name.clone(),
+                    "BASH_SOURCE" => f.src.clone(),
+                    _ => f.call_line.to_string(),
+                })
+                .collect();
+            let add_main = (self.script_mode
+                || (name == "BASH_SOURCE" && self.frames.is_empty() && self.cur_source != "main"))
+                && !(name == "FUNCNAME" && self.frames.is_empty());
+            if add_main {
+                v.push(match name {
+                    "FUNCNAME" => "main".into(),
+                    "BASH_SOURCE" => self.arg0.clone(),
+                    _ => "0".into(),
+                });
+            }
+            if name == "FUNCNAME" && self.frames.is_empty() {
+                return None;
+            }
             return Some(
-                self.funcnames
-                    .iter()
-                    .rev()
+                v.into_iter()
                     .enumerate()
-                    .map(|(i, v)| (i.to_string(), v.clone()))
+                    .map(|(i, v)| (i.to_string(), v))
                     .collect(),
             );
-        }
-        if name == "BASH_SOURCE" || name == "BASH_LINENO" {
-            return Some(Vec::new());
         }
         match self.lookup(name)?.value.as_ref()? {
             Value::Str(s) => Some(vec![("0".into(), s.clone())]),
@@ -551,6 +639,17 @@ impl Shell {
             format!("{}: ", self.err_name)
         }
     }
+}
+
+/// One call frame: a function call or a `source`.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub name: String,
+    /// The file the frame's code came from.
+    pub src: String,
+    /// The line it was called from, in `call_src`.
+    pub call_line: usize,
+    pub call_src: String,
 }
 
 pub enum ElemKey {

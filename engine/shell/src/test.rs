@@ -20,10 +20,19 @@ impl Shell {
             X::Parenthesized(a) => self.ext_eval(a)?,
             X::UnaryTest(op, w) => {
                 let s = self.expand_string(&w.value)?;
+                if self.opts.xtrace {
+                    let io = self.cur_io.clone();
+                    self.xtrace_raw(&format!("[[ {op} {s} ]]"), &io);
+                }
                 self.unary(op, &s)
             }
             X::BinaryTest(op, l, r) => {
                 let ls = self.expand_string(&l.value)?;
+                if self.opts.xtrace {
+                    let rs = self.expand_string(&r.value)?;
+                    let io = self.cur_io.clone();
+                    self.xtrace_raw(&format!("[[ {ls} {op} {rs} ]]"), &io);
+                }
                 match op {
                     BP::StringExactlyMatchesPattern | BP::StringDoesNotExactlyMatchPattern => {
                         let pat = self.expand_pattern(&r.value)?;
@@ -78,7 +87,8 @@ impl Shell {
     }
 
     fn regex_match(&mut self, s: &str, re: &str) -> R<bool> {
-        let cached = self.caches.borrow().regexes.get(re).cloned();
+        let key = format!("{}{re}", if self.opts.nocasematch { "i:" } else { "c:" });
+        let cached = self.caches.borrow().regexes.get(&key).cloned();
         let r = match cached {
             Some(r) => r,
             None => {
@@ -169,7 +179,9 @@ impl Shell {
                     self.is_set(s)
                 }
             }
-            UP::ShellVariableIsSetAndNameRef => false,
+            UP::ShellVariableIsSetAndNameRef => self
+                .lookup(s)
+                .is_some_and(|v| v.nameref && v.value.is_some()),
         }
     }
 
@@ -321,7 +333,59 @@ fn arith_cmp(op: &BP, a: i64, b: i64) -> bool {
 
 /// POSIX ERE bracket classes and anchors map mostly one to one; keep the text.
 fn posix_to_rust_regex(re: &str) -> String {
-    re.to_string()
+    let c: Vec<char> = re.chars().collect();
+    let mut out = String::from("(?s)");
+    let mut i = 0;
+    while i < c.len() {
+        if c[i] == '\\' && i + 1 < c.len() {
+            out.push(c[i]);
+            out.push(c[i + 1]);
+            i += 2;
+            continue;
+        }
+        if c[i] == '[' {
+            // A bracket expression: POSIX allows `[` and a leading `]` literally inside.
+            out.push('[');
+            i += 1;
+            if i < c.len() && c[i] == '^' {
+                out.push('^');
+                i += 1;
+            }
+            if i < c.len() && c[i] == ']' {
+                out.push_str("\\]");
+                i += 1;
+            }
+            while i < c.len() && c[i] != ']' {
+                if c[i] == '[' && i + 1 < c.len() && matches!(c[i + 1], ':' | '.' | '=') {
+                    let close = c[i + 1];
+                    let mut j = i + 2;
+                    while j + 1 < c.len() && !(c[j] == close && c[j + 1] == ']') {
+                        j += 1;
+                    }
+                    let s: String = c[i..(j + 2).min(c.len())].iter().collect();
+                    out.push_str(&s);
+                    i = j + 2;
+                    continue;
+                }
+                match c[i] {
+                    '[' | '&' | '~' | '\\' => {
+                        out.push('\\');
+                        out.push(c[i]);
+                    }
+                    ch => out.push(ch),
+                }
+                i += 1;
+            }
+            if i < c.len() {
+                out.push(']');
+                i += 1;
+            }
+            continue;
+        }
+        out.push(c[i]);
+        i += 1;
+    }
+    out
 }
 
 /// File metadata the test operators need, per target (WASI has no mode bits).

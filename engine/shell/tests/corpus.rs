@@ -304,7 +304,6 @@ fn run_case(
     {
         return None;
     }
-    let name = s(case, "name").unwrap_or_default();
     let dir = tempfile::tempdir().expect("tempdir");
     write_files(dir.path(), doc.get("common_test_files"));
     write_files(dir.path(), case.get("test_files"));
