@@ -7,6 +7,7 @@
 //! with file and line on stderr, exit 2 and nothing written.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
@@ -66,6 +67,10 @@ pub fn compile(args: CompileArgs) -> Result<u8> {
     tmp.write_all(&module)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("{}: cannot write", output.display()))?;
+    // Executable like a hook script, so conventions that require the flag (Site Factory)
+    // run it.
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("{}: cannot set its mode", output.display()))?;
     tmp.persist(&output)
         .map_err(|e| e.error)
         .with_context(|| format!("{}: cannot write", output.display()))?;

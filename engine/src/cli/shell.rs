@@ -1,15 +1,17 @@
-//! `hookbox shell [-c CMD [NAME [ARGS]]] | FILE [ARGS] | (script on stdin)`: the bundled
-//! bash interpreter in the sandbox, behaving like `sh`. It is a shell, not a hook: no
-//! whole-script check (the lines before a late syntax error run), no redaction, no
-//! hooks.log, no prefixes; the guest's bytes reach our stdout and stderr as written.
+//! `hookbox shell [FLAGS] [SH-ARGS]`: the bundled bash interpreter in the sandbox, behaving
+//! like `sh`: `-c CMD [NAME [ARGS]]`, `FILE [ARGS]`, or the script on stdin, with sh's options
+//! (`-e`, `-u`, `-x`, `-o OPT`, `-n`). It is a shell, not a hook: no whole-script check (the
+//! lines before a late syntax error run), no redaction, no hooks.log, no prefixes; the
+//! guest's bytes reach our stdout and stderr as written.
 //!
-//! In: flags, the current directory (granted read-write), our stdin (the script when no
-//! `-c` or FILE is given; otherwise inherited by the guest for `read`), and, with
-//! `--env-passthrough`, our environment. Out: the guest's output and its status (124: time
-//! limit, 137: fuel or memory, with a one-line reason on stderr).
+//! In: our flags (before the first sh argument), the current directory (granted
+//! read-write), our stdin (read whole and handed over when it carries the script, otherwise
+//! inherited by the guest for `read`), and, with `--env-passthrough`, our environment. Out:
+//! the guest's output and its status (124: time limit, 137: fuel or memory, with a one-line
+//! reason on stderr).
 
 use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
@@ -20,13 +22,10 @@ use crate::plan::HookProgram;
 use crate::runner::sandbox::ShellInput;
 use crate::runner::OutputSink;
 
-/// Flags of `hookbox shell`. Our own flags come before the script or `-c`; everything after
-/// the first operand belongs to the script.
+/// Flags of `hookbox shell`. Ours come first; from the first other argument on, everything
+/// is sh's (`-c CMD NAME ARGS`, `-e`, `FILE ARGS`, …).
 #[derive(Debug, clap::Args)]
 pub struct ShellArgs {
-    /// Run CMD instead of a file; the operands after it become `$0`, `$1`, …
-    #[arg(short = 'c', value_name = "CMD", allow_hyphen_values = true)]
-    pub command: Option<String>,
     /// Let the shell run this host command through the bridge (repeatable).
     #[arg(long = "allow", value_name = "CMD")]
     pub allow: Vec<String>,
@@ -39,13 +38,65 @@ pub struct ShellArgs {
     pub env_passthrough: bool,
     #[command(flatten)]
     pub limits: LimitFlags,
-    /// FILE [ARGS] (without -c), or NAME [ARGS] with -c (`$0`, `$1`, …).
+    /// sh's arguments: `-c CMD [NAME [ARGS]]`, `FILE [ARGS]`, options; none: the script is
+    /// read from stdin.
     #[arg(
-        value_name = "ARGS",
+        value_name = "SH-ARGS",
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
     pub args: Vec<String>,
+}
+
+/// Where sh's arguments say the script is.
+#[derive(Debug, PartialEq, Eq)]
+enum ScriptFrom {
+    Command,
+    /// The operand at this index names the file.
+    File(usize),
+    Stdin,
+}
+
+/// Reads sh's arguments the way the guest does: options (`-o`/`+o` take a value), `--` ends
+/// them, `-c` (also inside a cluster like `-ec`) or `-s` decide, else the first operand is
+/// the file.
+fn script_from(args: &[String]) -> ScriptFrom {
+    let mut command = false;
+    let mut stdin = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        if a == "-o" || a == "+o" {
+            i += 2;
+            continue;
+        }
+        if a.starts_with("--") {
+            i += 1;
+            continue;
+        }
+        if (a.starts_with('-') || a.starts_with('+')) && a.len() > 1 {
+            command |= a[1..].contains('c');
+            stdin |= a[1..].contains('s');
+            i += 1;
+            if a.starts_with('-') && a[1..].contains('c') {
+                // The command string follows; the rest are $0 and $@.
+                return ScriptFrom::Command;
+            }
+            continue;
+        }
+        break;
+    }
+    if command {
+        ScriptFrom::Command
+    } else if stdin || i >= args.len() {
+        ScriptFrom::Stdin
+    } else {
+        ScriptFrom::File(i)
+    }
 }
 
 /// Runs `hookbox shell` and returns the exit status.
@@ -64,39 +115,38 @@ pub fn shell(args: ShellArgs) -> Result<u8> {
     let cwd = std::env::current_dir().context("the current directory")?;
     let dirs = Dirs::new(&cwd, "hookbox-shell-")?;
 
-    let (input, inherit_stdin) = match (&args.command, args.args.split_first()) {
-        (Some(line), _) => (
-            ShellInput::Command {
-                line: line.clone(),
-                args: args.args.clone(),
-            },
-            true,
-        ),
-        (None, Some((file, rest))) => (script_input(&dirs, file, rest)?, true),
-        (None, None) => {
+    let mut sh_args = args.args.clone();
+    let (stdin, inherit) = match script_from(&sh_args) {
+        ScriptFrom::Command => (None, true),
+        ScriptFrom::File(i) => {
+            if let Some(text) = outside_script(&dirs, &sh_args[i])? {
+                // The guest could not open it: hand its text over with -c, `$0` still the
+                // name given.
+                sh_args.splice(i..i, ["-c".to_string(), text]);
+            }
+            (None, true)
+        }
+        ScriptFrom::Stdin => {
             let mut script = Vec::new();
             if !std::io::stdin().is_terminal() {
                 std::io::stdin()
                     .read_to_end(&mut script)
                     .context("reading the script from stdin")?;
             }
-            (
-                ShellInput::Stdin {
-                    script,
-                    args: Vec::new(),
-                },
-                false,
-            )
+            (Some(script), false)
         }
     };
-    let program = match &input {
-        ShellInput::File { path, .. } => HookProgram::Script(path.clone()),
-        ShellInput::Command { line, .. } => HookProgram::Command(line.clone()),
-        ShellInput::Stdin { .. } => HookProgram::Command(String::new()),
+    let input = ShellInput::Argv {
+        args: sh_args,
+        stdin,
     };
+    let program = HookProgram::Command(String::new());
     let mut invocation = dirs.invocation("shell", program, limits.clone(), policy);
     if args.env_passthrough {
-        invocation.env = std::env::vars().collect();
+        // hookbox's own settings (the module cache) are not the script's.
+        invocation.env = std::env::vars()
+            .filter(|(k, _)| !k.starts_with("HOOKBOX_"))
+            .collect();
     }
 
     let (runtime, runner) = runtime_and_runner()?;
@@ -109,7 +159,7 @@ pub fn shell(args: ShellArgs) -> Result<u8> {
         });
         let sink: Arc<dyn OutputSink> = Arc::new(RawSink);
         let result = runner
-            .run_shell_session(&invocation, input, inherit_stdin, sink, cancel_rx)
+            .run_shell_session(&invocation, input, inherit, sink, cancel_rx)
             .await;
         on_signal.abort();
         result
@@ -121,27 +171,39 @@ pub fn shell(args: ShellArgs) -> Result<u8> {
     Ok(status)
 }
 
-/// A script file as the guest gets it. Inside the granted directories it is named as given
-/// (so `$0` and messages read like bash's); outside them the guest could not open it, so we
-/// read it here and pass its text with `-c`, `$0` still the name given.
-fn script_input(dirs: &Dirs, file: &str, rest: &[String]) -> Result<ShellInput> {
-    let resolved = std::fs::canonicalize(dirs.work_dir.join(file));
-    let granted = match &resolved {
-        Ok(p) => p.starts_with(&dirs.work_dir) || p.starts_with(&dirs.temp_dir),
-        // Missing: the guest says so in bash's words.
-        Err(_) => true,
+/// The text of a script file outside the granted directories (`None` inside them, or when
+/// it does not exist: the guest then says so in bash's words).
+fn outside_script(dirs: &Dirs, file: &str) -> Result<Option<String>> {
+    let Ok(resolved) = std::fs::canonicalize(dirs.work_dir.join(file)) else {
+        return Ok(None);
     };
-    if granted {
-        return Ok(ShellInput::File {
-            path: PathBuf::from(file),
-            args: rest.to_vec(),
-        });
+    if resolved.starts_with(&dirs.work_dir) || resolved.starts_with(&dirs.temp_dir) {
+        return Ok(None);
     }
-    let text = std::fs::read(Path::new(file)).with_context(|| format!("{file}: cannot read"))?;
-    let mut args = vec![file.to_string()];
-    args.extend(rest.iter().cloned());
-    Ok(ShellInput::Command {
-        line: String::from_utf8_lossy(&text).into_owned(),
-        args,
-    })
+    let text =
+        std::fs::read(Path::new(&resolved)).with_context(|| format!("{file}: cannot read"))?;
+    Ok(Some(String::from_utf8_lossy(&text).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(args: &[&str]) -> ScriptFrom {
+        script_from(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn sh_arguments_name_the_script_like_sh() {
+        assert_eq!(from(&["-c", "echo", "a"]), ScriptFrom::Command);
+        assert_eq!(from(&["-ec", "echo"]), ScriptFrom::Command);
+        assert_eq!(
+            from(&["-e", "-o", "pipefail", "f.sh", "x"]),
+            ScriptFrom::File(3)
+        );
+        assert_eq!(from(&["--", "f.sh"]), ScriptFrom::File(1));
+        assert_eq!(from(&[]), ScriptFrom::Stdin);
+        assert_eq!(from(&["-s", "a", "b"]), ScriptFrom::Stdin);
+        assert_eq!(from(&["-x"]), ScriptFrom::Stdin);
+    }
 }

@@ -8,4 +8,6 @@ mod native;
 mod sandbox;
 mod sandbox_attacks;
 mod sandbox_bridge;
+mod shell_hooks;
+mod shell_sandbox;
 mod smoke;

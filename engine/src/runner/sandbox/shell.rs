@@ -40,6 +40,12 @@ pub enum ShellInput {
     File { path: PathBuf, args: Vec<String> },
     /// The script on stdin (these bytes); `args` are `$1..`.
     Stdin { script: Vec<u8>, args: Vec<String> },
+    /// sh's own command line, given to the guest as is (`hookbox shell`); `stdin`, when set,
+    /// is what the guest reads on fd 0 (the script, when the arguments name none).
+    Argv {
+        args: Vec<String>,
+        stdin: Option<Vec<u8>>,
+    },
 }
 
 /// Appends `script` to a module as a [`SCRIPT_SECTION`] custom section (id 0, LEB128 size,
@@ -207,6 +213,7 @@ impl ShellInput {
                 out.push("-s".into());
                 out.extend(args.iter().cloned());
             }
+            ShellInput::Argv { args, .. } => out.extend(args.iter().cloned()),
         }
         out
     }
@@ -281,7 +288,11 @@ impl SandboxRunner {
     ) -> Result<RunReport, RunError> {
         let (pre, _) = self.shell_pre().await?;
         let stdin = match &input {
-            ShellInput::Stdin { script, .. } => GuestStdin::Bytes(script.clone().into()),
+            ShellInput::Stdin { script, .. }
+            | ShellInput::Argv {
+                stdin: Some(script),
+                ..
+            } => GuestStdin::Bytes(script.clone().into()),
             _ if stdin_inherit => GuestStdin::Inherit,
             _ => GuestStdin::Empty,
         };
@@ -479,7 +490,16 @@ impl SandboxRunner {
         let Some(script) = script else {
             return self.run_wasm(invocation, path, output, cancel).await;
         };
-        let (pre, _) = self.instance_pre(path).await?;
+        // Made from this build's shell (the usual case): its code is the shell's, already
+        // compiled; anything else is compiled as the module it is.
+        let same_shell = tokio::fs::read(path)
+            .await
+            .is_ok_and(|bytes| bytes.len() > SHELL_WASM.len() && bytes.starts_with(SHELL_WASM));
+        let (pre, _) = if same_shell {
+            self.shell_pre().await?
+        } else {
+            self.instance_pre(path).await?
+        };
         let mut args = vec![invocation.hook_name.clone()];
         args.extend(invocation.args.iter().cloned());
         let input = ShellInput::Command { line: script, args };
