@@ -23,9 +23,9 @@ use super::allow::{check_cwd, Resolver};
 use super::confine::{ConfineSpec, Prepared};
 use super::policy::Policy;
 use super::request::{ExecRequest, InputMode, OutputMode};
-use super::user::{self, HookUser};
 pub use super::BridgeError;
 use crate::limits::Limits;
+use crate::runner::user::{self, HookUser};
 use crate::runner::Stream;
 
 /// Default most commands of one hook alive at once (spawned and not yet waited for). Bounds
@@ -64,6 +64,8 @@ pub struct ExecHost {
     cfg: ExecConfig,
     resolver: Resolver,
     user: Option<Option<HookUser>>,
+    /// Directories granted read-write besides the work and temporary directories.
+    extra_dirs: Vec<PathBuf>,
     procs: HashMap<u32, Proc>,
     next_handle: u32,
 }
@@ -100,9 +102,17 @@ impl ExecHost {
             cfg,
             resolver: Resolver::default(),
             user: None,
+            extra_dirs: Vec::new(),
             procs: HashMap::new(),
             next_handle: 0,
         }
+    }
+
+    /// Grants bridged commands read-write access to one more directory (a deployment's
+    /// `shared/` folder, where the database lives), like the temporary directory: as a place
+    /// to write and as a working directory. Applies to commands spawned afterwards.
+    pub fn grant_dir(&mut self, dir: PathBuf) {
+        self.extra_dirs.push(dir);
     }
 
     /// Checks a request against the policy and starts it confined; returns its handle.
@@ -115,17 +125,20 @@ impl ExecHost {
         let argv0 = req.argv.first().cloned().unwrap_or_default();
         let program = self.resolver.resolve(&self.cfg.policy, &argv0)?;
         let cwd = req.cwd.clone().unwrap_or_else(|| self.cfg.work_dir.clone());
-        let cwd = check_cwd(&cwd, &[&self.cfg.work_dir, &self.cfg.temp_dir])?;
+        let mut granted = vec![self.cfg.work_dir.as_path(), self.cfg.temp_dir.as_path()];
+        granted.extend(self.extra_dirs.iter().map(PathBuf::as_path));
+        let cwd = check_cwd(&cwd, &granted)?;
         if self.procs.len() >= DEFAULT_MAX_COMMANDS {
             return Err(BridgeError::SpawnFailed(format!(
                 "more than {DEFAULT_MAX_COMMANDS} bridged commands running at once"
             )));
         }
-        let user = match self.user {
-            Some(user) => user,
+        let user = match &self.user {
+            Some(user) => user.clone(),
             None => {
-                let user = user::resolve(self.cfg.policy.run_as.as_deref())?;
-                self.user = Some(user);
+                let user = user::resolve(self.cfg.policy.run_as.as_deref())
+                    .map_err(|e| BridgeError::SpawnFailed(format!("the hook's user: {e}")))?;
+                self.user = Some(user.clone());
                 user
             }
         };
@@ -135,6 +148,7 @@ impl ExecHost {
             policy: &self.cfg.policy,
             work_dir: &self.cfg.work_dir,
             temp_dir: &self.cfg.temp_dir,
+            extra_dirs: &self.extra_dirs,
             user,
             memory_bytes: self.cfg.limits.memory_bytes,
             cpu_seconds: remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0),

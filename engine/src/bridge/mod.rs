@@ -5,7 +5,8 @@
 //! it leaves as the command's output (to the hook's output sink or the guest's `exec_read`)
 //! and its status. [`exec::ExecHost`] is the one entry point; the rest are its parts:
 //! `request` (the JSON), `allow` (the allow list and granted directories), `env` (variables
-//! that load code), `confine` (what the kernel enforces in the child), `user` (the hook's uid).
+//! that load code), `confine` (what the kernel enforces in the child); the hook's user comes
+//! from `runner::user`, shared with the native runner.
 
 mod allow;
 pub mod confine;
@@ -13,7 +14,6 @@ pub mod env;
 pub mod exec;
 pub mod policy;
 mod request;
-mod user;
 
 /// Why a bridge call failed. `Display` is the message the guest reads with `last_error`;
 /// [`BridgeError::code`] is the ABI's negative code.

@@ -279,6 +279,33 @@ async fn accepting_weak_confinement_weakens_nothing_the_kernel_supports() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_granted_extra_dir_is_writable_and_a_working_directory() {
+    let fx = Fixture::new("extra");
+    let shared = tempfile::tempdir().expect("shared");
+    give_to_hook_user(shared.path());
+    let req = |cwd: &Path| {
+        serde_json::json!({
+            "argv": ["sh", "-c", "echo db > shared.db"], "cwd": cwd, "env": fx.env(),
+            "stdout": "null", "stderr": "null",
+        })
+        .to_string()
+    };
+    let mut host = fx.host(allow(&["sh"]), TIMEOUT);
+    let err = host
+        .spawn(req(shared.path()).as_bytes())
+        .await
+        .expect_err("not granted yet");
+    assert_eq!(err.code(), -6);
+    host.grant_dir(shared.path().to_path_buf());
+    let h = host
+        .spawn(req(shared.path()).as_bytes())
+        .await
+        .expect("spawn");
+    assert_eq!(host.wait(h).await.expect("wait"), 0);
+    assert!(shared.path().join("shared.db").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_work_dir_is_read_only_for_bridged_commands() {
     let fx = Fixture::new("ro");
     std::fs::write(fx.work().join("data"), "hello").expect("data");
@@ -315,6 +342,41 @@ async fn reading_etc_passwd_through_an_allowed_cat_fails() {
     assert_ne!(status, 0);
     assert!(!stdout.contains("root:"), "{stdout}");
     assert!(stderr.contains("ermission denied"), "{stderr}");
+    // Nor through a symbolic link planted in the work directory.
+    let link = fx.work().join("passwd-link");
+    std::os::unix::fs::symlink("/etc/passwd", &link).expect("symlink");
+    let (status, stdout, _) = run(&mut host, &["cat", &link.display().to_string()], &fx.env())
+        .await
+        .expect("cat runs");
+    assert_ne!(status, 0);
+    assert!(!stdout.contains("root:"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_bomb_hits_rlimit_data() {
+    let fx = Fixture::new("membomb");
+    let output = Arc::clone(&fx.output);
+    let mut host = ExecHost::new(ExecConfig {
+        policy: allow(&["python3"]),
+        work_dir: fx.work().to_path_buf(),
+        temp_dir: fx.temp.path().to_path_buf(),
+        deadline: Instant::now() + TIMEOUT,
+        limits: Limits {
+            memory_bytes: 64 * 1024 * 1024,
+            ..Limits::default()
+        },
+        stdout: Arc::new(move |_: Stream, bytes: &[u8]| {
+            output.lock().expect("output").extend_from_slice(bytes);
+        }),
+    });
+    let script =
+        "x = bytearray(16 << 20); print('small ok'); y = bytearray(512 << 20); print('big ok')";
+    let (status, stdout, stderr) = run(&mut host, &["python3", "-c", script], &fx.env())
+        .await
+        .expect("python3 runs");
+    assert_eq!(stdout.trim(), "small ok", "{stderr}");
+    assert_ne!(status, 0);
+    assert!(stderr.contains("MemoryError"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -789,7 +789,7 @@ async fn missing_work_dir_is_a_runner_error() {
     assert!(matches!(err, RunError::Program { .. }), "{err:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hooks_run_concurrently_on_one_runner() {
     let runner = Arc::new(NativeRunner::new());
     let mut tasks = Vec::new();
@@ -797,9 +797,22 @@ async fn hooks_run_concurrently_on_one_runner() {
         let runner = runner.clone();
         tasks.push(tokio::spawn(async move {
             let project = Project::new();
-            let inv = project.invocation(script_program(&project, &format!("sleep 1; exit {i}\n")));
+            let m = marker();
+            let mut inv = project.invocation(script_program(
+                &project,
+                &format!("sleep {m} &\nsleep 1; exit {i}\n"),
+            ));
+            if i == 3 {
+                inv.limits.timeout = Duration::from_millis(500);
+            }
             let report = run_with(&runner, &inv, Sink::new()).await.unwrap();
-            assert_eq!(report.exit, Exit::Code(i));
+            let expected = if i == 3 {
+                Exit::TimedOut
+            } else {
+                Exit::Code(i)
+            };
+            assert_eq!(report.exit, expected);
+            assert_none_left(&m).await;
         }));
     }
     for task in tasks {
@@ -879,7 +892,7 @@ async fn unprivileged_inner() {
     std::fs::write(
         &script,
         format!(
-            "id -u\n{}\nkill -USR2 $$\n",
+            "id -u\nls /proc | grep -c '^[0-9]'\n{}\nkill -USR2 $$\n",
             started_then_sleep("setsid -f", &detached, "")
         ),
     )
@@ -887,6 +900,58 @@ async fn unprivileged_inner() {
     inv.program = HookProgram::Script(script);
     let (report, sink) = run(&inv).await;
     assert_eq!(report.exit, Exit::Signal(libc::SIGUSR2));
-    assert_eq!(sink.stdout(), [uid.to_string()]);
+    let out = sink.stdout();
+    assert_eq!(out[0], uid.to_string());
+    // This host allows a /proc of the hook's own (user-owned) PID namespace.
+    assert!(out[1].parse::<usize>().unwrap() <= 4, "{out:?}");
     assert_none_left(&detached).await;
+}
+
+#[tokio::test]
+async fn relative_script_path_is_relative_to_the_work_dir() {
+    let project = Project::new();
+    project.script("rel.sh", b"#!/usr/bin/env bash\necho \"$0\"\n");
+    let inv = project.invocation(HookProgram::Script(PathBuf::from("rel.sh")));
+    let (report, sink) = run(&inv).await;
+    assert_eq!(report.exit, Exit::Code(0));
+    assert_eq!(
+        sink.stdout(),
+        [project.path().join("rel.sh").display().to_string()]
+    );
+}
+
+#[tokio::test]
+async fn script_the_hook_user_cannot_read_fails_with_126() {
+    let project = Project::new();
+    let script = project.script("secret.sh", b"echo should not run\n");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let inv = project.invocation(HookProgram::Script(script));
+    let (report, sink) = run(&inv).await;
+    assert_eq!(report.exit, Exit::Code(126));
+    assert!(sink.stdout().is_empty());
+    assert!(
+        sink.stderr().join("").contains("Permission denied"),
+        "{:?}",
+        sink.stderr()
+    );
+}
+
+#[tokio::test]
+async fn hook_sees_only_its_own_processes_in_proc() {
+    let (report, sink) = run_script(
+        "tr '\\0' ' ' < /proc/$$/cmdline; echo\nls /proc | grep -c '^[0-9]'\n[ -e /proc/$PPID ] && echo \"ppid $PPID\"\n",
+    )
+    .await;
+    assert_eq!(report.exit, Exit::Code(0));
+    let out = sink.stdout();
+    assert!(
+        out[0].starts_with("bash "),
+        "/proc/$$ is the hook itself: {out:?}"
+    );
+    let visible: usize = out[1].parse().unwrap();
+    // init, the hook, `ls` and `grep`: nothing of the host.
+    assert!(visible <= 4, "{out:?}");
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    assert!(!out.iter().any(|l| l == &format!("ppid {me}")));
 }

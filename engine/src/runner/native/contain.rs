@@ -29,8 +29,10 @@
 //! - With a hook user (hookbox is root), only the hook process switches: `setgroups(0)`, then
 //!   the gid, then the uid, then `PR_SET_NO_NEW_PRIVS` so no set-uid program regains root.
 //!
-//! Inside the namespace `$$` is 2 and the host's `/proc` is still mounted, so `ps` shows host
-//! process ids; hooks that signal their own jobs (`kill %1`, `kill $!`) are unaffected.
+//! Inside the namespace `$$` is 2. Where the kernel allows a mount namespace too (always for
+//! root), the hook gets a /proc of its own PID namespace, so `/proc/$$` is the hook and `ps`
+//! lists only the hook's processes (no other tenant's command lines); otherwise the host's
+//! /proc stays, and `/proc/$$` names a host process.
 
 use std::io;
 
@@ -147,6 +149,11 @@ impl ChildSetup {
                 }
             }
 
+            // A mount namespace of its own lets the hook get a /proc of its PID namespace:
+            // `$$` and `/proc/$$` agree, and `ps` shows no other tenant's command lines.
+            // Best effort: without it the hook sees the host's /proc.
+            let own_mounts = libc::unshare(libc::CLONE_NEWNS) == 0;
+
             let mut status_pipe = [0 as libc::c_int; 2];
             check(libc::pipe2(status_pipe.as_mut_ptr(), libc::O_CLOEXEC))?;
             let [status_read, status_write] = status_pipe;
@@ -164,10 +171,37 @@ impl ChildSetup {
                 init_process(hook, status_write);
             }
             libc::close(status_write);
+            if own_mounts {
+                mount_own_proc();
+            }
             for (sig, old) in WAITER_IGNORES.iter().zip(saved.iter()) {
                 check(libc::sigaction(*sig, old, std::ptr::null_mut()))?;
             }
             Ok(())
+        }
+    }
+}
+
+/// Mounts a /proc of the hook's PID namespace over the host's, in the hook's own mount
+/// namespace (mounts made there do not propagate back). Failures leave the host's /proc.
+unsafe fn mount_own_proc() {
+    // SAFETY: mount(2) with NUL-terminated literals; affects only this mount namespace.
+    unsafe {
+        let private = libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        );
+        if private == 0 {
+            libc::mount(
+                c"proc".as_ptr(),
+                c"/proc".as_ptr(),
+                c"proc".as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                std::ptr::null(),
+            );
         }
     }
 }

@@ -44,6 +44,7 @@ use self::program::Launch;
 use super::output::OutputCapper;
 use super::user::{self, HookUser};
 use super::{Exit, Invocation, OutputSink, RunError, RunFuture, RunReport, Runner, Stream};
+use crate::plan::HookProgram;
 
 /// Bytes read from a hook's pipe at a time.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -115,7 +116,15 @@ impl NativeRunner {
             });
         }
         let path = inv.env.get("PATH").unwrap_or(&inv.policy.path);
-        let (check, argv) = match program::launch(&inv.program, &inv.args, &inv.hook_name, path)? {
+        // A relative script path means the same file for the shebang read here as for bash
+        // in the work directory.
+        let program = match &inv.program {
+            HookProgram::Script(file) if file.is_relative() => {
+                HookProgram::Script(inv.work_dir.join(file))
+            }
+            other => other.clone(),
+        };
+        let (check, argv) = match program::launch(&program, &inv.args, &inv.hook_name, path)? {
             Launch::Fail { code, message } => {
                 output.push(Stream::Stderr, format!("{message}\n").as_bytes());
                 output.finish();

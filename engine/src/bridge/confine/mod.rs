@@ -23,7 +23,7 @@
 
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use landlock::{
@@ -32,8 +32,15 @@ use landlock::{
 };
 
 use super::policy::{DirAccess, Network, Policy};
-use super::user::HookUser;
 use super::BridgeError;
+use crate::runner::user::HookUser;
+
+mod child;
+
+use child::{
+    child_setup, step_name, ChildPlan, UserNsMaps, STEP_LOOPBACK, STEP_NAMESPACES, STEP_USERNS,
+    WEAK,
+};
 
 /// Default `RLIMIT_NPROC` of a bridged command: 256 processes of the hook user. Bounds a fork
 /// bomb (root ignores it: one more reason hooks never run as root). The count is per user on
@@ -105,61 +112,13 @@ pub(crate) struct ConfineSpec<'a> {
     pub policy: &'a Policy,
     pub work_dir: &'a Path,
     pub temp_dir: &'a Path,
+    /// More directories granted read-write (`ExecHost::grant_dir`).
+    pub extra_dirs: &'a [PathBuf],
     pub user: Option<HookUser>,
     /// `RLIMIT_DATA`.
     pub memory_bytes: u64,
     /// `RLIMIT_CPU` soft limit: the hook's remaining wall time, rounded up.
     pub cpu_seconds: u64,
-}
-
-// Steps of the child's setup, reported on the pipe (`| WEAK` when skipped under
-// `accept_weak_confinement`).
-const STEP_SETSID: u8 = 1;
-const STEP_USERNS: u8 = 2;
-const STEP_NAMESPACES: u8 = 3;
-const STEP_FORK: u8 = 4;
-const STEP_LOOPBACK: u8 = 5;
-const STEP_RLIMIT: u8 = 6;
-const STEP_USER: u8 = 7;
-const STEP_NO_NEW_PRIVS: u8 = 8;
-const STEP_PDEATHSIG: u8 = 9;
-const STEP_LANDLOCK: u8 = 10;
-const WEAK: u8 = 0x80;
-
-fn step_name(step: u8) -> &'static str {
-    match step & !WEAK {
-        STEP_SETSID => "a new session (setsid)",
-        STEP_USERNS => "a user namespace",
-        STEP_NAMESPACES => "PID and network namespaces",
-        STEP_FORK => "the namespace's first process (fork)",
-        STEP_LOOPBACK => "loopback in the new network namespace",
-        STEP_RLIMIT => "resource limits (setrlimit)",
-        STEP_USER => "switching to the hook user",
-        STEP_NO_NEW_PRIVS => "no_new_privs",
-        STEP_PDEATHSIG => "the parent-death signal",
-        STEP_LANDLOCK => "Landlock (landlock_restrict_self)",
-        _ => "an unknown step",
-    }
-}
-
-/// `struct landlock_path_beneath_attr` of the kernel's UAPI (packed).
-#[repr(C, packed)]
-struct PathBeneathAttr {
-    allowed_access: u64,
-    parent_fd: i32,
-}
-/// `LANDLOCK_RULE_PATH_BENEATH`.
-const LANDLOCK_RULE_PATH_BENEATH: libc::c_int = 1;
-/// `LANDLOCK_ACCESS_FS_WRITE_FILE | READ_FILE | READ_DIR` of the UAPI: the private `/proc`
-/// (writing is for `/dev/stdout`-style paths through `/proc/self/fd`).
-const PROC_ACCESS: u64 = (1 << 1) | (1 << 2) | (1 << 3);
-
-/// `ifreq` as `SIOCGIFFLAGS`/`SIOCSIFFLAGS` use it (name, flags, the rest of the union).
-#[repr(C)]
-struct IfreqFlags {
-    name: [u8; 16],
-    flags: libc::c_short,
-    _pad: [u8; 22],
 }
 
 /// Everything the child needs, prepared before `fork`.
@@ -168,23 +127,6 @@ pub(crate) struct Prepared {
     report_read: OwnedFd,
     report_write: Option<OwnedFd>,
     child: Option<ChildPlan>,
-}
-
-/// Plain data (and owned C strings) the child's setup reads; no allocation after `fork`.
-struct ChildPlan {
-    report_fd: RawFd,
-    ruleset_fd: RawFd,
-    userns: Option<UserNsMaps>,
-    ns_flags: libc::c_int,
-    loopback: bool,
-    rlimits: [(libc::__rlimit_resource_t, u64, u64); 6],
-    user: Option<HookUser>,
-    weak: bool,
-}
-
-struct UserNsMaps {
-    uid_map: CString,
-    gid_map: CString,
 }
 
 impl Prepared {
@@ -241,7 +183,7 @@ impl Prepared {
                 clamped(libc::RLIMIT_CORE, DEFAULT_CORE_BYTES, DEFAULT_CORE_BYTES),
                 clamped(libc::RLIMIT_NOFILE, DEFAULT_NOFILE, DEFAULT_NOFILE),
             ],
-            user: spec.user,
+            user: spec.user.as_ref().map(|u| (u.uid, u.gid)),
             weak,
         };
         Ok((
@@ -375,6 +317,7 @@ fn landlock_ruleset(spec: &ConfineSpec<'_>, level: CompatLevel) -> Result<Option
         (spec.work_dir.to_path_buf(), work_access),
         (spec.temp_dir.to_path_buf(), fs_all),
     ];
+    rules.extend(spec.extra_dirs.iter().map(|d| (d.clone(), fs_all)));
     let mut system: Vec<&str> = SYSTEM_EXEC_PATHS.to_vec();
     system.extend_from_slice(SYSTEM_ETC_PATHS);
     if spec.policy.network != Network::None {
@@ -386,7 +329,7 @@ fn landlock_ruleset(spec: &ConfineSpec<'_>, level: CompatLevel) -> Result<Option
     for (path, access) in rules {
         let Ok(meta) = std::fs::metadata(&path) else {
             // System paths differ between distributions; a granted directory must exist.
-            if path == spec.work_dir || path == spec.temp_dir {
+            if path == spec.work_dir || path == spec.temp_dir || spec.extra_dirs.contains(&path) {
                 return Err(format!("{}: missing", path.display()));
             }
             continue;
@@ -417,221 +360,4 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
             std::os::fd::FromRawFd::from_raw_fd(fds[1]),
         )
     })
-}
-
-// ---- In the child, between fork and exec: async-signal-safe system calls only. ----
-
-fn report(plan: &ChildPlan, step: u8) {
-    // SAFETY: write(2) of one byte from a live buffer; a full or closed pipe is ignored.
-    unsafe {
-        libc::write(plan.report_fd, (&step as *const u8).cast(), 1);
-    }
-}
-
-/// Reports `step` as failed and returns the errno as the spawn's error.
-fn fail(plan: &ChildPlan, step: u8) -> io::Result<()> {
-    let err = io::Error::last_os_error();
-    report(plan, step);
-    Err(err)
-}
-
-/// A step the weak policy may skip: reported as a warning when accepted, else a failure.
-fn soft_fail(plan: &ChildPlan, step: u8) -> io::Result<()> {
-    if plan.weak {
-        report(plan, step | WEAK);
-        Ok(())
-    } else {
-        fail(plan, step)
-    }
-}
-
-fn write_file(path: &[u8], data: &[u8]) -> bool {
-    // SAFETY: `path` is NUL-terminated; open/write/close are async-signal-safe.
-    unsafe {
-        let fd = libc::open(path.as_ptr().cast(), libc::O_WRONLY | libc::O_CLOEXEC);
-        if fd < 0 {
-            return false;
-        }
-        let ok = libc::write(fd, data.as_ptr().cast(), data.len()) == data.len() as isize;
-        libc::close(fd);
-        ok
-    }
-}
-
-fn child_setup(plan: &ChildPlan) -> io::Result<()> {
-    // SAFETY (whole function): only async-signal-safe system calls on prepared data.
-    unsafe {
-        if libc::setsid() < 0 {
-            return fail(plan, STEP_SETSID);
-        }
-        let mut namespaced = true;
-        if let Some(maps) = &plan.userns {
-            if libc::unshare(libc::CLONE_NEWUSER) != 0
-                || !write_file(b"/proc/self/setgroups\0", b"deny")
-                || !write_file(b"/proc/self/uid_map\0", maps.uid_map.as_bytes())
-                || !write_file(b"/proc/self/gid_map\0", maps.gid_map.as_bytes())
-            {
-                soft_fail(plan, STEP_USERNS)?;
-                namespaced = false;
-            }
-        }
-        if namespaced && libc::unshare(plan.ns_flags) != 0 {
-            soft_fail(plan, STEP_NAMESPACES)?;
-        }
-        // A raw clone is fork without glibc's atfork handlers.
-        let pid = libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0);
-        if pid < 0 {
-            return fail(plan, STEP_FORK);
-        }
-        if pid > 0 {
-            wait_and_exit(pid as libc::pid_t);
-        }
-        if plan.ruleset_fd >= 0 {
-            // Without it, commands run with no /proc at all, which is stricter, not weaker.
-            let _ = private_proc(plan.ruleset_fd);
-        }
-        if plan.loopback && !loopback_up() {
-            soft_fail(plan, STEP_LOOPBACK)?;
-        }
-        for (resource, soft, hard) in plan.rlimits {
-            let limit = libc::rlimit {
-                rlim_cur: soft,
-                rlim_max: hard,
-            };
-            if libc::setrlimit(resource, &limit) != 0 {
-                return fail(plan, STEP_RLIMIT);
-            }
-        }
-        if let Some(user) = plan.user {
-            // The host's pipes belong to root: give the hook user the ones on 0-2, so that
-            // reopening them (`> /dev/stdout`, through /proc/self/fd) works after the switch.
-            // Only pipes: fchown of an inherited /dev/null would change the device node.
-            for fd in 0..3 {
-                let mut st: libc::stat = std::mem::zeroed();
-                if libc::fstat(fd, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO {
-                    libc::fchown(fd, user.uid, user.gid);
-                }
-            }
-            if libc::setgroups(0, std::ptr::null()) != 0
-                || libc::setgid(user.gid) != 0
-                || libc::setuid(user.uid) != 0
-            {
-                return fail(plan, STEP_USER);
-            }
-        }
-        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-            return fail(plan, STEP_NO_NEW_PRIVS);
-        }
-        // After the user switch: changing credentials clears the parent-death signal.
-        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
-            return fail(plan, STEP_PDEATHSIG);
-        }
-        if plan.ruleset_fd >= 0
-            && libc::syscall(libc::SYS_landlock_restrict_self, plan.ruleset_fd, 0) != 0
-        {
-            return fail(plan, STEP_LANDLOCK);
-        }
-    }
-    Ok(())
-}
-
-/// The parent left outside the PID namespace: closes everything (the host's pipes, the spawn's
-/// error pipe, so the host sees the exec of the child, not this process), waits for the
-/// namespace's init and exits with its status as a shell reports it.
-fn wait_and_exit(pid: libc::pid_t) -> ! {
-    // SAFETY: close_range/close/waitpid/_exit are async-signal-safe.
-    unsafe {
-        if libc::syscall(libc::SYS_close_range, 0u32, u32::MAX, 0u32) != 0 {
-            for fd in 0..4096 {
-                libc::close(fd);
-            }
-        }
-        let mut status: libc::c_int = 0;
-        loop {
-            let r = libc::waitpid(pid, &mut status, 0);
-            if r == pid {
-                break;
-            }
-            if r < 0 && *libc::__errno_location() != libc::EINTR {
-                libc::_exit(126);
-            }
-        }
-        if libc::WIFEXITED(status) {
-            libc::_exit(libc::WEXITSTATUS(status));
-        }
-        if libc::WIFSIGNALED(status) {
-            libc::_exit(128 + libc::WTERMSIG(status));
-        }
-        libc::_exit(126)
-    }
-}
-
-/// Mounts a `/proc` of the current PID namespace (mounts made private first, so nothing
-/// propagates to the host) and lets the Landlock ruleset read it. Only the namespace's own
-/// processes are visible in it.
-fn private_proc(ruleset_fd: RawFd) -> bool {
-    // SAFETY: mount/open/syscall/close with NUL-terminated literals and a local struct.
-    unsafe {
-        if libc::mount(
-            std::ptr::null(),
-            c"/".as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        ) != 0
-            || libc::mount(
-                c"proc".as_ptr(),
-                c"/proc".as_ptr(),
-                c"proc".as_ptr(),
-                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-                std::ptr::null(),
-            ) != 0
-        {
-            return false;
-        }
-        let fd = libc::open(
-            c"/proc".as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        );
-        if fd < 0 {
-            return false;
-        }
-        let attr = PathBeneathAttr {
-            allowed_access: PROC_ACCESS,
-            parent_fd: fd,
-        };
-        let ok = libc::syscall(
-            libc::SYS_landlock_add_rule,
-            ruleset_fd,
-            LANDLOCK_RULE_PATH_BENEATH,
-            &attr as *const PathBeneathAttr,
-            0,
-        ) == 0;
-        libc::close(fd);
-        ok
-    }
-}
-
-/// Brings `lo` up in the current network namespace.
-fn loopback_up() -> bool {
-    // SAFETY: socket/ioctl/close on a local ifreq.
-    unsafe {
-        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return false;
-        }
-        let mut req = IfreqFlags {
-            name: [0; 16],
-            flags: 0,
-            _pad: [0; 22],
-        };
-        req.name[..2].copy_from_slice(b"lo");
-        let mut ok = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) == 0;
-        if ok {
-            req.flags |= libc::IFF_UP as libc::c_short;
-            ok = libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) == 0;
-        }
-        libc::close(fd);
-        ok
-    }
 }
