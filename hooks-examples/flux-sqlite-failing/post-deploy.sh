@@ -5,7 +5,7 @@
 set -euo pipefail
 
 echo "Warming up application caches..."
-DB="${HOOKBOX_SHARED_DIR:-${WORK_DIR:-$PWD}/var}/app.db"
+DB="${HOOKBOX_SHARED_DIR:-$HOME}/app.db"
 CACHE="${WORK_DIR:-$PWD}/cache/counts.json"
 
 counts=$(sqlite3 -json "$DB" "SELECT

@@ -9,8 +9,8 @@ echo "Running SQLite migrations"
 echo "=========================================="
 
 # The database lives in the deployment's shared folder, kept across releases (`hookbox run`
-# in place has none: then var/ of the project).
-DATA_DIR="${HOOKBOX_SHARED_DIR:-${WORK_DIR:-$PWD}/var}"
+# in place has none: then the run's private HOME, gone after the run).
+DATA_DIR="${HOOKBOX_SHARED_DIR:-$HOME}"
 mkdir -p "$DATA_DIR"
 DB="$DATA_DIR/app.db"
 # The secret is in the log on purpose: hookbox redacts the password.

@@ -16,7 +16,11 @@ impl Shell {
 
     fn arith_str_depth(&mut self, s: &str, depth: u32) -> R<i64> {
         let t = s.trim();
-        if let Ok(n) = t.parse::<i64>() {
+        if let Some(n) = t
+            .parse::<i64>()
+            .ok()
+            .filter(|_| !t.starts_with('0') || t == "0")
+        {
             return Ok(n);
         }
         if depth > 64 {

@@ -160,6 +160,14 @@ impl Shell {
             }
             "eval" => {
                 let src = a[1..].join(" ");
+                if let Err(e) = crate::exec::parse(&src) {
+                    let (line, msg) = crate::exec::syntax_error_message(&src, &e);
+                    let prefix = format!("{}: eval: line {line}: ", self.err_name);
+                    for m in msg.split('\x00') {
+                        io.err(format!("{prefix}{}\n", m.trim_end_matches('\n')).as_bytes());
+                    }
+                    return Ok(2);
+                }
                 self.run_string_flow(&src, io)?
             }
             "source" | "." => {
@@ -568,11 +576,26 @@ impl Shell {
                     st = 1;
                 }
             }
-            if names.is_empty() {
-                let mut f: Vec<&String> = self.funcs.keys().collect();
-                f.sort();
-                for n in f {
-                    io.out(format!("declare -f {n}\n").as_bytes());
+            let only_names = a[1..].iter().any(|x| x.starts_with('-') && x.contains('F'));
+            let mut f: Vec<String> = if names.is_empty() {
+                self.funcs.keys().cloned().collect()
+            } else {
+                names
+                    .iter()
+                    .map(|(_, n)| n.clone())
+                    .filter(|n| self.funcs.contains_key(n))
+                    .collect()
+            };
+            f.sort();
+            for n in f {
+                if only_names {
+                    if names.is_empty() {
+                        io.out(format!("declare -f {n}\n").as_bytes());
+                    } else {
+                        io.out(format!("{n}\n").as_bytes());
+                    }
+                } else if let Some(def) = self.funcs.get(&n) {
+                    io.out(format!("{def}\n").as_bytes());
                 }
             }
             return Ok(st);
@@ -630,6 +653,40 @@ impl Shell {
                 st = 1;
                 continue;
             }
+            if nameref {
+                let target = value_str.clone().unwrap_or_default();
+                let base = target.split('[').next().unwrap_or("");
+                if value_str.is_some() && !crate::state::valid_name(base) {
+                    self.error_io(
+                        io,
+                        &format!("{cmd}: `{target}': invalid variable name for name reference"),
+                    );
+                    st = 1;
+                    continue;
+                }
+                if target == name {
+                    self.error_io(
+                        io,
+                        &format!("{cmd}: {name}: nameref variable self references not allowed"),
+                    );
+                    st = 1;
+                    continue;
+                }
+            }
+            // Attributes given to a nameref apply to the variable it designates.
+            let name = if !nameref
+                && !minus.contains(&'n')
+                && self.lookup(&name).is_some_and(|v| v.nameref)
+            {
+                let r = self.resolve(&name).into_owned();
+                if r.contains(['[', '\u{0}']) {
+                    name
+                } else {
+                    r
+                }
+            } else {
+                name
+            };
             if local {
                 let top = self.scopes.len() - 1;
                 if !self.scopes[top].contains_key(&name) {
@@ -684,17 +741,45 @@ impl Shell {
                     v.lower = true;
                     v.upper = false;
                 }
+                let mut conv_err = None;
                 if arr {
-                    v.kind = 1;
-                    if v.value.is_none() {
-                        v.value = Some(Value::Arr(Default::default()));
+                    match v.value.take() {
+                        None => v.value = Some(Value::Arr(Default::default())),
+                        Some(Value::Str(x)) => {
+                            v.value = Some(Value::Arr([(0, x)].into_iter().collect()))
+                        }
+                        Some(Value::Assoc(m)) => {
+                            v.value = Some(Value::Assoc(m));
+                            conv_err = Some("cannot convert associative to indexed array");
+                        }
+                        other => v.value = other,
+                    }
+                    if conv_err.is_none() {
+                        v.kind = 1;
                     }
                 }
                 if assoc {
-                    v.kind = 2;
-                    if !matches!(v.value, Some(Value::Assoc(_))) {
-                        v.value = Some(Value::Assoc(Default::default()));
+                    match v.value.take() {
+                        None => v.value = Some(Value::Assoc(Default::default())),
+                        Some(Value::Str(x)) => {
+                            v.value =
+                                Some(Value::Assoc([("0".to_string(), x)].into_iter().collect()))
+                        }
+                        Some(Value::Arr(m)) if !m.is_empty() => {
+                            v.value = Some(Value::Arr(m));
+                            conv_err = Some("cannot convert indexed to associative array");
+                        }
+                        Some(Value::Arr(_)) => v.value = Some(Value::Assoc(Default::default())),
+                        other => v.value = other,
                     }
+                    if conv_err.is_none() {
+                        v.kind = 2;
+                    }
+                }
+                if let Some(e) = conv_err {
+                    self.error_io(io, &format!("{cmd}: {name}: {e}"));
+                    st = 1;
+                    continue;
                 }
             }
             if nameref {
@@ -861,6 +946,27 @@ impl Shell {
                                 }
                                 Some(Value::Str(_)) if i == 0 => v.value = None,
                                 _ => {}
+                            }
+                        }
+                        continue;
+                    }
+                    let resolved = self.resolve(n);
+                    if resolved != n && resolved.ends_with(']') {
+                        if let Some((an, idx)) = resolved.split_once('[') {
+                            let idx = &idx[..idx.len() - 1];
+                            let assoc = self.is_assoc(an);
+                            if let Some(v) = self.lookup_mut(an) {
+                                match &mut v.value {
+                                    Some(Value::Arr(m)) if !assoc => {
+                                        if let Ok(i) = idx.parse::<i64>() {
+                                            m.remove(&i);
+                                        }
+                                    }
+                                    Some(Value::Assoc(m)) => {
+                                        m.remove(idx);
+                                    }
+                                    _ => {}
+                                }
                             }
                         }
                         continue;
@@ -1250,6 +1356,13 @@ impl Shell {
                         "expand_aliases" => &mut o.expand_aliases,
                         "globstar" => &mut o.globstar,
                         "xpg_echo" => &mut o.xpg_echo,
+                        "inherit_errexit" => &mut o.inherit_errexit,
+                        _ if SHOPT_NOOP.contains(&n) => {
+                            let key = SHOPT_NOOP.iter().find(|k| **k == n).copied().unwrap_or("");
+                            o.other_shopts
+                                .entry(key)
+                                .or_insert(SHOPT_DEFAULT_ON.contains(&n))
+                        }
                         _ => {
                             if !query {
                                 self.error_io(
@@ -1455,7 +1568,7 @@ impl Shell {
             if silent {
                 let _ = self.set_var("OPTARG", c.to_string());
             } else {
-                self.error_io(io, &format!("illegal option -- {c}"));
+                io.err(format!("{}: illegal option -- {c}\n", self.arg0).as_bytes());
             }
             ret_c = "?".into();
         } else if needs_arg {
@@ -1469,7 +1582,7 @@ impl Shell {
                 let _ = self.set_var("OPTARG", c.to_string());
                 ret_c = ":".into();
             } else {
-                self.error_io(io, &format!("option requires an argument -- {c}"));
+                io.err(format!("{}: option requires an argument -- {c}\n", self.arg0).as_bytes());
                 ret_c = "?".into();
             }
         }
@@ -1568,6 +1681,71 @@ fn sig_order(s: &str) -> u32 {
         _ => 50,
     }
 }
+
+/// shopt options accepted for compatibility; they do not change this shell's behaviour.
+const SHOPT_NOOP: &[&str] = &[
+    "autocd",
+    "assoc_expand_once",
+    "cdable_vars",
+    "cdspell",
+    "checkhash",
+    "checkjobs",
+    "checkwinsize",
+    "cmdhist",
+    "compat31",
+    "compat32",
+    "compat40",
+    "compat41",
+    "compat42",
+    "compat43",
+    "compat44",
+    "complete_fullquote",
+    "direxpand",
+    "dirspell",
+    "execfail",
+    "extdebug",
+    "extquote",
+    "force_fignore",
+    "globasciiranges",
+    "globskipdots",
+    "gnu_errfmt",
+    "histappend",
+    "histreedit",
+    "histverify",
+    "hostcomplete",
+    "huponexit",
+    "interactive_comments",
+    "lithist",
+    "localvar_inherit",
+    "localvar_unset",
+    "login_shell",
+    "mailwarn",
+    "no_empty_cmd_completion",
+    "noexpand_translation",
+    "patsub_replacement",
+    "progcomp",
+    "progcomp_alias",
+    "promptvars",
+    "restricted_shell",
+    "shift_verbose",
+    "sourcepath",
+    "varredir_close",
+];
+const SHOPT_DEFAULT_ON: &[&str] = &[
+    "checkwinsize",
+    "cmdhist",
+    "complete_fullquote",
+    "extquote",
+    "force_fignore",
+    "globasciiranges",
+    "globskipdots",
+    "hostcomplete",
+    "interactive_comments",
+    "patsub_replacement",
+    "progcomp",
+    "promptvars",
+    "sourcepath",
+];
 
 const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done",
@@ -1812,7 +1990,7 @@ pub fn printf_format(fmt: &str, args: &[String], mut err: impl FnMut(&str)) -> (
                 }
                 prec = Some(p);
             }
-            while i < f.len() && "hlLqjzt".contains(f[i]) {
+            while i < f.len() && "hlLjzt".contains(f[i]) {
                 i += 1;
             }
             let Some(&conv) = f.get(i) else {

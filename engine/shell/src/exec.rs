@@ -28,11 +28,17 @@ pub fn syntax_error_message(src: &str, e: &brush_parser::ParseError) -> (usize, 
     let lines: Vec<&str> = src.lines().collect();
     match e {
         brush_parser::ParseError::ParsingNear(pos) => {
-            let line = lines.get(pos.line.saturating_sub(1)).copied().unwrap_or("");
-            let rest: String = line.chars().skip(pos.column.saturating_sub(1)).collect();
-            let tok = token_at(&rest);
+            let (lno, tok) = match misplaced_keyword(src) {
+                Some((l, t)) if l <= pos.line => (l, t),
+                _ => {
+                    let line = lines.get(pos.line.saturating_sub(1)).copied().unwrap_or("");
+                    let rest: String = line.chars().skip(pos.column.saturating_sub(1)).collect();
+                    (pos.line, token_at(&rest))
+                }
+            };
+            let line = lines.get(lno.saturating_sub(1)).copied().unwrap_or("");
             (
-                pos.line,
+                lno,
                 format!("syntax error near unexpected token `{tok}'\n\x00`{line}'"),
             )
         }
@@ -45,19 +51,162 @@ pub fn syntax_error_message(src: &str, e: &brush_parser::ParseError) -> (usize, 
             if msg.contains("here") {
                 (l, format!("warning: {msg}"))
             } else if msg.contains("unterminated") || msg.contains("end of input") {
+                let q = if msg.contains("double") {
+                    '"'
+                } else if msg.contains("backquote") {
+                    '`'
+                } else if msg.contains("single") || msg.contains("ANSI") {
+                    '\''
+                } else {
+                    ')'
+                };
                 (
                     lines.len().max(1),
-                    "unexpected EOF while looking for matching `''".to_string(),
+                    format!("unexpected EOF while looking for matching `{q}'"),
                 )
             } else {
                 (l, format!("syntax error: {msg}"))
             }
+        }
+        brush_parser::ParseError::ParsingAtEndOfInput if misplaced_keyword(src).is_some() => {
+            let (lno, tok) = misplaced_keyword(src).unwrap_or_default();
+            let line = lines.get(lno.saturating_sub(1)).copied().unwrap_or("");
+            (
+                lno,
+                format!("syntax error near unexpected token `{tok}'\n\x00`{line}'"),
+            )
         }
         brush_parser::ParseError::ParsingAtEndOfInput => (
             lines.len().max(1) + 1,
             "syntax error: unexpected end of file".to_string(),
         ),
     }
+}
+
+/// bash names the first reserved word that cannot appear where it does (`then` without `if`,
+/// `done` without `do`, ...); brush-parser only knows where parsing stopped.
+fn misplaced_keyword(src: &str) -> Option<(usize, String)> {
+    let tokens = brush_parser::tokenize_str(src).ok()?;
+    // (construct, whether a command has been seen in its current part)
+    let mut stack: Vec<(&'static str, bool)> = Vec::new();
+    let mut cmd_start = true;
+    for t in &tokens {
+        let line = t.location().start.line;
+        match t {
+            brush_parser::Token::Operator(op, _) => {
+                if stack.last().is_some_and(|s| s.0 == "case") {
+                    continue;
+                }
+                cmd_start = matches!(
+                    op.as_str(),
+                    ";" | "\n" | "&&" | "||" | "|" | "&" | "(" | ")" | "|&"
+                );
+            }
+            brush_parser::Token::Word(w, _) => {
+                let top = stack.last().copied();
+                if top.is_some_and(|s| s.0 == "case") {
+                    if w == "esac" {
+                        stack.pop();
+                        cmd_start = false;
+                    }
+                    continue;
+                }
+                if top.is_some_and(|s| s.0 == "forhead") {
+                    if w == "do" {
+                        stack.pop();
+                        stack.push(("do", false));
+                        cmd_start = true;
+                    }
+                    continue;
+                }
+                if !cmd_start {
+                    continue;
+                }
+                let seen = top.is_some_and(|s| s.1);
+                let kind = top.map(|s| s.0).unwrap_or("");
+                let bad = |w: &str| Some((line, w.to_string()));
+                match w.as_str() {
+                    "if" => stack.push(("if", false)),
+                    "while" | "until" => stack.push(("loop", false)),
+                    "for" | "select" => {
+                        stack.push(("forhead", false));
+                        cmd_start = false;
+                    }
+                    "case" => {
+                        stack.push(("case", false));
+                        cmd_start = false;
+                    }
+                    "{" => stack.push(("{", false)),
+                    "!" | "time" => {}
+                    "then" => {
+                        if matches!(kind, "if" | "elif") && seen {
+                            stack.pop();
+                            stack.push(("then", false));
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "elif" | "else" => {
+                        if kind == "then" && seen {
+                            stack.pop();
+                            stack.push((if w == "elif" { "elif" } else { "else" }, false));
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "fi" => {
+                        if matches!(kind, "then" | "else") && seen {
+                            stack.pop();
+                            if let Some(p) = stack.last_mut() {
+                                p.1 = true;
+                            }
+                            cmd_start = false;
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "do" => {
+                        if kind == "loop" && seen {
+                            stack.pop();
+                            stack.push(("do", false));
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "done" => {
+                        if kind == "do" && seen {
+                            stack.pop();
+                            if let Some(p) = stack.last_mut() {
+                                p.1 = true;
+                            }
+                            cmd_start = false;
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "}" => {
+                        if kind == "{" && seen {
+                            stack.pop();
+                            if let Some(p) = stack.last_mut() {
+                                p.1 = true;
+                            }
+                            cmd_start = false;
+                        } else {
+                            return bad(w);
+                        }
+                    }
+                    "esac" => return bad(w),
+                    _ => {
+                        if let Some(p) = stack.last_mut() {
+                            p.1 = true;
+                        }
+                        cmd_start = false;
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 fn token_at(rest: &str) -> String {
@@ -1158,6 +1307,20 @@ impl Shell {
         match (&a.name, &a.value) {
             (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Scalar(w)) => {
                 let v = self.expand_string(&w.value)?;
+                let v = if w.value.contains(":~") && !w.value.contains(['\'', '"', '\\']) {
+                    let home = self.get("HOME").unwrap_or_default();
+                    v.split(':')
+                        .map(|seg| match seg.strip_prefix('~') {
+                            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                                format!("{home}{rest}")
+                            }
+                            _ => seg.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(":")
+                } else {
+                    v
+                };
                 let integer = self.lookup(n).is_some_and(|v| v.integer);
                 let v = if integer {
                     let base = if a.append {

@@ -404,7 +404,7 @@ impl Shell {
         sub.traps.remove("DEBUG");
         sub.xdepth += 1;
         // Without inherit_errexit, command substitution does not inherit `set -e`.
-        sub.opts.errexit = false;
+        sub.opts.errexit = self.opts.errexit && self.opts.inherit_errexit;
         let mut io = self.cur_io.clone();
         io.base = false;
         io.set(1, Some(Stream::Buf(buf.clone())));
@@ -479,7 +479,7 @@ impl Shell {
             },
             P::NamedWithIndex { name, index } => {
                 if self.is_assoc(name) {
-                    let key = self.expand_string_dq(index)?;
+                    let key = self.expand_string(index)?;
                     match self
                         .get_array(name)
                         .and_then(|a| a.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v))
@@ -519,7 +519,10 @@ impl Shell {
 
     fn check_unset(&mut self, p: &P, v: &PV) -> R<()> {
         if self.opts.nounset && matches!(v, PV::Unset) {
-            let name = Self::param_name(p);
+            let name = match p {
+                P::Positional(n) => format!("${n}"),
+                _ => Self::param_name(p),
+            };
             if name == "@" || name == "*" {
                 return Ok(());
             }
@@ -1293,24 +1296,18 @@ pub fn decode_escapes(s: &str, echo_mode: bool) -> (String, bool) {
                 i += 1;
             }
             b'0'..=b'7' => {
-                let mut v: u32 = 0;
-                let mut n = 0;
-                let max = if echo_mode && c == b'0' { 3 } else { 2 };
-                let mut j = i - 1;
-                if echo_mode && c == b'0' {
-                    j = i;
+                // printf/$'..': \nnn (1-3 digits); echo -e: \0nnn (0-3 digits after the 0).
+                let (mut v, max) = if echo_mode && c == b'0' {
+                    (0u32, 3)
                 } else {
-                    v = (c - b'0') as u32;
-                }
-                while n < max && j < b.len() && (b'0'..=b'7').contains(&b[j]) {
-                    v = v * 8 + (b[j] - b'0') as u32;
-                    j += 1;
+                    ((c - b'0') as u32, 2)
+                };
+                let mut n = 0;
+                while n < max && i < b.len() && (b'0'..=b'7').contains(&b[i]) {
+                    v = v * 8 + (b[i] - b'0') as u32;
+                    i += 1;
                     n += 1;
                 }
-                if !(echo_mode && c == b'0') && j == i - 1 {
-                    j = i;
-                }
-                i = j.max(i);
                 out.push((v & 0xff) as u8);
             }
             b'x' => {

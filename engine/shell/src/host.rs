@@ -134,6 +134,9 @@ mod native {
                                 127,
                             ))
                         }
+                        std::io::ErrorKind::PermissionDenied if path.is_dir() => {
+                            "Is a directory".to_string()
+                        }
                         std::io::ErrorKind::PermissionDenied => "Permission denied".to_string(),
                         _ => {
                             if path.is_dir() {

@@ -66,6 +66,9 @@ pub struct Opts {
     pub expand_aliases: bool,
     pub globstar: bool,
     pub xpg_echo: bool,
+    pub inherit_errexit: bool,
+    /// Recognised `shopt` options that change nothing here, with their state.
+    pub other_shopts: std::collections::BTreeMap<&'static str, bool>,
 }
 
 /// Caches shared by the shell and all its subshells.
@@ -245,21 +248,23 @@ impl Shell {
     }
 
     /// Follows namerefs to the variable a name finally designates.
-    pub fn resolve(&self, name: &str) -> String {
-        let mut n = name.to_string();
-        if !self.has_namerefs {
-            return n;
+    pub fn resolve<'a>(&self, name: &'a str) -> std::borrow::Cow<'a, str> {
+        use std::borrow::Cow;
+        if !self.has_namerefs || !self.lookup(name).is_some_and(|v| v.nameref) {
+            return Cow::Borrowed(name);
         }
+        let mut n = name.to_string();
         for _ in 0..10 {
             match self.lookup(&n) {
                 Some(v) if v.nameref => match &v.value {
                     Some(Value::Str(t)) if !t.is_empty() => n = t.clone(),
-                    _ => break,
+                    _ => return Cow::Owned(n),
                 },
-                _ => break,
+                _ => return Cow::Owned(n),
             }
         }
-        n
+        // A circular reference designates nothing.
+        Cow::Owned(String::from("\u{0}circular"))
     }
 
     pub fn lookup(&self, name: &str) -> Option<&Var> {
@@ -272,6 +277,8 @@ impl Shell {
 
     /// Scalar value of a variable (element 0 of an array), with the dynamic variables.
     pub fn get(&mut self, name: &str) -> Option<String> {
+        let resolved0 = self.resolve(name);
+        let name: &str = &resolved0;
         match name {
             "RANDOM" => {
                 self.rng ^= self.rng << 13;
@@ -364,6 +371,14 @@ impl Shell {
     /// `a[idx]` with a textual index (assoc key, or a number for indexed arrays).
     pub fn elem_by_text(&self, n: &str, idx: &str) -> Option<String> {
         let arr = self.get_array(n)?;
+        if idx == "@" || idx == "*" {
+            return Some(
+                arr.into_iter()
+                    .map(|(_, v)| v)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
         let key = if self.is_assoc(n) {
             idx.to_string()
         } else {

@@ -12,6 +12,8 @@ Exit codes:
   1  the stage or the deployment failed (a hook, the build, the health check; --json says which);
      `validate`: a problem was found
   2  usage or configuration error; nothing ran
+  exec, shell: the guest's own status, like sh; 124 when its time limit stops it, 137 for fuel
+     or memory
 
 Environment (read only here, never by hooks):
   HOOK_TIMEOUT    seconds a hook may run (default 300); --timeout and hookbox.toml win over it
@@ -77,6 +79,19 @@ the same DIR while one runs fails at once (exit 2). Ctrl-C stops the running hoo
     /// the script embedded), which every convention accepts as a `.wasm` hook. A syntax error
     /// exits 2 with file and line and writes nothing.
     Compile(super::compile::CompileArgs),
+}
+
+impl Command {
+    /// Whether the command was asked for JSON output.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Plan(a) | Command::Validate(a) => a.json,
+            Command::Run(a) => a.hook.json,
+            Command::Deploy(a) => a.hook.json,
+            Command::Rollback(a) => a.json,
+            _ => false,
+        }
+    }
 }
 
 /// Which convention to use instead of auto-detection.
@@ -171,6 +186,13 @@ pub struct RunArgs {
     /// Acquia Cloud environment (`hooks/<env>/`).
     #[arg(long, value_name = "ENV")]
     pub acquia_env: Option<String>,
+    /// Site Factory: code version of the source (production) environment; with
+    /// --target-code-version, `post-staging-update` runs only when they differ.
+    #[arg(long, value_name = "VERSION")]
+    pub source_code_version: Option<String>,
+    /// Site Factory: code version of the target (staged) environment.
+    #[arg(long, value_name = "VERSION")]
+    pub target_code_version: Option<String>,
     #[command(flatten)]
     pub env: EnvArgs,
     #[command(flatten)]

@@ -188,7 +188,7 @@ fn context(
         },
         skip_hooks: penv.skip_hooks,
         extra_args,
-        limits: Limits::default(),
+        limits: plan.limits.apply(Limits::default()),
         temp_root: penv.temp_root.clone(),
         hook_user: glue::hook_ids(&plan.policy)?,
         progress_every: progress.then_some(PROGRESS_EVERY),
@@ -218,6 +218,7 @@ fn plan(a: PlanArgs) -> Result<Ended> {
         convention: a.convention.map(Into::into),
         project_path: penv.project_path,
         acquia_env: a.acquia_env,
+        ..Default::default()
     })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
@@ -225,6 +226,14 @@ fn plan(a: PlanArgs) -> Result<Ended> {
     }
     print!("{}", render_plan(&plan));
     Ok(Ended::Success)
+}
+
+/// The serde (kebab-case) name of a unit enum value.
+fn kebab<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 /// The text form of a plan.
@@ -280,8 +289,11 @@ pub fn render_plan(plan: &Plan) -> String {
             };
             let _ = writeln!(
                 s,
-                "  {:<20} {:<24} {what}  [{:?}, on failure {:?}{timeout}{args}]",
-                h.stage, h.name, h.runner, h.failure
+                "  {:<20} {:<24} {what}  [{}, on failure {}{timeout}{args}]",
+                h.stage,
+                h.name,
+                kebab(&h.runner),
+                kebab(&h.failure)
             );
         }
     }
@@ -313,6 +325,7 @@ fn validate(a: PlanArgs) -> Result<Ended> {
         convention: a.convention.map(Into::into),
         project_path: penv.project_path,
         acquia_env: a.acquia_env,
+        ..Default::default()
     })?;
     if a.json {
         println!(
@@ -323,7 +336,7 @@ fn validate(a: PlanArgs) -> Result<Ended> {
         println!("{}: no problems found", dir.display());
     } else {
         for p in &problems {
-            println!("{}", p.text);
+            println!("{p}");
         }
         println!("{} problem(s) found", problems.len());
     }
@@ -342,6 +355,8 @@ fn run(a: RunArgs) -> Result<Ended> {
         convention: a.convention.map(Into::into),
         project_path: penv.project_path.clone(),
         acquia_env: a.acquia_env.clone(),
+        source_code_version: a.source_code_version.clone(),
+        target_code_version: a.target_code_version.clone(),
     })?;
     force_runner(&mut plan, a.hook.runner.map(Into::into));
     let app_env = app_env(&plan, &a.env)?;
@@ -356,9 +371,9 @@ fn run(a: RunArgs) -> Result<Ended> {
     )?);
     let ctx = context(&plan, &dir, app_env, &penv, &a.hook, a.args.clone())?;
     let native = glue::native_runner()?;
-    let sandbox = glue::sandbox_runner();
     let rt = runtime()?;
     let outcome = rt.block_on(async {
+        let sandbox = glue::sandbox_runner(&plan)?;
         let cancel = cancel_on_signals()?;
         let runners = Runners {
             native: native.as_ref(),
@@ -380,6 +395,7 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
         convention: a.convention.map(Into::into),
         project_path: penv.project_path.clone(),
         acquia_env: None,
+        ..Default::default()
     })?;
     force_runner(&mut plan, a.hook.runner.map(Into::into));
     let app_env = app_env(&plan, &a.env)?;
@@ -401,9 +417,9 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
         ..DeployOptions::default()
     };
     let native = glue::native_runner()?;
-    let sandbox = glue::sandbox_runner();
     let rt = runtime()?;
     let outcome = rt.block_on(async {
+        let sandbox = glue::sandbox_runner(&plan)?;
         let cancel = cancel_on_signals()?;
         let runners = Runners {
             native: native.as_ref(),
@@ -432,6 +448,7 @@ fn rollback(a: RollbackArgs) -> Result<Ended> {
             convention: None,
             project_path: penv.project_path.clone(),
             acquia_env: None,
+            ..Default::default()
         })
         .ok()
     };

@@ -5,64 +5,72 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use crate::discover::{self as disc, DiscoverOptions, Problem};
 use crate::lifecycle::HookIds;
-use crate::plan::{Convention, Plan};
+use crate::plan::{Convention, Plan, RunnerKind};
+use crate::runner::native::NativeRunner;
+use crate::runner::sandbox::{SandboxConfig, SandboxRunner};
 use crate::runner::Runner;
 
 /// What discovery needs from the command line and the process environment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DiscoverInput {
     pub dir: PathBuf,
     pub convention: Option<Convention>,
     pub project_path: Option<String>,
     pub acquia_env: Option<String>,
+    pub source_code_version: Option<String>,
+    pub target_code_version: Option<String>,
 }
 
-/// One problem `validate` found, as the CLI prints it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ProblemView {
-    pub text: String,
-}
-
-/// The plan of a project (configuration errors are errors: exit 2).
-pub fn discover(input: &DiscoverInput) -> Result<Plan> {
-    let _ = (&input.convention, &input.project_path, &input.acquia_env);
-    anyhow::bail!(
-        "discovery is not available in this build (cannot read {})",
-        input.dir.display()
-    )
-}
-
-/// Every problem discovery can find without running anything.
-pub fn validate(input: &DiscoverInput) -> Result<Vec<ProblemView>> {
-    anyhow::bail!(
-        "discovery is not available in this build (cannot read {})",
-        input.dir.display()
-    )
-}
-
-/// The native runner.
-pub fn native_runner() -> Result<Box<dyn Runner>> {
-    anyhow::bail!("the native runner is not available in this build")
-}
-
-/// The sandbox runner, when this build has one. `None`: sandbox hooks are refused with a
-/// clear error (never run natively instead).
-pub fn sandbox_runner() -> Option<Box<dyn Runner>> {
-    let config = crate::runner::sandbox::SandboxConfig {
-        cache_dir: super::exec::cache_dir_from_env(),
-        ..Default::default()
-    };
-    match crate::runner::sandbox::SandboxRunner::new(config) {
-        Ok(runner) => Some(Box::new(runner)),
-        Err(err) => {
-            tracing::warn!(%err, "the sandbox runner cannot start");
-            None
+impl DiscoverInput {
+    fn options(&self) -> DiscoverOptions {
+        DiscoverOptions {
+            project_path: self.project_path.as_ref().map(PathBuf::from),
+            convention: self.convention,
+            acquia_env: self.acquia_env.clone(),
+            // `hookbox run STAGE -- ARGS` passes Site Factory's four arguments to every hook.
+            site_factory_args: None,
+            source_code_version: self.source_code_version.clone(),
+            target_code_version: self.target_code_version.clone(),
         }
     }
 }
 
+/// The plan of a project (configuration errors are errors: exit 2).
+pub fn discover(input: &DiscoverInput) -> Result<Plan> {
+    Ok(disc::discover(&input.dir, &input.options())?)
+}
+
+/// Every problem discovery can find without running anything.
+pub fn validate(input: &DiscoverInput) -> Result<Vec<Problem>> {
+    Ok(disc::validate(&input.dir, &input.options()))
+}
+
+/// The native runner.
+pub fn native_runner() -> Result<Box<dyn Runner>> {
+    Ok(Box::new(NativeRunner::new()))
+}
+
+/// The sandbox runner, made only when the plan has sandboxed hooks (it owns a wasmtime
+/// engine and its ticker). Call inside the tokio runtime.
+pub fn sandbox_runner(plan: &Plan) -> Result<Option<Box<dyn Runner>>> {
+    if !plan.hooks.iter().any(|h| h.runner == RunnerKind::Sandbox) {
+        return Ok(None);
+    }
+    let runner = SandboxRunner::new(SandboxConfig {
+        cache_dir: super::exec::cache_dir_from_env(),
+        ..SandboxConfig::default()
+    })?;
+    Ok(Some(Box::new(runner)))
+}
+
 /// The user hooks run as when hookbox runs as root (`None` otherwise).
-pub fn hook_ids(_policy: &crate::bridge::policy::Policy) -> Result<Option<HookIds>> {
-    Ok(None)
+pub fn hook_ids(policy: &crate::bridge::policy::Policy) -> Result<Option<HookIds>> {
+    Ok(
+        crate::runner::user::resolve(policy.run_as.as_deref())?.map(|u| HookIds {
+            uid: u.uid,
+            gid: u.gid,
+        }),
+    )
 }

@@ -65,9 +65,19 @@ pub fn main() -> ExitCode {
         }
     };
     init_tracing(cli.verbose);
+    let json = cli.command.json();
     let result = commands::dispatch(cli.command);
     if let Err(e) = &result {
         eprintln!("error: {e:#}");
+        if json {
+            // Machine readers of --json get the error on stdout too.
+            let value = serde_json::json!({
+                "event": "error",
+                "message": format!("{e:#}"),
+                "exit_code": exit_code(&result),
+            });
+            println!("{value}");
+        }
     }
     ExitCode::from(exit_code(&result))
 }

@@ -150,7 +150,10 @@ impl Event {
                 match (state, d, detail) {
                     (StepState::Started, _, Some(detail)) => format!("==> {step}: {detail}"),
                     (StepState::Started, _, None) => format!("==> {step}"),
-                    (StepState::Ok, Some(d), _) => format!("==> {step}: ok ({d})"),
+                    (StepState::Ok, Some(d), Some(detail)) => {
+                        format!("==> {step}: ok ({d}): {detail}")
+                    }
+                    (StepState::Ok, Some(d), None) => format!("==> {step}: ok ({d})"),
                     (StepState::Ok, None, _) => format!("==> {step}: ok"),
                     (StepState::Failed, d, detail) => format!(
                         "==> {step}: FAILED{}{}",

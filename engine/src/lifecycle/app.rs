@@ -84,17 +84,9 @@ pub fn start(
         .stderr(Stdio::from(log2))
         .process_group(0);
     if let Some(ids) = user {
+        // std drops root's supplementary groups (setgroups) before switching uid when the
+        // parent is root.
         cmd.uid(ids.uid).gid(ids.gid);
-        // SAFETY: setgroups is async-signal-safe; it drops root's supplementary groups before
-        // the uid change so the application keeps none of them.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setgroups(0, std::ptr::null()) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
     }
     let child = cmd
         .spawn()

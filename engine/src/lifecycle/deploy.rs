@@ -434,6 +434,7 @@ pub async fn deploy(
     cancel: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Outcome, LifecycleError> {
     let layout = Layout::of(&plan.root);
+    super::check_reachable(&plan.root, ctx.hook_user)?;
     layout.create()?;
     let _lock = Lock::acquire(&layout)?;
     if !ctx.skip_hooks {

@@ -122,7 +122,11 @@ fn valid_name(k: &str) -> bool {
 pub fn parse_env_arg(arg: &str) -> Result<(String, String), EnvError> {
     match arg.split_once('=') {
         Some((k, v)) if valid_name(k) => Ok((k.to_string(), v.to_string())),
-        _ => Err(EnvError::Arg {
+        // The value is left out of the message: it may be a secret.
+        Some((k, _)) => Err(EnvError::Arg {
+            arg: format!("{k}=…"),
+        }),
+        None => Err(EnvError::Arg {
             arg: arg.to_string(),
         }),
     }

@@ -39,6 +39,29 @@ pub(super) fn writable_by(path: &Path, ids: HookIds) -> bool {
     }
 }
 
+/// The first directory on the way to `path` (itself included) that the user `ids` cannot
+/// enter, with its mode; `None` when every one of them lets it through.
+pub(super) fn unreachable_for(path: &Path, ids: HookIds) -> Option<(std::path::PathBuf, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    for dir in path.ancestors().collect::<Vec<_>>().into_iter().rev() {
+        let Ok(meta) = fs::metadata(dir) else {
+            continue;
+        };
+        let mode = meta.mode();
+        let ok = if meta.uid() == ids.uid {
+            mode & 0o100 != 0
+        } else if meta.gid() == ids.gid {
+            mode & 0o010 != 0
+        } else {
+            mode & 0o001 != 0
+        };
+        if !ok {
+            return Some((dir.to_path_buf(), mode & 0o7777));
+        }
+    }
+    None
+}
+
 /// Gives `path` and everything under it to `ids` (symlinks themselves, never their targets).
 pub fn chown_tree(path: &Path, ids: HookIds) -> io::Result<()> {
     lchown(path, Some(ids.uid), Some(ids.gid))?;

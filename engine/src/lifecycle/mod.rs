@@ -188,8 +188,35 @@ pub enum LifecycleError {
         dir: PathBuf,
         source: std::io::Error,
     },
+    #[error("hooks run as uid {uid} (hookbox runs as root), which cannot reach {path}: {blocker} is mode {mode:o}; move the project somewhere the hook user can enter (not under /root), or set [policy] run-as in hookbox.toml to a user who can")]
+    Unreachable {
+        uid: u32,
+        path: PathBuf,
+        blocker: PathBuf,
+        mode: u32,
+    },
     #[error(transparent)]
     Deploy(#[from] deploy::DeployError),
+}
+
+/// Refuses before anything runs when the hook user cannot even enter the work directory
+/// (a project under `/root`, mode 0700): every hook would fail with a confusing error.
+pub fn check_reachable(
+    path: &std::path::Path,
+    user: Option<HookIds>,
+) -> Result<(), LifecycleError> {
+    let Some(ids) = user else {
+        return Ok(());
+    };
+    match fsutil::unreachable_for(path, ids) {
+        None => Ok(()),
+        Some((blocker, mode)) => Err(LifecycleError::Unreachable {
+            uid: ids.uid,
+            path: path.to_path_buf(),
+            blocker,
+            mode,
+        }),
+    }
 }
 
 /// Refuses before anything runs when a hook's runner is missing.
@@ -344,6 +371,9 @@ pub fn hooks_at(plan: &Plan, point: Point) -> Vec<&Hook> {
     plan.hooks.iter().filter(|h| h.point == point).collect()
 }
 
+/// Site Factory's stage that runs only when the two environments' code differs.
+pub const POST_STAGING_UPDATE: &str = "post-staging-update";
+
 /// Runs every hook of the plan at one deployment point.
 pub async fn run_point(
     plan: &Plan,
@@ -381,8 +411,38 @@ pub async fn run_stage(
             known,
         });
     }
+    if stage == POST_STAGING_UPDATE && !plan.site_factory.post_staging_update_applies() {
+        // Site Factory runs post-staging-update only when the two environments' code differs.
+        let names: Vec<String> = hooks.iter().map(|h| h.name.clone()).collect();
+        events.emit(&Event::HooksSkipped {
+            reason: format!(
+                "the source and target environments run the same code ({}); post-staging-update runs only when it differs",
+                plan.site_factory.source_code_version.as_deref().unwrap_or_default()
+            ),
+            hooks: names.clone(),
+        });
+        let message = format!(
+            "Stage {stage}: {} (code unchanged, hooks skipped)",
+            Status::Success
+        );
+        events.emit(&Event::Status {
+            status: Status::Success.to_string(),
+            message: message.clone(),
+        });
+        return Ok(Outcome {
+            status: Status::Success,
+            hooks: Vec::new(),
+            skipped: names,
+            warnings: Vec::new(),
+            steps: Vec::new(),
+            release: None,
+            current: None,
+            message,
+        });
+    }
     if !ctx.skip_hooks {
         check_runners(hooks.iter().copied(), runners)?;
+        check_reachable(&ctx.platform.work_dir, ctx.hook_user)?;
     }
     if let Some(ids) = ctx.hook_user {
         if !fsutil::writable_by(&ctx.platform.work_dir, ids) {

@@ -6,5 +6,5 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 test -f run/ready
-sqlite3 "${HOOKBOX_SHARED_DIR:-${WORK_DIR:-$PWD}/var}/app.db" "SELECT count(*) FROM items;" >/dev/null
+sqlite3 "${HOOKBOX_SHARED_DIR:-$HOME}/app.db" "SELECT count(*) FROM items;" >/dev/null
 echo "healthy: $(cat run/ready)"

@@ -3,6 +3,6 @@
 # next deploy stops it. No socket: the examples must run without a network.
 set -euo pipefail
 mkdir -p run
-items=$(sqlite3 "${HOOKBOX_SHARED_DIR:-${WORK_DIR:-$PWD}/var}/app.db" "SELECT count(*) FROM items;")
+items=$(sqlite3 "${HOOKBOX_SHARED_DIR:-$HOME}/app.db" "SELECT count(*) FROM items;")
 echo "serving $items items (pid $$)" > run/ready
 exec sleep infinity

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Apply db/schema.sql (idempotent: CREATE TABLE IF NOT EXISTS) and record this release.
 set -euo pipefail
-DATA_DIR="${HOOKBOX_SHARED_DIR:-${WORK_DIR:-$PWD}/var}"
+DATA_DIR="${HOOKBOX_SHARED_DIR:-$HOME}"
 mkdir -p "$DATA_DIR"
 DB="$DATA_DIR/app.db"
 echo "Applying db/schema.sql to $DB"

@@ -15,7 +15,13 @@ fn code(cmd: &mut std::process::Command) -> (i32, String, String) {
 }
 
 fn logged(p: &Project) -> Vec<String> {
-    vec!["--log-file".into(), p.path().join("test-hooks.log").to_string_lossy().into_owned()]
+    vec![
+        "--log-file".into(),
+        p.path()
+            .join("test-hooks.log")
+            .to_string_lossy()
+            .into_owned(),
+    ]
 }
 
 #[test]
@@ -24,7 +30,14 @@ fn exit_codes_of_run() {
     p.file("pre-deploy.sh", "#!/bin/bash\necho ok\n")
         .file("post-deploy.sh", "#!/bin/bash\nexit 9\n")
         .file("Procfile", "release: exit 3\n");
-    let run = |stage: &str| code(hookbox().args(["run", stage]).arg(p.path()).args(logged(&p)));
+    let run = |stage: &str| {
+        code(
+            hookbox()
+                .args(["run", stage])
+                .arg(p.path())
+                .args(logged(&p)),
+        )
+    };
     assert_eq!(run("pre-deploy").0, 0);
     let (c, out, _) = run("post-deploy");
     assert_eq!(c, 0, "a failed post-deploy is a warning: {out}");
@@ -33,33 +46,61 @@ fn exit_codes_of_run() {
     // Unknown stage: nothing ran.
     let (c, _, err) = run("no-such-stage");
     assert_eq!(c, 2);
-    assert!(err.contains("no-such-stage") && err.contains("pre-deploy"), "{err}");
+    assert!(
+        err.contains("no-such-stage") && err.contains("pre-deploy"),
+        "{err}"
+    );
 }
 
 #[test]
 fn usage_and_configuration_errors_exit_2() {
     let p = Project::new();
     p.file("pre-deploy.sh", "#!/bin/bash\ntouch \"$WORK_DIR/ran\"\n");
-    let cases: Vec<(Vec<String>, Vec<(&str, &str)>, &str)> = vec![
-        (vec!["run".into(), "pre-deploy".into(), "/no/such/dir".into()], vec![], "/no/such/dir"),
+    type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec!["run".into(), "pre-deploy".into(), "/no/such/dir".into()],
+            vec![],
+            "/no/such/dir",
+        ),
         (vec!["frobnicate".into()], vec![], "frobnicate"),
         (
-            vec!["run".into(), "pre-deploy".into(), p.path().display().to_string(), "--env".into(), "NOEQUALS".into()],
+            vec![
+                "run".into(),
+                "pre-deploy".into(),
+                p.path().display().to_string(),
+                "--env".into(),
+                "NOEQUALS".into(),
+            ],
             vec![],
             "KEY=VALUE",
         ),
         (
-            vec!["run".into(), "pre-deploy".into(), p.path().display().to_string()],
+            vec![
+                "run".into(),
+                "pre-deploy".into(),
+                p.path().display().to_string(),
+            ],
             vec![("HOOK_TIMEOUT", "5m")],
             "HOOK_TIMEOUT",
         ),
         (
-            vec!["run".into(), "pre-deploy".into(), p.path().display().to_string()],
+            vec![
+                "run".into(),
+                "pre-deploy".into(),
+                p.path().display().to_string(),
+            ],
             vec![("SKIP_HOOKS", "perhaps")],
             "SKIP_HOOKS",
         ),
         (
-            vec!["run".into(), "pre-deploy".into(), p.path().display().to_string(), "--env-file".into(), "/no/such.env".into()],
+            vec![
+                "run".into(),
+                "pre-deploy".into(),
+                p.path().display().to_string(),
+                "--env-file".into(),
+                "/no/such.env".into(),
+            ],
             vec![],
             "/no/such.env",
         ),
@@ -80,7 +121,8 @@ fn usage_and_configuration_errors_exit_2() {
 #[test]
 fn env_file_errors_name_file_and_line() {
     let p = Project::new();
-    p.file("pre-deploy.sh", "#!/bin/bash\ntrue\n").file("bad.env", "A=1\nthis is not a pair\n");
+    p.file("pre-deploy.sh", "#!/bin/bash\ntrue\n")
+        .file("bad.env", "A=1\nthis is not a pair\n");
     let (c, _, err) = code(
         hookbox()
             .args(["run", "pre-deploy"])
@@ -100,7 +142,10 @@ fn env_layers_toml_then_file_then_flag() {
         "pre-deploy.sh",
         "#!/bin/bash\necho \"$A $B $C\" > \"$WORK_DIR/abc.txt\"\n",
     )
-    .file("hookbox.toml", "[env]\nA = \"toml\"\nB = \"toml\"\nC = \"toml\"\n")
+    .file(
+        "hookbox.toml",
+        "[env]\nA = \"toml\"\nB = \"toml\"\nC = \"toml\"\n",
+    )
     .file("vars.env", "B=file\nC=file\n");
     let (c, out, err) = code(
         hookbox()
@@ -167,14 +212,23 @@ fn run_passes_args_to_every_hook() {
             .args(["--", "mysite", "01live", "db1", "example.com"]),
     );
     assert_eq!(c, 0, "{out}{err}");
-    for l in ["sitegroup: mysite", "env: 01live", "db role: db1", "domain: example.com"] {
+    for l in [
+        "sitegroup: mysite",
+        "env: 01live",
+        "db role: db1",
+        "domain: example.com",
+    ] {
         assert!(out.contains(l), "{out}");
     }
 }
 
 #[test]
 fn help_teaches_examples_and_exit_codes() {
-    for args in [vec!["--help"], vec!["run", "--help"], vec!["deploy", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["deploy", "--help"],
+    ] {
         let (c, out, _) = code(hookbox().args(&args));
         assert_eq!(c, 0);
         assert!(out.contains("Exit codes:"), "{args:?}: {out}");
@@ -193,7 +247,8 @@ fn validate_exits_1_on_a_problem_and_plan_shows_the_order() {
     assert_eq!(c, 1, "{out}{err}");
     assert!(out.contains("pre-deploy.sh"), "{out}");
     let q = Project::new();
-    q.file("pre-deploy.sh", "#!/bin/bash\ntrue\n").file("post-deploy.sh", "#!/bin/bash\ntrue\n");
+    q.file("pre-deploy.sh", "#!/bin/bash\ntrue\n")
+        .file("post-deploy.sh", "#!/bin/bash\ntrue\n");
     let (c, out, _) = code(hookbox().arg("validate").arg(q.path()));
     assert_eq!(c, 0, "{out}");
     let (c, out, _) = code(hookbox().arg("plan").arg(q.path()));
@@ -205,4 +260,62 @@ fn validate_exits_1_on_a_problem_and_plan_shows_the_order() {
     assert_eq!(c, 0);
     let v: serde_json::Value = serde_json::from_str(&out).expect("plan JSON");
     assert_eq!(v["hooks"][0]["name"], "pre-deploy.sh");
+}
+
+#[test]
+fn project_the_hook_user_cannot_enter_is_refused_before_anything_runs() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return; // hooks run as hookbox's own user: nothing to refuse
+    }
+    let closed = tempfile::tempdir().expect("tempdir");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Like /root: owned by root, mode 0700.
+        std::fs::set_permissions(closed.path(), std::fs::Permissions::from_mode(0o700))
+            .expect("chmod");
+    }
+    let dir = closed.path().join("app");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("pre-deploy.sh"), "#!/bin/bash\ntrue\n").expect("write");
+    let (c, out, err) = code(
+        hookbox()
+            .arg("deploy")
+            .arg(&dir)
+            .arg("--log-file")
+            .arg(closed.path().join("log")),
+    );
+    assert_eq!(c, 2, "{out}{err}");
+    assert!(
+        err.contains("cannot reach") && err.contains("mode 700"),
+        "{err}"
+    );
+    assert!(!dir.join(".hookbox/releases").exists());
+    let (c, out, err) = code(
+        hookbox()
+            .args(["run", "pre-deploy"])
+            .arg(&dir)
+            .arg("--log-file")
+            .arg(closed.path().join("log")),
+    );
+    assert_eq!(c, 2, "{out}{err}");
+    assert!(err.contains("cannot reach"), "{err}");
+    assert!(!out.contains("Running hook"), "{out}");
+}
+
+#[test]
+fn json_errors_reach_stdout_as_json() {
+    let p = Project::new();
+    p.file("pre-deploy.sh", "#!/bin/bash\ntrue\n");
+    let (c, out, err) = code(
+        hookbox()
+            .args(["run", "nope", "--json"])
+            .arg(p.path())
+            .args(logged(&p)),
+    );
+    assert_eq!(c, 2, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON error line");
+    assert_eq!(v["event"], "error");
+    assert_eq!(v["exit_code"], 2);
+    assert!(v["message"].as_str().unwrap_or_default().contains("nope"));
 }

@@ -51,10 +51,19 @@ fn log_has_the_seed_lines_each_with_a_timestamp() {
     }
     let msgs = super::lifecycle::messages(&log);
     assert_eq!(msgs[0], "Running hook: pre-deploy.sh");
-    assert!(msgs.contains(&"[pre-deploy.sh] stdout: migrating".to_string()), "{log}");
-    assert!(msgs.contains(&"Hook completed successfully".to_string()), "{log}");
+    assert!(
+        msgs.contains(&"[pre-deploy.sh] stdout: migrating".to_string()),
+        "{log}"
+    );
+    assert!(
+        msgs.contains(&"Hook completed successfully".to_string()),
+        "{log}"
+    );
     let msgs2 = super::lifecycle::messages(&log2);
-    assert!(msgs2.contains(&"Hook failed with exit code 2".to_string()), "{log2}");
+    assert!(
+        msgs2.contains(&"Hook failed with exit code 2".to_string()),
+        "{log2}"
+    );
     assert!(msgs2.iter().any(|m| m.starts_with("WARNING: ")), "{log2}");
 }
 
@@ -68,23 +77,37 @@ fn hook_output_cannot_forge_hookbox_lines() {
     let (out, log) = run_with_log(&p, "pre-deploy", &[]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let msgs = super::lifecycle::messages(&log);
-    let unprefixed_success = msgs.iter().filter(|m| *m == "Hook completed successfully").count();
+    let unprefixed_success = msgs
+        .iter()
+        .filter(|m| *m == "Hook completed successfully")
+        .count();
     assert_eq!(unprefixed_success, 0, "{log}");
     assert_eq!(
-        msgs.iter().filter(|m| m.starts_with("Running hook:")).count(),
+        msgs.iter()
+            .filter(|m| m.starts_with("Running hook:"))
+            .count(),
         1,
         "{log}"
     );
-    assert!(msgs.contains(&"Hook failed with exit code 1".to_string()), "{log}");
+    assert!(
+        msgs.contains(&"Hook failed with exit code 1".to_string()),
+        "{log}"
+    );
     // Every line that came from the hook is prefixed and one line stays one line.
     for m in &msgs {
         assert!(
-            m.starts_with("[pre-deploy.sh] ") || m.starts_with("Running hook:") || m.starts_with("Hook failed") || m.starts_with("Stage "),
+            m.starts_with("[pre-deploy.sh] ")
+                || m.starts_with("Running hook:")
+                || m.starts_with("Hook failed")
+                || m.starts_with("Stage "),
             "unexpected line {m:?} in {log}"
         );
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!stdout.lines().any(|l| l == "Hook completed successfully"), "{stdout}");
+    assert!(
+        !stdout.lines().any(|l| l == "Hook completed successfully"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -114,7 +137,10 @@ fn secrets_never_reach_the_log_terminal_or_json() {
             assert!(!text.contains("s3cr3tpw"), "{text}");
             assert!(!text.contains("sk-1234567890abcdef"), "{text}");
             assert!(!text.contains("hunter2"), "{text}");
-            assert!(text.contains("postgresql://user:***@host:5432/dbname"), "{text}");
+            assert!(
+                text.contains("postgresql://user:***@host:5432/dbname"),
+                "{text}"
+            );
             assert!(text.contains("token: ***"), "{text}");
             // Shorter than 6 characters: not treated as a secret.
             assert!(text.contains("short: abc"), "{text}");
@@ -168,4 +194,96 @@ fn run_log_defaults_to_the_state_directory() {
     let log = std::fs::read_to_string(state.path().join("hookbox/hooks.log")).expect("log");
     assert!(log.contains("Running hook: pre-deploy.sh"), "{log}");
     assert!(!Path::new(&p.path().join("hooks.log")).exists());
+}
+
+/// A project whose pre-deploy hook is the sandbox tests' probe module with `args`.
+fn wasm_project(args: &[&str]) -> Project {
+    let p = Project::new();
+    std::fs::copy(super::sandbox::guest("probe"), p.path().join("probe.wasm")).expect("copy probe");
+    let args: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+    p.file(
+        "hookbox.toml",
+        &format!(
+            "[[hook]]\nstage = \"pre-deploy\"\nwasm = \"probe.wasm\"\nargs = [{}]\n",
+            args.join(", ")
+        ),
+    );
+    p
+}
+
+#[test]
+fn sandboxed_hooks_log_instructions_and_follow_the_same_rules() {
+    let p = wasm_project(&["args"]);
+    let (out, log) = {
+        let logdir = tempfile::tempdir().expect("tempdir");
+        let log = logdir.path().join("hooks.log");
+        let out = hookbox()
+            .args(["run", "pre-deploy"])
+            .arg(p.path())
+            .arg("--log-file")
+            .arg(&log)
+            .env("HOOKBOX_CACHE_DIR", super::sandbox::shared_cache_dir())
+            .output()
+            .expect("run");
+        (out, std::fs::read_to_string(&log).unwrap_or_default())
+    };
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let msgs = super::lifecycle::messages(&log);
+    assert!(
+        msgs.iter().any(|m| m.starts_with("Running hook: probe")),
+        "{log}"
+    );
+    let instr = msgs
+        .iter()
+        .find_map(|m| m.strip_prefix("instructions used: "))
+        .expect("instructions line");
+    assert!(instr.parse::<u64>().expect("a number") > 0, "{log}");
+    // A failing module under pre-deploy's rule: aborted, exit 1, with the seed's line.
+    let q = wasm_project(&["exit", "4"]);
+    let out = hookbox()
+        .args(["run", "pre-deploy"])
+        .arg(q.path())
+        .arg("--log-file")
+        .arg(q.path().join("hooks.log"))
+        .env("HOOKBOX_CACHE_DIR", super::sandbox::shared_cache_dir())
+        .output()
+        .expect("run");
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("Hook failed with exit code 4"), "{t}");
+    assert!(t.contains("Stage pre-deploy: aborted"), "{t}");
+}
+
+#[test]
+fn output_past_the_cap_is_cut_with_one_marker_and_the_hook_still_succeeds() {
+    let p = Project::new();
+    p.file(
+        "pre-deploy.sh",
+        "#!/bin/bash\nfor i in $(seq 1 2000); do echo \"line $i of output\"; done\necho done >&2\n",
+    )
+    .file("hookbox.toml", "[limits]\noutput-cap-bytes = 1000\n");
+    let (out, log) = run_with_log(&p, "pre-deploy", &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    let msgs = super::lifecycle::messages(&log);
+    let kept = msgs
+        .iter()
+        .filter(|m| m.starts_with("[pre-deploy.sh] "))
+        .count();
+    assert!(kept < 100, "{kept} lines kept past a 1000-byte cap");
+    assert_eq!(
+        msgs.iter()
+            .filter(|m| m.starts_with("Output of pre-deploy.sh cut at 1000 bytes"))
+            .count(),
+        1,
+        "{log}"
+    );
+    assert!(msgs.contains(&"Hook completed successfully".to_string()));
+    let outcome: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .expect("outcome"),
+    )
+    .expect("JSON");
+    assert_eq!(outcome["outcome"]["hooks"][0]["truncated"], true);
 }

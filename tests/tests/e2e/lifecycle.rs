@@ -20,8 +20,9 @@ use hookbox::plan::{HookProgram, Plan, RunnerKind};
 use hookbox::runner::native::NativeRunner;
 use hookbox::runner::{Exit, Runner};
 
-/// The runner kinds every lifecycle case runs under.
-pub const KINDS: &[RunnerKind] = &[RunnerKind::Native];
+/// The runner kinds every lifecycle case runs under: shell hooks natively (bash) and in the
+/// sandbox (the bundled shell), with the same expectations.
+pub const KINDS: &[RunnerKind] = &[RunnerKind::Native, RunnerKind::Sandbox];
 
 /// A throwaway project directory that hooks (possibly another user) can read and write.
 pub struct Project {
@@ -54,7 +55,8 @@ impl Project {
             parent = d.parent().map(Path::to_path_buf);
         }
         fs::write(&p, content).expect("write");
-        let exec = rel.ends_with(".sh") || rel.starts_with("factory-hooks/") || rel.starts_with("hooks/");
+        let exec =
+            rel.ends_with(".sh") || rel.starts_with("factory-hooks/") || rel.starts_with("hooks/");
         let mode = if exec { 0o755 } else { 0o644 };
         fs::set_permissions(&p, fs::Permissions::from_mode(mode)).expect("chmod");
         self
@@ -93,7 +95,10 @@ pub fn context(dir: &Path, plan: &Plan) -> RunContext {
 pub fn hook_user(plan: &Plan) -> Option<hookbox::lifecycle::HookIds> {
     hookbox::runner::user::resolve(plan.policy.run_as.as_deref())
         .expect("hook user")
-        .map(|u| hookbox::lifecycle::HookIds { uid: u.uid, gid: u.gid })
+        .map(|u| hookbox::lifecycle::HookIds {
+            uid: u.uid,
+            gid: u.gid,
+        })
 }
 
 /// Runs `stage` of `project` under `kind`; returns the outcome and the hooks.log text.
@@ -109,7 +114,12 @@ pub fn run(
     let logdir = tempfile::tempdir().expect("tempdir");
     let log = logdir.path().join("hooks.log");
     let events = Arc::new(
-        Events::new(Some(&log), Terminal::Quiet, Redactor::from_env(&ctx.app_env)).expect("events"),
+        Events::new(
+            Some(&log),
+            Terminal::Quiet,
+            Redactor::from_env(&ctx.app_env),
+        )
+        .expect("events"),
     );
     let native = NativeRunner::new();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -120,9 +130,11 @@ pub fn run(
     let (_tx, rx) = tokio::sync::watch::channel(false);
     let outcome = rt
         .block_on(async {
+            // The sandbox tests' shared runner (one wasmtime engine for the test binary).
+            let sandbox = (kind == RunnerKind::Sandbox).then(super::sandbox::runner);
             let runners = Runners {
                 native: &native as &dyn Runner,
-                sandbox: None,
+                sandbox: sandbox.as_deref().map(|s| s as &dyn Runner),
             };
             run_stage(&plan, stage, &ctx, &runners, &events, rx).await
         })
@@ -133,7 +145,11 @@ pub fn run(
 /// Log lines without their timestamps.
 pub fn messages(log: &str) -> Vec<String> {
     log.lines()
-        .map(|l| l.split_once(' ').map(|(_, m)| m.to_string()).unwrap_or_default())
+        .map(|l| {
+            l.split_once(' ')
+                .map(|(_, m)| m.to_string())
+                .unwrap_or_default()
+        })
         .collect()
 }
 
@@ -144,11 +160,18 @@ fn scripts_of_one_hook_run_in_byte_order() {
     for &kind in KINDS {
         let p = Project::new();
         for name in ["b.sh", "B.sh", "10-x.sh", "2-y.sh", "a.sh"] {
-            p.file(&format!("factory-hooks/post-staging-update/{name}"), APPEND_NAME);
+            p.file(
+                &format!("factory-hooks/post-staging-update/{name}"),
+                APPEND_NAME,
+            );
         }
         let (outcome, _) = run(kind, &p, "post-staging-update", |_| {});
         assert_eq!(outcome.status, Status::Success, "{kind:?}");
-        assert_eq!(p.read("order.txt"), "10-x.sh\n2-y.sh\nB.sh\na.sh\nb.sh\n", "{kind:?}");
+        assert_eq!(
+            p.read("order.txt"),
+            "10-x.sh\n2-y.sh\nB.sh\na.sh\nb.sh\n",
+            "{kind:?}"
+        );
     }
 }
 
@@ -166,9 +189,18 @@ fn first_failing_script_stops_the_rest_and_fails_the_task() {
         assert_eq!(outcome.status, Status::TaskFailed, "{kind:?}");
         assert_eq!(p.read("order.txt"), "10-ok.sh\n20-fail.sh\n", "{kind:?}");
         let m = messages(&log);
-        assert!(m.contains(&"Hook failed with exit code 3".to_string()), "{log}");
-        assert!(m.iter().any(|l| l.contains("database update failed")), "error in the task log: {log}");
-        assert!(!m.contains(&"Running hook: 30-never.sh".to_string()), "{log}");
+        assert!(
+            m.contains(&"Hook failed with exit code 3".to_string()),
+            "{log}"
+        );
+        assert!(
+            m.iter().any(|l| l.contains("database update failed")),
+            "error in the task log: {log}"
+        );
+        assert!(
+            !m.contains(&"Running hook: 30-never.sh".to_string()),
+            "{log}"
+        );
         assert_eq!(outcome.skipped, ["30-never.sh"]);
     }
 }
@@ -187,7 +219,10 @@ fn site_factory_arguments_are_dollar_1_to_4() {
                 .to_vec();
         });
         assert_eq!(outcome.status, Status::Success);
-        assert_eq!(p.read("args.txt"), "mysite|01live|db123|www.example.com|4\n");
+        assert_eq!(
+            p.read("args.txt"),
+            "mysite|01live|db123|www.example.com|4\n"
+        );
     }
 }
 
@@ -195,13 +230,22 @@ fn site_factory_arguments_are_dollar_1_to_4() {
 fn pre_deploy_failure_aborts() {
     for &kind in KINDS {
         let p = Project::new();
-        p.file("pre-deploy.sh", "#!/bin/bash\nset -e\necho migrating\nfalse\necho never\n");
+        p.file(
+            "pre-deploy.sh",
+            "#!/bin/bash\nset -e\necho migrating\nfalse\necho never\n",
+        );
         let (outcome, log) = run(kind, &p, "pre-deploy", |_| {});
         assert_eq!(outcome.status, Status::Aborted, "{kind:?}");
         assert!(!outcome.status.is_success());
         let m = messages(&log);
-        assert_eq!(m.first().map(String::as_str), Some("Running hook: pre-deploy.sh"));
-        assert!(m.contains(&"Hook failed with exit code 1".to_string()), "{log}");
+        assert_eq!(
+            m.first().map(String::as_str),
+            Some("Running hook: pre-deploy.sh")
+        );
+        assert!(
+            m.contains(&"Hook failed with exit code 1".to_string()),
+            "{log}"
+        );
         assert!(!log.contains("never"));
     }
 }
@@ -211,10 +255,16 @@ fn procfile_gate_failure_is_hook_error() {
     for &kind in KINDS {
         for stage in ["postdeploy", "release"] {
             let p = Project::new();
-            p.file("Procfile", &format!("web: sleep 1\n{stage}: echo migrate && exit 4\n"));
+            p.file(
+                "Procfile",
+                &format!("web: sleep 1\n{stage}: echo migrate && exit 4\n"),
+            );
             let (outcome, log) = run(kind, &p, stage, |_| {});
             assert_eq!(outcome.status, Status::HookError, "{kind:?} {stage}");
-            assert!(messages(&log).contains(&"Hook failed with exit code 4".to_string()), "{log}");
+            assert!(
+                messages(&log).contains(&"Hook failed with exit code 4".to_string()),
+                "{log}"
+            );
         }
     }
 }
@@ -223,12 +273,17 @@ fn procfile_gate_failure_is_hook_error() {
 fn post_deploy_failure_is_a_warning_and_success() {
     for &kind in KINDS {
         let p = Project::new();
-        p.file("post-deploy.sh", "#!/bin/bash\nset -e\ncurl_missing_tool -X POST http://localhost:1/\n");
+        p.file(
+            "post-deploy.sh",
+            "#!/bin/bash\nset -e\ncurl_missing_tool -X POST http://localhost:1/\n",
+        );
         let (outcome, log) = run(kind, &p, "post-deploy", |_| {});
         assert_eq!(outcome.status, Status::SuccessWithWarnings, "{kind:?}");
         assert!(outcome.status.is_success());
         assert!(
-            messages(&log).iter().any(|l| l.starts_with("WARNING: post-deploy.sh failed with exit code 127")),
+            messages(&log)
+                .iter()
+                .any(|l| l.starts_with("WARNING: post-deploy.sh failed with exit code 127")),
             "{log}"
         );
     }
@@ -248,14 +303,21 @@ fn timeout_is_a_failure_reported_as_a_timeout() {
         assert_eq!(outcome.hooks[0].exit, Some(Exit::TimedOut));
         let m = messages(&log);
         assert!(m.contains(&"Hook timed out after 1 s".to_string()), "{log}");
-        assert!(!m.iter().any(|l| l.starts_with("Hook failed with exit code")), "{log}");
+        assert!(
+            !m.iter()
+                .any(|l| l.starts_with("Hook failed with exit code")),
+            "{log}"
+        );
         // The same timeout under post-deploy's rule is a warning.
         let (outcome, log) = run(kind, &p, "post-deploy", |ctx| {
             ctx.timeouts.cli = Some(Duration::from_secs(1));
             ctx.limits.kill_grace = Duration::from_secs(1);
         });
         assert_eq!(outcome.status, Status::SuccessWithWarnings, "{kind:?}");
-        assert!(log.contains("WARNING: post-deploy.sh timed out after 1 s"), "{log}");
+        assert!(
+            log.contains("WARNING: post-deploy.sh timed out after 1 s"),
+            "{log}"
+        );
     }
 }
 
@@ -313,7 +375,10 @@ fn hook_sees_the_application_environment_not_the_hosts() {
         let env: BTreeMap<String, String> = p
             .read("env.txt")
             .lines()
-            .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+            .filter_map(|l| {
+                l.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
             .collect();
         assert_eq!(env["NODE_ENV"], "production");
         assert_eq!(env["FROM_CLI"], "cli");
@@ -356,4 +421,44 @@ fn sandbox_hook_without_sandbox_runner_is_refused_not_run_natively() {
         .expect_err("refused");
     assert!(err.to_string().contains("sandbox"), "{err}");
     assert!(!p.path().join("ran").exists());
+}
+
+#[test]
+fn post_staging_update_runs_only_when_the_code_differs() {
+    for &kind in KINDS {
+        let p = Project::new();
+        p.file("factory-hooks/post-staging-update/10-mark.sh", APPEND_NAME);
+        for (source, target, runs) in [("v1", "v1", false), ("v1", "v2", true)] {
+            p.file(
+                "hookbox.toml",
+                &format!("[site-factory]\nsource-code-version = \"{source}\"\ntarget-code-version = \"{target}\"\n"),
+            );
+            let _ = fs::remove_file(p.path().join("order.txt"));
+            let (outcome, log) = run(kind, &p, "post-staging-update", |_| {});
+            assert_eq!(outcome.status, Status::Success, "{log}");
+            assert_eq!(
+                p.path().join("order.txt").exists(),
+                runs,
+                "{source} {target}: {log}"
+            );
+            if !runs {
+                assert!(log.contains("same code"), "{log}");
+            }
+        }
+    }
+}
+
+#[test]
+fn site_factory_default_command_runs_when_no_script() {
+    for &kind in KINDS {
+        let p = Project::new();
+        fs::create_dir_all(p.path().join("factory-hooks/db-update")).expect("mkdir");
+        p.file(
+            "hookbox.toml",
+            "[site-factory]\ndefault-command = \"echo default-ran > \\\"$WORK_DIR/default.txt\\\"\"\n",
+        );
+        let (outcome, log) = run(kind, &p, "db-update", |_| {});
+        assert_eq!(outcome.status, Status::Success, "{log}");
+        assert_eq!(p.read("default.txt"), "default-ran\n", "{log}");
+    }
 }

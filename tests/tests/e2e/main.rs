@@ -2,8 +2,13 @@
 //! add `mod NAME;` here and write tests/tests/e2e/NAME.rs.
 
 mod bridge;
+mod cli;
+mod deploy;
 mod discover;
+mod events;
 mod examples;
+mod examples_bin;
+mod lifecycle;
 mod native;
 mod sandbox;
 mod sandbox_attacks;

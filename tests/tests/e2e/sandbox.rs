@@ -343,23 +343,48 @@ async fn a_trap_is_reported_like_an_abort_with_its_message() {
 }
 
 #[tokio::test]
-async fn shell_hooks_are_refused_never_run_natively() {
+async fn shell_hooks_run_in_the_bundled_shell_inside_the_sandbox() {
     let fx = Fixture::new();
-    let marker = fx.base().join("ran");
+    let outside = fx.base().join("planted");
     let script = fx.work.join("pre-deploy.sh");
     std::fs::write(
         &script,
-        format!("#!/bin/bash\ntouch {}\n", marker.display()),
+        format!(
+            "#!/bin/bash\necho \"hello $1 from $0\"\necho made > inside.txt\n\
+             echo x > {}\necho \"status $?\"\nexit 3\n",
+            outside.display()
+        ),
     )
     .unwrap();
-    let mut inv = fx.probe(&[]);
-    inv.program = HookProgram::Script(script);
-    let err = run_with(&runner(), &inv).await.unwrap_err();
-    assert!(matches!(err, RunError::Unsupported { .. }), "{err}");
-    inv.program = HookProgram::Command(format!("touch {}", marker.display()));
-    let err = run_with(&runner(), &inv).await.unwrap_err();
-    assert!(matches!(err, RunError::Unsupported { .. }), "{err}");
-    assert!(!marker.exists());
+    let mut inv = fx.probe(&["a"]);
+    inv.program = HookProgram::Script(script.clone());
+    let (report, out) = run(&inv).await;
+    assert_eq!(
+        report.exit,
+        Exit::Code(3),
+        "{}{}",
+        out.stdout(),
+        out.stderr()
+    );
+    assert!(report.instructions.unwrap() > 0);
+    let stdout = out.stdout();
+    assert!(
+        stdout.starts_with(&format!("hello a from {}\n", script.display())),
+        "{stdout}"
+    );
+    // The redirection out of the work directory failed inside the sandbox; nothing leaked.
+    assert!(stdout.contains("status 1"), "{stdout}");
+    assert!(!outside.exists());
+    assert_eq!(
+        std::fs::read_to_string(fx.work.join("inside.txt")).unwrap(),
+        "made\n"
+    );
+
+    let mut inv = fx.probe(&["z"]);
+    inv.program = HookProgram::Command("echo \"cmd $0 $1\"; exit 4".into());
+    let (report, out) = run(&inv).await;
+    assert_eq!(report.exit, Exit::Code(4), "{}", out.stderr());
+    assert_eq!(out.stdout(), "cmd pre-deploy.wasm z\n");
 }
 
 #[tokio::test]

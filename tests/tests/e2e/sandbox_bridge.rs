@@ -216,3 +216,79 @@ fn fixture_owns(fx: &Fixture) {
         assert!(status.success());
     }
 }
+
+#[tokio::test]
+async fn a_sandboxed_shell_hook_runs_an_allowed_command_in_its_work_dir() {
+    let fx = fixture();
+    let script = fx.work.join("pre-deploy.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/bash\npwd\nsqlite3 app.db 'create table t(x); insert into t values (7);'\n\
+         echo \"rc=$?\"\nsqlite3 app.db 'select x from t;'\n",
+    )
+    .unwrap();
+    fixture_owns(&fx);
+    let mut inv = fx.probe(&[]);
+    inv.program = HookProgram::Script(script);
+    inv.policy = allow(&["sqlite3"]);
+    let (report, out) = run(&inv).await;
+    assert_eq!(
+        report.exit,
+        Exit::Code(0),
+        "{}{}",
+        out.stdout(),
+        out.stderr()
+    );
+    assert_eq!(out.stdout(), format!("{}\nrc=0\n7\n", fx.work.display()));
+    assert!(fx.work.join("app.db").exists());
+}
+
+#[tokio::test]
+async fn the_flux_rust_example_plans_its_wasm_hooks_in_the_sandbox_and_its_migration_runs() {
+    use hookbox::discover::{discover, DiscoverOptions};
+    use hookbox::plan::RunnerKind;
+    let fx = fixture();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../hooks-examples/flux-rust");
+    let copy = Command::new("cp")
+        .arg("-r")
+        .arg(format!("{}/.", example.display()))
+        .arg(&fx.work)
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    // What `make hooks` does.
+    std::fs::copy(rust_hook("migrate"), fx.work.join("pre-deploy.wasm")).unwrap();
+    std::fs::copy(rust_hook("notify"), fx.work.join("post-deploy.wasm")).unwrap();
+    fixture_owns(&fx);
+    let plan = discover(&fx.work, &DiscoverOptions::default()).expect("discover");
+    let names: Vec<(&str, RunnerKind)> = plan
+        .hooks
+        .iter()
+        .map(|h| (h.name.as_str(), h.runner))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("pre-deploy.wasm", RunnerKind::Sandbox),
+            ("post-deploy.wasm", RunnerKind::Sandbox)
+        ]
+    );
+    let pre = &plan.hooks[0];
+    let mut inv = fx.probe(&[]);
+    inv.program = pre.program.clone();
+    inv.hook_name = pre.name.clone();
+    inv.policy = plan.policy.clone();
+    let (report, out) = run(&inv).await;
+    assert_eq!(
+        report.exit,
+        Exit::Code(0),
+        "{}{}",
+        out.stdout(),
+        out.stderr()
+    );
+    assert!(
+        out.stdout().contains("migrations: 2 applied"),
+        "{}",
+        out.stdout()
+    );
+}

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use wasmtime::{Caller, Extern, Linker};
 
-use super::capper::OutputCapper;
 use super::store::HostState;
+use crate::runner::output::OutputCapper;
 use crate::runner::{Invocation, Stream};
 
 /// The ABI version `abi_version` returns.

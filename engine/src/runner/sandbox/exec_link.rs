@@ -11,9 +11,9 @@ use std::sync::Arc;
 use wasmtime::{Caller, Linker};
 
 use super::abi::{read_guest, write_guest, ERR_BAD_REQUEST, MODULE};
-use super::capper::OutputCapper;
 use super::store::HostState;
 use crate::bridge::exec::{ExecConfig, ExecHost};
+use crate::runner::output::OutputCapper;
 use crate::runner::{Invocation, Stream};
 
 /// Per-run exec state: the bridge's process table for this hook.

@@ -30,7 +30,6 @@
 
 mod abi;
 mod cache;
-mod capper;
 mod engine;
 mod exec_link;
 mod shell;
@@ -51,8 +50,9 @@ pub use shell::{embed_script, embedded_script, ShellInput, SCRIPT_SECTION};
 pub use store::{MAX_STORE_ITEMS, MAX_TABLE_ELEMENTS};
 
 use crate::plan::HookProgram;
+use crate::runner::output::OutputCapper;
 use crate::runner::{Exit, Invocation, OutputSink, RunError, RunFuture, RunReport, Runner, Stream};
-use capper::OutputCapper;
+use crate::shell_module::SHELL_WASM;
 use store::{GuestStdin, HostState, MemoryLimiter};
 
 /// Fuel given to a run without a budget: metered, never reached in practice (at a few
@@ -115,6 +115,23 @@ impl std::fmt::Debug for SandboxRunner {
     }
 }
 
+/// What a run instantiates: a module file, or the bundled shell.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    File(&'a Path),
+    Shell,
+}
+
+impl Source<'_> {
+    /// The path errors name.
+    fn path(&self) -> PathBuf {
+        match self {
+            Source::File(path) => path.to_path_buf(),
+            Source::Shell => PathBuf::from("<bundled shell>"),
+        }
+    }
+}
+
 enum Ended {
     Returned(wasmtime::Result<wasmtime::Result<()>>),
     TimedOut,
@@ -153,24 +170,44 @@ impl SandboxRunner {
     /// Compiles (or loads from the cache) and links a module without running it: the check
     /// `validate` and `compile` want. Errors say what is wrong with the module.
     pub async fn prepare(&self, path: &Path) -> Result<CacheOutcome, RunError> {
-        self.instance_pre(path).await.map(|(_, outcome)| outcome)
+        self.instance_pre(Source::File(path))
+            .await
+            .map(|(_, outcome)| outcome)
+    }
+
+    /// Compiles (or loads from the cache) the bundled shell, so the first shell hook does
+    /// not pay for it.
+    pub async fn prepare_shell(&self) -> Result<CacheOutcome, RunError> {
+        self.instance_pre(Source::Shell)
+            .await
+            .map(|(_, outcome)| outcome)
     }
 
     async fn instance_pre(
         &self,
-        path: &Path,
+        source: Source<'_>,
     ) -> Result<(InstancePre<HostState>, CacheOutcome), RunError> {
+        let path = source.path();
         let program_err = |message: String| RunError::Program {
-            path: path.to_path_buf(),
+            path: path.clone(),
             message,
         };
-        let meta = tokio::fs::metadata(path)
-            .await
-            .map_err(|e| program_err(format!("cannot read the module: {e}")))?;
-        let key = FileKey {
-            path: path.to_path_buf(),
-            len: meta.len(),
-            modified: meta.modified().ok(),
+        let key = match source {
+            Source::File(file) => {
+                let meta = tokio::fs::metadata(file)
+                    .await
+                    .map_err(|e| program_err(format!("cannot read the module: {e}")))?;
+                FileKey {
+                    path: file.to_path_buf(),
+                    len: meta.len(),
+                    modified: meta.modified().ok(),
+                }
+            }
+            Source::Shell => FileKey {
+                path: path.clone(),
+                len: SHELL_WASM.len() as u64,
+                modified: None,
+            },
         };
         let mut guard = self.ready.lock().await;
         let (clock, table) = &mut *guard;
@@ -179,9 +216,12 @@ impl SandboxRunner {
             ready.used = *clock;
             return Ok((ready.pre.clone(), CacheOutcome::Hit));
         }
-        let wasm = tokio::fs::read(path)
-            .await
-            .map_err(|e| program_err(format!("cannot read the module: {e}")))?;
+        let wasm = match source {
+            Source::File(file) => tokio::fs::read(file)
+                .await
+                .map_err(|e| program_err(format!("cannot read the module: {e}")))?,
+            Source::Shell => SHELL_WASM.to_vec(),
+        };
         // Compiling is CPU-bound (seconds for a large module): off the async workers.
         let (engine, cache) = (self.engine.wasmtime().clone(), self.cache.clone());
         let (module, outcome) = tokio::task::spawn_blocking(move || cache.load(&engine, &wasm))
@@ -223,36 +263,51 @@ impl SandboxRunner {
         Ok((pre, outcome))
     }
 
-    async fn run_wasm(
+    /// Runs the bundled shell (`engine/shell`) with exactly `argv` (`argv[0]` included: `bash
+    /// -c CMD NAME ARGS`, `bash FILE ARGS`) under the invocation's grants and limits; the
+    /// invocation's `program` and `args` are not used. For `hookbox shell`.
+    pub async fn run_shell(
         &self,
         invocation: &Invocation,
-        path: &Path,
+        argv: Vec<String>,
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
-        let (pre, _) = self.instance_pre(path).await?;
-        self.run_prepared(invocation, pre, path, GuestStdin::Empty, output, cancel)
-            .await
+        self.run_module(
+            invocation,
+            Source::Shell,
+            argv,
+            GuestStdin::Empty,
+            output,
+            cancel,
+        )
+        .await
     }
 
-    /// Runs an instantiable module with the invocation's grants and limits. `path` names the
-    /// program in errors.
-    async fn run_prepared(
+    async fn run_module(
         &self,
         invocation: &Invocation,
-        pre: InstancePre<HostState>,
-        path: &Path,
+        source: Source<'_>,
+        argv: Vec<String>,
         stdin: GuestStdin,
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + invocation.limits.timeout;
+        let path = source.path();
+        let (pre, _) = self.instance_pre(source).await?;
         let capper = Arc::new(OutputCapper::new(
             Arc::clone(&output),
             invocation.limits.output_cap_bytes,
         ));
-        let wasi = store::wasi_context(invocation, &capper, stdin)?;
+        let wasi = store::wasi_context(
+            invocation,
+            &argv,
+            matches!(source, Source::Shell),
+            &capper,
+            stdin,
+        )?;
         let exec = exec_link::ExecState::new(invocation, deadline, &capper);
         let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec);
         let mut store = Store::new(
@@ -301,7 +356,7 @@ impl SandboxRunner {
                 Some(_) => classify(&err, refused, invocation, &output),
                 None => {
                     return Err(RunError::Program {
-                        path: path.to_path_buf(),
+                        path,
                         message: format!("cannot start the module: {err:#}"),
                     })
                 }
@@ -369,9 +424,28 @@ impl Runner for SandboxRunner {
                         .await
                 }
                 HookProgram::Script(_) | HookProgram::Command(_) => {
-                    self.run_shell(invocation, output, cancel).await
+                    self.run_shell_hook(invocation, output, cancel).await
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Platforms share one runner between threads and tenants.
+    #[test]
+    fn the_runner_is_send_and_sync() {
+        fn shared<T: Send + Sync + 'static>() {}
+        shared::<SandboxRunner>();
+        shared::<Arc<dyn Runner>>();
+    }
+
+    #[test]
+    fn the_engine_stops_its_ticker_when_dropped() {
+        let engine = SandboxEngine::with_tick(std::time::Duration::from_millis(1)).unwrap();
+        drop(engine);
     }
 }

@@ -16,10 +16,8 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use wasmtime::InstancePre;
-
-use super::store::{GuestStdin, HostState};
-use super::{CacheOutcome, FileKey, Ready, SandboxRunner};
+use super::store::GuestStdin;
+use super::{SandboxRunner, Source};
 use crate::plan::HookProgram;
 use crate::runner::{Exit, Invocation, OutputSink, RunError, RunReport};
 use crate::shell_module::SHELL_WASM;
@@ -28,8 +26,8 @@ use crate::shell_module::SHELL_WASM;
 pub const SCRIPT_SECTION: &str = "hookbox.script";
 /// Longest shebang line read to decide how a script runs. 256 bytes (Linux reads 256).
 const SHEBANG_MAX_BYTES: usize = 256;
-/// The name the bundled shell is known by in the ready table and in errors.
-const SHELL_NAME: &str = "<bundled hookbox-shell>";
+/// `argv[0]` of the guest shell, as bash's own messages name it.
+const SHELL_ARGV0: &str = "bash";
 
 /// How the guest shell gets its script.
 #[derive(Debug, Clone)]
@@ -176,16 +174,12 @@ fn shebang(path: &Path) -> (Option<String>, Vec<String>) {
     }
 }
 
-/// The invocation the guest shell runs with: its own arguments, and `PWD` = the work
-/// directory (WASI has no chdir; the shell starts where `PWD` says, as bash exports it).
-fn guest_invocation(invocation: &Invocation, args: Vec<String>) -> Invocation {
-    let mut guest = invocation.clone();
-    guest.args = args;
-    guest.env.insert(
-        "PWD".to_string(),
-        invocation.work_dir.to_string_lossy().into_owned(),
-    );
-    guest
+/// The guest shell's whole `argv`.
+fn guest_argv(args: Vec<String>) -> Vec<String> {
+    let mut argv = Vec::with_capacity(args.len() + 1);
+    argv.push(SHELL_ARGV0.to_string());
+    argv.extend(args);
+    argv
 }
 
 impl ShellInput {
@@ -220,61 +214,6 @@ impl ShellInput {
 }
 
 impl SandboxRunner {
-    /// The bundled shell, compiled once per runner (and through the on-disk cache).
-    pub(super) async fn shell_pre(
-        &self,
-    ) -> Result<(InstancePre<HostState>, CacheOutcome), RunError> {
-        let key = FileKey {
-            path: PathBuf::from(SHELL_NAME),
-            len: SHELL_WASM.len() as u64,
-            modified: None,
-        };
-        let program_err = |message: String| RunError::Program {
-            path: PathBuf::from(SHELL_NAME),
-            message,
-        };
-        let mut guard = self.ready.lock().await;
-        let (clock, table) = &mut *guard;
-        *clock += 1;
-        if let Some(ready) = table.get_mut(&key) {
-            ready.used = *clock;
-            return Ok((ready.pre.clone(), CacheOutcome::Hit));
-        }
-        let (engine, cache) = (self.engine.wasmtime().clone(), self.cache.clone());
-        let (module, outcome) =
-            tokio::task::spawn_blocking(move || cache.load(&engine, SHELL_WASM))
-                .await
-                .map_err(|e| program_err(format!("compiling the shell: {e}")))?
-                .map_err(|e| program_err(format!("compiling the shell: {e:#}")))?;
-        let pre = self
-            .linker
-            .instantiate_pre(&module)
-            .map_err(|e| program_err(format!("cannot link the shell: {e:#}")))?;
-        if table.len() >= self.ready_modules {
-            if let Some(oldest) = table
-                .iter()
-                .min_by_key(|(_, r)| r.used)
-                .map(|(k, _)| k.clone())
-            {
-                table.remove(&oldest);
-            }
-        }
-        table.insert(
-            key,
-            Ready {
-                pre: pre.clone(),
-                used: *clock,
-            },
-        );
-        Ok((pre, outcome))
-    }
-
-    /// Compiles (or loads) the bundled shell without running it, so the first hook does not
-    /// pay for it.
-    pub async fn prepare_shell(&self) -> Result<CacheOutcome, RunError> {
-        self.shell_pre().await.map(|(_, outcome)| outcome)
-    }
-
     /// `hookbox shell`: runs `input` in the bundled shell with the invocation's grants and
     /// limits, as a shell (no whole-script check first). `stdin_inherit` gives the guest the
     /// host's stdin (for `read`) when the script does not come from stdin.
@@ -286,7 +225,6 @@ impl SandboxRunner {
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
-        let (pre, _) = self.shell_pre().await?;
         let stdin = match &input {
             ShellInput::Stdin { script, .. }
             | ShellInput::Argv {
@@ -296,8 +234,8 @@ impl SandboxRunner {
             _ if stdin_inherit => GuestStdin::Inherit,
             _ => GuestStdin::Empty,
         };
-        let guest = guest_invocation(invocation, input.guest_args(&[], false));
-        self.run_prepared(&guest, pre, Path::new(SHELL_NAME), stdin, output, cancel)
+        let argv = guest_argv(input.guest_args(&[], false));
+        self.run_module(invocation, Source::Shell, argv, stdin, output, cancel)
             .await
     }
 
@@ -330,15 +268,14 @@ impl SandboxRunner {
             path: path.to_path_buf(),
             args: Vec::new(),
         };
-        let guest = guest_invocation(&invocation, input.guest_args(&options, true));
-        let (pre, _) = self.shell_pre().await?;
+        let argv = guest_argv(input.guest_args(&options, true));
         let collect = Arc::new(Collect::default());
         let (_keep, cancel) = tokio::sync::watch::channel(false);
         let report = self
-            .run_prepared(
-                &guest,
-                pre,
-                path,
+            .run_module(
+                &invocation,
+                Source::Shell,
+                argv,
                 GuestStdin::Empty,
                 collect.clone(),
                 cancel,
@@ -360,13 +297,13 @@ impl SandboxRunner {
     }
 
     /// A shell hook (script or command line): checked whole, then run.
-    pub(super) async fn run_shell(
+    pub(super) async fn run_shell_hook(
         &self,
         invocation: &Invocation,
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
-        let (input, options, name) = match &invocation.program {
+        let (input, options) = match &invocation.program {
             HookProgram::Command(line) => {
                 let mut args = vec![invocation.hook_name.clone()];
                 args.extend(invocation.args.iter().cloned());
@@ -376,7 +313,6 @@ impl SandboxRunner {
                         args,
                     },
                     Vec::new(),
-                    PathBuf::from(&invocation.hook_name),
                 )
             }
             HookProgram::Script(path) => {
@@ -411,7 +347,7 @@ impl SandboxRunner {
                         args,
                     }
                 };
-                (input, options, path.clone())
+                (input, options)
             }
             HookProgram::Wasm(path) => {
                 return self
@@ -419,29 +355,24 @@ impl SandboxRunner {
                     .await
             }
         };
-        let (pre, _) = self.shell_pre().await?;
-        self.check_then_run(invocation, pre, &name, &input, &options, output, cancel)
+        self.check_then_run(invocation, &input, &options, output, cancel)
             .await
     }
 
     /// `-n` over the whole script, then the script itself; the check's instructions count.
-    #[allow(clippy::too_many_arguments)]
     async fn check_then_run(
         &self,
         invocation: &Invocation,
-        pre: InstancePre<HostState>,
-        name: &Path,
         input: &ShellInput,
         options: &[String],
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
-        let mut guest = guest_invocation(invocation, input.guest_args(options, true));
         let check = self
-            .run_prepared(
-                &guest,
-                pre.clone(),
-                name,
+            .run_module(
+                invocation,
+                Source::Shell,
+                guest_argv(input.guest_args(options, true)),
                 GuestStdin::Empty,
                 Arc::clone(&output),
                 cancel.clone(),
@@ -451,9 +382,15 @@ impl SandboxRunner {
             tracing::debug!(hook = %invocation.hook_name, exit = ?check.exit, "the shell's -n check refused the hook");
             return Ok(check);
         }
-        guest.args = input.guest_args(options, false);
         let mut report = self
-            .run_prepared(&guest, pre, name, GuestStdin::Empty, output, cancel)
+            .run_module(
+                invocation,
+                Source::Shell,
+                guest_argv(input.guest_args(options, false)),
+                GuestStdin::Empty,
+                output,
+                cancel,
+            )
             .await?;
         report.duration += check.duration;
         report.instructions = match (report.instructions, check.instructions) {
@@ -488,23 +425,34 @@ impl SandboxRunner {
             }
         };
         let Some(script) = script else {
-            return self.run_wasm(invocation, path, output, cancel).await;
+            let mut argv = vec![invocation.hook_name.clone()];
+            argv.extend(invocation.args.iter().cloned());
+            return self
+                .run_module(
+                    invocation,
+                    Source::File(path),
+                    argv,
+                    GuestStdin::Empty,
+                    output,
+                    cancel,
+                )
+                .await;
         };
         // Made from this build's shell (the usual case): its code is the shell's, already
         // compiled; anything else is compiled as the module it is.
         let same_shell = tokio::fs::read(path)
             .await
             .is_ok_and(|bytes| bytes.len() > SHELL_WASM.len() && bytes.starts_with(SHELL_WASM));
-        let (pre, _) = if same_shell {
-            self.shell_pre().await?
+        let source = if same_shell {
+            Source::Shell
         } else {
-            self.instance_pre(path).await?
+            Source::File(path)
         };
         let mut args = vec![invocation.hook_name.clone()];
         args.extend(invocation.args.iter().cloned());
         let input = ShellInput::Command { line: script, args };
-        let guest = guest_invocation(invocation, input.guest_args(&[], false));
-        self.run_prepared(&guest, pre, path, GuestStdin::Empty, output, cancel)
+        let argv = guest_argv(input.guest_args(&[], false));
+        self.run_module(invocation, source, argv, GuestStdin::Empty, output, cancel)
             .await
     }
 }

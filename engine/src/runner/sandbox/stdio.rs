@@ -13,7 +13,7 @@ use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 
-use super::capper::OutputCapper;
+use crate::runner::output::OutputCapper;
 use crate::runner::Stream;
 
 /// Largest write the guest is offered at once (wasi `check-write`). 64 KiB.

@@ -13,9 +13,9 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use super::abi::GuestBridge;
-use super::capper::OutputCapper;
 use super::stdio::GuestOutput;
 use crate::bridge::policy::DirAccess;
+use crate::runner::output::OutputCapper;
 use crate::runner::{Invocation, RunError, Stream};
 
 /// Most table elements a guest may have (function tables of large Rust or C programs stay far
@@ -98,6 +98,8 @@ pub(crate) enum GuestStdin {
 /// The WASI context of one run.
 pub(crate) fn wasi_context(
     invocation: &Invocation,
+    argv: &[String],
+    shell: bool,
     capper: &Arc<OutputCapper>,
     stdin: GuestStdin,
 ) -> Result<WasiP1Ctx, RunError> {
@@ -117,12 +119,18 @@ pub(crate) fn wasi_context(
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false);
-    let mut args = Vec::with_capacity(invocation.args.len() + 1);
-    args.push(invocation.hook_name.as_str());
-    args.extend(invocation.args.iter().map(String::as_str));
-    builder.args(&args);
+    builder.args(argv);
     for (key, value) in &invocation.env {
-        builder.env(key, value);
+        if !(shell && key == "PWD") {
+            builder.env(key, value);
+        }
+    }
+    // The bundled shell starts in the work directory (WASI has no process cwd), as bash does
+    // when it sets PWD itself.
+    if shell {
+        if let Some(dir) = invocation.work_dir.to_str() {
+            builder.env("PWD", dir);
+        }
     }
     let work_perms = match invocation.policy.work_dir {
         DirAccess::ReadWrite => FsPerms::ReadWrite,

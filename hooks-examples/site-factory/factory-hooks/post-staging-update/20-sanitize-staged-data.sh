@@ -5,8 +5,9 @@
 set -euo pipefail
 DB_ROLE="$3"
 DOMAIN="$4"
-# `hookbox deploy` gives HOOKBOX_SHARED_DIR; `hookbox run` in place may not: use var/.
-DATA_DIR="${HOOKBOX_SHARED_DIR:-${WORK_DIR:-$PWD}/var}"
+# `hookbox deploy` gives HOOKBOX_SHARED_DIR; `hookbox run` in place has none: then the
+# run's private HOME (gone after the run).
+DATA_DIR="${HOOKBOX_SHARED_DIR:-$HOME}"
 mkdir -p "$DATA_DIR"
 DB="$DATA_DIR/$DB_ROLE.db"
 
