@@ -72,9 +72,11 @@ fn invocation(dir: &Path, program: HookProgram, args: &[&str]) -> Invocation {
         limits: Limits::default(),
         policy: Policy {
             // What the native runner can start, the sandbox may start too.
-            allow: ["curl", "npx", "drush", "drush8", "php", "git", "sqlite3"]
-                .map(String::from)
-                .to_vec(),
+            allow: [
+                "curl", "npx", "drush", "drush8", "php", "git", "sqlite3", "sed",
+            ]
+            .map(String::from)
+            .to_vec(),
             ..Policy::default()
         },
     }
@@ -86,8 +88,14 @@ struct Ran {
     stderr: Vec<String>,
 }
 
+/// One runtime for these tests: the shared sandbox runner's bridge lives on it.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| tokio::runtime::Runtime::new().unwrap())
+}
+
 fn run_both(body: &str, args: &[&str]) -> (Ran, Ran) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let runtime = runtime();
     let mut out = Vec::new();
     for sandboxed in [false, true] {
         let dir = project();
@@ -192,6 +200,10 @@ fn seed_scripts_agree_in_both_runners() {
     }
     let mut disagree = Vec::new();
     for (name, body) in &scripts {
+        // `npx` would download packages from a registry (tests never use the network).
+        if body.contains("npx ") || body.contains("bundle ") {
+            continue;
+        }
         let (native, sandbox) = run_both(body, &["mygroup", "01live", "db1", "example.com"]);
         if native.exit != sandbox.exit || native.stdout != sandbox.stdout {
             disagree.push(format!(
@@ -252,7 +264,9 @@ fn lifecycle_rules_agree_in_both_runners() {
     ];
     for (what, body, args) in cases {
         let (native, sandbox) = run_both(body, args);
-        assert_agree(what, &native, &sandbox, true);
+        // A command the policy does not allow fails like a missing one (127) but says why.
+        let same_stderr = !what.starts_with("not found");
+        assert_agree(what, &native, &sandbox, same_stderr);
     }
 }
 
