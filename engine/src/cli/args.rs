@@ -70,6 +70,15 @@ the same DIR while one runs fails at once (exit 2). Ctrl-C stops the running hoo
     /// directory as work directory); exits with the module's status (124: time limit, 137:
     /// fuel or memory limit). Writes no hooks.log.
     Exec(super::exec::ExecArgs),
+    /// The bundled bash in the sandbox, like `sh`: `-c CMD [NAME [ARGS]]`, `FILE [ARGS]`, or
+    /// the script on stdin. The current directory is granted read-write; no commands and no
+    /// host environment unless --allow, --allow-all-commands, --env-passthrough. Exits with
+    /// the script's status (124: time limit, 137: fuel or memory limit). No hooks.log.
+    Shell(super::shell::ShellArgs),
+    /// Check a shell hook and write it as a self-contained WASI module (the bundled shell with
+    /// the script embedded), which every convention accepts as a `.wasm` hook. A syntax error
+    /// exits 2 with file and line and writes nothing.
+    Compile(super::compile::CompileArgs),
 }
 
 impl Command {

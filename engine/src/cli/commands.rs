@@ -30,6 +30,8 @@ pub fn dispatch(command: Command) -> Result<Ended> {
         Command::Deploy(a) => deploy(a),
         Command::Rollback(a) => rollback(a),
         Command::Exec(a) => super::exec::exec(a).map(Ended::Status),
+        Command::Shell(a) => super::shell::shell(a).map(Ended::Status),
+        Command::Compile(a) => super::compile::compile(a).map(Ended::Status),
     }
 }
 

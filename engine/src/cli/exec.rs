@@ -54,7 +54,7 @@ pub struct ExecArgs {
 }
 
 /// `64M` → 67108864.
-fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let (digits, mult) = match s.char_indices().last() {
         Some((i, 'k' | 'K')) => (&s[..i], 1u64 << 10),

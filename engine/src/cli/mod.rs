@@ -5,8 +5,11 @@
 
 mod args;
 mod commands;
+mod compile;
 pub mod exec;
 mod glue;
+mod guest;
+mod shell;
 
 use std::process::ExitCode;
 

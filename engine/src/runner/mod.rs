@@ -64,6 +64,13 @@ pub trait OutputSink: Send + Sync {
     fn line(&self, stream: Stream, line: &[u8]);
     /// The output cap was reached; further output is dropped.
     fn truncated(&self, cap_bytes: u64);
+    /// Output exactly as written, partial lines included, for sinks that are a terminal
+    /// rather than a log (`hookbox shell`). Return `true` when handled: `line` is then not
+    /// called for these bytes. The default (every hook sink) handles nothing. Only the
+    /// sandbox runner offers raw bytes.
+    fn raw(&self, _stream: Stream, _bytes: &[u8]) -> bool {
+        false
+    }
 }
 
 /// How a hook ended.

@@ -67,7 +67,10 @@ impl OutputCapper {
         let take = usize::try_from(room).map_or(bytes.len(), |room| room.min(bytes.len()));
         let (kept, dropped) = bytes.split_at(take);
         state.used += kept.len() as u64;
-        self.split_lines(&mut state, stream, kept);
+        // A terminal sink (`hookbox shell`) takes the bytes as written, partial lines kept.
+        if kept.is_empty() || !self.sink.raw(stream, kept) {
+            self.split_lines(&mut state, stream, kept);
+        }
         if !dropped.is_empty() {
             // Deliver what was accepted of the cut lines, then the single marker.
             self.flush_partials(&mut state);

@@ -20,9 +20,9 @@ use hookbox::plan::{HookProgram, Plan, RunnerKind};
 use hookbox::runner::native::NativeRunner;
 use hookbox::runner::{Exit, Runner};
 
-/// The runner kinds every lifecycle case runs under. `RunnerKind::Sandbox` joins when the
-/// sandbox runs shell hooks (the bundled shell); today it refuses them by design.
-pub const KINDS: &[RunnerKind] = &[RunnerKind::Native];
+/// The runner kinds every lifecycle case runs under: shell hooks natively (bash) and in the
+/// sandbox (the bundled shell), with the same expectations.
+pub const KINDS: &[RunnerKind] = &[RunnerKind::Native, RunnerKind::Sandbox];
 
 /// A throwaway project directory that hooks (possibly another user) can read and write.
 pub struct Project {

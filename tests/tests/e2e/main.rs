@@ -15,4 +15,6 @@ mod sandbox_attacks;
 mod sandbox_bridge;
 mod shell_attacks;
 mod shell_fuzz;
+mod shell_hooks;
+mod shell_sandbox;
 mod smoke;

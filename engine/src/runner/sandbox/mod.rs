@@ -32,6 +32,7 @@ mod abi;
 mod cache;
 mod engine;
 mod exec_link;
+mod shell;
 mod stdio;
 mod store;
 
@@ -45,13 +46,14 @@ use wasmtime_wasi::I32Exit;
 
 pub use cache::{CacheOutcome, ModuleCache};
 pub use engine::{SandboxEngine, DEFAULT_EPOCH_TICK};
+pub use shell::{embed_script, embedded_script, ShellInput, SCRIPT_SECTION};
 pub use store::{MAX_STORE_ITEMS, MAX_TABLE_ELEMENTS};
 
 use crate::plan::HookProgram;
 use crate::runner::output::OutputCapper;
 use crate::runner::{Exit, Invocation, OutputSink, RunError, RunFuture, RunReport, Runner, Stream};
 use crate::shell_module::SHELL_WASM;
-use store::{HostState, MemoryLimiter};
+use store::{GuestStdin, HostState, MemoryLimiter};
 
 /// Fuel given to a run without a budget: metered, never reached in practice (at a few
 /// billion instructions a second it lasts decades).
@@ -271,8 +273,15 @@ impl SandboxRunner {
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
-        self.run_module(invocation, Source::Shell, argv, output, cancel)
-            .await
+        self.run_module(
+            invocation,
+            Source::Shell,
+            argv,
+            GuestStdin::Empty,
+            output,
+            cancel,
+        )
+        .await
     }
 
     async fn run_module(
@@ -280,6 +289,7 @@ impl SandboxRunner {
         invocation: &Invocation,
         source: Source<'_>,
         argv: Vec<String>,
+        stdin: GuestStdin,
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
@@ -291,8 +301,13 @@ impl SandboxRunner {
             Arc::clone(&output),
             invocation.limits.output_cap_bytes,
         ));
-        let wasi =
-            store::wasi_context(invocation, &argv, matches!(source, Source::Shell), &capper)?;
+        let wasi = store::wasi_context(
+            invocation,
+            &argv,
+            matches!(source, Source::Shell),
+            &capper,
+            stdin,
+        )?;
         let exec = exec_link::ExecState::new(invocation, deadline, &capper);
         let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec);
         let mut store = Store::new(
@@ -403,37 +418,15 @@ impl Runner for SandboxRunner {
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> RunFuture<'a> {
         Box::pin(async move {
-            let mut argv = Vec::with_capacity(invocation.args.len() + 4);
-            let source = match &invocation.program {
+            match &invocation.program {
                 HookProgram::Wasm(path) => {
-                    argv.push(invocation.hook_name.clone());
-                    Source::File(path)
+                    self.run_wasm_or_compiled(invocation, path, output, cancel)
+                        .await
                 }
-                // Like `bash FILE ARGS`: `$0` is the script's path.
-                HookProgram::Script(path) => {
-                    let Some(file) = path.to_str() else {
-                        return Err(RunError::Program {
-                            path: path.clone(),
-                            message: "a sandboxed script needs a UTF-8 path".into(),
-                        });
-                    };
-                    argv.extend(["bash".to_string(), file.to_string()]);
-                    Source::Shell
+                HookProgram::Script(_) | HookProgram::Command(_) => {
+                    self.run_shell_hook(invocation, output, cancel).await
                 }
-                // Like `bash -c LINE NAME ARGS`: `$0` is the hook's name.
-                HookProgram::Command(line) => {
-                    argv.extend([
-                        "bash".to_string(),
-                        "-c".to_string(),
-                        line.clone(),
-                        invocation.hook_name.clone(),
-                    ]);
-                    Source::Shell
-                }
-            };
-            argv.extend(invocation.args.iter().cloned());
-            self.run_module(invocation, source, argv, output, cancel)
-                .await
+            }
         })
     }
 }

@@ -83,14 +83,36 @@ fn utf8_path<'a>(what: &str, path: &'a Path) -> Result<&'a str, RunError> {
     })
 }
 
+/// What the guest reads on fd 0. Hooks read nothing (`Empty`, like `/dev/null`); only
+/// `hookbox shell` gives its own stdin to the guest.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum GuestStdin {
+    #[default]
+    Empty,
+    /// These bytes, then end of file.
+    Bytes(bytes::Bytes),
+    /// The host process's own stdin.
+    Inherit,
+}
+
 /// The WASI context of one run.
 pub(crate) fn wasi_context(
     invocation: &Invocation,
     argv: &[String],
     shell: bool,
     capper: &Arc<OutputCapper>,
+    stdin: GuestStdin,
 ) -> Result<WasiP1Ctx, RunError> {
     let mut builder = WasiCtxBuilder::new();
+    match stdin {
+        GuestStdin::Empty => {}
+        GuestStdin::Bytes(bytes) => {
+            builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes));
+        }
+        GuestStdin::Inherit => {
+            builder.inherit_stdin();
+        }
+    }
     builder
         .stdout(GuestOutput::new(Arc::clone(capper), Stream::Stdout))
         .stderr(GuestOutput::new(Arc::clone(capper), Stream::Stderr))
