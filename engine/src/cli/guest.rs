@@ -106,6 +106,7 @@ impl Dirs {
             env,
             work_dir: self.work_dir.clone(),
             temp_dir: self.temp_dir.clone(),
+            shared_dirs: Vec::new(),
             limits,
             policy,
         }

@@ -257,6 +257,7 @@ impl SandboxRunner {
             env: Default::default(),
             work_dir: folder,
             temp_dir: temp_dir.to_path_buf(),
+            shared_dirs: Vec::new(),
             limits: crate::limits::Limits::default(),
             policy: crate::bridge::policy::Policy {
                 work_dir: crate::bridge::policy::DirAccess::ReadOnly,
