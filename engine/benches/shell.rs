@@ -87,6 +87,7 @@ fn main() {
         env: BTreeMap::from([("PATH".to_string(), "/usr/bin:/bin".to_string())]),
         work_dir: work.clone(),
         temp_dir: work.clone(),
+        shared_dirs: Vec::new(),
         limits: Limits::default(),
         policy: Policy::default(),
     };

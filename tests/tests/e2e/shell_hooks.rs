@@ -69,6 +69,7 @@ fn invocation(dir: &Path, program: HookProgram, args: &[&str]) -> Invocation {
         ]),
         work_dir: work.clone(),
         temp_dir: work,
+        shared_dirs: Vec::new(),
         limits: Limits::default(),
         policy: Policy {
             // What the native runner can start, the sandbox may start too.
