@@ -11,7 +11,10 @@ pub fn has_glob(pat: &str) -> bool {
     while i < b.len() {
         match b[i] {
             b'\\' => i += 1,
-            b'*' | b'?' | b'[' => return true,
+            b'*' | b'?' => return true,
+            // A `[` is a bracket expression only with a `]` after it, as in bash: a lone `[`
+            // (the test command's name) is a literal word, never a directory scan.
+            b'[' if b[i + 1..].iter().skip(1).any(|&c| c == b']') => return true,
             _ => {}
         }
         i += 1;
