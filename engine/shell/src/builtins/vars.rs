@@ -1,0 +1,687 @@
+//! The variable builtins: `declare`/`typeset`/`local`/`export`/`readonly` (declaring,
+//! setting attributes, displaying) and `unset`.
+
+use crate::builtins::{ansi_quote, has_ctl};
+use crate::io::Io;
+use crate::state::{Flow, Shell, Value, Var, R};
+use brush_parser::ast;
+
+impl Shell {
+    /// `declare`/`local`/`export`/`readonly` with structurally parsed assignment words.
+    pub fn run_declaration(
+        &mut self,
+        argv: Vec<String>,
+        decl: Vec<(usize, &ast::Assignment, &ast::Word)>,
+        io: &Io,
+    ) -> R<i32> {
+        self.b_declare(&argv, &decl, io)
+    }
+
+    pub(crate) fn b_declare(
+        &mut self,
+        a: &[String],
+        decl: &[(usize, &ast::Assignment, &ast::Word)],
+        io: &Io,
+    ) -> R<i32> {
+        let cmd = a[0].as_str();
+        let mut export = cmd == "export";
+        let mut readonly = cmd == "readonly";
+        let mut local = cmd == "local";
+        let (
+            mut arr,
+            mut assoc,
+            mut integer,
+            mut upper,
+            mut lower,
+            mut print,
+            mut unexport,
+            mut func,
+        ) = (false, false, false, false, false, false, false, false);
+        let mut global = false;
+        let mut nameref = false;
+        let mut minus: Vec<char> = Vec::new();
+        if local && self.func_depth == 0 {
+            self.error_io(io, "local: can only be used in a function");
+            return Ok(1);
+        }
+        let mut names: Vec<(usize, String)> = Vec::new();
+        let mut st = 0;
+        for (i, s) in a.iter().enumerate().skip(1) {
+            let is_decl = decl.iter().any(|(k, _, _)| *k == i);
+            if !is_decl
+                && (s.starts_with('-') || s.starts_with('+'))
+                && s.len() > 1
+                && names.is_empty()
+            {
+                let on = s.starts_with('-');
+                for c in s[1..].chars() {
+                    if !on {
+                        minus.push(c);
+                    }
+                    match c {
+                        'x' => {
+                            if on {
+                                export = true
+                            } else {
+                                unexport = true
+                            }
+                        }
+                        'r' => readonly = on,
+                        'a' => arr = on,
+                        'A' => assoc = on,
+                        'i' => integer = on,
+                        'u' => upper = on,
+                        'l' => lower = on,
+                        'p' => print = true,
+                        'g' => global = true,
+                        'f' | 'F' => func = true,
+                        'n' if cmd == "export" => {
+                            export = false;
+                            unexport = true;
+                        }
+                        'n' => nameref = on,
+                        _ => {
+                            self.error_io(io, &format!("{cmd}: -{c}: invalid option"));
+                            let usage = match cmd {
+                                "declare" => "declare [-aAfFgiIlnrtux] [name[=value] ...] or declare -p [-aAfFilnrtux] [name ...]",
+                                "typeset" => "typeset [-aAfFgiIlnrtux] name[=value] ... or typeset -p [-aAfFilnrtux] [name ...]",
+                                "local" => "local [option] name[=value] ...",
+                                "export" => "export [-fn] [name[=value] ...] or export -p",
+                                _ => "readonly [-aAf] [name[=value] ...] or readonly -p",
+                            };
+                            io.err(format!("{cmd}: usage: {usage}\n").as_bytes());
+                            return Ok(2);
+                        }
+                    }
+                }
+                continue;
+            }
+            names.push((i, s.clone()));
+        }
+        if cmd == "declare" || cmd == "typeset" {
+            local = self.func_depth > 0 && !global;
+        }
+        if func {
+            for (_, n) in &names {
+                if !self.funcs.contains_key(n) {
+                    st = 1;
+                }
+            }
+            let only_names = a[1..].iter().any(|x| x.starts_with('-') && x.contains('F'));
+            let mut f: Vec<String> = if names.is_empty() {
+                self.funcs.keys().cloned().collect()
+            } else {
+                names
+                    .iter()
+                    .map(|(_, n)| n.clone())
+                    .filter(|n| self.funcs.contains_key(n))
+                    .collect()
+            };
+            f.sort();
+            for n in f {
+                if only_names {
+                    if names.is_empty() {
+                        io.out(format!("declare -f {n}\n").as_bytes());
+                    } else {
+                        io.out(format!("{n}\n").as_bytes());
+                    }
+                } else if let Some(def) = self.funcs.get(&n) {
+                    io.out(format!("{def}\n").as_bytes());
+                }
+            }
+            return Ok(st);
+        }
+        if names.is_empty() {
+            self.print_vars(cmd, export, readonly, io);
+            return Ok(0);
+        }
+        if print {
+            for (_, n) in &names {
+                if matches!(n.as_str(), "FUNCNAME" | "BASH_SOURCE" | "BASH_LINENO")
+                    && self.lookup(n).is_none()
+                {
+                    // Call-stack arrays are computed, not stored.
+                    let line = match self.get_array(n) {
+                        None => format!("declare -a {n}"),
+                        Some(items) => {
+                            let items: Vec<String> = items
+                                .iter()
+                                .map(|(k, v)| format!("[{k}]=\"{}\"", dq_escape(v)))
+                                .collect();
+                            format!("declare -a {n}=({})", items.join(" "))
+                        }
+                    };
+                    io.out(format!("{line}\n").as_bytes());
+                    continue;
+                }
+                if self.lookup(n).is_none() {
+                    self.error_io(io, &format!("{cmd}: {n}: not found"));
+                    st = 1;
+                    continue;
+                }
+                let line = self.declare_line(n);
+                io.out(format!("{line}\n").as_bytes());
+            }
+            return Ok(st);
+        }
+        for (i, raw) in names {
+            let assignment = decl.iter().find(|(k, _, _)| *k == i).map(|(_, a, _)| *a);
+            let scalar = assignment.is_some_and(|a| {
+                matches!(
+                    (&a.name, &a.value),
+                    (
+                        ast::AssignmentName::VariableName(_),
+                        ast::AssignmentValue::Scalar(_)
+                    )
+                )
+            });
+            let append = assignment
+                .map(|a| a.append)
+                .unwrap_or_else(|| raw.split_once('=').is_some_and(|(n, _)| n.ends_with('+')));
+            let (name, value_str) = match assignment {
+                Some(asg) => match &asg.name {
+                    ast::AssignmentName::VariableName(n) => (
+                        n.clone(),
+                        if scalar {
+                            raw.split_once('=').map(|(_, v)| v.to_string())
+                        } else {
+                            None
+                        },
+                    ),
+                    ast::AssignmentName::ArrayElementName(n, _) => (n.clone(), None),
+                },
+                None => match raw.split_once('=') {
+                    Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                    None => (raw.clone(), None),
+                },
+            };
+            let name = name.trim_end_matches('+').to_string();
+            // An operand that only became `name=(...)` or `name[i]=v` after
+            // expansion is parsed again as an assignment, as bash does.
+            let reparsed = if assignment.is_none() && !nameref {
+                self.reparse_operand(&name, value_str.as_deref(), arr || assoc, append)
+            } else {
+                None
+            };
+            let name = match (&reparsed, name.split_once('[')) {
+                (Some(_), Some((base, _))) => base.to_string(),
+                _ => name,
+            };
+            let value_str = if reparsed.is_some() { None } else { value_str };
+            // `declare 'a[5]'` with no value declares `a` an indexed array.
+            let bare_sub = reparsed.is_none()
+                && value_str.is_none()
+                && assignment.is_none()
+                && name
+                    .split_once('[')
+                    .is_some_and(|(b, r)| crate::state::valid_name(b) && r.ends_with(']'));
+            let name = if bare_sub {
+                name.split('[').next().unwrap_or_default().to_string()
+            } else {
+                name
+            };
+            let arr = arr || bare_sub;
+            if !crate::state::valid_name(&name) {
+                self.error_io(io, &format!("{cmd}: `{raw}': not a valid identifier"));
+                st = 1;
+                continue;
+            }
+            if nameref {
+                let target = value_str.clone().unwrap_or_default();
+                let base = target.split('[').next().unwrap_or("");
+                if value_str.is_some() && !crate::state::valid_name(base) {
+                    self.error_io(
+                        io,
+                        &format!("{cmd}: `{target}': invalid variable name for name reference"),
+                    );
+                    st = 1;
+                    continue;
+                }
+                if target == name {
+                    self.error_io(
+                        io,
+                        &format!("{cmd}: {name}: nameref variable self references not allowed"),
+                    );
+                    st = 1;
+                    continue;
+                }
+            }
+            // Attributes given to a nameref apply to the variable it designates.
+            let name = if !nameref
+                && !minus.contains(&'n')
+                && self.lookup(&name).is_some_and(|v| v.nameref)
+            {
+                let r = self.resolve(&name).into_owned();
+                if r.contains(['[', '\u{0}']) {
+                    name
+                } else {
+                    r
+                }
+            } else {
+                name
+            };
+            if local {
+                let top = self.scopes.len() - 1;
+                if !self.scopes[top].contains_key(&name) {
+                    let inherit = self.lookup(&name).cloned();
+                    let mut v = Var::default();
+                    if let Some(old) = inherit {
+                        v.exported = old.exported;
+                    }
+                    self.scopes[top].insert(name.clone(), v);
+                }
+            } else if global && self.lookup(&name).is_none() {
+                self.scopes[0].insert(name.clone(), Var::default());
+            } else if self.lookup(&name).is_none() {
+                let idx = if cmd == "export" || cmd == "readonly" {
+                    0
+                } else {
+                    self.scopes.len() - 1
+                };
+                let idx = if self.func_depth == 0 { 0 } else { idx };
+                self.scopes[idx].insert(name.clone(), Var::default());
+            }
+            if self.lookup(&name).is_some_and(|v| v.readonly)
+                && (assignment.is_some() || value_str.is_some())
+            {
+                self.error_io(io, &format!("{name}: readonly variable"));
+                st = 1;
+                continue;
+            }
+            if (minus.contains(&'a') || minus.contains(&'A'))
+                && self.lookup(&name).is_some_and(|x| {
+                    x.kind != 0 || matches!(x.value, Some(Value::Arr(_) | Value::Assoc(_)))
+                })
+            {
+                self.error_io(
+                    io,
+                    &format!("{cmd}: {name}: cannot destroy array variables in this way"),
+                );
+                st = 1;
+                continue;
+            }
+            if minus.contains(&'r') && self.lookup(&name).is_some_and(|x| x.readonly) {
+                self.error_io(io, &format!("{cmd}: {name}: readonly variable"));
+                st = 1;
+                continue;
+            }
+            if let Some(v) = self.lookup_mut(&name) {
+                for c in &minus {
+                    match c {
+                        'i' => v.integer = false,
+                        'u' => v.upper = false,
+                        'l' => v.lower = false,
+                        'n' => v.nameref = false,
+                        _ => {}
+                    }
+                }
+                if integer {
+                    v.integer = true;
+                }
+                if upper {
+                    v.upper = true;
+                    v.lower = false;
+                }
+                if lower {
+                    v.lower = true;
+                    v.upper = false;
+                }
+                let mut conv_err = None;
+                if arr {
+                    match v.value.take() {
+                        None => {}
+                        Some(Value::Str(x)) => {
+                            v.value = Some(Value::Arr([(0, x)].into_iter().collect()))
+                        }
+                        Some(Value::Assoc(m)) => {
+                            v.value = Some(Value::Assoc(m));
+                            conv_err = Some("cannot convert associative to indexed array");
+                        }
+                        other => v.value = other,
+                    }
+                    if conv_err.is_none() {
+                        v.kind = 1;
+                    }
+                }
+                if assoc {
+                    match v.value.take() {
+                        None => v.value = Some(Value::Assoc(Default::default())),
+                        Some(Value::Str(x)) => {
+                            v.value =
+                                Some(Value::Assoc([("0".to_string(), x)].into_iter().collect()))
+                        }
+                        Some(Value::Arr(m)) if !m.is_empty() => {
+                            v.value = Some(Value::Arr(m));
+                            conv_err = Some("cannot convert indexed to associative array");
+                        }
+                        Some(Value::Arr(_)) => v.value = Some(Value::Assoc(Default::default())),
+                        other => v.value = other,
+                    }
+                    if conv_err.is_none() {
+                        v.kind = 2;
+                    }
+                }
+                if let Some(e) = conv_err {
+                    self.error_io(io, &format!("{cmd}: {name}: {e}"));
+                    st = 1;
+                    continue;
+                }
+            }
+            if nameref {
+                self.has_namerefs = true;
+                let target = match assignment {
+                    Some(asg) => match &asg.value {
+                        ast::AssignmentValue::Scalar(w) => Some(self.expand_string(&w.value)?),
+                        _ => None,
+                    },
+                    None => value_str.clone(),
+                };
+                let top = if local { self.scopes.len() - 1 } else { 0 };
+                let slot = match self.scopes.iter().rposition(|m| m.contains_key(&name)) {
+                    Some(i) => i,
+                    None => top,
+                };
+                let v = self.scopes[slot].entry(name.clone()).or_default();
+                v.nameref = true;
+                if let Some(t) = target {
+                    v.value = Some(Value::Str(t));
+                }
+            } else if let (Some(asg), false) = (assignment, scalar) {
+                self.assign(asg, local)?;
+            } else if let Some(asg) = reparsed {
+                if let Err(Flow::Abort(s)) = self.assign(&asg, local) {
+                    st = s;
+                }
+            } else if let Some(v) = value_str {
+                let is_int = integer || self.lookup(&name).is_some_and(|x| x.integer);
+                let old = if append {
+                    self.get(&name).unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                let v = if is_int {
+                    let base = if append {
+                        old.trim().parse::<i64>().unwrap_or(0)
+                    } else {
+                        0
+                    };
+                    (base + self.arith_str(&v)?).to_string()
+                } else if append {
+                    format!("{old}{v}")
+                } else {
+                    v
+                };
+                if let Err(e) = self.set_var(&name, v) {
+                    self.error_io(io, &e);
+                    st = 1;
+                }
+            }
+            if let Some(v) = self.lookup_mut(&name) {
+                if export {
+                    v.exported = true;
+                }
+                if unexport {
+                    v.exported = false;
+                }
+                if readonly {
+                    v.readonly = true;
+                }
+            }
+            if arr && assoc {
+                self.error_io(
+                    io,
+                    &format!("{cmd}: {name}: cannot convert associative to indexed array"),
+                );
+                st = 1;
+            }
+        }
+        Ok(st)
+    }
+
+    /// The assignment a textual declaration operand stands for when it is a
+    /// compound value for an array or a subscripted name; `None` keeps it a
+    /// plain string value.
+    fn reparse_operand(
+        &mut self,
+        name: &str,
+        value: Option<&str>,
+        array_flag: bool,
+        append: bool,
+    ) -> Option<ast::Assignment> {
+        let value = value?;
+        let op = if append { "+=" } else { "=" };
+        let src = if let Some((base, rest)) = name.split_once('[') {
+            if !crate::state::valid_name(base) || !rest.ends_with(']') {
+                return None;
+            }
+            // The value was expanded once already; only the subscript is
+            // expanded again.
+            format!("{name}{op}'{}'", value.replace('\'', "'\\''"))
+        } else {
+            let arrayish = array_flag
+                || self.lookup(name).is_some_and(|v| {
+                    v.kind != 0 || matches!(v.value, Some(Value::Arr(_) | Value::Assoc(_)))
+                });
+            if !(arrayish && value.starts_with('(') && value.ends_with(')')) {
+                return None;
+            }
+            format!("{name}{op}{value}")
+        };
+        let prog = crate::exec::parse(&src).ok()?;
+        let [cc] = prog.complete_commands.as_slice() else {
+            return None;
+        };
+        let [item] = cc.0.as_slice() else {
+            return None;
+        };
+        if !item.0.additional.is_empty() {
+            return None;
+        }
+        let [ast::Command::Simple(sc)] = item.0.first.seq.as_slice() else {
+            return None;
+        };
+        if sc.word_or_name.is_some() || sc.suffix.is_some() {
+            return None;
+        }
+        let items = &sc.prefix.as_ref()?.0;
+        match items.as_slice() {
+            [ast::CommandPrefixOrSuffixItem::AssignmentWord(a, _)] => Some(a.clone()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn declare_line(&self, n: &str) -> String {
+        let Some(v) = self.lookup(n) else {
+            return String::new();
+        };
+        let mut flags = self.attr_flags(n);
+        if flags.is_empty() {
+            flags.push('-');
+        }
+        match &v.value {
+            None => format!("declare -{flags} {n}"),
+            Some(Value::Str(s)) => format!("declare -{flags} {n}={}", dq_value(s)),
+            Some(Value::Arr(a)) => {
+                let items: Vec<String> = a
+                    .iter()
+                    .map(|(k, v)| format!("[{k}]=\"{}\"", dq_escape(v)))
+                    .collect();
+                format!("declare -{flags} {n}=({})", items.join(" "))
+            }
+            Some(Value::Assoc(a)) => {
+                let items: Vec<String> = a
+                    .iter()
+                    .map(|(k, v)| format!("[{k}]=\"{}\" ", dq_escape(v)))
+                    .collect();
+                format!("declare -{flags} {n}=({})", items.concat())
+            }
+        }
+    }
+
+    pub(crate) fn print_vars(&self, cmd: &str, export: bool, readonly: bool, io: &Io) {
+        let mut all: std::collections::BTreeMap<&String, &Var> = Default::default();
+        for s in &self.scopes {
+            for (k, v) in s {
+                all.insert(k, v);
+            }
+        }
+        for (k, v) in all {
+            if (cmd == "export" || export) && !v.exported {
+                continue;
+            }
+            if (cmd == "readonly" || readonly) && !v.readonly {
+                continue;
+            }
+            let line = self.declare_line(k);
+            let line = if cmd == "declare" || cmd == "typeset" || cmd == "local" {
+                match &v.value {
+                    Some(Value::Str(s)) if !export && !readonly => {
+                        format!("{k}={}", sq_if_needed(s))
+                    }
+                    _ => line,
+                }
+            } else {
+                line
+            };
+            io.out(format!("{line}\n").as_bytes());
+        }
+    }
+
+    pub(crate) fn b_unset(&mut self, a: &[String], io: &Io) -> i32 {
+        let mut funcs = false;
+        let mut unset_ref = false;
+        let mut st = 0;
+        for s in &a[1..] {
+            match s.as_str() {
+                "-f" => funcs = true,
+                "-v" => funcs = false,
+                "-n" => unset_ref = true,
+                n => {
+                    if unset_ref {
+                        // `unset -n` only removes namerefs themselves.
+                        if self.lookup(n).is_some_and(|v| !v.nameref) {
+                            continue;
+                        }
+                        if self.lookup(n).is_some_and(|v| v.readonly) {
+                            self.error_io(
+                                io,
+                                &format!("unset: {n}: cannot unset: readonly variable"),
+                            );
+                            st = 1;
+                            continue;
+                        }
+                        let _ = self.unset_ref(n);
+                        continue;
+                    }
+                    if funcs {
+                        self.funcs.remove(n);
+                        continue;
+                    }
+                    if let Some((name0, idx)) = n.split_once('[') {
+                        let name_r = self.resolve(name0);
+                        let name: &str = &name_r;
+                        let idx = idx.trim_end_matches(']');
+                        if idx == "@" || idx == "*" {
+                            let _ = self.unset(name);
+                            continue;
+                        }
+                        let assoc = self.is_assoc(name);
+                        let i = if assoc {
+                            0
+                        } else {
+                            self.arith_str(idx).unwrap_or(0)
+                        };
+                        if let Some(v) = self.lookup_mut(name) {
+                            match &mut v.value {
+                                Some(Value::Arr(m)) => {
+                                    let k = if i < 0 {
+                                        m.keys().next_back().copied().unwrap_or(0) + 1 + i
+                                    } else {
+                                        i
+                                    };
+                                    m.remove(&k);
+                                }
+                                Some(Value::Assoc(m)) => {
+                                    m.remove(idx);
+                                }
+                                Some(Value::Str(_)) if i == 0 => v.value = None,
+                                _ => {}
+                            }
+                        }
+                        continue;
+                    }
+                    let resolved = self.resolve(n);
+                    if resolved != n && resolved.ends_with(']') {
+                        if let Some((an, idx)) = resolved.split_once('[') {
+                            let idx = &idx[..idx.len() - 1];
+                            let assoc = self.is_assoc(an);
+                            if let Some(v) = self.lookup_mut(an) {
+                                match &mut v.value {
+                                    Some(Value::Arr(m)) if !assoc => {
+                                        if let Ok(i) = idx.parse::<i64>() {
+                                            m.remove(&i);
+                                        }
+                                    }
+                                    Some(Value::Assoc(m)) => {
+                                        m.remove(idx);
+                                    }
+                                    _ => {}
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    if let Err(e) = self.unset(n) {
+                        self.error_io(
+                            io,
+                            &format!(
+                                "unset: {}",
+                                e.replace(
+                                    ": readonly variable",
+                                    ": cannot unset: readonly variable"
+                                )
+                            ),
+                        );
+                        st = 1;
+                    } else if !self.is_set(n)
+                        && self.funcs.contains_key(n)
+                        && self.lookup(n).is_none()
+                    {
+                        self.funcs.remove(n);
+                    }
+                }
+            }
+        }
+        st
+    }
+}
+
+pub(crate) fn dq_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('$', "\\$")
+        .replace('`', "\\`")
+}
+
+fn dq_value(s: &str) -> String {
+    if has_ctl(s) {
+        ansi_quote(s)
+    } else {
+        format!("\"{}\"", dq_escape(s))
+    }
+}
+
+fn sq_if_needed(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:,+@%=".contains(c))
+    {
+        s.to_string()
+    } else if has_ctl(s) {
+        ansi_quote(s)
+    } else if s == "'" {
+        "\\'".to_string()
+    } else {
+        crate::expand::quote(s)
+    }
+}
