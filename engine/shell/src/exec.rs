@@ -631,6 +631,10 @@ impl Shell {
                 Ok(st)
             }
             Command::Function(f) => {
+                if self.readonly_funcs.contains(&f.fname.value) {
+                    self.error(&format!("{}: readonly function", f.fname.value));
+                    return Ok(1);
+                }
                 self.func_src
                     .insert(f.fname.value.clone(), self.cur_source.clone());
                 self.funcs.insert(f.fname.value.clone(), Rc::new(f.clone()));
@@ -1193,7 +1197,7 @@ impl Shell {
             matches!(
                 n.as_str(),
                 "declare" | "typeset" | "local" | "export" | "readonly"
-            )
+            ) && !self.funcs.contains_key(n)
         });
         for item in suffix_items {
             match item {
@@ -1463,9 +1467,9 @@ impl Shell {
                             .and_then(|a| a.into_iter().find(|(kk, _)| kk == k).map(|(_, v)| v)),
                         ElemKey::Idx(i) => self.index_get(n, *i),
                     };
-                    format!("{}{}", cur.unwrap_or_default(), v)
+                    self.append_value(n, cur, v)?
                 } else {
-                    v
+                    self.int_value(n, v)?
                 };
                 let t = format!("{n}[{idx}]={}", xquote(&v));
                 if let Err(e) = self.set_elem(n, key, v) {
@@ -1505,12 +1509,14 @@ impl Shell {
                     Some(k) => {
                         let key = self.expand_string(&k.value)?;
                         let val = self.expand_string(&v.value)?;
+                        let val = self.int_value(n, val)?;
                         m.insert(key, val);
                     }
                     None => {
                         let val = self.expand_string(&v.value)?;
                         match pending_key.take() {
                             Some(key) => {
+                                let val = self.int_value(n, val)?;
                                 m.insert(key, val);
                             }
                             None => pending_key = Some(val),
@@ -1543,11 +1549,13 @@ impl Shell {
                     let e = self.expand_string_dq(&k.value)?;
                     let i = self.arith_str(&e)?;
                     let val = self.expand_string(&v.value)?;
+                    let val = self.int_value(n, val)?;
                     a.insert(i, val);
                     next = i + 1;
                 }
                 None => {
                     for val in self.expand_fields(&v.value)? {
+                        let val = self.int_value(n, val)?;
                         a.insert(next, val);
                         next += 1;
                     }

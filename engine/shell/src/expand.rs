@@ -1155,23 +1155,20 @@ impl Shell {
                 }
             }
         }
-        if v.integer {
-            f.push('i');
-        }
-        if v.lower {
-            f.push('l');
-        }
-        if v.nameref {
-            f.push('n');
-        }
-        if v.readonly {
-            f.push('r');
-        }
-        if v.upper {
-            f.push('u');
-        }
-        if v.exported {
-            f.push('x');
+        // bash's order: a A i n r t x c l u.
+        for (on, c) in [
+            (v.integer, 'i'),
+            (v.nameref, 'n'),
+            (v.readonly, 'r'),
+            (v.trace, 't'),
+            (v.exported, 'x'),
+            (v.capcase, 'c'),
+            (v.lower, 'l'),
+            (v.upper, 'u'),
+        ] {
+            if on {
+                f.push(c);
+            }
         }
         f
     }

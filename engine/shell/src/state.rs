@@ -29,6 +29,10 @@ pub struct Var {
     pub kind: u8,
     /// `declare -n`: the value is the name of the variable this one refers to.
     pub nameref: bool,
+    /// `declare -t` (shown by `declare -p`; only functions act on it).
+    pub trace: bool,
+    /// `declare -c`: values are stored with the first letter upper-cased, the rest lower.
+    pub capcase: bool,
 }
 
 /// Non-local control flow out of a command.
@@ -120,6 +124,8 @@ pub struct Shell {
     pub host: Rc<dyn Host>,
     pub caches: Rc<RefCell<Caches>>,
     pub aliases: HashMap<String, String>,
+    /// Functions marked `readonly -f`: they cannot be redefined.
+    pub readonly_funcs: std::collections::HashSet<String>,
     pub in_trap: bool,
     /// A subshell keeps its parent's DEBUG trap for `trap -p` but does not
     /// run it (no functrace) until it sets its own.
@@ -186,6 +192,7 @@ impl Shell {
             host,
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: HashMap::new(),
+            readonly_funcs: Default::default(),
             in_trap: false,
             debug_inherited: false,
             dirstack: Vec::new(),
@@ -516,6 +523,15 @@ impl Shell {
             s = s.to_uppercase();
         } else if v.lower {
             s = s.to_lowercase();
+        } else if v.capcase {
+            let mut c = s.chars();
+            s = match c.next() {
+                Some(f) => f
+                    .to_uppercase()
+                    .chain(c.flat_map(char::to_lowercase))
+                    .collect(),
+                None => s,
+            };
         }
         s
     }
@@ -555,6 +571,11 @@ impl Shell {
             Some(Value::Assoc(a)) => {
                 a.insert("0".into(), val);
             }
+            // A declared but unset array takes the value as its element 0.
+            None if v.kind == 1 => v.value = Some(Value::Arr([(0, val)].into_iter().collect())),
+            None if v.kind == 2 => {
+                v.value = Some(Value::Assoc([("0".to_string(), val)].into_iter().collect()))
+            }
             _ => v.value = Some(Value::Str(val)),
         }
         if allexport {
@@ -568,6 +589,19 @@ impl Shell {
         let name: &str = &resolved;
         self.check_ro(name)?;
         let v = self.target_mut(name);
+        let val = match val {
+            Value::Str(s) => Value::Str(Self::transform(v, s)),
+            Value::Arr(m) => Value::Arr(
+                m.into_iter()
+                    .map(|(k, x)| (k, Self::transform(v, x)))
+                    .collect(),
+            ),
+            Value::Assoc(m) => Value::Assoc(
+                m.into_iter()
+                    .map(|(k, x)| (k, Self::transform(v, x)))
+                    .collect(),
+            ),
+        };
         v.value = Some(val);
         Ok(())
     }

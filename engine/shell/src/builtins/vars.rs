@@ -46,9 +46,19 @@ impl Shell {
         }
         let mut names: Vec<(usize, String)> = Vec::new();
         let mut st = 0;
+        // Attribute letters given with `-`, which also filter a listing.
+        let mut on_attrs: Vec<char> = Vec::new();
+        let mut only_fnames = false;
+        let (mut trace, mut capcase) = (false, false);
+        let mut opts_done = false;
         for (i, s) in a.iter().enumerate().skip(1) {
             let is_decl = decl.iter().any(|(k, _, _)| *k == i);
+            if !is_decl && !opts_done && s == "--" && names.is_empty() {
+                opts_done = true;
+                continue;
+            }
             if !is_decl
+                && !opts_done
                 && (s.starts_with('-') || s.starts_with('+'))
                 && s.len() > 1
                 && names.is_empty()
@@ -57,41 +67,91 @@ impl Shell {
                 for c in s[1..].chars() {
                     if !on {
                         minus.push(c);
+                    } else if "aAilnrtuxc".contains(c) {
+                        on_attrs.push(c);
                     }
-                    match c {
-                        'x' => {
+                    let ok = match c {
+                        'x' if cmd != "readonly" => {
                             if on {
                                 export = true
                             } else {
                                 unexport = true
                             }
+                            true
                         }
-                        'r' => readonly = on,
-                        'a' => arr = on,
-                        'A' => assoc = on,
-                        'i' => integer = on,
-                        'u' => upper = on,
-                        'l' => lower = on,
-                        'p' => print = true,
-                        'g' => global = true,
-                        'f' | 'F' => func = true,
+                        'r' if cmd != "export" => {
+                            readonly = on;
+                            true
+                        }
+                        'a' if cmd != "export" => {
+                            arr = on;
+                            true
+                        }
+                        'A' if cmd != "export" => {
+                            assoc = on;
+                            true
+                        }
+                        'f' => {
+                            func = true;
+                            true
+                        }
+                        'p' => {
+                            print = true;
+                            true
+                        }
                         'n' if cmd == "export" => {
                             export = false;
                             unexport = true;
+                            true
                         }
-                        'n' => nameref = on,
-                        _ => {
-                            self.error_io(io, &format!("{cmd}: -{c}: invalid option"));
-                            let usage = match cmd {
-                                "declare" => "declare [-aAfFgiIlnrtux] [name[=value] ...] or declare -p [-aAfFilnrtux] [name ...]",
-                                "typeset" => "typeset [-aAfFgiIlnrtux] name[=value] ... or typeset -p [-aAfFilnrtux] [name ...]",
-                                "local" => "local [option] name[=value] ...",
-                                "export" => "export [-fn] [name[=value] ...] or export -p",
-                                _ => "readonly [-aAf] [name[=value] ...] or readonly -p",
-                            };
-                            io.err(format!("{cmd}: usage: {usage}\n").as_bytes());
-                            return Ok(2);
+                        _ if cmd == "export" || cmd == "readonly" => false,
+                        'i' => {
+                            integer = on;
+                            true
                         }
+                        'u' => {
+                            upper = on;
+                            true
+                        }
+                        'l' => {
+                            lower = on;
+                            true
+                        }
+                        'c' => {
+                            capcase = on;
+                            true
+                        }
+                        't' => {
+                            trace = on;
+                            true
+                        }
+                        'I' => true,
+                        'g' if cmd != "local" => {
+                            global = true;
+                            true
+                        }
+                        'F' if cmd != "local" => {
+                            func = true;
+                            only_fnames = true;
+                            true
+                        }
+                        'n' => {
+                            nameref = on;
+                            true
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        self.error_io(io, &format!("{cmd}: -{c}: invalid option"));
+                        let usage = match cmd {
+                            "declare" => "declare [-aAfFgiIlnrtux] [name[=value] ...] or declare -p [-aAfFilnrtux] [name ...]",
+                            "typeset" => "typeset [-aAfFgiIlnrtux] name[=value] ... or typeset -p [-aAfFilnrtux] [name ...]",
+                            "local" => "local [option] name[=value] ...",
+                            "export" => "export [-fn] [name[=value] ...] or export -p",
+                            _ => "readonly [-aAf] [name[=value] ...] or readonly -p",
+                        };
+                        io.err(format!("{cmd}: usage: {usage}\n").as_bytes());
+                        return Ok(2);
                     }
                 }
                 continue;
@@ -101,13 +161,24 @@ impl Shell {
         if cmd == "declare" || cmd == "typeset" {
             local = self.func_depth > 0 && !global;
         }
+        if func && (cmd == "export" || cmd == "readonly") && !names.is_empty() && !print {
+            for (_, n) in &names {
+                let n = n.split_once('=').map_or(n.as_str(), |(n, _)| n);
+                if !self.funcs.contains_key(n) {
+                    self.error_io(io, &format!("{cmd}: {n}: not a function"));
+                    st = 1;
+                } else if readonly {
+                    self.readonly_funcs.insert(n.to_string());
+                }
+            }
+            return Ok(st);
+        }
         if func {
             for (_, n) in &names {
                 if !self.funcs.contains_key(n) {
                     st = 1;
                 }
             }
-            let only_names = a[1..].iter().any(|x| x.starts_with('-') && x.contains('F'));
             let mut f: Vec<String> = if names.is_empty() {
                 self.funcs.keys().cloned().collect()
             } else {
@@ -119,8 +190,8 @@ impl Shell {
             };
             f.sort();
             for n in f {
-                if only_names {
-                    if names.is_empty() {
+                if only_fnames {
+                    if names.is_empty() || print {
                         io.out(format!("declare -f {n}\n").as_bytes());
                     } else {
                         io.out(format!("{n}\n").as_bytes());
@@ -132,7 +203,16 @@ impl Shell {
             return Ok(st);
         }
         if names.is_empty() {
-            self.print_vars(cmd, export, readonly, io);
+            if (cmd == "declare" || cmd == "typeset") && !print && on_attrs.is_empty() {
+                self.print_vars("declare", false, false, io);
+                return Ok(0);
+            }
+            let filter: Vec<char> = match cmd {
+                "export" => vec!['x'],
+                "readonly" => vec!['r'],
+                _ => on_attrs.clone(),
+            };
+            self.print_decls(&filter, cmd == "local", io);
             return Ok(0);
         }
         if print {
@@ -146,7 +226,7 @@ impl Shell {
                         Some(items) => {
                             let items: Vec<String> = items
                                 .iter()
-                                .map(|(k, v)| format!("[{k}]=\"{}\"", dq_escape(v)))
+                                .map(|(k, v)| format!("[{k}]={}", dq_value(v)))
                                 .collect();
                             format!("declare -a {n}=({})", items.join(" "))
                         }
@@ -163,6 +243,14 @@ impl Shell {
                 io.out(format!("{line}\n").as_bytes());
             }
             return Ok(st);
+        }
+        if nameref && (integer || upper || lower || capcase) {
+            // bash refuses these combinations without a message.
+            return Ok(1);
+        }
+        if nameref && (arr || assoc) {
+            // An array cannot be a reference: the array attribute wins.
+            nameref = false;
         }
         for (i, raw) in names {
             let assignment = decl.iter().find(|(k, _, _)| *k == i).map(|(_, a, _)| *a);
@@ -312,6 +400,8 @@ impl Shell {
                         'u' => v.upper = false,
                         'l' => v.lower = false,
                         'n' => v.nameref = false,
+                        'c' => v.capcase = false,
+                        't' => v.trace = false,
                         _ => {}
                     }
                 }
@@ -321,10 +411,20 @@ impl Shell {
                 if upper {
                     v.upper = true;
                     v.lower = false;
+                    v.capcase = false;
                 }
                 if lower {
                     v.lower = true;
                     v.upper = false;
+                    v.capcase = false;
+                }
+                if capcase {
+                    v.capcase = true;
+                    v.upper = false;
+                    v.lower = false;
+                }
+                if trace {
+                    v.trace = true;
                 }
                 let mut conv_err = None;
                 if arr {
@@ -345,7 +445,7 @@ impl Shell {
                 }
                 if assoc {
                     match v.value.take() {
-                        None => v.value = Some(Value::Assoc(Default::default())),
+                        None => {}
                         Some(Value::Str(x)) => {
                             v.value =
                                 Some(Value::Assoc([("0".to_string(), x)].into_iter().collect()))
@@ -500,25 +600,35 @@ impl Shell {
         }
         match &v.value {
             None => format!("declare -{flags} {n}"),
-            Some(Value::Str(s)) => format!("declare -{flags} {n}={}", dq_value(s)),
-            Some(Value::Arr(a)) => {
-                let items: Vec<String> = a
-                    .iter()
-                    .map(|(k, v)| format!("[{k}]=\"{}\"", dq_escape(v)))
-                    .collect();
-                format!("declare -{flags} {n}=({})", items.join(" "))
-            }
-            Some(Value::Assoc(a)) => {
-                let items: Vec<String> = a
-                    .iter()
-                    .map(|(k, v)| format!("[{k}]=\"{}\" ", dq_escape(v)))
-                    .collect();
-                format!("declare -{flags} {n}=({})", items.concat())
-            }
+            Some(val) => format!("declare -{flags} {n}={}", value_text(val)),
         }
     }
 
-    pub(crate) fn print_vars(&self, cmd: &str, export: bool, readonly: bool, io: &Io) {
+    /// `declare -p` with no names: every variable (or, for `local`, every local of the
+    /// current function) having any of the `filter` attributes, or all when it is empty.
+    fn print_decls(&self, filter: &[char], locals_only: bool, io: &Io) {
+        let mut all: std::collections::BTreeMap<&String, &Var> = Default::default();
+        let scopes = if locals_only {
+            &self.scopes[self.scopes.len().saturating_sub(1)..]
+        } else {
+            &self.scopes[..]
+        };
+        for s in scopes {
+            for (k, v) in s {
+                all.insert(k, v);
+            }
+        }
+        for (k, v) in all {
+            if !filter.is_empty() && !filter.iter().any(|c| has_attr(v, *c)) {
+                continue;
+            }
+            let line = self.declare_line(k);
+            io.out(format!("{line}\n").as_bytes());
+        }
+    }
+
+    /// `set` and `declare` with no arguments: `name=value` for every set variable.
+    pub(crate) fn print_vars(&self, _cmd: &str, _export: bool, _readonly: bool, io: &Io) {
         let mut all: std::collections::BTreeMap<&String, &Var> = Default::default();
         for s in &self.scopes {
             for (k, v) in s {
@@ -526,22 +636,10 @@ impl Shell {
             }
         }
         for (k, v) in all {
-            if (cmd == "export" || export) && !v.exported {
-                continue;
-            }
-            if (cmd == "readonly" || readonly) && !v.readonly {
-                continue;
-            }
-            let line = self.declare_line(k);
-            let line = if cmd == "declare" || cmd == "typeset" || cmd == "local" {
-                match &v.value {
-                    Some(Value::Str(s)) if !export && !readonly => {
-                        format!("{k}={}", sq_if_needed(s))
-                    }
-                    _ => line,
-                }
-            } else {
-                line
+            let line = match &v.value {
+                None => continue,
+                Some(Value::Str(s)) => format!("{k}={}", sq_if_needed(s)),
+                Some(val) => format!("{k}={}", value_text(val)),
             };
             io.out(format!("{line}\n").as_bytes());
         }
@@ -683,5 +781,98 @@ fn sq_if_needed(s: &str) -> String {
         "\\'".to_string()
     } else {
         crate::expand::quote(s)
+    }
+}
+
+impl Shell {
+    /// Whether assignments to `name` (through namerefs) are arithmetic.
+    pub(crate) fn is_integer(&self, name: &str) -> bool {
+        let r = self.resolve(name);
+        let base = r.split('[').next().unwrap_or_default();
+        self.lookup(base).is_some_and(|v| v.integer)
+    }
+
+    /// The value stored for `val` in `name`: evaluated arithmetically for an integer variable.
+    pub(crate) fn int_value(&mut self, name: &str, val: String) -> R<String> {
+        if self.is_integer(name) {
+            Ok(self.arith_str(&val)?.to_string())
+        } else {
+            Ok(val)
+        }
+    }
+
+    /// The value of `name+=val` given the current value: a sum for integer variables.
+    pub(crate) fn append_value(
+        &mut self,
+        name: &str,
+        cur: Option<String>,
+        val: String,
+    ) -> R<String> {
+        let cur = cur.unwrap_or_default();
+        if self.is_integer(name) {
+            let base = if cur.trim().is_empty() {
+                0
+            } else {
+                self.arith_str(&cur)?
+            };
+            Ok(base.wrapping_add(self.arith_str(&val)?).to_string())
+        } else {
+            Ok(format!("{cur}{val}"))
+        }
+    }
+}
+
+/// Whether a variable has the attribute `declare` names with the letter `c`.
+fn has_attr(v: &Var, c: char) -> bool {
+    match c {
+        'a' => v.kind == 1 || matches!(v.value, Some(Value::Arr(_))),
+        'A' => v.kind == 2 || matches!(v.value, Some(Value::Assoc(_))),
+        'i' => v.integer,
+        'l' => v.lower,
+        'u' => v.upper,
+        'c' => v.capcase,
+        'n' => v.nameref,
+        'r' => v.readonly,
+        't' => v.trace,
+        'x' => v.exported,
+        _ => false,
+    }
+}
+
+/// A value as `declare -p` shows it after the `=`.
+pub(crate) fn value_text(val: &Value) -> String {
+    match val {
+        Value::Str(s) => dq_value(s),
+        Value::Arr(a) => {
+            let items: Vec<String> = a
+                .iter()
+                .map(|(k, v)| format!("[{k}]={}", dq_value(v)))
+                .collect();
+            format!("({})", items.join(" "))
+        }
+        Value::Assoc(a) => {
+            let items: Vec<String> = a
+                .iter()
+                .map(|(k, v)| format!("[{}]={} ", assoc_key_text(k), dq_value(v)))
+                .collect();
+            format!("({})", items.concat())
+        }
+    }
+}
+
+/// An associative array key as bash prints it: quoted when it holds shell syntax.
+fn assoc_key_text(k: &str) -> String {
+    let metas = k.chars().enumerate().any(|(i, c)| {
+        " \t\n'\"\\|&;()<>!{}*[?]^$`".contains(c) || (i == 0 && (c == '#' || c == '~'))
+    }) || k.contains("=~")
+        || k.contains(":~")
+        || k == "@"
+        || k == "*";
+    if has_ctl(k) {
+        ansi_quote(k)
+    } else if metas {
+        format!("\"{}\"", dq_escape(k))
+    } else {
+        k.to_string()
     }
 }
