@@ -83,11 +83,11 @@ impl Shell {
                             readonly = on;
                             true
                         }
-                        'a' if cmd != "export" => {
+                        'a' => {
                             arr = on;
                             true
                         }
-                        'A' if cmd != "export" => {
+                        'A' => {
                             assoc = on;
                             true
                         }
@@ -253,287 +253,318 @@ impl Shell {
             nameref = false;
         }
         for (i, raw) in names {
-            let assignment = decl.iter().find(|(k, _, _)| *k == i).map(|(_, a, _)| *a);
-            let scalar = assignment.is_some_and(|a| {
-                matches!(
-                    (&a.name, &a.value),
-                    (
-                        ast::AssignmentName::VariableName(_),
-                        ast::AssignmentValue::Scalar(_)
+            // `declare -g` works on the global scope as if no function were running.
+            let hidden = if global && self.scopes.len() > 1 {
+                self.scopes.split_off(1)
+            } else {
+                Vec::new()
+            };
+            #[allow(clippy::redundant_closure_call)]
+            let r = (|| -> R<()> {
+                let assignment = decl.iter().find(|(k, _, _)| *k == i).map(|(_, a, _)| *a);
+                let scalar = assignment.is_some_and(|a| {
+                    matches!(
+                        (&a.name, &a.value),
+                        (
+                            ast::AssignmentName::VariableName(_),
+                            ast::AssignmentValue::Scalar(_)
+                        )
                     )
-                )
-            });
-            let append = assignment
-                .map(|a| a.append)
-                .unwrap_or_else(|| raw.split_once('=').is_some_and(|(n, _)| n.ends_with('+')));
-            let (name, value_str) = match assignment {
-                Some(asg) => match &asg.name {
-                    ast::AssignmentName::VariableName(n) => (
-                        n.clone(),
-                        if scalar {
-                            raw.split_once('=').map(|(_, v)| v.to_string())
-                        } else {
-                            None
-                        },
-                    ),
-                    ast::AssignmentName::ArrayElementName(n, _) => (n.clone(), None),
-                },
-                None => match raw.split_once('=') {
-                    Some((n, v)) => (n.to_string(), Some(v.to_string())),
-                    None => (raw.clone(), None),
-                },
-            };
-            let name = name.trim_end_matches('+').to_string();
-            // An operand that only became `name=(...)` or `name[i]=v` after
-            // expansion is parsed again as an assignment, as bash does.
-            let reparsed = if assignment.is_none() && !nameref {
-                self.reparse_operand(&name, value_str.as_deref(), arr || assoc, append)
-            } else {
-                None
-            };
-            let name = match (&reparsed, name.split_once('[')) {
-                (Some(_), Some((base, _))) => base.to_string(),
-                _ => name,
-            };
-            let value_str = if reparsed.is_some() { None } else { value_str };
-            // `declare 'a[5]'` with no value declares `a` an indexed array.
-            let bare_sub = reparsed.is_none()
-                && value_str.is_none()
-                && assignment.is_none()
-                && name
-                    .split_once('[')
-                    .is_some_and(|(b, r)| crate::state::valid_name(b) && r.ends_with(']'));
-            let name = if bare_sub {
-                name.split('[').next().unwrap_or_default().to_string()
-            } else {
-                name
-            };
-            let arr = arr || bare_sub;
-            if !crate::state::valid_name(&name) {
-                self.error_io(io, &format!("{cmd}: `{raw}': not a valid identifier"));
-                st = 1;
-                continue;
-            }
-            if nameref {
-                let target = value_str.clone().unwrap_or_default();
-                let base = target.split('[').next().unwrap_or("");
-                if value_str.is_some() && !crate::state::valid_name(base) {
-                    self.error_io(
-                        io,
-                        &format!("{cmd}: `{target}': invalid variable name for name reference"),
-                    );
-                    st = 1;
-                    continue;
-                }
-                if target == name {
-                    self.error_io(
-                        io,
-                        &format!("{cmd}: {name}: nameref variable self references not allowed"),
-                    );
-                    st = 1;
-                    continue;
-                }
-            }
-            // Attributes given to a nameref apply to the variable it designates.
-            let name = if !nameref
-                && !minus.contains(&'n')
-                && self.lookup(&name).is_some_and(|v| v.nameref)
-            {
-                let r = self.resolve(&name).into_owned();
-                if r.contains(['[', '\u{0}']) {
-                    name
-                } else {
-                    r
-                }
-            } else {
-                name
-            };
-            if local {
-                let top = self.scopes.len() - 1;
-                if !self.scopes[top].contains_key(&name) {
-                    let inherit = self.lookup(&name).cloned();
-                    let mut v = Var::default();
-                    if let Some(old) = inherit {
-                        v.exported = old.exported;
-                    }
-                    self.scopes[top].insert(name.clone(), v);
-                }
-            } else if global && self.lookup(&name).is_none() {
-                self.scopes[0].insert(name.clone(), Var::default());
-            } else if self.lookup(&name).is_none() {
-                let idx = if cmd == "export" || cmd == "readonly" {
-                    0
-                } else {
-                    self.scopes.len() - 1
-                };
-                let idx = if self.func_depth == 0 { 0 } else { idx };
-                self.scopes[idx].insert(name.clone(), Var::default());
-            }
-            if self.lookup(&name).is_some_and(|v| v.readonly)
-                && (assignment.is_some() || value_str.is_some())
-            {
-                self.error_io(io, &format!("{name}: readonly variable"));
-                st = 1;
-                continue;
-            }
-            if (minus.contains(&'a') || minus.contains(&'A'))
-                && self.lookup(&name).is_some_and(|x| {
-                    x.kind != 0 || matches!(x.value, Some(Value::Arr(_) | Value::Assoc(_)))
-                })
-            {
-                self.error_io(
-                    io,
-                    &format!("{cmd}: {name}: cannot destroy array variables in this way"),
-                );
-                st = 1;
-                continue;
-            }
-            if minus.contains(&'r') && self.lookup(&name).is_some_and(|x| x.readonly) {
-                self.error_io(io, &format!("{cmd}: {name}: readonly variable"));
-                st = 1;
-                continue;
-            }
-            if let Some(v) = self.lookup_mut(&name) {
-                for c in &minus {
-                    match c {
-                        'i' => v.integer = false,
-                        'u' => v.upper = false,
-                        'l' => v.lower = false,
-                        'n' => v.nameref = false,
-                        'c' => v.capcase = false,
-                        't' => v.trace = false,
-                        _ => {}
-                    }
-                }
-                if integer {
-                    v.integer = true;
-                }
-                if upper {
-                    v.upper = true;
-                    v.lower = false;
-                    v.capcase = false;
-                }
-                if lower {
-                    v.lower = true;
-                    v.upper = false;
-                    v.capcase = false;
-                }
-                if capcase {
-                    v.capcase = true;
-                    v.upper = false;
-                    v.lower = false;
-                }
-                if trace {
-                    v.trace = true;
-                }
-                let mut conv_err = None;
-                if arr {
-                    match v.value.take() {
-                        None => {}
-                        Some(Value::Str(x)) => {
-                            v.value = Some(Value::Arr([(0, x)].into_iter().collect()))
-                        }
-                        Some(Value::Assoc(m)) => {
-                            v.value = Some(Value::Assoc(m));
-                            conv_err = Some("cannot convert associative to indexed array");
-                        }
-                        other => v.value = other,
-                    }
-                    if conv_err.is_none() {
-                        v.kind = 1;
-                    }
-                }
-                if assoc {
-                    match v.value.take() {
-                        None => {}
-                        Some(Value::Str(x)) => {
-                            v.value =
-                                Some(Value::Assoc([("0".to_string(), x)].into_iter().collect()))
-                        }
-                        Some(Value::Arr(m)) if !m.is_empty() => {
-                            v.value = Some(Value::Arr(m));
-                            conv_err = Some("cannot convert indexed to associative array");
-                        }
-                        Some(Value::Arr(_)) => v.value = Some(Value::Assoc(Default::default())),
-                        other => v.value = other,
-                    }
-                    if conv_err.is_none() {
-                        v.kind = 2;
-                    }
-                }
-                if let Some(e) = conv_err {
-                    self.error_io(io, &format!("{cmd}: {name}: {e}"));
-                    st = 1;
-                    continue;
-                }
-            }
-            if nameref {
-                self.has_namerefs = true;
-                let target = match assignment {
-                    Some(asg) => match &asg.value {
-                        ast::AssignmentValue::Scalar(w) => Some(self.expand_string(&w.value)?),
-                        _ => None,
+                });
+                let append = assignment
+                    .map(|a| a.append)
+                    .unwrap_or_else(|| raw.split_once('=').is_some_and(|(n, _)| n.ends_with('+')));
+                let (name, value_str) = match assignment {
+                    Some(asg) => match &asg.name {
+                        ast::AssignmentName::VariableName(n) => (
+                            n.clone(),
+                            if scalar {
+                                raw.split_once('=').map(|(_, v)| v.to_string())
+                            } else {
+                                None
+                            },
+                        ),
+                        ast::AssignmentName::ArrayElementName(n, _) => (n.clone(), None),
                     },
-                    None => value_str.clone(),
+                    None => match raw.split_once('=') {
+                        Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                        None => (raw.clone(), None),
+                    },
                 };
-                let top = if local { self.scopes.len() - 1 } else { 0 };
-                let slot = match self.scopes.iter().rposition(|m| m.contains_key(&name)) {
-                    Some(i) => i,
-                    None => top,
-                };
-                let v = self.scopes[slot].entry(name.clone()).or_default();
-                v.nameref = true;
-                if let Some(t) = target {
-                    v.value = Some(Value::Str(t));
+                let name = name.trim_end_matches('+').to_string();
+                if (cmd == "export" || cmd == "readonly") && name.contains('[') {
+                    let shown = raw.split_once('=').map_or(raw.as_str(), |(n, _)| n);
+                    self.error_io(io, &format!("{cmd}: `{shown}': not a valid identifier"));
+                    st = 1;
+                    return Ok(());
                 }
-            } else if let (Some(asg), false) = (assignment, scalar) {
-                self.assign(asg, local)?;
-            } else if let Some(asg) = reparsed {
-                if let Err(Flow::Abort(s)) = self.assign(&asg, local) {
-                    st = s;
-                }
-            } else if let Some(v) = value_str {
-                let is_int = integer || self.lookup(&name).is_some_and(|x| x.integer);
-                let old = if append {
-                    self.get(&name).unwrap_or_default()
+                // An operand that only became `name=(...)` or `name[i]=v` after
+                // expansion is parsed again as an assignment, as bash does.
+                let reparsed = if (assignment.is_none() || (scalar && (arr || assoc))) && !nameref {
+                    self.reparse_operand(&name, value_str.as_deref(), arr || assoc, append, local)
                 } else {
-                    String::new()
+                    None
                 };
-                let v = if is_int {
-                    let base = if append {
-                        old.trim().parse::<i64>().unwrap_or(0)
+                let name = match (&reparsed, name.split_once('[')) {
+                    (Some(_), Some((base, _))) => base.to_string(),
+                    _ => name,
+                };
+                let value_str = if reparsed.is_some() { None } else { value_str };
+                // `declare 'a[5]'` with no value declares `a` an indexed array.
+                let bare_sub = reparsed.is_none()
+                    && value_str.is_none()
+                    && assignment.is_none()
+                    && name.split_once('[').is_some_and(|(b, r)| {
+                        crate::state::valid_name(b) && r.len() > 1 && r.ends_with(']')
+                    });
+                let name = if bare_sub {
+                    name.split('[').next().unwrap_or_default().to_string()
+                } else {
+                    name
+                };
+                let arr = arr || (bare_sub && !assoc);
+                if !crate::state::valid_name(&name) {
+                    self.error_io(io, &format!("{cmd}: `{raw}': not a valid identifier"));
+                    st = 1;
+                    return Ok(());
+                }
+                if nameref {
+                    let target = value_str.clone().unwrap_or_default();
+                    let base = target.split('[').next().unwrap_or("");
+                    if value_str.is_some() && !crate::state::valid_name(base) {
+                        self.error_io(
+                            io,
+                            &format!("{cmd}: `{target}': invalid variable name for name reference"),
+                        );
+                        st = 1;
+                        return Ok(());
+                    }
+                    if target == name {
+                        self.error_io(
+                            io,
+                            &format!("{cmd}: {name}: nameref variable self references not allowed"),
+                        );
+                        st = 1;
+                        return Ok(());
+                    }
+                }
+                // Attributes given to a nameref apply to the variable it designates.
+                let name = if !nameref
+                    && !minus.contains(&'n')
+                    && self.lookup(&name).is_some_and(|v| v.nameref)
+                {
+                    let r = self.resolve(&name).into_owned();
+                    if r.contains(['[', '\u{0}']) {
+                        name
                     } else {
-                        0
-                    };
-                    (base + self.arith_str(&v)?).to_string()
-                } else if append {
-                    format!("{old}{v}")
+                        r
+                    }
                 } else {
-                    v
+                    name
                 };
-                if let Err(e) = self.set_var(&name, v) {
-                    self.error_io(io, &e);
+                if local {
+                    let top = self.scopes.len() - 1;
+                    if !self.scopes[top].contains_key(&name) {
+                        let inherit = self.lookup(&name).cloned();
+                        let mut v = Var::default();
+                        if let Some(old) = inherit {
+                            v.exported = old.exported;
+                        }
+                        self.scopes[top].insert(name.clone(), v);
+                    }
+                } else if global && self.lookup(&name).is_none() {
+                    self.scopes[0].insert(name.clone(), Var::default());
+                } else if self.lookup(&name).is_none() {
+                    let idx = if cmd == "export" || cmd == "readonly" {
+                        0
+                    } else {
+                        self.scopes.len() - 1
+                    };
+                    let idx = if self.func_depth == 0 { 0 } else { idx };
+                    self.scopes[idx].insert(name.clone(), Var::default());
+                }
+                if self.lookup(&name).is_some_and(|v| v.readonly)
+                    && (assignment.is_some() || value_str.is_some())
+                {
+                    self.error_io(io, &format!("{name}: readonly variable"));
+                    st = 1;
+                    return Ok(());
+                }
+                if (minus.contains(&'a') || minus.contains(&'A'))
+                    && self.lookup(&name).is_some_and(|x| {
+                        x.kind != 0 || matches!(x.value, Some(Value::Arr(_) | Value::Assoc(_)))
+                    })
+                {
+                    self.error_io(
+                        io,
+                        &format!("{cmd}: {name}: cannot destroy array variables in this way"),
+                    );
+                    st = 1;
+                    return Ok(());
+                }
+                if minus.contains(&'r') && self.lookup(&name).is_some_and(|x| x.readonly) {
+                    self.error_io(io, &format!("{cmd}: {name}: readonly variable"));
+                    st = 1;
+                    return Ok(());
+                }
+                if let Some(v) = self.lookup_mut(&name) {
+                    for c in &minus {
+                        match c {
+                            'i' => v.integer = false,
+                            'u' => v.upper = false,
+                            'l' => v.lower = false,
+                            'n' => v.nameref = false,
+                            'c' => v.capcase = false,
+                            't' => v.trace = false,
+                            _ => {}
+                        }
+                    }
+                    if integer {
+                        v.integer = true;
+                    }
+                    if upper {
+                        v.upper = true;
+                        v.lower = false;
+                        v.capcase = false;
+                    }
+                    if lower {
+                        v.lower = true;
+                        v.upper = false;
+                        v.capcase = false;
+                    }
+                    if capcase {
+                        v.capcase = true;
+                        v.upper = false;
+                        v.lower = false;
+                    }
+                    if trace {
+                        v.trace = true;
+                    }
+                    let mut conv_err = None;
+                    if arr {
+                        match v.value.take() {
+                            None => {}
+                            Some(Value::Str(x)) => {
+                                v.value = Some(Value::Arr([(0, x)].into_iter().collect()))
+                            }
+                            Some(Value::Assoc(m)) => {
+                                v.value = Some(Value::Assoc(m));
+                                conv_err = Some("cannot convert associative to indexed array");
+                            }
+                            other => v.value = other,
+                        }
+                        if conv_err.is_none() {
+                            v.kind = 1;
+                        }
+                    }
+                    if assoc {
+                        match v.value.take() {
+                            None => {}
+                            Some(Value::Str(x)) => {
+                                v.value =
+                                    Some(Value::Assoc([("0".to_string(), x)].into_iter().collect()))
+                            }
+                            Some(Value::Arr(m)) if !m.is_empty() => {
+                                v.value = Some(Value::Arr(m));
+                                conv_err = Some("cannot convert indexed to associative array");
+                            }
+                            Some(Value::Arr(_)) => v.value = Some(Value::Assoc(Default::default())),
+                            other => v.value = other,
+                        }
+                        if conv_err.is_none() {
+                            v.kind = 2;
+                        }
+                    }
+                    if let Some(e) = conv_err {
+                        self.error_io(io, &format!("{cmd}: {name}: {e}"));
+                        st = 1;
+                        return Ok(());
+                    }
+                }
+                if nameref {
+                    self.has_namerefs = true;
+                    let target = match assignment {
+                        Some(asg) => match &asg.value {
+                            ast::AssignmentValue::Scalar(w) => Some(self.expand_string(&w.value)?),
+                            _ => None,
+                        },
+                        None => value_str.clone(),
+                    };
+                    let top = if local { self.scopes.len() - 1 } else { 0 };
+                    let slot = match self.scopes.iter().rposition(|m| m.contains_key(&name)) {
+                        Some(i) => i,
+                        None => top,
+                    };
+                    let v = self.scopes[slot].entry(name.clone()).or_default();
+                    v.nameref = true;
+                    if let Some(t) = target {
+                        v.value = Some(Value::Str(t));
+                    }
+                } else if let (Some(asg), false) = (assignment, scalar) {
+                    // The subscript of `declare m[$k]=v` for an associative array is
+                    // expanded with the word and then once more, as bash does.
+                    let twice;
+                    let asg = match &asg.name {
+                        ast::AssignmentName::ArrayElementName(n, idx) if self.is_assoc(n) => {
+                            let once = self.expand_string(idx)?;
+                            let mut c = asg.clone();
+                            c.name = ast::AssignmentName::ArrayElementName(n.clone(), once);
+                            twice = c;
+                            &twice
+                        }
+                        _ => asg,
+                    };
+                    self.assign(asg, local)?;
+                } else if let Some(asg) = reparsed {
+                    if let Err(Flow::Abort(s)) = self.assign(&asg, local) {
+                        st = s;
+                    }
+                } else if let Some(v) = value_str {
+                    let is_int = integer || self.lookup(&name).is_some_and(|x| x.integer);
+                    let old = if append {
+                        self.get(&name).unwrap_or_default()
+                    } else {
+                        String::new()
+                    };
+                    let v = if is_int {
+                        let base = if append {
+                            old.trim().parse::<i64>().unwrap_or(0)
+                        } else {
+                            0
+                        };
+                        (base + self.arith_str(&v)?).to_string()
+                    } else if append {
+                        format!("{old}{v}")
+                    } else {
+                        v
+                    };
+                    if let Err(e) = self.set_var(&name, v) {
+                        self.error_io(io, &e);
+                        st = 1;
+                    }
+                }
+                if let Some(v) = self.lookup_mut(&name) {
+                    if export {
+                        v.exported = true;
+                    }
+                    if unexport {
+                        v.exported = false;
+                    }
+                    if readonly {
+                        v.readonly = true;
+                    }
+                }
+                if arr && assoc {
+                    self.error_io(
+                        io,
+                        &format!("{cmd}: {name}: cannot convert associative to indexed array"),
+                    );
                     st = 1;
                 }
-            }
-            if let Some(v) = self.lookup_mut(&name) {
-                if export {
-                    v.exported = true;
-                }
-                if unexport {
-                    v.exported = false;
-                }
-                if readonly {
-                    v.readonly = true;
-                }
-            }
-            if arr && assoc {
-                self.error_io(
-                    io,
-                    &format!("{cmd}: {name}: cannot convert associative to indexed array"),
-                );
-                st = 1;
-            }
+                Ok(())
+            })();
+            self.scopes.extend(hidden);
+            r?;
         }
         Ok(st)
     }
@@ -547,22 +578,36 @@ impl Shell {
         value: Option<&str>,
         array_flag: bool,
         append: bool,
+        local: bool,
     ) -> Option<ast::Assignment> {
         let value = value?;
         let op = if append { "+=" } else { "=" };
+        let compound = value.starts_with('(') && value.ends_with(')');
         let src = if let Some((base, rest)) = name.split_once('[') {
             if !crate::state::valid_name(base) || !rest.ends_with(']') {
                 return None;
             }
-            // The value was expanded once already; only the subscript is
-            // expanded again.
-            format!("{name}{op}'{}'", value.replace('\'', "'\\''"))
+            if array_flag && compound {
+                // `declare -a 'a[0]=(x y)'` assigns the whole array.
+                format!("{base}{op}{value}")
+            } else {
+                // The value was expanded once already; only the subscript is
+                // expanded again.
+                format!("{name}{op}'{}'", value.replace('\'', "'\\''"))
+            }
         } else {
+            // Whether the variable the declaration will set is an array: a
+            // local declaration does not see the caller's variables.
+            let target = if local {
+                self.scopes.last().and_then(|m| m.get(name))
+            } else {
+                self.lookup(name)
+            };
             let arrayish = array_flag
-                || self.lookup(name).is_some_and(|v| {
+                || target.is_some_and(|v| {
                     v.kind != 0 || matches!(v.value, Some(Value::Arr(_) | Value::Assoc(_)))
                 });
-            if !(arrayish && value.starts_with('(') && value.ends_with(')')) {
+            if !(arrayish && compound) {
                 return None;
             }
             format!("{name}{op}{value}")
