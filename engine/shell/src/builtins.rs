@@ -5,6 +5,7 @@ use crate::io::Io;
 use crate::state::{ElemKey, Flow, Shell, Value, R};
 
 mod vars;
+pub(crate) use vars::{assoc_key_text, dq_value, value_text};
 
 const BUILTINS: &[&str] = &[
     "echo",

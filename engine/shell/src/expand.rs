@@ -11,6 +11,8 @@ use brush_parser::word::{
 };
 use std::rc::Rc;
 
+mod transform;
+
 /// A piece of expanded text on its way to becoming fields.
 pub enum Part {
     /// Text; `quoted` is literal for globbing and never split; `split` is an unquoted
@@ -484,7 +486,14 @@ impl Shell {
             P::Named(n) => match self.get(n) {
                 Some(s) => PV::Str(s),
                 None => {
-                    if !self.is_set(n) {
+                    // An array without element 0 has no scalar value.
+                    let arr = self.lookup(&self.resolve(n)).is_some_and(|v| {
+                        matches!(
+                            v.value,
+                            Some(crate::state::Value::Arr(_) | crate::state::Value::Assoc(_))
+                        )
+                    });
+                    if !self.is_set(n) || arr {
                         PV::Unset
                     } else {
                         PV::Str(String::new())
@@ -993,19 +1002,24 @@ impl Shell {
             } => {
                 let v = self.param_value(parameter, *indirect)?;
                 let name = Self::param_name(parameter);
-                let v = match op {
-                    TO::ToUpperCase => Self::map_pv(v, |s| s.to_uppercase()),
-                    TO::ToLowerCase => Self::map_pv(v, |s| s.to_lowercase()),
-                    TO::CapitalizeInitial => Self::map_pv(v, upper_first),
-                    TO::Quoted => Self::map_pv(v, quote_q),
-                    TO::ExpandEscapeSequences => Self::map_pv(v, ansi_c),
-                    TO::PromptExpand => v,
-                    TO::ToAssignmentLogic => Self::map_pv(v, |s| format!("{name}={}", quote(s))),
-                    TO::ToAttributeFlags => {
-                        let flags = self.attr_flags(&name);
-                        Self::map_pv(v, |_| flags.clone())
-                    }
-                    TO::PossiblyQuoteWithArraysExpanded { .. } => Self::map_pv(v, quote),
+                let v = match self.describe_param(parameter, *indirect, op, &v)? {
+                    Some(d) => d,
+                    None => match op {
+                        TO::ToUpperCase => Self::map_pv(v, |s| s.to_uppercase()),
+                        TO::ToLowerCase => Self::map_pv(v, |s| s.to_lowercase()),
+                        TO::CapitalizeInitial => Self::map_pv(v, upper_first),
+                        TO::Quoted => Self::map_pv(v, quote_q),
+                        TO::ExpandEscapeSequences => Self::map_pv(v, ansi_c),
+                        TO::PromptExpand => v,
+                        TO::ToAssignmentLogic => {
+                            Self::map_pv(v, |s| format!("{name}={}", quote(s)))
+                        }
+                        TO::ToAttributeFlags => {
+                            let flags = self.attr_flags(&name);
+                            Self::map_pv(v, |_| flags.clone())
+                        }
+                        TO::PossiblyQuoteWithArraysExpanded { .. } => Self::map_pv(v, quote),
+                    },
                 };
                 self.emit(v, in_dq, out);
             }

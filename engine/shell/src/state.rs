@@ -491,7 +491,12 @@ impl Shell {
         match self.lookup(name)?.value.as_ref()? {
             Value::Str(s) => Some(vec![("0".into(), s.clone())]),
             Value::Arr(a) => Some(a.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()),
-            Value::Assoc(a) => Some(a.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            Value::Assoc(a) => Some(
+                assoc_order(a)
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
         }
     }
 
@@ -752,6 +757,21 @@ fn process_ids() -> Option<(u32, u32)> {
     let uid = it.next()?.parse().ok()?;
     let euid = it.next()?.parse().ok()?;
     Some((uid, euid))
+}
+
+/// The entries of an associative array in the order bash lists them: by bucket of its
+/// 1024-bucket FNV-1 hash table (entries sharing a bucket keep key order here).
+pub fn assoc_order(m: &BTreeMap<String, String>) -> Vec<(&String, &String)> {
+    let bucket = |k: &str| {
+        let mut h: u32 = 2166136261;
+        for b in k.bytes() {
+            h = h.wrapping_mul(16777619) ^ u32::from(b);
+        }
+        h & 1023
+    };
+    let mut v: Vec<(&String, &String)> = m.iter().collect();
+    v.sort_by_key(|(k, _)| bucket(k));
+    v
 }
 
 pub fn valid_name(s: &str) -> bool {

@@ -806,7 +806,7 @@ pub(crate) fn dq_escape(s: &str) -> String {
         .replace('`', "\\`")
 }
 
-fn dq_value(s: &str) -> String {
+pub(crate) fn dq_value(s: &str) -> String {
     if has_ctl(s) {
         ansi_quote(s)
     } else {
@@ -896,8 +896,8 @@ pub(crate) fn value_text(val: &Value) -> String {
             format!("({})", items.join(" "))
         }
         Value::Assoc(a) => {
-            let items: Vec<String> = a
-                .iter()
+            let items: Vec<String> = crate::state::assoc_order(a)
+                .into_iter()
                 .map(|(k, v)| format!("[{}]={} ", assoc_key_text(k), dq_value(v)))
                 .collect();
             format!("({})", items.concat())
@@ -906,7 +906,7 @@ pub(crate) fn value_text(val: &Value) -> String {
 }
 
 /// An associative array key as bash prints it: quoted when it holds shell syntax.
-fn assoc_key_text(k: &str) -> String {
+pub(crate) fn assoc_key_text(k: &str) -> String {
     let metas = k.chars().enumerate().any(|(i, c)| {
         " \t\n'\"\\|&;()<>!{}*[?]^$`".contains(c) || (i == 0 && (c == '#' || c == '~'))
     }) || k.contains("=~")
