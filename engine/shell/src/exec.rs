@@ -1280,7 +1280,7 @@ impl Shell {
             if self.opts.xtrace {
                 traced.push(format!("{name}={}", xquote(&v)));
             }
-            temp.push((name, v));
+            temp.push((self.resolve(&name).into_owned(), v));
         }
         if self.opts.xtrace {
             if !traced.is_empty() {
@@ -1432,7 +1432,7 @@ impl Shell {
                 } else {
                     n.to_string()
                 };
-                let integer = self.lookup(&target).is_some_and(|v| v.integer);
+                let integer = self.is_integer(&target) || self.is_integer(n);
                 let v = if integer {
                     let base = if a.append {
                         self.get(n).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
@@ -1497,6 +1497,10 @@ impl Shell {
     ) -> R<()> {
         let resolved = self.resolve(n0);
         let n: &str = &resolved;
+        if n.contains('[') {
+            self.error(&format!("`{n}': not a valid identifier"));
+            return Err(Flow::Abort(1));
+        }
         let assoc = self.is_assoc(n);
         if assoc {
             let mut m = match (append, self.lookup(n).and_then(|v| v.value.clone())) {

@@ -445,7 +445,13 @@ impl Shell {
                 if let Some(v) = self.lookup(n) {
                     if v.nameref {
                         if let Some(crate::state::Value::Str(t)) = &v.value {
-                            return Ok(PV::Str(t.clone()));
+                            // The name at the end of the chain of references.
+                            let end = self.resolve(t).into_owned();
+                            return Ok(PV::Str(if end.starts_with('\u{0}') {
+                                t.clone()
+                            } else {
+                                end
+                            }));
                         }
                     }
                 }
@@ -541,6 +547,9 @@ impl Shell {
     }
 
     fn check_unset(&mut self, p: &P, v: &PV) -> R<()> {
+        if matches!(p, P::Named(n) if self.names_element(n)) {
+            return Ok(());
+        }
         if self.opts.nounset && matches!(v, PV::Unset) {
             let name = match p {
                 P::Positional(n) => format!("${n}"),
@@ -892,7 +901,11 @@ impl Shell {
                 parameter,
                 indirect,
             } => {
-                let v = self.param_value(parameter, *indirect)?;
+                let v = match parameter {
+                    // bash looks `arr[1]` up as a variable name here: there is none.
+                    P::Named(n) if !*indirect && self.names_element(n) => PV::Unset,
+                    _ => self.param_value(parameter, *indirect)?,
+                };
                 self.check_unset(parameter, &v)?;
                 let n = match v {
                     PV::Unset => 0,

@@ -290,8 +290,10 @@ impl Shell {
             return Cow::Borrowed(name);
         }
         let mut n = name.to_string();
-        for _ in 0..10 {
+        // bash follows at most 8 references (NAMEREF_MAX).
+        for level in 0..=8 {
             match self.lookup(&n) {
+                Some(v) if v.nameref && level == 8 => break,
                 Some(v) if v.nameref => match &v.value {
                     Some(Value::Str(t)) if !t.is_empty() => n = t.clone(),
                     _ => return Cow::Owned(n),
@@ -543,11 +545,15 @@ impl Shell {
 
     /// Sets a scalar (element 0 of an existing array).
     pub fn set_var(&mut self, name: &str, val: String) -> Result<(), String> {
+        let orig = name;
         let resolved = self.resolve(name);
         let name: &str = &resolved;
         if name.ends_with(']') {
             if let Some((n, idx)) = name.split_once('[') {
                 let idx = &idx[..idx.len() - 1];
+                if idx == "@" || idx == "*" {
+                    return Err(format!("{name}: bad array subscript"));
+                }
                 let key = if self.is_assoc(n) {
                     ElemKey::Str(idx.to_string())
                 } else {
@@ -556,6 +562,9 @@ impl Shell {
                 let n = n.to_string();
                 return self.set_elem(&n, key, val);
             }
+        }
+        if name.starts_with('\u{0}') {
+            return Err(format!("warning: {orig}: circular name reference"));
         }
         self.check_ro(name)?;
         if name == "SECONDS" {
@@ -625,12 +634,15 @@ impl Shell {
                 a.insert(k.to_string(), val);
             }
             (Some(Value::Arr(a)), ElemKey::Idx(i)) => {
-                let i = if i < 0 {
+                let k = if i < 0 {
                     a.keys().next_back().map(|m| m + 1).unwrap_or(0) + i
                 } else {
                     i
                 };
-                a.insert(i, val);
+                if k < 0 {
+                    return Err(format!("{name}[{i}]: bad array subscript"));
+                }
+                a.insert(k, val);
             }
             (val_slot, key) => {
                 let mut a = BTreeMap::new();

@@ -354,8 +354,23 @@ impl Shell {
                     && self.lookup(&name).is_some_and(|v| v.nameref)
                 {
                     let r = self.resolve(&name).into_owned();
-                    if r.contains(['[', '\u{0}']) {
+                    if r.contains('\u{0}') {
                         name
+                    } else if let Some((base, _)) = r.split_once('[') {
+                        if (cmd == "export" || cmd == "readonly")
+                            && value_str.is_none()
+                            && assignment.is_none()
+                        {
+                            // bash complains but does not fail.
+                            self.error_io(io, &format!("{cmd}: `{r}': not a valid identifier"));
+                            return Ok(());
+                        }
+                        // Bare attributes apply to the array holding the element.
+                        if value_str.is_none() && assignment.is_none() {
+                            base.to_string()
+                        } else {
+                            name
+                        }
                     } else {
                         r
                     }
@@ -830,6 +845,11 @@ fn sq_if_needed(s: &str) -> String {
 }
 
 impl Shell {
+    /// Whether `name` is a reference to an array element (`declare -n r='a[1]'`).
+    pub(crate) fn names_element(&self, name: &str) -> bool {
+        self.has_namerefs && self.resolve(name).contains('[')
+    }
+
     /// Whether assignments to `name` (through namerefs) are arithmetic.
     pub(crate) fn is_integer(&self, name: &str) -> bool {
         let r = self.resolve(name);
