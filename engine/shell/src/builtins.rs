@@ -201,11 +201,15 @@ impl Shell {
                 self.sourcing = true;
                 self.xdepth += 1;
                 let (line, off) = (self.lineno, self.line_offset);
+                if self.argv_main.is_none() {
+                    self.argv_main = Some(self.positional.clone());
+                }
                 self.frames.push(crate::state::Frame {
                     name: "source".into(),
                     src: file.clone(),
                     call_line: line,
                     call_src: std::mem::replace(&mut self.cur_source, file.clone()),
+                    argv: Some(vec![file.clone()]),
                 });
                 self.line_offset = 0;
                 let r = self.run_string_flow(&text, io);

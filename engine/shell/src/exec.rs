@@ -1771,11 +1771,13 @@ impl Shell {
             .get(&name)
             .cloned()
             .unwrap_or_else(|| "main".into());
+        let argv = self.extdebug().then(|| self.positional.clone());
         self.frames.push(crate::state::Frame {
             name: name.clone(),
             src: src.clone(),
             call_line: self.lineno,
             call_src: std::mem::replace(&mut self.cur_source, src),
+            argv,
         });
         self.funcnames.push(name);
         let saved_line = self.lineno;

@@ -126,6 +126,8 @@ pub struct Shell {
     pub aliases: HashMap<String, String>,
     /// Functions marked `readonly -f`: they cannot be redefined.
     pub readonly_funcs: std::collections::HashSet<String>,
+    /// The main script's arguments once BASH_ARGV was first needed (bash fills it lazily).
+    pub argv_main: Option<Vec<String>>,
     pub in_trap: bool,
     /// A subshell keeps its parent's DEBUG trap for `trap -p` but does not
     /// run it (no functrace) until it sets its own.
@@ -193,6 +195,7 @@ impl Shell {
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: HashMap::new(),
             readonly_funcs: Default::default(),
+            argv_main: None,
             in_trap: false,
             debug_inherited: false,
             dirstack: Vec::new(),
@@ -373,6 +376,7 @@ impl Shell {
                 return Some(v.join(":"));
             }
             "BASH_ARGV0" => return Some(self.arg0.clone()),
+            "BASHOPTS" => return Some(self.bashopts()),
             "BASHPID" => return Some(self.pid.to_string()),
             "EPOCHSECONDS" => {
                 return Some(
@@ -456,6 +460,22 @@ impl Shell {
                     .iter()
                     .enumerate()
                     .map(|(i, v)| (i.to_string(), v.to_string()))
+                    .collect(),
+            );
+        }
+        if name == "BASH_ARGV" || name == "BASH_ARGC" {
+            return Some(self.bash_argv(name == "BASH_ARGC"));
+        }
+        if name == "BASH_ALIASES" && self.lookup(name).is_none() {
+            let m: BTreeMap<String, String> = self
+                .aliases
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            return Some(
+                assoc_order(&m)
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
             );
         }
@@ -753,6 +773,9 @@ pub struct Frame {
     /// The line it was called from, in `call_src`.
     pub call_line: usize,
     pub call_src: String,
+    /// What the frame pushed on BASH_ARGV (a sourced file's name; a function's
+    /// arguments under `shopt -s extdebug`).
+    pub argv: Option<Vec<String>>,
 }
 
 pub enum ElemKey {

@@ -217,8 +217,10 @@ impl Shell {
         }
         if print {
             for (_, n) in &names {
-                if matches!(n.as_str(), "FUNCNAME" | "BASH_SOURCE" | "BASH_LINENO")
-                    && self.lookup(n).is_none()
+                if matches!(
+                    n.as_str(),
+                    "FUNCNAME" | "BASH_SOURCE" | "BASH_LINENO" | "BASH_ARGV" | "BASH_ARGC"
+                ) && self.lookup(n).is_none()
                 {
                     // Call-stack arrays are computed, not stored.
                     let line = match self.get_array(n) {
@@ -845,6 +847,71 @@ fn sq_if_needed(s: &str) -> String {
 }
 
 impl Shell {
+    /// BASHOPTS: the enabled `shopt` options, colon-separated.
+    pub(crate) fn bashopts(&self) -> String {
+        let o = &self.opts;
+        let mut on: Vec<&str> = [
+            ("nullglob", o.nullglob),
+            ("failglob", o.failglob),
+            ("extglob", o.extglob),
+            ("dotglob", o.dotglob),
+            ("nocaseglob", o.nocaseglob),
+            ("nocasematch", o.nocasematch),
+            ("lastpipe", o.lastpipe),
+            ("expand_aliases", o.expand_aliases),
+            ("globstar", o.globstar),
+            ("xpg_echo", o.xpg_echo),
+            ("inherit_errexit", o.inherit_errexit),
+        ]
+        .into_iter()
+        .filter(|(_, v)| *v)
+        .map(|(n, _)| n)
+        .collect();
+        for n in super::SHOPT_NOOP {
+            let v = o
+                .other_shopts
+                .get(n)
+                .copied()
+                .unwrap_or(super::SHOPT_DEFAULT_ON.contains(n));
+            if v {
+                on.push(n);
+            }
+        }
+        on.sort_unstable();
+        on.join(":")
+    }
+
+    pub(crate) fn extdebug(&self) -> bool {
+        self.opts.other_shopts.get("extdebug") == Some(&true)
+    }
+
+    /// BASH_ARGV (or with `counts`, BASH_ARGC): the arguments of each frame that
+    /// pushed some, innermost first and each reversed, then the main script's. At
+    /// the top level bash fills in the main script's on first use.
+    pub(crate) fn bash_argv(&self, counts: bool) -> Vec<(String, String)> {
+        let mut lists: Vec<&[String]> = self
+            .frames
+            .iter()
+            .rev()
+            .filter_map(|f| f.argv.as_deref())
+            .collect();
+        match &self.argv_main {
+            Some(m) => lists.push(m),
+            None if self.func_depth == 0 || self.extdebug() => lists.push(&self.positional),
+            None => {}
+        }
+        let items: Vec<String> = if counts {
+            lists.iter().map(|l| l.len().to_string()).collect()
+        } else {
+            lists.iter().flat_map(|l| l.iter().rev().cloned()).collect()
+        };
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect()
+    }
+
     /// Whether `name` is a reference to an array element (`declare -n r='a[1]'`).
     pub(crate) fn names_element(&self, name: &str) -> bool {
         self.has_namerefs && self.resolve(name).contains('[')
