@@ -332,8 +332,10 @@ impl Shell {
                 if a.len() == 1 {
                     return Ok(0);
                 }
-                let st = self.dispatch(a[1..].to_vec(), Vec::new(), io)?;
-                return Err(Flow::Exit(st));
+                self.exec_running = true;
+                let st = self.dispatch(a[1..].to_vec(), Vec::new(), io);
+                self.exec_running = false;
+                return Err(Flow::Exit(st?));
             }
             _ => 0,
         })
@@ -958,7 +960,7 @@ impl Shell {
         self.path_lookup(n)
     }
 
-    fn path_lookup(&self, n: &str) -> Option<String> {
+    pub(crate) fn path_lookup(&self, n: &str) -> Option<String> {
         if n.contains('/') {
             return if self.cwd.join(n).is_file() {
                 Some(n.to_string())

@@ -1250,7 +1250,7 @@ impl Shell {
                 self.xtrace(&[], &traced, io);
             }
             let st = if self.cmdsub_ran { self.last_status } else { 0 };
-            self.last_arg = new_last;
+            self.set_last_arg(new_last);
             if !redirs.is_empty() {
                 let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
                 if self.apply_redirs(&owned, io)?.is_none() {
@@ -1347,7 +1347,7 @@ impl Shell {
                     self.fd_overlay.push((fd, s));
                 }
             }
-            self.last_arg = new_last;
+            self.set_last_arg(new_last);
             return Ok(0);
         }
         // Declaration builtins get their assignment words structurally.
@@ -1356,7 +1356,7 @@ impl Shell {
         } else {
             self.dispatch(argv, temp, io)
         };
-        self.last_arg = new_last;
+        self.set_last_arg(new_last);
         for (path, writer) in psubs {
             if let Some(sub) = writer {
                 let data = std::fs::read(&path).unwrap_or_default();
@@ -1710,6 +1710,18 @@ impl Shell {
                 stderr: &mut e,
             };
             return Ok(tool(&argv, &mut ctx));
+        }
+        // bash gives a program `_` set to the path it runs.
+        let path = if self.exec_running {
+            None
+        } else if argv[0].contains('/') {
+            Some(argv[0].clone())
+        } else {
+            self.path_lookup(&argv[0])
+        };
+        if let Some(p) = path {
+            env.retain(|(k, _)| k != "_");
+            env.push(("_".into(), p));
         }
         let req = crate::host::ExecRequest {
             argv: &argv,

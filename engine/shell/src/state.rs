@@ -128,6 +128,8 @@ pub struct Shell {
     pub readonly_funcs: std::collections::HashSet<String>,
     /// The main script's arguments once BASH_ARGV was first needed (bash fills it lazily).
     pub argv_main: Option<Vec<String>>,
+    /// Set while `exec` runs a program: bash does not give it `_`.
+    pub exec_running: bool,
     pub in_trap: bool,
     /// A subshell keeps its parent's DEBUG trap for `trap -p` but does not
     /// run it (no functrace) until it sets its own.
@@ -196,6 +198,7 @@ impl Shell {
             aliases: HashMap::new(),
             readonly_funcs: Default::default(),
             argv_main: None,
+            exec_running: false,
             in_trap: false,
             debug_inherited: false,
             dirstack: Vec::new(),
@@ -587,6 +590,9 @@ impl Shell {
             return Err(format!("warning: {orig}: circular name reference"));
         }
         self.check_ro(name)?;
+        if name == "_" {
+            self.last_arg.clone_from(&val);
+        }
         if name == "SECONDS" {
             self.seconds_base =
                 val.parse::<i64>().unwrap_or(0) - self.start.elapsed().as_secs() as i64;

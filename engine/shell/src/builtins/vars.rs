@@ -236,6 +236,11 @@ impl Shell {
                     io.out(format!("{line}\n").as_bytes());
                     continue;
                 }
+                if n == "_" && self.lookup(n).is_none() {
+                    let line = format!("declare -- _={}", dq_value(&self.last_arg));
+                    io.out(format!("{line}\n").as_bytes());
+                    continue;
+                }
                 if self.lookup(n).is_none() {
                     self.error_io(io, &format!("{cmd}: {n}: not found"));
                     st = 1;
@@ -879,6 +884,20 @@ impl Shell {
         }
         on.sort_unstable();
         on.join(":")
+    }
+
+    /// Records `$_` after a simple command, as bash's bind_lastarg: a readonly `_` is
+    /// an error, and the new value is no longer exported.
+    pub(crate) fn set_last_arg(&mut self, v: String) {
+        if let Some(var) = self.lookup_mut("_") {
+            if var.readonly {
+                self.error("_: readonly variable");
+                return;
+            }
+            var.exported = false;
+            var.value = Some(Value::Str(v.clone()));
+        }
+        self.last_arg = v;
     }
 
     pub(crate) fn extdebug(&self) -> bool {
