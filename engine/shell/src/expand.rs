@@ -347,12 +347,37 @@ impl Shell {
                 }
             }
             WP::TildeExpansion(t) => {
+                let literal = match t {
+                    TildeExpr::Home => "~".to_string(),
+                    TildeExpr::UserHome(u) => format!("~{u}"),
+                    TildeExpr::WorkingDir => "~+".into(),
+                    TildeExpr::OldWorkingDir => "~-".into(),
+                    TildeExpr::NthDirFromTopOfDirStack { n, plus_used } => {
+                        format!("~{}{n}", if *plus_used { "+" } else { "" })
+                    }
+                    TildeExpr::NthDirFromBottomOfDirStack { n } => format!("~-{n}"),
+                };
+                // Quoted (`"${v:-~}"`), a tilde is just text.
+                if in_dq {
+                    Self::text(out, literal, true, false);
+                    return Ok(());
+                }
+                // The directory stack as `dirs` lists it: the current directory first.
+                let mut stack = vec![self.cwd.display().to_string()];
+                stack.extend(self.dirstack.iter().rev().map(|d| d.display().to_string()));
                 let s = match t {
+                    TildeExpr::NthDirFromTopOfDirStack { n, .. } => {
+                        stack.get(*n).cloned().unwrap_or(literal)
+                    }
+                    TildeExpr::NthDirFromBottomOfDirStack { n } => stack
+                        .len()
+                        .checked_sub(n + 1)
+                        .and_then(|i| stack.get(i).cloned())
+                        .unwrap_or(literal),
                     TildeExpr::Home => self.get("HOME").unwrap_or_default(),
                     TildeExpr::UserHome(u) => home_of(u).unwrap_or_else(|| format!("~{u}")),
                     TildeExpr::WorkingDir => self.get("PWD").unwrap_or_default(),
                     TildeExpr::OldWorkingDir => self.get("OLDPWD").unwrap_or_else(|| "~-".into()),
-                    _ => "~".into(),
                 };
                 Self::text(out, s, true, false)
             }
@@ -836,7 +861,14 @@ impl Shell {
             } => {
                 let v = self.param_value(parameter, *indirect)?;
                 if Self::is_null(&v, test_type) {
-                    let s = self.word_str(default_value)?;
+                    // Inside double quotes the word is expanded as quoted text (no tilde).
+                    let s = if in_dq {
+                        let mut parts = Vec::new();
+                        self.expand_word_parts(default_value, true, &mut parts)?;
+                        join_parts(parts)
+                    } else {
+                        self.word_str(default_value)?
+                    };
                     let r = match parameter {
                         P::Named(n) => self.set_var(n, s.clone()),
                         P::NamedWithIndex { name, index } => {
