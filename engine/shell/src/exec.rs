@@ -1814,7 +1814,8 @@ impl Shell {
         }
         self.lineno = saved_line;
         self.func_depth -= 1;
-        self.scopes.pop();
+        let scope = self.scopes.pop();
+        self.restore_local_opts(scope);
         self.positional = saved;
         match r {
             Ok(s) => Ok(s),

@@ -483,6 +483,8 @@ impl Shell {
             }
             let target = match self.param_value(p, false)? {
                 PV::Str(s) => s,
+                // `${!a[@]-word}` with `a` empty names nothing.
+                PV::List(l, _) if l.is_empty() => return Ok(PV::Unset),
                 PV::List(l, _) => l.join(" "),
                 PV::Unset => {
                     return Ok(PV::Unset);

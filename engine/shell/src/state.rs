@@ -380,7 +380,9 @@ impl Shell {
             }
             "BASH_ARGV0" => return Some(self.arg0.clone()),
             "BASHOPTS" => return Some(self.bashopts()),
-            "BASHPID" => return Some(self.pid.to_string()),
+            // No process is forked for a subshell here; each level still gets its own
+            // number, as a real subshell would.
+            "BASHPID" => return Some(self.pid.wrapping_add(self.subshell).to_string()),
             "EPOCHSECONDS" => {
                 return Some(
                     std::time::SystemTime::now()
@@ -722,9 +724,10 @@ impl Shell {
         self.check_ro(name)?;
         if let Some(idx) = self.scopes.iter().rposition(|m| m.contains_key(name)) {
             if idx > 0 && idx == self.scopes.len() - 1 && self.func_depth > 0 {
-                // unset of a local keeps it local but unset (bash's dynamic scoping).
+                // unset of a local keeps it local but unset, without attributes
+                // (bash's dynamic scoping).
                 if let Some(v) = self.scopes[idx].get_mut(name) {
-                    v.value = None;
+                    *v = Var::default();
                 }
             } else {
                 self.scopes[idx].remove(name);

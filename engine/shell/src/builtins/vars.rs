@@ -260,6 +260,21 @@ impl Shell {
             nameref = false;
         }
         for (i, raw) in names {
+            if cmd == "local" && raw == "-" {
+                // `local -`: the function's option changes are undone when it returns.
+                let top = self.scopes.len() - 1;
+                if !self.scopes[top].contains_key("-") {
+                    let saved = self.get("SHELLOPTS").unwrap_or_default();
+                    self.scopes[top].insert(
+                        "-".into(),
+                        Var {
+                            value: Some(Value::Str(saved)),
+                            ..Var::default()
+                        },
+                    );
+                }
+                continue;
+            }
             // `declare -g` works on the global scope as if no function were running.
             let hidden = if global && self.scopes.len() > 1 {
                 self.scopes.split_off(1)
@@ -686,7 +701,7 @@ impl Shell {
             }
         }
         for (k, v) in all {
-            if !filter.is_empty() && !filter.iter().any(|c| has_attr(v, *c)) {
+            if k == "-" || (!filter.is_empty() && !filter.iter().any(|c| has_attr(v, *c))) {
                 continue;
             }
             let line = self.declare_line(k);
@@ -704,6 +719,7 @@ impl Shell {
         }
         for (k, v) in all {
             let line = match &v.value {
+                _ if k == "-" => continue,
                 None => continue,
                 Some(Value::Str(s)) => format!("{k}={}", sq_if_needed(s)),
                 Some(val) => format!("{k}={}", value_text(val)),
@@ -742,7 +758,10 @@ impl Shell {
                         self.funcs.remove(n);
                         continue;
                     }
-                    if let Some((name0, idx)) = n.split_once('[') {
+                    if let Some((name0, idx)) = n
+                        .split_once('[')
+                        .filter(|(b, i)| crate::state::valid_name(b) && i.ends_with(']'))
+                    {
                         let name_r = self.resolve(name0);
                         let name: &str = &name_r;
                         let idx = idx.trim_end_matches(']');
@@ -898,6 +917,31 @@ impl Shell {
             var.value = Some(Value::Str(v.clone()));
         }
         self.last_arg = v;
+    }
+
+    /// At a function's return: puts back the options a `local -` saved in its scope.
+    pub(crate) fn restore_local_opts(
+        &mut self,
+        scope: Option<std::collections::HashMap<String, Var>>,
+    ) {
+        let Some(Some(Value::Str(saved))) = scope.and_then(|mut m| m.remove("-")).map(|v| v.value)
+        else {
+            return;
+        };
+        let on: Vec<&str> = saved.split(':').collect();
+        for o in [
+            "allexport",
+            "braceexpand",
+            "errexit",
+            "noclobber",
+            "noglob",
+            "nounset",
+            "pipefail",
+            "verbose",
+            "xtrace",
+        ] {
+            self.set_long_option(o, on.contains(&o));
+        }
     }
 
     pub(crate) fn extdebug(&self) -> bool {
