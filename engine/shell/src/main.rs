@@ -145,6 +145,7 @@ fn run() -> i32 {
             sh.positional = rest[1..].to_vec();
         }
         sh.fatal_status = 127;
+        let _ = sh.set_var("BASH_EXECUTION_STRING", c.clone());
         (c, Source::DashC)
     } else if !rest.is_empty() && !read_stdin {
         let file = &rest[0];

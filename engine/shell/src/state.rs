@@ -286,6 +286,7 @@ impl Shell {
                 ..Var::default()
             },
         );
+        s.init_well_known();
         s
     }
 

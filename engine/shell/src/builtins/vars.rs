@@ -688,7 +688,7 @@ impl Shell {
 
     /// `declare -p` with no names: every variable (or, for `local`, every local of the
     /// current function) having any of the `filter` attributes, or all when it is empty.
-    fn print_decls(&self, filter: &[char], locals_only: bool, io: &Io) {
+    fn print_decls(&mut self, filter: &[char], locals_only: bool, io: &Io) {
         let mut all: std::collections::BTreeMap<&String, &Var> = Default::default();
         let scopes = if locals_only {
             &self.scopes[self.scopes.len().saturating_sub(1)..]
@@ -700,11 +700,57 @@ impl Shell {
                 all.insert(k, v);
             }
         }
+        let mut lines: std::collections::BTreeMap<String, String> = Default::default();
         for (k, v) in all {
             if k == "-" || (!filter.is_empty() && !filter.iter().any(|c| has_attr(v, *c))) {
                 continue;
             }
-            let line = self.declare_line(k);
+            lines.insert(k.clone(), self.declare_line(k));
+        }
+        if !locals_only {
+            for (name, flags, shown) in DYNAMIC {
+                let mut v = Var::default();
+                for c in flags.chars() {
+                    match c {
+                        'a' => v.kind = 1,
+                        'A' => v.kind = 2,
+                        'i' => v.integer = true,
+                        _ => v.readonly = true,
+                    }
+                }
+                if !filter.is_empty() && !filter.iter().any(|c| has_attr(&v, *c)) {
+                    continue;
+                }
+                let value = if !shown {
+                    None
+                } else if v.kind != 0 {
+                    self.get_array(name).map(|items| {
+                        if v.kind == 2 {
+                            Value::Assoc(items.into_iter().collect())
+                        } else {
+                            Value::Arr(
+                                items
+                                    .into_iter()
+                                    .enumerate()
+                                    .map(|(i, (_, x))| (i as i64, x))
+                                    .collect(),
+                            )
+                        }
+                    })
+                } else if *name == "_" {
+                    Some(Value::Str(self.last_arg.clone()))
+                } else {
+                    self.get(name).map(Value::Str)
+                };
+                let flags = if flags.is_empty() { "-" } else { flags };
+                let line = match value {
+                    Some(val) => format!("declare -{flags} {name}={}", value_text(&val)),
+                    None => format!("declare -{flags} {name}"),
+                };
+                lines.insert(name.to_string(), line);
+            }
+        }
+        for line in lines.values() {
             io.out(format!("{line}\n").as_bytes());
         }
     }
@@ -975,6 +1021,60 @@ impl Shell {
             .collect()
     }
 
+    /// The variables bash sets up at start beyond those Shell::new needs itself.
+    pub(crate) fn init_well_known(&mut self) {
+        let mut put = |name: &str, value: Option<String>, f: fn(&mut Var)| {
+            let v = self.scopes[0].entry(name.to_string()).or_default();
+            if v.value.is_none() {
+                v.value = value.map(Value::Str);
+            }
+            f(v);
+        };
+        put("OPTIND", None, |v| v.integer = true);
+        put("UID", None, |v| v.integer = true);
+        put("EUID", None, |v| v.integer = true);
+        put("TERM", Some("dumb".into()), |_| {});
+        put(
+            "BASH_LOADABLES_PATH",
+            Some(
+                "/usr/local/lib/bash:/usr/lib/bash:/opt/local/lib/bash:/usr/pkg/lib/bash:/opt/pkg/lib/bash:."
+                    .into(),
+            ),
+            |_| {},
+        );
+        // OLDPWD starts declared, exported and unset.
+        put("OLDPWD", None, |v| v.exported = true);
+        if let Some(h) = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        {
+            let h = h.trim().to_string();
+            if !h.is_empty() {
+                put("HOSTNAME", Some(h), |_| {});
+            }
+        }
+        if let Some(ppid) = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|st| {
+                st.lines()
+                    .find_map(|l| l.strip_prefix("PPid:").map(|p| p.trim().to_string()))
+            })
+        {
+            put("PPID", Some(ppid), |v| {
+                v.integer = true;
+                v.readonly = true;
+            });
+        }
+        for n in ["UID", "EUID", "OPTIND"] {
+            if self.scopes[0]
+                .get(n)
+                .is_some_and(|v| v.value.is_none() && !v.readonly)
+            {
+                self.scopes[0].remove(n);
+            }
+        }
+    }
+
     /// Whether `name` is a reference to an array element (`declare -n r='a[1]'`).
     pub(crate) fn names_element(&self, name: &str) -> bool {
         self.has_namerefs && self.resolve(name).contains('[')
@@ -1016,6 +1116,35 @@ impl Shell {
         }
     }
 }
+
+/// Variables bash computes when referenced, as `declare -p` lists them: name, attributes,
+/// and whether the listing shows a value.
+const DYNAMIC: &[(&str, &str, bool)] = &[
+    ("BASHOPTS", "r", true),
+    ("BASHPID", "i", false),
+    ("BASH_ALIASES", "A", true),
+    ("BASH_ARGC", "a", true),
+    ("BASH_ARGV", "a", true),
+    ("BASH_ARGV0", "", false),
+    ("BASH_CMDS", "A", true),
+    ("BASH_COMMAND", "", false),
+    ("BASH_LINENO", "a", true),
+    ("BASH_SOURCE", "a", true),
+    ("BASH_SUBSHELL", "", false),
+    ("COMP_WORDBREAKS", "", false),
+    ("DIRSTACK", "a", true),
+    ("EPOCHREALTIME", "", false),
+    ("EPOCHSECONDS", "", false),
+    ("FUNCNAME", "a", true),
+    ("GROUPS", "a", true),
+    ("HISTCMD", "i", false),
+    ("LINENO", "", false),
+    ("RANDOM", "i", false),
+    ("SECONDS", "", false),
+    ("SHELLOPTS", "r", true),
+    ("SRANDOM", "i", false),
+    ("_", "", true),
+];
 
 /// Whether a variable has the attribute `declare` names with the letter `c`.
 fn has_attr(v: &Var, c: char) -> bool {
