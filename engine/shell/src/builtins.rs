@@ -5,6 +5,10 @@ use crate::io::Io;
 use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
 use brush_parser::ast;
 
+pub(crate) mod bind;
+pub(crate) mod completion;
+pub(crate) mod history;
+
 const BUILTINS: &[&str] = &[
     "echo",
     "printf",
@@ -57,6 +61,12 @@ const BUILTINS: &[&str] = &[
     "enable",
     "ulimit",
     "help",
+    "compgen",
+    "complete",
+    "compopt",
+    "history",
+    "fc",
+    "bind",
 ];
 
 pub fn is_builtin(n: &str) -> bool {
@@ -77,6 +87,12 @@ impl Shell {
             ":" | "true" => 0,
             "false" => 1,
             "echo" => self.b_echo(a, io),
+            "compgen" => self.b_compgen(a, io),
+            "complete" => self.b_complete(a, io),
+            "compopt" => self.b_compopt(a, io),
+            "history" => self.b_history(a, io),
+            "fc" => self.b_fc(a, io)?,
+            "bind" => self.b_bind(a, io),
             "printf" => self.b_printf(a, io),
             "test" | "[" => self.test_builtin(a, io),
             "pwd" => {
@@ -1462,6 +1478,7 @@ impl Shell {
             "noexec" => op.noexec = on,
             "verbose" => op.verbose = on,
             "braceexpand" => op.no_braceexpand = !on,
+            "history" => self.set_history_option(on),
             "hashall"
             | "interactive-comments"
             | "posix"
@@ -1472,7 +1489,6 @@ impl Shell {
             | "physical"
             | "privileged"
             | "keyword"
-            | "history"
             | "ignoreeof"
             | "functrace"
             | "errtrace"

@@ -147,6 +147,9 @@ pub struct Shell {
     pub bash_command: String,
     /// fds changed by `exec` redirections, applied to the shell's own fd table.
     pub fd_overlay: Vec<(usize, Option<crate::io::Stream>)>,
+    pub completions: crate::builtins::completion::Completions,
+    pub history: crate::builtins::history::History,
+    pub keymap: crate::builtins::bind::KeyMap,
 }
 
 impl Shell {
@@ -203,6 +206,9 @@ impl Shell {
             xdepth: 0,
             bash_command: String::new(),
             fd_overlay: Vec::new(),
+            completions: Default::default(),
+            history: Default::default(),
+            keymap: Default::default(),
         };
         for (k, v) in env {
             if valid_name(k) {
@@ -321,6 +327,7 @@ impl Shell {
                 )
             }
             "LINENO" => return Some(self.lineno.to_string()),
+            "HISTCMD" => return Some(self.histcmd()),
             "_" => return Some(self.last_arg.clone()),
             "BASH_COMMAND" => return Some(self.bash_command.clone()),
             "BASH_SUBSHELL" => return Some(self.subshell.to_string()),
