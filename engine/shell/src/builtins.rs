@@ -90,7 +90,7 @@ impl Shell {
             "compgen" => self.b_compgen(a, io),
             "complete" => self.b_complete(a, io),
             "compopt" => self.b_compopt(a, io),
-            "history" => self.b_history(a, io),
+            "history" => self.b_history(a, io)?,
             "fc" => self.b_fc(a, io)?,
             "bind" => self.b_bind(a, io),
             "printf" => self.b_printf(a, io),

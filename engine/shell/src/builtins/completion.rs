@@ -213,6 +213,7 @@ const SHOPTS: &[&str] = &[
     "xpg_echo",
 ];
 
+/// Signal names as bash on Linux lists them (trap names included).
 const SIGNALS: &[&str] = &[
     "EXIT",
     "SIGHUP",
@@ -246,6 +247,39 @@ const SIGNALS: &[&str] = &[
     "SIGIO",
     "SIGPWR",
     "SIGSYS",
+    "SIGJUNK(32)",
+    "SIGJUNK(33)",
+    "SIGRTMIN",
+    "SIGRTMIN+1",
+    "SIGRTMIN+2",
+    "SIGRTMIN+3",
+    "SIGRTMIN+4",
+    "SIGRTMIN+5",
+    "SIGRTMIN+6",
+    "SIGRTMIN+7",
+    "SIGRTMIN+8",
+    "SIGRTMIN+9",
+    "SIGRTMIN+10",
+    "SIGRTMIN+11",
+    "SIGRTMIN+12",
+    "SIGRTMIN+13",
+    "SIGRTMIN+14",
+    "SIGRTMIN+15",
+    "SIGRTMAX-14",
+    "SIGRTMAX-13",
+    "SIGRTMAX-12",
+    "SIGRTMAX-11",
+    "SIGRTMAX-10",
+    "SIGRTMAX-9",
+    "SIGRTMAX-8",
+    "SIGRTMAX-7",
+    "SIGRTMAX-6",
+    "SIGRTMAX-5",
+    "SIGRTMAX-4",
+    "SIGRTMAX-3",
+    "SIGRTMAX-2",
+    "SIGRTMAX-1",
+    "SIGRTMAX",
     "DEBUG",
     "ERR",
     "RETURN",
@@ -434,6 +468,7 @@ struct Parsed {
     off: u32,
     print: bool,
     remove: bool,
+    /// -D, -E, -I (bash honours one: -D before -E before -I).
     special: Vec<&'static str>,
     any_option: bool,
     rest: Vec<String>,
@@ -531,46 +566,60 @@ fn parse_args(a: &[String], which: &str) -> Result<Parsed, ParseErr> {
         i += 1;
     }
     p.rest = a[i.min(a.len())..].to_vec();
+    for first in [DEFAULTCMD, EMPTYCMD, INITIALWORD] {
+        if p.special.contains(&first) {
+            p.special = vec![first];
+            break;
+        }
+    }
     Ok(p)
 }
 
-/// Splits a `-W` word list at IFS characters outside quotes, as bash's `split_at_delims`.
+/// Splits a `-W` word list at IFS characters outside quotes and `$(...)`/`${...}`/backquotes,
+/// as bash's `split_at_delims`.
 fn split_wordlist(s: &str, ifs: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut have = false;
-    let mut it = s.chars().peekable();
     let mut quote: Option<char> = None;
+    // Open `$(`/`${` groups (their closing characters), and whether inside backquotes.
+    let mut groups: Vec<char> = Vec::new();
+    let mut backq = false;
+    let mut it = s.chars().peekable();
     while let Some(c) = it.next() {
-        match quote {
-            Some(q) => {
-                cur.push(c);
-                if c == q {
-                    quote = None;
-                } else if c == '\\' && q == '"' {
-                    if let Some(n) = it.next() {
+        let free = quote.is_none() && groups.is_empty() && !backq;
+        if free && ifs.contains(c) {
+            if have {
+                out.push(std::mem::take(&mut cur));
+                have = false;
+            }
+            continue;
+        }
+        have = true;
+        cur.push(c);
+        match c {
+            '\\' if quote != Some('\'') => {
+                if let Some(n) = it.next() {
+                    cur.push(n);
+                }
+            }
+            '\'' | '"' if quote == Some(c) => quote = None,
+            '\'' | '"' if quote.is_none() => quote = Some(c),
+            '`' if quote != Some('\'') => backq = !backq,
+            '$' if quote != Some('\'') => {
+                if let Some(&n) = it.peek() {
+                    if n == '(' || n == '{' {
+                        it.next();
                         cur.push(n);
+                        groups.push(if n == '(' { ')' } else { '}' });
                     }
                 }
             }
-            None => {
-                if ifs.contains(c) {
-                    if have {
-                        out.push(std::mem::take(&mut cur));
-                        have = false;
-                    }
-                    continue;
-                }
-                have = true;
-                cur.push(c);
-                if c == '\\' {
-                    if let Some(n) = it.next() {
-                        cur.push(n);
-                    }
-                } else if c == '\'' || c == '"' {
-                    quote = Some(c);
-                }
+            '(' if quote.is_none() && groups.last() == Some(&')') => groups.push(')'),
+            ')' | '}' if quote.is_none() && groups.last() == Some(&c) => {
+                groups.pop();
             }
+            _ => {}
         }
     }
     if have {
@@ -669,11 +718,10 @@ impl Shell {
                 .collect(),
             Err(_) => return Vec::new(),
         };
+        // Directory order, as readline reads it; `.` and `..` come first there.
         if !base.is_empty() {
-            names.push(".".into());
-            names.push("..".into());
+            names.splice(0..0, [".".to_string(), "..".to_string()]);
         }
-        names.sort();
         names
             .into_iter()
             .filter(|n| n.starts_with(base))
@@ -720,13 +768,12 @@ impl Shell {
             let Ok(rd) = std::fs::read_dir(&dir) else {
                 continue;
             };
-            let mut names: Vec<String> = rd
+            let names: Vec<String> = rd
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .filter(|n| n.starts_with(word))
                 .filter(|n| is_executable(&dir.join(n)))
                 .collect();
-            names.sort();
             out.extend(names);
         }
         out
@@ -994,10 +1041,7 @@ impl Shell {
                         io.out(print_spec(n, &cs.borrow()).as_bytes());
                     }
                     None => {
-                        self.error_io(
-                            io,
-                            &format!("complete: {}: no completion specification", display_name(n)),
-                        );
+                        self.error_io(io, &format!("complete: {n}: no completion specification"));
                         st = 1;
                     }
                 }
@@ -1012,10 +1056,7 @@ impl Shell {
             let mut st = 0;
             for n in &names {
                 if !self.completions.remove(n) {
-                    self.error_io(
-                        io,
-                        &format!("complete: {}: no completion specification", display_name(n)),
-                    );
+                    self.error_io(io, &format!("complete: {n}: no completion specification"));
                     st = 1;
                 }
             }
@@ -1054,10 +1095,7 @@ impl Shell {
         let mut st = 0;
         for n in &names {
             let Some(cs) = self.completions.get(n) else {
-                self.error_io(
-                    io,
-                    &format!("compopt: {}: no completion specification", display_name(n)),
-                );
+                self.error_io(io, &format!("compopt: {n}: no completion specification"));
                 st = 1;
                 continue;
             };

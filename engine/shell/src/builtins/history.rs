@@ -95,6 +95,44 @@ impl Shell {
         self.history.last_added = true;
     }
 
+    /// Adds a command line unless HISTCONTROL or HISTIGNORE keep it out (bash's
+    /// maybe_add_history).
+    fn hist_maybe_add(&mut self, line: String) {
+        let control = self.get("HISTCONTROL").unwrap_or_default();
+        let has = |w: &str| {
+            control
+                .split(':')
+                .any(|c| c == w || c == "ignoreboth" && w != "erasedups")
+        };
+        if has("ignorespace") && line.starts_with(' ') {
+            return;
+        }
+        let prev = self.history.entries.last().map(|e| e.line.clone());
+        if has("ignoredups") && prev.as_deref() == Some(line.as_str()) {
+            return;
+        }
+        if let Some(ig) = self.get("HISTIGNORE").filter(|s| !s.is_empty()) {
+            for pat in split_colons(&ig) {
+                // `&` stands for the previous history line.
+                let pat = match &prev {
+                    Some(p) if pat.contains('&') => {
+                        let mut q = String::new();
+                        crate::pattern::escape(p, &mut q);
+                        pat.replace('&', &q)
+                    }
+                    _ => pat,
+                };
+                if !pat.is_empty() && self.pattern_match(&line, &pat) {
+                    return;
+                }
+            }
+        }
+        if has("erasedups") {
+            self.history.entries.retain(|e| e.line != line);
+        }
+        self.hist_add(line);
+    }
+
     /// Records the script lines of a top-level command about to run (comment lines before
     /// it are entries of their own, as bash reads them).
     fn hist_note(&mut self, cc: &ast::CompoundList) {
@@ -113,7 +151,7 @@ impl Shell {
         for n in self.history.next_line.max(1)..start {
             if let Some(l) = lines.get(n - 1) {
                 if l.trim_start().starts_with('#') {
-                    self.hist_add(l.clone());
+                    self.hist_maybe_add(l.clone());
                 }
             }
         }
@@ -127,7 +165,7 @@ impl Shell {
         }
         self.history.next_line = end + 1;
         if !text.trim().is_empty() {
-            self.hist_add(text);
+            self.hist_maybe_add(text);
         }
     }
 
@@ -266,7 +304,7 @@ impl Shell {
         (n != 0 && idx >= 0 && idx < len).then_some(idx as usize)
     }
 
-    pub(crate) fn b_history(&mut self, a: &[String], io: &Io) -> i32 {
+    pub(crate) fn b_history(&mut self, a: &[String], io: &Io) -> R<i32> {
         let mut i = 1;
         let mut flags = String::new();
         let mut del: Option<String> = None;
@@ -293,7 +331,7 @@ impl Shell {
                                 None => {
                                     self.error_io(io, "history: -d: option requires an argument");
                                     io.err(HISTORY_USAGE.as_bytes());
-                                    return 2;
+                                    return Ok(2);
                                 }
                             }
                         }
@@ -302,7 +340,7 @@ impl Shell {
                     c => {
                         self.error_io(io, &format!("history: -{c}: invalid option"));
                         io.err(HISTORY_USAGE.as_bytes());
-                        return 2;
+                        return Ok(2);
                     }
                 }
             }
@@ -312,14 +350,14 @@ impl Shell {
         let file_ops = flags.chars().filter(|c| "anrw".contains(*c)).count();
         if file_ops > 1 {
             self.error_io(io, "history: cannot use more than one of -anrw");
-            return 1;
+            return Ok(1);
         }
         if flags.contains('c') {
             self.history.entries.clear();
             self.history.unsaved = 0;
             self.history.last_added = false;
             if flags.len() == 1 && del.is_none() {
-                return 0;
+                return Ok(0);
             }
         }
         if let Some(d) = del {
@@ -330,26 +368,22 @@ impl Shell {
             let (lo, hi) = match range {
                 Some((s, e)) => match (self.hist_pos(&s), self.hist_pos(&e)) {
                     (Some(s), Some(e)) if s <= e => (s, e),
+                    (Some(_), Some(_)) => return Ok(1),
                     _ => {
                         self.error_io(io, &format!("history: {d}: history position out of range"));
-                        return 1;
+                        return Ok(1);
                     }
                 },
                 None => match self.hist_pos(&d) {
                     Some(p) => (p, p),
                     None => {
-                        let msg = if d.trim_start_matches('-').parse::<i64>().is_ok() {
-                            format!("history: {d}: history position out of range")
-                        } else {
-                            format!("history: {d}: numeric argument required")
-                        };
-                        self.error_io(io, &msg);
-                        return 1;
+                        self.error_io(io, &format!("history: {d}: history position out of range"));
+                        return Ok(1);
                     }
                 },
             };
             self.history.entries.drain(lo..=hi);
-            return 0;
+            return Ok(0);
         }
         if flags.contains('s') {
             if self.history.last_added {
@@ -359,7 +393,7 @@ impl Shell {
             if !rest.is_empty() {
                 self.hist_add(rest.join(" "));
             }
-            return 0;
+            return Ok(0);
         }
         if flags.contains('p') {
             if self.history.last_added {
@@ -372,18 +406,18 @@ impl Shell {
                 s.push('\n');
             }
             io.out(s.as_bytes());
-            return 0;
+            return Ok(0);
         }
         if file_ops == 1 {
             let Some(file) = self.histfile(rest.first()) else {
-                return 0;
+                return Ok(0);
             };
             if flags.contains('w') {
                 let st = self.hist_write(&file, 0, false, io);
                 if st == 0 {
                     self.history.unsaved = 0;
                 }
-                return st;
+                return Ok(st);
             }
             if flags.contains('a') {
                 let from = self
@@ -395,40 +429,43 @@ impl Shell {
                 if st == 0 {
                     self.history.unsaved = 0;
                 }
-                return st;
+                return Ok(st);
             }
             let only_new = flags.contains('n');
             if let Err(e) = self.hist_read(&file, only_new) {
                 let why = io_reason(&e);
                 self.error_io(io, &format!("history: {file}: {why}"));
-                return 1;
+                return Ok(1);
             }
-            return 0;
+            return Ok(0);
         }
         if flags.contains('c') {
-            return 0;
+            return Ok(0);
         }
         let from = match rest.first() {
             Some(n) => match n.parse::<i64>() {
                 Ok(k) if k >= 0 => self.history.entries.len().saturating_sub(k as usize),
                 _ => {
                     self.error_io(io, &format!("history: {n}: numeric argument required"));
-                    return 1;
+                    return Ok(1);
                 }
             },
             None => 0,
         };
         if rest.len() > 1 {
+            // bash abandons the whole command line here.
             self.error_io(io, "history: too many arguments");
-            return 1;
+            return Err(Flow::Abort(1));
         }
         self.hist_list(from, io);
-        0
+        Ok(0)
     }
 
     /// fc's view of a history position: a number (negative or 0: relative to the end) or
     /// the prefix of a command line. `last` is the index of the last entry fc considers.
-    fn fc_pos(&self, spec: &str, last: i64) -> i64 {
+    /// `past_end` is what a number after the last entry means (bash lists from the start
+    /// when the first one is past the end).
+    fn fc_pos(&self, spec: &str, last: i64, past_end: i64) -> i64 {
         let digits = spec.strip_prefix('-').unwrap_or(spec);
         if digits.starts_with(|c: char| c.is_ascii_digit()) {
             let n: i64 = digits
@@ -442,8 +479,10 @@ impl Shell {
                 (n + last + 1).max(0)
             } else if n == 0 {
                 last
+            } else if n - 1 > last {
+                past_end
             } else {
-                last.min(n - 1)
+                n - 1
             };
         }
         for j in (0..=last).rev() {
@@ -521,7 +560,7 @@ impl Shell {
             }
             let last = self.history.entries.len() as i64 - 1 - added;
             let pos = match rest.first() {
-                Some(s) => self.fc_pos(s, last),
+                Some(s) => self.fc_pos(s, last, last),
                 None => last,
             };
             let Some(entry) = usize::try_from(pos)
@@ -543,7 +582,7 @@ impl Shell {
                 self.history.entries.pop();
             }
             if self.history_on() {
-                self.hist_add(cmd.clone());
+                self.hist_maybe_add(cmd.clone());
             }
             return self.run_string_flow(&cmd, io);
         }
@@ -555,9 +594,9 @@ impl Shell {
         let last = n - 1 - if listing { added } else { 0 };
         let (mut beg, mut end) = match (rest.first(), rest.get(1)) {
             (Some(b), e) => {
-                let b = self.fc_pos(b, last);
+                let b = self.fc_pos(b, last, if listing { 0 } else { last });
                 let e = match e {
-                    Some(e) => self.fc_pos(e, last),
+                    Some(e) => self.fc_pos(e, last, last),
                     None if listing => last,
                     None => b,
                 };
@@ -659,6 +698,29 @@ const HISTORY_USAGE: &str =
     "history: usage: history [-c] [-d offset] [n] or history -anrw [filename] or history -ps arg [arg...]\n";
 const FC_USAGE: &str =
     "fc: usage: fc [-e ename] [-lnr] [first] [last] or fc -s [pat=rep] [command]\n";
+
+/// HISTIGNORE's patterns: colon-separated, `\\:` a literal colon.
+fn split_colons(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = it.next() {
+                    if n != ':' {
+                        cur.push('\\');
+                    }
+                    cur.push(n);
+                }
+            }
+            ':' => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
 
 /// An I/O error as bash words it (strerror text without Rust's "(os error N)").
 pub(crate) fn io_reason(e: &std::io::Error) -> String {
