@@ -315,7 +315,7 @@ impl Shell {
             }
         }
         let status = match parsed {
-            Ok(prog) => match self.run_script_program(&prog, src, io) {
+            Ok(prog) => match self.run_script_program(&prog, src, source, io) {
                 Ok(s) => s,
                 Err(Flow::Exit(s)) => s,
                 Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -336,7 +336,7 @@ impl Shell {
                 }
                 let mut exited = None;
                 if let Some(p) = ran {
-                    match self.run_script_program(&p, src, io) {
+                    match self.run_script_program(&p, src, source, io) {
                         Ok(_)
                         | Err(Flow::Abort(_))
                         | Err(Flow::Break(_))

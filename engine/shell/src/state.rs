@@ -349,6 +349,9 @@ impl Shell {
                     v.push("errexit");
                 }
                 v.push("hashall");
+                if self.history.on {
+                    v.push("history");
+                }
                 v.push("interactive-comments");
                 if self.opts.noclobber {
                     v.push("noclobber");

@@ -312,9 +312,9 @@ impl Shell {
             "verbose" => o.verbose,
             "braceexpand" => !o.no_braceexpand,
             "hashall" | "interactive-comments" => true,
+            "history" => self.history.on,
             "posix" | "vi" | "emacs" | "monitor" | "notify" | "onecmd" | "physical"
-            | "privileged" | "keyword" | "history" | "ignoreeof" | "functrace" | "errtrace"
-            | "nolog" => false,
+            | "privileged" | "keyword" | "ignoreeof" | "functrace" | "errtrace" | "nolog" => false,
             _ => return None,
         })
     }

@@ -22,7 +22,63 @@ enum Binding {
 pub struct KeyMap {
     loaded: bool,
     keys: BTreeMap<Vec<u8>, Binding>,
+    /// readline variables (`set name value`), in `bind -v` order.
+    vars: Vec<(&'static str, String)>,
 }
+
+/// readline's boolean variables, then its other variables, with their defaults; the meta
+/// settings depend on the locale and are filled in when the map loads.
+const VARS: &[(&str, &str)] = &[
+    ("bind-tty-special-chars", "on"),
+    ("blink-matching-paren", "off"),
+    ("byte-oriented", "off"),
+    ("colored-completion-prefix", "off"),
+    ("colored-stats", "off"),
+    ("completion-ignore-case", "off"),
+    ("completion-map-case", "off"),
+    ("convert-meta", ""),
+    ("disable-completion", "off"),
+    ("echo-control-characters", "on"),
+    ("enable-active-region", "off"),
+    ("enable-bracketed-paste", "off"),
+    ("enable-keypad", "off"),
+    ("enable-meta-key", "on"),
+    ("expand-tilde", "off"),
+    ("history-preserve-point", "off"),
+    ("horizontal-scroll-mode", "off"),
+    ("input-meta", ""),
+    ("mark-directories", "on"),
+    ("mark-modified-lines", "off"),
+    ("mark-symlinked-directories", "off"),
+    ("match-hidden-files", "on"),
+    ("menu-complete-display-prefix", "off"),
+    ("meta-flag", ""),
+    ("output-meta", ""),
+    ("page-completions", "on"),
+    ("prefer-visible-bell", "on"),
+    ("print-completions-horizontally", "off"),
+    ("revert-all-at-newline", "off"),
+    ("show-all-if-ambiguous", "off"),
+    ("show-all-if-unmodified", "off"),
+    ("show-mode-in-prompt", "off"),
+    ("skip-completed-text", "off"),
+    ("visible-stats", "off"),
+    ("bell-style", "audible"),
+    ("comment-begin", "#"),
+    ("completion-display-width", "-1"),
+    ("completion-prefix-display-length", "0"),
+    ("completion-query-items", "100"),
+    ("editing-mode", "emacs"),
+    ("emacs-mode-string", "@"),
+    ("history-size", "0"),
+    ("keymap", "emacs"),
+    ("keyseq-timeout", "500"),
+    ("vi-cmd-mode-string", "(cmd)"),
+    ("vi-ins-mode-string", "(ins)"),
+];
+
+/// How many of VARS are on/off switches.
+const BOOL_VARS: usize = 34;
 
 /// readline's bindable function names, sorted (`bind -l`).
 pub(crate) const FUNCTIONS: &[&str] = &[
@@ -285,11 +341,19 @@ fn translate(s: &str) -> Vec<u8> {
     out
 }
 
-/// Encodes bytes back into readline's notation, as `bind -p` shows keys and macros.
-fn untranslate(b: &[u8]) -> String {
+/// Encodes bytes back into readline's notation, as `bind` shows keys and macros. With
+/// `meta`, an ESC that prefixes more keys shows as `\M-` (readline does so when it converts
+/// meta characters, the C locale's default).
+fn untranslate(b: &[u8], meta: bool) -> String {
+    untranslate_key(b, meta, false)
+}
+
+/// `untranslate` for a key; `prefix` says the whole key also prefixes longer ones.
+fn untranslate_key(b: &[u8], meta: bool, prefix: bool) -> String {
     let mut s = String::new();
-    for &c in b {
+    for (i, &c) in b.iter().enumerate() {
         match c {
+            0x1b if meta && (prefix || i + 1 < b.len()) => s.push_str("\\M-"),
             0x1b => s.push_str("\\e"),
             0x7f => s.push_str("\\C-?"),
             c if c < 0x20 => {
@@ -326,7 +390,7 @@ fn split_binding(line: &str) -> Option<(Vec<u8>, String)> {
         }
         let key = translate(rest.get(..i.min(rest.len()))?);
         let after = rest.get(i + 1..)?.trim_start();
-        let value = after.strip_prefix(':')?.trim();
+        let value = after.strip_prefix(':').unwrap_or(after).trim();
         return Some((key, value.to_string()));
     }
     // `Control-x: function` style names.
@@ -383,15 +447,27 @@ fn parse_value(v: &str) -> Binding {
 }
 
 impl KeyMap {
+    /// Applies one inputrc line; false when it is not a binding readline understands.
     fn apply_line(&mut self, line: &str) -> bool {
         let t = line.trim();
-        if t.is_empty() || t.starts_with('#') || t.starts_with("set ") {
+        if t.is_empty() || t.starts_with('#') {
+            return true;
+        }
+        if let Some(rest) = t.strip_prefix("set ") {
+            let mut f = rest.split_whitespace();
+            let (Some(name), value) = (f.next(), f.next().unwrap_or("")) else {
+                return true;
+            };
+            self.set_var(name, value);
             return true;
         }
         match split_binding(t) {
             Some((key, v)) if !key.is_empty() => {
                 match parse_value(&v) {
-                    Binding::Func(f) if f.is_empty() => return false,
+                    // An unknown function name leaves the key unbound.
+                    Binding::Func(f) if !FUNCTIONS.contains(&f.as_str()) => {
+                        self.keys.remove(&key);
+                    }
                     b => {
                         self.keys.insert(key, b);
                     }
@@ -400,6 +476,67 @@ impl KeyMap {
             }
             _ => false,
         }
+    }
+
+    fn set_var(&mut self, name: &str, value: &str) {
+        let Some(pos) = self
+            .vars
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+        else {
+            return;
+        };
+        let v = if pos < BOOL_VARS {
+            let on = value.is_empty() || value.eq_ignore_ascii_case("on") || value == "1";
+            if on { "on" } else { "off" }.to_string()
+        } else {
+            value.to_string()
+        };
+        let n = self.vars[pos].0;
+        // meta-flag is another name for input-meta.
+        for (k, slot) in self.vars.iter_mut() {
+            let same = *k == n
+                || (n == "meta-flag" && *k == "input-meta")
+                || (n == "input-meta" && *k == "meta-flag");
+            if same {
+                slot.clone_from(&v);
+            }
+        }
+    }
+
+    /// Bindings in readline's walk order: a key that prefixes longer ones is in the last
+    /// ("any other key") slot of its submap, so it comes after them.
+    fn walk(&self) -> Vec<(&Vec<u8>, &Binding)> {
+        let mut v: Vec<(&Vec<u8>, &Binding)> = self.keys.iter().collect();
+        v.sort_by(|a, b| {
+            let ka = a.0.iter().map(|&c| u16::from(c)).chain([256]);
+            let kb = b.0.iter().map(|&c| u16::from(c)).chain([256]);
+            ka.cmp(kb)
+        });
+        v
+    }
+
+    fn var(&self, name: &str) -> &str {
+        self.vars
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// A key as readline's dumpers show it: a key that also prefixes longer ones is bound
+    /// in its submap's "any other key" slot, which shows as `\000`.
+    fn show_key(&self, k: &[u8], meta: bool) -> String {
+        let longer = self
+            .keys
+            .range(k.to_vec()..)
+            .nth(1)
+            .is_some_and(|(n, _)| n.starts_with(k));
+        let mut s = untranslate_key(k, meta, longer);
+        if longer {
+            s.push_str("\\000");
+        }
+        s
     }
 
     /// Applies an inputrc text: its `$if mode=emacs` and `$if term=` parts as readline would.
@@ -446,6 +583,26 @@ impl Shell {
             return;
         }
         self.keymap.loaded = true;
+        // readline turns the meta settings around in a multibyte locale.
+        let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+            .into_iter()
+            .filter_map(|n| self.get(n))
+            .find(|v| !v.is_empty())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let utf8 = locale.contains("utf-8") || locale.contains("utf8");
+        let (on, off) = if utf8 { ("on", "off") } else { ("off", "on") };
+        self.keymap.vars = VARS
+            .iter()
+            .map(|(n, v)| {
+                let v = match *n {
+                    "convert-meta" => off,
+                    "input-meta" | "meta-flag" | "output-meta" => on,
+                    _ => v,
+                };
+                (*n, v.to_string())
+            })
+            .collect();
         for l in DEFAULTS.lines() {
             self.keymap.apply_line(l);
         }
@@ -465,21 +622,23 @@ impl Shell {
     }
 
     fn keys_of(&self, func: &str) -> Vec<String> {
+        let meta = self.keymap.var("convert-meta") == "on";
         self.keymap
-            .keys
-            .iter()
-            .filter(|(_, b)| matches!(b, Binding::Func(f) if f == func))
-            .map(|(k, _)| format!("\"{}\"", untranslate(k)))
+            .walk()
+            .into_iter()
+            .filter(|(_, b)| matches!(b, Binding::Func(f) if same_function(f, func)))
+            .map(|(k, _)| format!("\"{}\"", self.keymap.show_key(k, meta)))
             .collect()
     }
 
     pub(crate) fn b_bind(&mut self, a: &[String], io: &Io) -> i32 {
         self.keymap_load();
         self.error_io(io, "bind: warning: line editing not enabled");
-        let mut out = String::new();
-        let mut st = 0;
-        let mut i = 1;
         let usage = "bind: usage: bind [-lpsvPSVX] [-m keymap] [-f filename] [-q name] [-u name] [-r keyseq] [-x keyseq:shell-command] [keyseq:readline-function or readline-command]\n";
+        // Options are gathered first, then done in readline's fixed order.
+        let mut flags = String::new();
+        let mut args: BTreeMap<char, String> = BTreeMap::new();
+        let mut i = 1;
         while i < a.len() {
             let w = &a[i];
             if w == "--" {
@@ -491,15 +650,20 @@ impl Shell {
             }
             let opts: Vec<char> = w[1..].chars().collect();
             for (k, c) in opts.iter().enumerate() {
-                let needs = matches!(c, 'm' | 'f' | 'q' | 'u' | 'r' | 'x');
-                let arg = if needs {
+                if !"lpsvPSVXmfqurx".contains(*c) {
+                    self.error_io(io, &format!("bind: -{c}: invalid option"));
+                    io.err(usage.as_bytes());
+                    return 2;
+                }
+                flags.push(*c);
+                if "mfqurx".contains(*c) {
                     let rest: String = opts[k + 1..].iter().collect();
-                    if !rest.is_empty() {
-                        Some(rest)
+                    let v = if !rest.is_empty() {
+                        rest
                     } else {
                         i += 1;
                         match a.get(i) {
-                            Some(v) => Some(v.clone()),
+                            Some(v) => v.clone(),
                             None => {
                                 self.error_io(
                                     io,
@@ -509,134 +673,174 @@ impl Shell {
                                 return 2;
                             }
                         }
-                    }
-                } else {
-                    None
-                };
-                let arg = arg.unwrap_or_default();
-                match c {
-                    'l' => {
-                        for f in FUNCTIONS {
-                            out.push_str(f);
-                            out.push('\n');
-                        }
-                    }
-                    'p' | 'P' => {
-                        for f in FUNCTIONS {
-                            let keys = self.keys_of(f);
-                            if *c == 'p' {
-                                if keys.is_empty() {
-                                    out.push_str(&format!("# {f} (not bound)\n"));
-                                }
-                                for k in keys {
-                                    out.push_str(&format!("{k}: {f}\n"));
-                                }
-                            } else if keys.is_empty() {
-                                out.push_str(&format!("{f} is not bound to any keys\n"));
-                            } else {
-                                out.push_str(&format!("{f} can be found on {}.\n", shown(&keys)));
-                            }
-                        }
-                    }
-                    's' | 'S' | 'X' => {
-                        for (k, b) in &self.keymap.keys {
-                            let key = untranslate(k);
-                            match (c, b) {
-                                ('s', Binding::Macro(m)) => {
-                                    out.push_str(&format!("\"{key}\": \"{}\"\n", untranslate(m)))
-                                }
-                                ('S', Binding::Macro(m)) => {
-                                    out.push_str(&format!("{key} outputs {}\n", untranslate(m)))
-                                }
-                                ('X', Binding::Shell(cmd)) => {
-                                    out.push_str(&format!("\"{key}\": \"{cmd}\"\n"))
-                                }
-                                _ => {}
-                            }
-                        }
-                    }
-                    'v' | 'V' | 'm' => {}
-                    'q' => {
-                        if !FUNCTIONS.contains(&arg.as_str()) {
-                            self.error_io(io, &format!("bind: `{arg}': unknown function name"));
-                            st = 1;
-                            continue;
-                        }
-                        let keys = self.keys_of(&arg);
-                        if keys.is_empty() {
-                            out.push_str(&format!("{arg} is not bound to any keys.\n"));
-                            st = 1;
-                        } else {
-                            out.push_str(&format!("{arg} can be invoked via {}.\n", shown(&keys)));
-                        }
-                    }
-                    'u' => {
-                        if !FUNCTIONS.contains(&arg.as_str()) {
-                            self.error_io(io, &format!("bind: `{arg}': unknown function name"));
-                            st = 1;
-                            continue;
-                        }
-                        self.keymap
-                            .keys
-                            .retain(|_, b| !matches!(b, Binding::Func(f) if *f == arg));
-                    }
-                    'r' => {
-                        let key = translate(&arg);
-                        self.keymap.keys.remove(&key);
-                    }
-                    'x' => match split_binding(&arg) {
-                        Some((key, cmd)) if !key.is_empty() => {
-                            let cmd = cmd
-                                .strip_prefix('"')
-                                .and_then(|c| c.strip_suffix('"'))
-                                .map(String::from)
-                                .unwrap_or(cmd);
-                            self.keymap.keys.insert(key, Binding::Shell(cmd));
-                        }
-                        _ => {
-                            self.error_io(io, &format!("bind: {arg}: missing colon separator"));
-                            st = 1;
-                        }
-                    },
-                    'f' => match std::fs::read_to_string(self.cwd.join(&arg)) {
-                        Ok(text) => {
-                            let term = self.get("TERM").unwrap_or_default();
-                            self.keymap.apply_inputrc(&text, &term);
-                        }
-                        Err(e) => {
-                            let why = super::history::io_reason(&e);
-                            self.error_io(io, &format!("bind: {arg}: cannot read: {why}"));
-                            st = 1;
-                        }
-                    },
-                    c => {
-                        self.error_io(io, &format!("bind: -{c}: invalid option"));
-                        io.err(usage.as_bytes());
-                        return 2;
-                    }
-                }
-                if needs {
+                    };
+                    args.insert(*c, v);
                     break;
                 }
             }
             i += 1;
         }
-        for line in &a[i.min(a.len())..] {
-            if !self.keymap.apply_line(line) {
-                self.error_io(io, &format!("bind: {line}: invalid key binding"));
-                st = 1;
+        let has = |c: char| flags.contains(c);
+        let arg = |c: char| args.get(&c).cloned().unwrap_or_default();
+        let meta = self.keymap.var("convert-meta") == "on";
+        let mut out = String::new();
+        let mut st = 0;
+        if has('l') {
+            for f in FUNCTIONS {
+                out.push_str(f);
+                out.push('\n');
             }
         }
+        for c in ['p', 'P'] {
+            if !has(c) {
+                continue;
+            }
+            out.push('\n');
+            for f in FUNCTIONS {
+                let keys = self.keys_of(f);
+                if c == 'p' {
+                    if keys.is_empty() {
+                        out.push_str(&format!("# {f} (not bound)\n"));
+                    }
+                    for k in keys {
+                        out.push_str(&format!("{k}: {f}\n"));
+                    }
+                } else if keys.is_empty() {
+                    out.push_str(&format!("{f} is not bound to any keys\n"));
+                } else {
+                    out.push_str(&format!("{f} can be found on {}\n", shown(&keys)));
+                }
+            }
+        }
+        for c in ['s', 'S'] {
+            if !has(c) {
+                continue;
+            }
+            for (k, b) in self.keymap.walk() {
+                if let Binding::Macro(m) = b {
+                    let key = self.keymap.show_key(k, false);
+                    let m = untranslate(m, false);
+                    out.push_str(&if c == 's' {
+                        format!("\"{key}\": \"{m}\"\n")
+                    } else {
+                        format!("{key} outputs {m}\n")
+                    });
+                }
+            }
+        }
+        if has('v') {
+            for (n, v) in &self.keymap.vars {
+                out.push_str(&format!("set {n} {v}\n"));
+            }
+        }
+        if has('V') {
+            for (n, v) in &self.keymap.vars {
+                out.push_str(&format!("{n} is set to `{v}'\n"));
+            }
+        }
+        if has('f') {
+            let f = arg('f');
+            match std::fs::read_to_string(self.cwd.join(&f)) {
+                Ok(text) => {
+                    let term = self.get("TERM").unwrap_or_default();
+                    self.keymap.apply_inputrc(&text, &term);
+                }
+                Err(e) => {
+                    let why = super::history::io_reason(&e);
+                    self.error_io(io, &format!("bind: {f}: cannot read: {why}"));
+                    st = 1;
+                }
+            }
+        }
+        if has('q') {
+            let q = arg('q');
+            if !FUNCTIONS.contains(&q.as_str()) {
+                self.error_io(io, &format!("bind: `{q}': unknown function name"));
+                io.out(out.as_bytes());
+                return 1;
+            }
+            let keys = self.keys_of(&q);
+            if keys.is_empty() {
+                out.push_str(&format!("{q} is not bound to any keys.\n"));
+                st = 1;
+            } else {
+                out.push_str(&format!("{q} can be invoked via {}\n", shown(&keys)));
+            }
+        }
+        if has('u') {
+            let u = arg('u');
+            if !FUNCTIONS.contains(&u.as_str()) {
+                self.error_io(io, &format!("bind: `{u}': unknown function name"));
+                io.out(out.as_bytes());
+                return 1;
+            }
+            self.keymap
+                .keys
+                .retain(|_, b| !matches!(b, Binding::Func(f) if same_function(f, &u)));
+        }
+        if has('r') {
+            self.keymap.keys.remove(&translate(&arg('r')));
+        }
+        if has('x') {
+            let x = arg('x');
+            if !x.trim_start().starts_with('"') {
+                self.error_io(
+                    io,
+                    &format!("bind: {x}: first non-whitespace character is not `\"'"),
+                );
+                io.out(out.as_bytes());
+                return 1;
+            }
+            match split_binding(&x) {
+                Some((key, cmd)) if !key.is_empty() => {
+                    let cmd = cmd
+                        .strip_prefix('"')
+                        .and_then(|c| c.strip_suffix('"'))
+                        .map(String::from)
+                        .unwrap_or(cmd);
+                    self.keymap.keys.insert(key, Binding::Shell(cmd));
+                }
+                _ => {
+                    self.error_io(io, &format!("bind: {x}: no closing `\"' in key binding"));
+                    st = 1;
+                }
+            }
+        }
+        if has('X') {
+            for (k, b) in self.keymap.walk() {
+                if let Binding::Shell(cmd) = b {
+                    let key = self.keymap.show_key(k, false);
+                    let cmd = cmd.replace('\\', "\\\\").replace('"', "\\\"");
+                    out.push_str(&format!("\"{key}\": \"{cmd}\"\n"));
+                }
+            }
+        }
+        for line in &a[i.min(a.len())..] {
+            if !self.keymap.apply_line(line) {
+                io.err(format!("readline: {line}: no key sequence terminator\n").as_bytes());
+            }
+        }
+        let _ = meta;
         io.out(out.as_bytes());
         st
     }
 }
 
-/// readline lists at most five key sequences, then `...`.
+/// Names readline gives one function: a key bound to either shows under both.
+fn same_function(a: &str, b: &str) -> bool {
+    const ALIASES: &[(&str, &str)] = &[("insert-last-argument", "yank-last-arg")];
+    a == b
+        || ALIASES
+            .iter()
+            .any(|&(x, y)| (a == x && b == y) || (a == y && b == x))
+}
+
+/// readline lists at most five key sequences, then `...` (and no final period).
 fn shown(keys: &[String]) -> String {
-    let mut v: Vec<&str> = keys.iter().take(5).map(|s| s.as_str()).collect();
+    let v: Vec<&str> = keys.iter().take(5).map(|s| s.as_str()).collect();
     if keys.len() > 5 {
-        v.push("...");
+        format!("{}, ...", v.join(", "))
+    } else {
+        format!("{}.", v.join(", "))
     }
-    v.join(", ")
 }

@@ -170,8 +170,16 @@ impl Shell {
     }
 
     /// Runs the top-level commands of a script, recording each into the history list.
-    pub(crate) fn run_script_program(&mut self, prog: &ast::Program, src: &str, io: &Io) -> R<i32> {
-        self.history.script = Some(Rc::new(src.lines().map(String::from).collect()));
+    pub(crate) fn run_script_program(
+        &mut self,
+        prog: &ast::Program,
+        src: &str,
+        source: crate::exec::Source,
+        io: &Io,
+    ) -> R<i32> {
+        // bash adds the lines it reads from a script or stdin, not a -c string.
+        self.history.script = (source != crate::exec::Source::DashC)
+            .then(|| Rc::new(src.lines().map(String::from).collect()));
         self.history.next_line = 1;
         let mut st = self.last_status;
         for cc in &prog.complete_commands {
@@ -591,6 +599,9 @@ impl Shell {
             self.history.last_added = false;
         }
         let n = self.history.entries.len() as i64;
+        if n == 0 {
+            return Ok(0);
+        }
         let last = n - 1 - if listing { added } else { 0 };
         let (mut beg, mut end) = match (rest.first(), rest.get(1)) {
             (Some(b), e) => {
