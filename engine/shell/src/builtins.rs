@@ -81,6 +81,9 @@ pub fn is_special(_n: &str) -> bool {
 
 impl Shell {
     pub fn builtin(&mut self, argv: Vec<String>, io: &Io) -> R<i32> {
+        if matches!(argv[0].as_str(), "eval" | "source" | ".") && !self.history.nohist {
+            return self.without_history(|sh| sh.builtin(argv, io));
+        }
         let a = &argv;
         let name = a[0].as_str();
         Ok(match name {

@@ -728,14 +728,26 @@ impl Shell {
                 }
             }
         }
-        if has('v') {
-            for (n, v) in &self.keymap.vars {
-                out.push_str(&format!("set {n} {v}\n"));
-            }
-        }
-        if has('V') {
-            for (n, v) in &self.keymap.vars {
-                out.push_str(&format!("{n} is set to `{v}'\n"));
+        if has('v') || has('V') {
+            // readline's history-size is the shell's HISTSIZE limit.
+            let hsize = self
+                .get("HISTSIZE")
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .filter(|n| *n >= 0)
+                .unwrap_or(0)
+                .to_string();
+            for c in ['v', 'V'] {
+                if !has(c) {
+                    continue;
+                }
+                for (n, v) in &self.keymap.vars {
+                    let v = if *n == "history-size" { &hsize } else { v };
+                    out.push_str(&if c == 'v' {
+                        format!("set {n} {v}\n")
+                    } else {
+                        format!("{n} is set to `{v}'\n")
+                    });
+                }
             }
         }
         if has('f') {

@@ -30,6 +30,13 @@ pub struct History {
     last_added: bool,
     /// Lines of HISTFILE already read by `history -r`/`-n`.
     file_lines_read: usize,
+    /// Inside `eval` or `source`, which bash runs with history off: `fc` then counts the
+    /// command line that called them.
+    pub nohist: bool,
+    /// The number of the first entry (HISTSIZE drops the oldest ones).
+    base: usize,
+    /// Whether a script has started (options given before it are the shell's start-up ones).
+    started: bool,
 }
 
 fn now() -> i64 {
@@ -87,12 +94,54 @@ impl Shell {
     /// `set -o history` / `set +o history`.
     pub(crate) fn set_history_option(&mut self, on: bool) {
         self.history.on = on;
+        if !on {
+            return;
+        }
+        // bash gives the history variables their defaults when the list is turned on (the
+        // file name only at start-up).
+        if self.lookup("HISTSIZE").is_none() {
+            let _ = self.set_var("HISTSIZE", "500".into());
+        }
+        if !self.history.started {
+            if self.lookup("HISTFILESIZE").is_none() {
+                let _ = self.set_var("HISTFILESIZE", "500".into());
+            }
+            if self.lookup("HISTFILE").is_none() {
+                if let Some(home) = self.get("HOME") {
+                    let _ = self.set_var("HISTFILE", format!("{home}/.bash_history"));
+                }
+            }
+        }
     }
 
     fn hist_add(&mut self, line: String) {
         self.history.entries.push(Entry { line, time: now() });
         self.history.unsaved += 1;
         self.history.last_added = true;
+        self.hist_stifle();
+    }
+
+    /// The number of the first entry.
+    fn hist_base(&self) -> usize {
+        self.history.base.max(1)
+    }
+
+    /// Keeps at most HISTSIZE entries (an empty or negative HISTSIZE keeps all).
+    fn hist_stifle(&mut self) {
+        let Some(max) = self
+            .get("HISTSIZE")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|n| *n >= 0)
+        else {
+            return;
+        };
+        let len = self.history.entries.len();
+        let max = usize::try_from(max).unwrap_or(usize::MAX);
+        if len > max {
+            let drop = len - max;
+            self.history.entries.drain(..drop);
+            self.history.base = self.hist_base() + drop;
+        }
     }
 
     /// Adds a command line unless HISTCONTROL or HISTIGNORE keep it out (bash's
@@ -181,6 +230,7 @@ impl Shell {
         self.history.script = (source != crate::exec::Source::DashC)
             .then(|| Rc::new(src.lines().map(String::from).collect()));
         self.history.next_line = 1;
+        self.history.started = true;
         let mut st = self.last_status;
         for cc in &prog.complete_commands {
             self.hist_note(cc);
@@ -196,9 +246,17 @@ impl Shell {
         Ok(st)
     }
 
+    /// Runs `f` as bash runs `eval` and `source` strings (history recording off).
+    pub(crate) fn without_history(&mut self, f: impl FnOnce(&mut Shell) -> R<i32>) -> R<i32> {
+        self.history.nohist = true;
+        let r = f(self);
+        self.history.nohist = false;
+        r
+    }
+
     /// `$HISTCMD`: the number of the current entry.
     pub(crate) fn histcmd(&self) -> String {
-        self.history.entries.len().to_string()
+        (self.hist_base() + self.history.entries.len() - 1).to_string()
     }
 
     fn histfile(&mut self, arg: Option<&String>) -> Option<String> {
@@ -257,12 +315,41 @@ impl Shell {
         let stamps = self.get("HISTTIMEFORMAT").is_some();
         let text = Self::hist_lines_text(&self.history.entries[from..], stamps);
         use std::io::Write;
-        let _ = std::fs::OpenOptions::new()
+        let path = self.cwd.join(file);
+        let ok = std::fs::OpenOptions::new()
             .append(true)
             .create(true)
-            .open(self.cwd.join(file))
-            .and_then(|mut f| f.write_all(text.as_bytes()));
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .is_ok();
         self.history.unsaved = 0;
+        // The file keeps its last HISTFILESIZE lines (timestamps go with their lines).
+        let keep = self
+            .get("HISTFILESIZE")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|n| *n >= 0);
+        if let (true, Some(keep)) = (ok, keep) {
+            let Ok(all) = std::fs::read_to_string(&path) else {
+                return;
+            };
+            let lines: Vec<&str> = all.lines().collect();
+            let mut count = 0;
+            let mut start = lines.len();
+            while start > 0 && count < keep {
+                start -= 1;
+                if !(stamps && lines[start].starts_with('#')) {
+                    count += 1;
+                }
+            }
+            if start > 0 && stamps && lines[start - 1].starts_with('#') {
+                start -= 1;
+            }
+            if start > 0 {
+                let mut t = lines[start..].join("\n");
+                t.push('\n');
+                let _ = std::fs::write(&path, t);
+            }
+        }
     }
 
     fn hist_read(&mut self, file: &str, only_new: bool) -> Result<(), std::io::Error> {
@@ -286,11 +373,13 @@ impl Shell {
             });
         }
         self.history.file_lines_read = lines.len();
+        self.hist_stifle();
         Ok(())
     }
 
     fn hist_list(&mut self, from: usize, io: &Io) {
         let fmt = self.get("HISTTIMEFORMAT");
+        let base = self.hist_base();
         let mut s = String::new();
         for (i, e) in self.history.entries.iter().enumerate().skip(from) {
             let stamp = match &fmt {
@@ -299,7 +388,7 @@ impl Shell {
                 }
                 None => String::new(),
             };
-            s.push_str(&format!("{:>5}  {stamp}{}\n", i + 1, e.line));
+            s.push_str(&format!("{:>5}  {stamp}{}\n", i + base, e.line));
         }
         io.out(s.as_bytes());
     }
@@ -308,7 +397,11 @@ impl Shell {
     fn hist_pos(&self, s: &str) -> Option<usize> {
         let n: i64 = s.parse().ok()?;
         let len = self.history.entries.len() as i64;
-        let idx = if n < 0 { len + n } else { n - 1 };
+        let idx = if n < 0 {
+            len + n
+        } else {
+            n - self.hist_base() as i64
+        };
         (n != 0 && idx >= 0 && idx < len).then_some(idx as usize)
     }
 
@@ -362,6 +455,7 @@ impl Shell {
         }
         if flags.contains('c') {
             self.history.entries.clear();
+            self.history.base = 1;
             self.history.unsaved = 0;
             self.history.last_added = false;
             if flags.len() == 1 && del.is_none() {
@@ -487,10 +581,13 @@ impl Shell {
                 (n + last + 1).max(0)
             } else if n == 0 {
                 last
-            } else if n - 1 > last {
-                past_end
             } else {
-                n - 1
+                let idx = n - self.hist_base() as i64;
+                if idx > last {
+                    past_end
+                } else {
+                    idx.max(0)
+                }
             };
         }
         for j in (0..=last).rev() {
@@ -556,7 +653,7 @@ impl Shell {
         if ename.as_deref() == Some("-") {
             execute = true;
         }
-        let added = self.history.last_added as i64;
+        let added = (self.history.last_added && !self.history.nohist) as i64;
         if execute {
             let mut subs = Vec::new();
             while let Some(w) = rest.first() {
@@ -649,7 +746,7 @@ impl Shell {
             };
             if listing {
                 if numbering {
-                    text.push_str(&format!("{}", k + 1));
+                    text.push_str(&format!("{}", k + self.hist_base()));
                 }
                 text.push_str(&format!("\t {}\n", e.line));
             } else {
