@@ -856,3 +856,35 @@ fn shown(keys: &[String]) -> String {
         format!("{}.", v.join(", "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_notation_round_trips() {
+        for k in [
+            "\\C-l",
+            "\\e[1;5D",
+            "\\C-x\\C-r",
+            "\\C-\\\\",
+            "\\C-?",
+            "\\\"",
+            "\\200",
+        ] {
+            assert_eq!(untranslate(&translate(k), false), k);
+        }
+        assert_eq!(translate("\\M-a"), b"\x1ba".to_vec());
+        assert_eq!(untranslate_key(b"\x1b\x1b", true, true), "\\M-\\M-");
+    }
+
+    #[test]
+    fn binding_lines_split() {
+        let (k, v) = split_binding("\"\\C-t\": kill-line").unwrap_or_default();
+        assert_eq!((k, v.as_str()), (vec![0x14], "kill-line"));
+        let (k, _) = split_binding("Control-t: abort").unwrap_or_default();
+        assert_eq!(k, vec![0x14]);
+        let (k, _) = split_binding("Meta-Rubout: abort").unwrap_or_default();
+        assert_eq!(k, vec![0x1b, 0x7f]);
+    }
+}

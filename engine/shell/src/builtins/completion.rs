@@ -1148,3 +1148,32 @@ fn db_home(user: &str) -> Option<String> {
         (f.len() > 5 && f[0] == user).then(|| f[5].to_string())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wordlist_splits_outside_quotes_and_substitutions() {
+        let w = split_wordlist(r#"a 'b c' "d e" f\ g $(echo h i) ${x:- y}"#, " \t\n");
+        assert_eq!(
+            w,
+            vec!["a", "'b c'", "\"d e\"", "f\\ g", "$(echo h i)", "${x:- y}"]
+        );
+        assert_eq!(split_wordlist("a:b c", ":"), vec!["a", "b c"]);
+    }
+
+    #[test]
+    fn buckets_follow_bash_hash_order() {
+        // bash 5.2 lists -I, x1, -D, y1, -E in this order.
+        let names = ["_InitialWorD_", "x1", "_DefaultCmD_", "y1", "_EmptycmD_"];
+        let b: Vec<u32> = names.iter().map(|n| hash_bucket(n)).collect();
+        assert!(b.windows(2).all(|w| w[0] < w[1]), "{b:?}");
+    }
+
+    #[test]
+    fn filter_pattern_replaces_ampersand() {
+        assert_eq!(filter_pattern("&b*", "some"), "someb*");
+        assert_eq!(filter_pattern("\\&*", "x"), "&*");
+    }
+}

@@ -844,3 +844,21 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_line_commands_join_as_bash_cmdhist() {
+        assert_eq!(delimiter("for i in 1 2; do"), " ");
+        assert_eq!(delimiter("  echo $i"), "; ");
+        assert_eq!(delimiter("echo \"a"), "\n");
+        assert_eq!(delimiter("a |"), " ");
+    }
+
+    #[test]
+    fn histignore_patterns_split_at_unescaped_colons() {
+        assert_eq!(split_colons("a*:b\\:c:"), vec!["a*", "b:c", ""]);
+    }
+}
