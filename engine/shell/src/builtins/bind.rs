@@ -6,7 +6,8 @@ use crate::io::Io;
 use crate::state::Shell;
 use std::collections::BTreeMap;
 
-/// readline's default emacs bindings, one `"keyseq": function` a line.
+/// readline's default emacs bindings, one `"keyseq": function` a line (what bash 5.2's
+/// `bind -p` shows in the C locale with no inputrc).
 const DEFAULTS: &str = include_str!("bind_defaults.txt");
 
 /// What a key sequence runs.
@@ -682,7 +683,6 @@ impl Shell {
         }
         let has = |c: char| flags.contains(c);
         let arg = |c: char| args.get(&c).cloned().unwrap_or_default();
-        let meta = self.keymap.var("convert-meta") == "on";
         let mut out = String::new();
         let mut st = 0;
         if has('l') {
@@ -832,7 +832,6 @@ impl Shell {
                 io.err(format!("readline: {line}: no key sequence terminator\n").as_bytes());
             }
         }
-        let _ = meta;
         io.out(out.as_bytes());
         st
     }
