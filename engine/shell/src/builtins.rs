@@ -7,6 +7,10 @@ use crate::state::{ElemKey, Flow, Shell, Value, R};
 mod vars;
 pub(crate) use vars::{assoc_key_text, dq_value, value_text};
 
+pub(crate) mod bind;
+pub(crate) mod completion;
+pub(crate) mod history;
+
 const BUILTINS: &[&str] = &[
     "echo",
     "printf",
@@ -59,6 +63,12 @@ const BUILTINS: &[&str] = &[
     "enable",
     "ulimit",
     "help",
+    "compgen",
+    "complete",
+    "compopt",
+    "history",
+    "fc",
+    "bind",
 ];
 
 pub fn is_builtin(n: &str) -> bool {
@@ -73,12 +83,21 @@ pub fn is_special(_n: &str) -> bool {
 
 impl Shell {
     pub fn builtin(&mut self, argv: Vec<String>, io: &Io) -> R<i32> {
+        if matches!(argv[0].as_str(), "eval" | "source" | ".") && !self.history.nohist {
+            return self.without_history(|sh| sh.builtin(argv, io));
+        }
         let a = &argv;
         let name = a[0].as_str();
         Ok(match name {
             ":" | "true" => 0,
             "false" => 1,
             "echo" => self.b_echo(a, io),
+            "compgen" => self.b_compgen(a, io),
+            "complete" => self.b_complete(a, io),
+            "compopt" => self.b_compopt(a, io),
+            "history" => self.b_history(a, io)?,
+            "fc" => self.b_fc(a, io)?,
+            "bind" => self.b_bind(a, io),
             "printf" => self.b_printf(a, io),
             "test" | "[" => self.test_builtin(a, io),
             "pwd" => {
@@ -822,6 +841,7 @@ impl Shell {
             "noexec" => op.noexec = on,
             "verbose" => op.verbose = on,
             "braceexpand" => op.no_braceexpand = !on,
+            "history" => self.set_history_option(on),
             "hashall"
             | "interactive-comments"
             | "posix"
@@ -832,7 +852,6 @@ impl Shell {
             | "physical"
             | "privileged"
             | "keyword"
-            | "history"
             | "ignoreeof"
             | "functrace"
             | "errtrace"
