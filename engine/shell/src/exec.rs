@@ -1651,6 +1651,8 @@ impl Shell {
                 let a = &argv[i];
                 if a == "-i" || a == "-" {
                     clear = true;
+                } else if a == "-v" {
+                    // Verbose: only traces what env does.
                 } else if a == "-u" && i + 1 < argv.len() {
                     i += 1;
                     unset.push(argv[i].clone());
@@ -1709,6 +1711,18 @@ impl Shell {
             };
             return Ok(crate::invoke::run(&args, start, io));
         }
+        // bash gives a program `_` set to the path it runs.
+        let path = if self.exec_running {
+            None
+        } else if argv[0].contains('/') {
+            Some(argv[0].clone())
+        } else {
+            self.path_lookup(&argv[0])
+        };
+        if let Some(p) = path {
+            env.retain(|(k, _)| k != "_");
+            env.push(("_".into(), p));
+        }
         if let Some(tool) = crate::tools::find(&argv[0]) {
             let stdin = io.stdin();
             let stdin_len = match &stdin {
@@ -1732,18 +1746,6 @@ impl Shell {
                 stderr: &mut e,
             };
             return Ok(tool(&argv, &mut ctx));
-        }
-        // bash gives a program `_` set to the path it runs.
-        let path = if self.exec_running {
-            None
-        } else if argv[0].contains('/') {
-            Some(argv[0].clone())
-        } else {
-            self.path_lookup(&argv[0])
-        };
-        if let Some(p) = path {
-            env.retain(|(k, _)| k != "_");
-            env.push(("_".into(), p));
         }
         let req = crate::host::ExecRequest {
             argv: &argv,
