@@ -1089,7 +1089,13 @@ impl Shell {
             IR::HereDocument(fd, h) => {
                 let fd = fd.map(|f| f as usize).unwrap_or(0);
                 let body = if h.requires_expansion {
-                    self.expand_heredoc(&h.doc.value)?
+                    match self.expand_heredoc(&h.doc.value) {
+                        Ok(b) => b,
+                        // bash fails only this command when a here-document's expansion
+                        // fails (`set -u`, `${v:?}`), without leaving the shell.
+                        Err(Flow::Exit(_)) => return Ok(false),
+                        Err(e) => return Err(e),
+                    }
                 } else {
                     h.doc.value.clone()
                 };

@@ -190,7 +190,20 @@ impl Shell {
             };
             f.sort();
             for n in f {
-                if only_fnames {
+                if only_fnames && !names.is_empty() && !print && self.extdebug() {
+                    // extdebug: where the function was defined.
+                    let line = self
+                        .funcs
+                        .get(&n)
+                        .and_then(|f| f.fname.loc.as_ref())
+                        .map_or(0, |l| l.start.line);
+                    let file = self
+                        .func_src
+                        .get(&n)
+                        .cloned()
+                        .unwrap_or_else(|| "main".into());
+                    io.out(format!("{n} {line} {file}\n").as_bytes());
+                } else if only_fnames {
                     if names.is_empty() || print {
                         io.out(format!("declare -f {n}\n").as_bytes());
                     } else {
