@@ -334,6 +334,10 @@ impl Shell {
     /// Scalar value of a variable (element 0 of an array), with the dynamic variables.
     pub fn get(&mut self, name: &str) -> Option<String> {
         let resolved0 = self.resolve(name);
+        if resolved0.starts_with('\u{0}') {
+            self.error(&format!("warning: {name}: circular name reference"));
+            return None;
+        }
         let name: &str = &resolved0;
         match name {
             "RANDOM" => {

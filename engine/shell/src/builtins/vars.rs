@@ -288,9 +288,27 @@ impl Shell {
                 }
                 continue;
             }
-            // `declare -g` works on the global scope as if no function were running.
-            let hidden = if global && self.scopes.len() > 1 {
-                self.scopes.split_off(1)
+            // `declare -g` works on the global variable: the function-local ones of
+            // that name are set aside meanwhile (other locals stay visible to expansions).
+            let target = match decl
+                .iter()
+                .find(|(k, _, _)| *k == i)
+                .map(|(_, a, _)| &a.name)
+            {
+                Some(
+                    ast::AssignmentName::VariableName(n)
+                    | ast::AssignmentName::ArrayElementName(n, _),
+                ) => n.clone(),
+                None => raw
+                    .split(['=', '[', '+'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            let hidden: Vec<(usize, Var)> = if global {
+                (1..self.scopes.len())
+                    .filter_map(|k| self.scopes[k].remove(&target).map(|v| (k, v)))
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -613,7 +631,11 @@ impl Shell {
                 }
                 Ok(())
             })();
-            self.scopes.extend(hidden);
+            for (k, v) in hidden {
+                if let Some(scope) = self.scopes.get_mut(k) {
+                    scope.insert(target.clone(), v);
+                }
+            }
             r?;
         }
         Ok(st)
