@@ -807,6 +807,14 @@ impl Shell {
             };
             io.out(format!("{line}\n").as_bytes());
         }
+        // Then the functions, as `declare -f` shows them.
+        let mut names: Vec<&String> = self.funcs.keys().collect();
+        names.sort();
+        for n in names {
+            if let Some(def) = self.funcs.get(n) {
+                io.out(format!("{def}\n").as_bytes());
+            }
+        }
     }
 
     pub(crate) fn b_unset(&mut self, a: &[String], io: &Io) -> i32 {
