@@ -454,7 +454,15 @@ impl Shell {
                 if self.lookup(&name).is_some_and(|v| v.readonly)
                     && (assignment.is_some() || value_str.is_some())
                 {
-                    self.error_io(io, &format!("{name}: readonly variable"));
+                    // bash names the builtin only for declare's own scalar assignments.
+                    let who = if matches!(cmd, "export" | "readonly")
+                        || assignment.is_some_and(|_| !scalar)
+                    {
+                        String::new()
+                    } else {
+                        format!("{cmd}: ")
+                    };
+                    self.error_io(io, &format!("{who}{name}: readonly variable"));
                     st = 1;
                     return Ok(());
                 }
@@ -509,8 +517,13 @@ impl Shell {
                         v.trace = true;
                     }
                     let mut conv_err = None;
+                    // A declared but unset array keeps its kind too.
+                    let old_kind = v.kind;
                     if arr {
                         match v.value.take() {
+                            None if old_kind == 2 => {
+                                conv_err = Some("cannot convert associative to indexed array");
+                            }
                             None => {}
                             Some(Value::Str(x)) => {
                                 v.value = Some(Value::Arr([(0, x)].into_iter().collect()))
@@ -525,18 +538,20 @@ impl Shell {
                             v.kind = 1;
                         }
                     }
-                    if assoc {
+                    if assoc && conv_err.is_none() {
                         match v.value.take() {
+                            None if old_kind == 1 => {
+                                conv_err = Some("cannot convert indexed to associative array");
+                            }
                             None => {}
                             Some(Value::Str(x)) => {
                                 v.value =
                                     Some(Value::Assoc([("0".to_string(), x)].into_iter().collect()))
                             }
-                            Some(Value::Arr(m)) if !m.is_empty() => {
+                            Some(Value::Arr(m)) => {
                                 v.value = Some(Value::Arr(m));
                                 conv_err = Some("cannot convert indexed to associative array");
                             }
-                            Some(Value::Arr(_)) => v.value = Some(Value::Assoc(Default::default())),
                             other => v.value = other,
                         }
                         if conv_err.is_none() {
