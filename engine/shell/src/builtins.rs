@@ -5,6 +5,8 @@ use crate::io::Io;
 use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
 use brush_parser::ast;
 
+mod options;
+
 const BUILTINS: &[&str] = &[
     "echo",
     "printf",
@@ -85,6 +87,15 @@ impl Shell {
             }
             "cd" => self.b_cd(a, io),
             "pushd" | "popd" | "dirs" => self.b_dirs(a, io),
+            "local" if a.iter().skip(1).any(|s| s == "-") && self.func_depth > 0 => {
+                self.local_options();
+                let rest: Vec<String> = a.iter().filter(|s| *s != "-").cloned().collect();
+                if rest.len() > 1 {
+                    self.b_declare(&rest, &[], io)?
+                } else {
+                    0
+                }
+            }
             "export" | "readonly" | "declare" | "typeset" | "local" => {
                 self.b_declare(a, &[], io)?
             }
@@ -1360,191 +1371,6 @@ impl Shell {
         0
     }
 
-    fn b_set(&mut self, a: &[String], io: &Io) -> R<i32> {
-        if a.len() == 1 {
-            self.print_vars("set", false, false, io);
-            return Ok(0);
-        }
-        let mut i = 1;
-        while i < a.len() {
-            let s = &a[i];
-            if s == "--" {
-                self.positional = a[i + 1..].to_vec();
-                return Ok(0);
-            }
-            if s == "-" {
-                self.opts.xtrace = false;
-                self.opts.verbose = false;
-                self.positional = a[i + 1..].to_vec();
-                return Ok(0);
-            }
-            if (s.starts_with('-') || s.starts_with('+')) && s.len() > 1 {
-                let on = s.starts_with('-');
-                for c in s[1..].chars() {
-                    if c == 'o' {
-                        i += 1;
-                        match a.get(i) {
-                            Some(o) => {
-                                if !self.set_long_option(o, on) {
-                                    self.error_io(io, &format!("set: {o}: invalid option name"));
-                                    return Ok(2);
-                                }
-                            }
-                            None => {
-                                let names = [
-                                    "allexport",
-                                    "errexit",
-                                    "noclobber",
-                                    "noglob",
-                                    "nounset",
-                                    "pipefail",
-                                    "verbose",
-                                    "xtrace",
-                                ];
-                                for n in names {
-                                    let v = self.option_enabled(n).unwrap_or(false);
-                                    if on {
-                                        io.out(
-                                            format!("{n:<15}\t{}\n", if v { "on" } else { "off" })
-                                                .as_bytes(),
-                                        );
-                                    } else {
-                                        io.out(
-                                            format!("set {}o {n}\n", if v { "-" } else { "+" })
-                                                .as_bytes(),
-                                        );
-                                    }
-                                }
-                            }
-                        }
-                        continue;
-                    }
-                    let name = match c {
-                        'e' => "errexit",
-                        'u' => "nounset",
-                        'x' => "xtrace",
-                        'f' => "noglob",
-                        'C' => "noclobber",
-                        'a' => "allexport",
-                        'n' => "noexec",
-                        'v' => "verbose",
-                        'B' => "braceexpand",
-                        'h' | 'm' | 'b' | 'H' | 'P' | 'T' | 'E' | 'k' | 't' => continue,
-                        _ => {
-                            self.error_io(
-                                io,
-                                &format!("set: {}{c}: invalid option", if on { '-' } else { '+' }),
-                            );
-                            return Ok(2);
-                        }
-                    };
-                    self.set_long_option(name, on);
-                }
-                i += 1;
-                continue;
-            }
-            self.positional = a[i..].to_vec();
-            return Ok(0);
-        }
-        Ok(0)
-    }
-
-    pub fn set_long_option(&mut self, o: &str, on: bool) -> bool {
-        let op = &mut self.opts;
-        match o {
-            "errexit" => op.errexit = on,
-            "nounset" => op.nounset = on,
-            "pipefail" => op.pipefail = on,
-            "xtrace" => op.xtrace = on,
-            "noglob" => op.noglob = on,
-            "noclobber" => op.noclobber = on,
-            "allexport" => op.allexport = on,
-            "noexec" => op.noexec = on,
-            "verbose" => op.verbose = on,
-            "braceexpand" => op.no_braceexpand = !on,
-            "hashall"
-            | "interactive-comments"
-            | "posix"
-            | "vi"
-            | "emacs"
-            | "monitor"
-            | "notify"
-            | "physical"
-            | "privileged"
-            | "keyword"
-            | "history"
-            | "ignoreeof"
-            | "functrace"
-            | "errtrace"
-            | "nolog"
-            | "onecmd" => {}
-            _ => return false,
-        }
-        true
-    }
-
-    fn b_shopt(&mut self, a: &[String], io: &Io) -> i32 {
-        let mut set = None;
-        let mut query = false;
-        let mut st = 0;
-        for s in &a[1..] {
-            match s.as_str() {
-                "-s" => set = Some(true),
-                "-u" => set = Some(false),
-                "-q" => query = true,
-                "-o" | "-p" => {}
-                n => {
-                    let o = &mut self.opts;
-                    let slot = match n {
-                        "nullglob" => &mut o.nullglob,
-                        "failglob" => &mut o.failglob,
-                        "extglob" => &mut o.extglob,
-                        "dotglob" => &mut o.dotglob,
-                        "nocaseglob" => &mut o.nocaseglob,
-                        "nocasematch" => &mut o.nocasematch,
-                        "lastpipe" => &mut o.lastpipe,
-                        "expand_aliases" => &mut o.expand_aliases,
-                        "globstar" => &mut o.globstar,
-                        "xpg_echo" => &mut o.xpg_echo,
-                        "inherit_errexit" => &mut o.inherit_errexit,
-                        _ if SHOPT_NOOP.contains(&n) => {
-                            let key = SHOPT_NOOP.iter().find(|k| **k == n).copied().unwrap_or("");
-                            o.other_shopts
-                                .entry(key)
-                                .or_insert(SHOPT_DEFAULT_ON.contains(&n))
-                        }
-                        _ => {
-                            if !query {
-                                self.error_io(
-                                    io,
-                                    &format!("shopt: {n}: invalid shell option name"),
-                                );
-                            }
-                            st = 1;
-                            continue;
-                        }
-                    };
-                    match set {
-                        Some(v) => *slot = v,
-                        None => {
-                            let v = *slot;
-                            if !v {
-                                st = 1;
-                            }
-                            if !query {
-                                io.out(
-                                    format!("{n:<15}\t{}\n", if v { "on" } else { "off" })
-                                        .as_bytes(),
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        st
-    }
-
     fn b_command(&mut self, a: &[String], io: &Io) -> R<i32> {
         let mut i = 1;
         let mut verbose = 0;
@@ -1840,70 +1666,6 @@ fn sig_order(s: &str) -> u32 {
 }
 
 /// shopt options accepted for compatibility; they do not change this shell's behaviour.
-const SHOPT_NOOP: &[&str] = &[
-    "autocd",
-    "assoc_expand_once",
-    "cdable_vars",
-    "cdspell",
-    "checkhash",
-    "checkjobs",
-    "checkwinsize",
-    "cmdhist",
-    "compat31",
-    "compat32",
-    "compat40",
-    "compat41",
-    "compat42",
-    "compat43",
-    "compat44",
-    "complete_fullquote",
-    "direxpand",
-    "dirspell",
-    "execfail",
-    "extdebug",
-    "extquote",
-    "force_fignore",
-    "globasciiranges",
-    "globskipdots",
-    "gnu_errfmt",
-    "histappend",
-    "histreedit",
-    "histverify",
-    "hostcomplete",
-    "huponexit",
-    "interactive_comments",
-    "lithist",
-    "localvar_inherit",
-    "localvar_unset",
-    "login_shell",
-    "mailwarn",
-    "no_empty_cmd_completion",
-    "noexpand_translation",
-    "patsub_replacement",
-    "progcomp",
-    "progcomp_alias",
-    "promptvars",
-    "restricted_shell",
-    "shift_verbose",
-    "sourcepath",
-    "varredir_close",
-];
-const SHOPT_DEFAULT_ON: &[&str] = &[
-    "checkwinsize",
-    "cmdhist",
-    "complete_fullquote",
-    "extquote",
-    "force_fignore",
-    "globasciiranges",
-    "globskipdots",
-    "hostcomplete",
-    "interactive_comments",
-    "patsub_replacement",
-    "progcomp",
-    "promptvars",
-    "sourcepath",
-];
-
 const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done",
     "in", "function", "select", "time", "{", "}", "[[", "]]", "!", "coproc",

@@ -17,6 +17,7 @@ pub enum Source {
 
 pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
     let src = split_empty_for_parts(src);
+    let src = crate::condnl::join_newlines(&src);
     let mut p = brush_parser::Parser::new(
         std::io::Cursor::new(src.as_bytes()),
         &brush_parser::ParserOptions::default(),
@@ -284,6 +285,9 @@ impl Shell {
     /// Runs a whole script as bash does: lines before a late syntax error still run.
     pub fn run_script(&mut self, src: &str, source: Source, io: &Io) -> i32 {
         self.last_arg.clone_from(&self.arg0);
+        if let Some(e) = crate::condnl::first_error(src) {
+            return self.run_to_cond_error(src, e, source, io);
+        }
         let mut parsed = parse(src);
         // bash ends a here-document left open at end of input there, with a warning.
         if let Err(brush_parser::ParseError::Tokenizing {
@@ -1787,6 +1791,7 @@ impl Shell {
             self.cur_source = fr.call_src;
         }
         self.lineno = saved_line;
+        self.restore_local_options();
         self.func_depth -= 1;
         self.scopes.pop();
         self.positional = saved;

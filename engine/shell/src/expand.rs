@@ -1175,33 +1175,6 @@ impl Shell {
         }
         f
     }
-
-    pub fn option_flags(&self) -> String {
-        let mut f = String::new();
-        if self.opts.errexit {
-            f.push('e');
-        }
-        f.push('h');
-        if self.opts.nounset {
-            f.push('u');
-        }
-        if self.opts.xtrace {
-            f.push('x');
-        }
-        if !self.opts.no_braceexpand {
-            f.push('B');
-        }
-        if self.opts.noglob {
-            f.push('f');
-        }
-        if self.opts.allexport {
-            f.push('a');
-        }
-        if self.opts.noclobber {
-            f.push('C');
-        }
-        f
-    }
 }
 
 fn slice_range(n: usize, off: i64, len: Option<i64>) -> Option<(usize, usize)> {

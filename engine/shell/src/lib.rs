@@ -4,6 +4,7 @@
 
 mod arith;
 mod builtins;
+mod condnl;
 pub mod exec;
 mod expand;
 pub mod host;

@@ -99,6 +99,7 @@ fn run() -> i32 {
             sh.positional = rest[1..].to_vec();
         }
         sh.fatal_status = 127;
+        sh.opts.invocation_flag = Some('c');
         (c, Source::DashC)
     } else if !rest.is_empty() && !read_stdin {
         let file = &rest[0];
@@ -127,6 +128,7 @@ fn run() -> i32 {
         let mut s = String::new();
         let _ = std::io::stdin().read_to_string(&mut s);
         sh.positional = rest;
+        sh.opts.invocation_flag = Some('s');
         (s, Source::Stdin)
     };
     if noexec {

@@ -71,6 +71,11 @@ pub struct Opts {
     pub no_braceexpand: bool,
     /// Recognised `shopt` options that change nothing here, with their state.
     pub other_shopts: std::collections::BTreeMap<&'static str, bool>,
+    /// The last letter of `$-`: `c` under -c, `s` when the script is read from stdin.
+    pub invocation_flag: Option<char>,
+    /// `local -` in a function: the options to restore when the function at this depth
+    /// returns.
+    pub saved_by_local: Vec<(u32, Box<Opts>)>,
 }
 
 /// Caches shared by the shell and all its subshells.

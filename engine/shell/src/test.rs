@@ -299,24 +299,7 @@ impl Shell {
     }
 
     pub fn option_enabled(&self, name: &str) -> Option<bool> {
-        let o = &self.opts;
-        Some(match name {
-            "errexit" => o.errexit,
-            "nounset" => o.nounset,
-            "pipefail" => o.pipefail,
-            "xtrace" => o.xtrace,
-            "noglob" => o.noglob,
-            "noclobber" => o.noclobber,
-            "allexport" => o.allexport,
-            "noexec" => o.noexec,
-            "verbose" => o.verbose,
-            "braceexpand" => !o.no_braceexpand,
-            "hashall" | "interactive-comments" => true,
-            "posix" | "vi" | "emacs" | "monitor" | "notify" | "onecmd" | "physical"
-            | "privileged" | "keyword" | "history" | "ignoreeof" | "functrace" | "errtrace"
-            | "nolog" => false,
-            _ => return None,
-        })
+        self.set_option_value(name)
     }
 }
 
