@@ -5,7 +5,10 @@ use crate::io::Io;
 use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
 use brush_parser::ast;
 
+pub mod hash;
 mod options;
+mod signals;
+mod ulimit;
 
 const BUILTINS: &[&str] = &[
     "echo",
@@ -254,6 +257,7 @@ impl Shell {
                 return self.builtin(a[1..].to_vec(), io);
             }
             "type" => self.b_type(a, io),
+            "hash" => self.b_hash(a, io),
             "getopts" => self.b_getopts(a, io),
             "trap" => self.b_trap(a, io),
             "sleep" => {
@@ -306,17 +310,15 @@ impl Shell {
                 io.out(line.as_bytes());
                 0
             }
-            "wait" | "hash" | "times" | "jobs" | "enable" | "ulimit" | "help" => 0,
+            "wait" | "times" | "jobs" | "enable" | "help" => 0,
+            "ulimit" => self.b_ulimit(a, io),
             "umask" => {
                 if a.len() == 1 {
                     io.out(b"0022\n");
                 }
                 0
             }
-            "kill" => {
-                self.error_io(io, "kill: not supported");
-                1
-            }
+            "kill" => self.b_kill(a, io)?,
             "alias" => {
                 for x in &a[1..] {
                     if let Some((k, v)) = x.split_once('=') {
@@ -1420,10 +1422,9 @@ impl Shell {
         if let Some(a) = self.aliases.get(n) {
             return Some(format!("alias {n}='{a}'"));
         }
-        if crate::tools::find(n).is_some() {
-            return Some(n.to_string());
-        }
+        // A file in PATH is what bash names; the bundled tool stands in where there is none.
         self.path_lookup(n)
+            .or_else(|| crate::tools::find(n).map(|_| n.to_string()))
     }
 
     fn path_lookup(&self, n: &str) -> Option<String> {
@@ -1445,54 +1446,6 @@ impl Shell {
             }
         }
         None
-    }
-
-    fn b_type(&mut self, a: &[String], io: &Io) -> i32 {
-        let mut st = 0;
-        let mut mode = ' ';
-        for n in &a[1..] {
-            match n.as_str() {
-                "-t" => {
-                    mode = 't';
-                    continue;
-                }
-                "-p" | "-P" => {
-                    mode = 'p';
-                    continue;
-                }
-                "-a" | "-f" => continue,
-                _ => {}
-            }
-            let (kind, text) = if KEYWORDS.contains(&n.as_str()) {
-                ("keyword", format!("{n} is a shell keyword"))
-            } else if self.funcs.contains_key(n) {
-                ("function", format!("{n} is a function"))
-            } else if is_builtin(n) {
-                ("builtin", format!("{n} is a shell builtin"))
-            } else if let Some(p) = self.path_lookup(n) {
-                ("file", format!("{n} is {p}"))
-            } else if crate::tools::find(n).is_some() {
-                ("file", format!("{n} is {n}"))
-            } else {
-                if mode != 't' && mode != 'p' {
-                    self.error_io(io, &format!("type: {n}: not found"));
-                }
-                st = 1;
-                continue;
-            };
-            match mode {
-                't' => io.out(format!("{kind}\n").as_bytes()),
-                'p' => {
-                    if kind == "file" {
-                        io.out(format!("{}\n", self.path_lookup(n).unwrap_or_default()).as_bytes())
-                    } else {
-                        true
-                    }
-                }
-                _ => io.out(format!("{text}\n").as_bytes()),
-            };
-        }
-        st
     }
 
     fn b_getopts(&mut self, a: &[String], io: &Io) -> i32 {

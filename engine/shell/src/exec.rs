@@ -1679,6 +1679,7 @@ impl Shell {
                 env.push((k, v));
             }
         }
+        self.remember_command(&argv[0]);
         if let Some(tool) = crate::tools::find(&argv[0]) {
             let stdin = io.stdin();
             let stdin_len = match &stdin {

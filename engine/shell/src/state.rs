@@ -125,6 +125,10 @@ pub struct Shell {
     pub host: Rc<dyn Host>,
     pub caches: Rc<RefCell<Caches>>,
     pub aliases: HashMap<String, String>,
+    /// `hash`: remembered command paths, in the order they were added.
+    pub hashed: Vec<crate::builtins::hash::Hashed>,
+    /// `ulimit` values this shell has set: option letter -> (soft, hard), None = unlimited.
+    pub limits: std::collections::BTreeMap<char, (Option<u64>, Option<u64>)>,
     pub in_trap: bool,
     /// A subshell keeps its parent's DEBUG trap for `trap -p` but does not
     /// run it (no functrace) until it sets its own.
@@ -191,6 +195,8 @@ impl Shell {
             host,
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: HashMap::new(),
+            hashed: Vec::new(),
+            limits: Default::default(),
             in_trap: false,
             debug_inherited: false,
             dirstack: Vec::new(),
