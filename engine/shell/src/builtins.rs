@@ -5,6 +5,7 @@ use crate::io::Io;
 use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
 use brush_parser::ast;
 
+mod alias;
 pub mod hash;
 mod options;
 mod signals;
@@ -319,22 +320,8 @@ impl Shell {
                 0
             }
             "kill" => self.b_kill(a, io)?,
-            "alias" => {
-                for x in &a[1..] {
-                    if let Some((k, v)) = x.split_once('=') {
-                        self.aliases.insert(k.into(), v.into());
-                    } else if let Some(v) = self.aliases.get(x) {
-                        io.out(format!("alias {x}='{v}'\n").as_bytes());
-                    }
-                }
-                0
-            }
-            "unalias" => {
-                for x in &a[1..] {
-                    self.aliases.remove(x);
-                }
-                0
-            }
+            "alias" => self.b_alias(a, io),
+            "unalias" => self.b_unalias(a, io),
             "exec" => {
                 if a.len() == 1 {
                     return Ok(0);

@@ -288,6 +288,9 @@ impl Shell {
         if let Some(e) = crate::condnl::first_error(src) {
             return self.run_to_cond_error(src, e, source, io);
         }
+        if self.script_may_alias(src) {
+            return self.run_script_with_aliases(src, source, io);
+        }
         let mut parsed = parse(src);
         // bash ends a here-document left open at end of input there, with a warning.
         if let Err(brush_parser::ParseError::Tokenizing {
@@ -391,6 +394,7 @@ impl Shell {
 
     /// Runs a string (eval, traps, command substitution) in this shell; Flow passes through.
     pub fn run_string_flow(&mut self, src: &str, io: &Io) -> R<i32> {
+        let src = &*self.expand_alias_text(src);
         match parse(src) {
             Ok(p) => self.run_program(&p, io),
             Err(e) => {
