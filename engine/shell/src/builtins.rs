@@ -6,6 +6,7 @@ use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
 use brush_parser::ast;
 
 mod alias;
+mod dirs;
 pub mod hash;
 mod options;
 mod signals;
@@ -85,10 +86,7 @@ impl Shell {
             "echo" => self.b_echo(a, io),
             "printf" => self.b_printf(a, io),
             "test" | "[" => self.test_builtin(a, io),
-            "pwd" => {
-                io.out(format!("{}\n", self.cwd.display()).as_bytes());
-                0
-            }
+            "pwd" => self.b_pwd(a, io),
             "cd" => self.b_cd(a, io),
             "pushd" | "popd" | "dirs" => self.b_dirs(a, io),
             "local" if a.iter().skip(1).any(|s| s == "-") && self.func_depth > 0 => {
@@ -418,82 +416,6 @@ impl Shell {
             }
         }
         st
-    }
-
-    fn b_cd(&mut self, a: &[String], io: &Io) -> i32 {
-        let args: Vec<&String> = a[1..]
-            .iter()
-            .filter(|s| !matches!(s.as_str(), "-L" | "-P" | "--"))
-            .collect();
-        if args.len() > 1 {
-            self.error_io(io, "cd: too many arguments");
-            return 1;
-        }
-        let mut print = false;
-        let target = match args.first() {
-            None => match self.get("HOME") {
-                Some(h) => h,
-                None => {
-                    self.error_io(io, "cd: HOME not set");
-                    return 1;
-                }
-            },
-            Some(s) if s.as_str() == "-" => {
-                print = true;
-                match self.get("OLDPWD") {
-                    Some(h) => h,
-                    None => {
-                        self.error_io(io, "cd: OLDPWD not set");
-                        return 1;
-                    }
-                }
-            }
-            Some(s) => (*s).clone(),
-        };
-        let p = normalize(&self.cwd.join(&target));
-        if !p.is_dir() {
-            let why = if p.exists() {
-                "Not a directory"
-            } else {
-                "No such file or directory"
-            };
-            self.error_io(io, &format!("cd: {target}: {why}"));
-            return 1;
-        }
-        let old = self.cwd.to_string_lossy().into_owned();
-        self.cwd = p;
-        let _ = self.set_var("OLDPWD", old);
-        let _ = self.set_var("PWD", self.cwd.to_string_lossy().into_owned());
-        if print {
-            io.out(format!("{}\n", self.cwd.display()).as_bytes());
-        }
-        0
-    }
-
-    fn b_dirs(&mut self, a: &[String], io: &Io) -> i32 {
-        match a[0].as_str() {
-            "pushd" => {
-                let Some(d) = a.get(1) else { return 1 };
-                let old = self.cwd.clone();
-                if self.b_cd(&["cd".into(), d.clone()], io) != 0 {
-                    return 1;
-                }
-                self.dirstack.push(old);
-            }
-            "popd" => {
-                let Some(d) = self.dirstack.pop() else {
-                    self.error_io(io, "popd: directory stack empty");
-                    return 1;
-                };
-                self.cwd = d;
-                let _ = self.set_var("PWD", self.cwd.to_string_lossy().into_owned());
-            }
-            _ => {}
-        }
-        let mut s = vec![self.cwd.display().to_string()];
-        s.extend(self.dirstack.iter().rev().map(|d| d.display().to_string()));
-        io.out(format!("{}\n", s.join(" ")).as_bytes());
-        0
     }
 
     /// `declare`/`local`/`export`/`readonly` with structurally parsed assignment words.
@@ -1640,20 +1562,6 @@ fn parse_duration(s: &str) -> f64 {
         _ => (s, 1.0),
     };
     num.parse::<f64>().unwrap_or(0.0) * mul
-}
-
-fn normalize(p: &std::path::Path) -> std::path::PathBuf {
-    let mut out = std::path::PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 fn dq_escape(s: &str) -> String {

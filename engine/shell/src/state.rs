@@ -242,6 +242,14 @@ impl Shell {
         let cwd_s = cwd.to_string_lossy().into_owned();
         let _ = s.set_var("PWD", cwd_s);
         s.export("PWD");
+        // bash keeps an inherited OLDPWD only if it names a directory (it stays exported).
+        if let Some(v) = s.get("OLDPWD") {
+            if !std::path::Path::new(&v).is_dir() {
+                if let Some(var) = s.scopes.first_mut().and_then(|g| g.get_mut("OLDPWD")) {
+                    var.value = None;
+                }
+            }
+        }
         for (k, v) in [
             ("IFS", " \t\n"),
             ("OPTIND", "1"),
