@@ -8,6 +8,7 @@ use brush_parser::ast;
 mod alias;
 mod dirs;
 pub mod hash;
+pub mod jobs;
 mod options;
 mod signals;
 mod ulimit;
@@ -309,7 +310,8 @@ impl Shell {
                 io.out(line.as_bytes());
                 0
             }
-            "wait" | "times" | "jobs" | "enable" | "help" => 0,
+            "times" | "jobs" | "enable" | "help" => 0,
+            "wait" => self.b_wait(a, io),
             "ulimit" => self.b_ulimit(a, io),
             "umask" => {
                 if a.len() == 1 {

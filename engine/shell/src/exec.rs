@@ -462,12 +462,17 @@ impl Shell {
     pub fn run_list(&mut self, list: &ast::CompoundList, io: &Io) -> R<i32> {
         let mut st = 0;
         for item in &list.0 {
+            if matches!(item.1, ast::SeparatorOperator::Async) {
+                st = self.run_background(&item.0, io);
+                self.last_status = st;
+                continue;
+            }
             st = self.run_andor(&item.0, io)?;
         }
         Ok(st)
     }
 
-    fn run_andor(&mut self, l: &ast::AndOrList, io: &Io) -> R<i32> {
+    pub(crate) fn run_andor(&mut self, l: &ast::AndOrList, io: &Io) -> R<i32> {
         let n = l.additional.len();
         if n == 0 {
             return self.run_pipeline_checked(&l.first, io);

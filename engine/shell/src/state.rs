@@ -127,6 +127,10 @@ pub struct Shell {
     pub aliases: HashMap<String, String>,
     /// `hash`: remembered command paths, in the order they were added.
     pub hashed: Vec<crate::builtins::hash::Hashed>,
+    /// Finished background jobs `wait` has not collected, how many were started, and `$!`.
+    pub bg_jobs: Vec<crate::builtins::jobs::Job>,
+    pub bg_started: u32,
+    pub last_bg: Option<u32>,
     /// `ulimit` values this shell has set: option letter -> (soft, hard), None = unlimited.
     pub limits: std::collections::BTreeMap<char, (Option<u64>, Option<u64>)>,
     pub in_trap: bool,
@@ -196,6 +200,9 @@ impl Shell {
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: HashMap::new(),
             hashed: Vec::new(),
+            bg_jobs: Vec::new(),
+            bg_started: 0,
+            last_bg: None,
             limits: Default::default(),
             in_trap: false,
             debug_inherited: false,
