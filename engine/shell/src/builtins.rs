@@ -7,6 +7,7 @@ use brush_parser::ast;
 
 mod alias;
 mod dirs;
+mod enable;
 pub mod hash;
 pub mod jobs;
 mod options;
@@ -310,7 +311,9 @@ impl Shell {
                 io.out(line.as_bytes());
                 0
             }
-            "times" | "jobs" | "enable" | "help" => 0,
+            "times" | "jobs" => 0,
+            "enable" => self.b_enable(a, io),
+            "help" => self.b_help(a, io),
             "wait" => self.b_wait(a, io),
             "ulimit" => self.b_ulimit(a, io),
             "umask" => {
@@ -1320,14 +1323,14 @@ impl Shell {
             return Ok(st);
         }
         let argv = a[i..].to_vec();
-        if is_builtin(&argv[0]) {
+        if self.builtin_enabled(&argv[0]) {
             return self.builtin(argv, io);
         }
         self.run_external(argv, Vec::new(), io)
     }
 
     fn which(&self, n: &str) -> Option<String> {
-        if self.funcs.contains_key(n) || is_builtin(n) || KEYWORDS.contains(&n) {
+        if self.funcs.contains_key(n) || self.builtin_enabled(n) || KEYWORDS.contains(&n) {
             return Some(n.to_string());
         }
         if let Some(a) = self.aliases.get(n) {

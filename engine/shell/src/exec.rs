@@ -1597,7 +1597,7 @@ impl Shell {
             self.scopes.pop();
             return r;
         }
-        if crate::builtins::is_builtin(name) {
+        if self.builtin_enabled(name) {
             if temp.is_empty() {
                 return self.builtin(argv, io);
             }
@@ -1722,7 +1722,14 @@ impl Shell {
         match host.run(&req, io) {
             Ok(s) => Ok(s),
             Err(crate::host::HostError::NotFound) => {
-                self.error_io(io, &format!("{}: command not found", argv[0]));
+                // With no PATH to search, bash tries the name as a file.
+                let no_path = self.get("PATH").is_none_or(|p| p.is_empty());
+                let why = if no_path {
+                    "No such file or directory"
+                } else {
+                    "command not found"
+                };
+                self.error_io(io, &format!("{}: {why}", argv[0]));
                 Ok(127)
             }
             Err(crate::host::HostError::Message(m, s)) => {

@@ -127,6 +127,8 @@ pub struct Shell {
     pub aliases: HashMap<String, String>,
     /// `hash`: remembered command paths, in the order they were added.
     pub hashed: Vec<crate::builtins::hash::Hashed>,
+    /// Builtins turned off with `enable -n`.
+    pub disabled_builtins: Vec<String>,
     /// Finished background jobs `wait` has not collected, how many were started, and `$!`.
     pub bg_jobs: Vec<crate::builtins::jobs::Job>,
     pub bg_started: u32,
@@ -200,6 +202,7 @@ impl Shell {
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: HashMap::new(),
             hashed: Vec::new(),
+            disabled_builtins: Vec::new(),
             bg_jobs: Vec::new(),
             bg_started: 0,
             last_bg: None,

@@ -164,7 +164,7 @@ impl Shell {
                         st = 1;
                     }
                 }
-            } else if n.contains('/') || self.funcs.contains_key(n) || super::is_builtin(n) {
+            } else if n.contains('/') || self.funcs.contains_key(n) || self.builtin_enabled(n) {
                 // bash hashes only what a PATH search would find.
             } else {
                 match self.path_lookup(n) {
@@ -246,7 +246,7 @@ impl Shell {
                     found.push(("function", format!("{n} is a function\n{def}")));
                 }
             }
-            if super::is_builtin(n) {
+            if self.builtin_enabled(n) {
                 found.push(("builtin", format!("{n} is a shell builtin")));
             }
             let mut files: Vec<(&str, String)> = Vec::new();
