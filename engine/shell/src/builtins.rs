@@ -1214,9 +1214,28 @@ impl Shell {
             };
             match s.as_str() {
                 "-t" => strip = true,
-                "-O" => origin = val(&mut i).parse().ok(),
-                "-s" => skip = val(&mut i).parse().unwrap_or(0),
-                "-n" => count = val(&mut i).parse().unwrap_or(0),
+                "-O" => {
+                    let v = val(&mut i);
+                    match v.parse::<i64>() {
+                        Ok(n) if n >= 0 => origin = Some(n),
+                        _ => {
+                            self.error_io(io, &format!("{}: {v}: invalid array origin", a[0]));
+                            return 1;
+                        }
+                    }
+                }
+                "-s" | "-n" => {
+                    let v = val(&mut i);
+                    let Ok(n) = v.parse::<usize>() else {
+                        self.error_io(io, &format!("{}: {v}: invalid line count", a[0]));
+                        return 1;
+                    };
+                    if s == "-s" {
+                        skip = n;
+                    } else {
+                        count = n;
+                    }
+                }
                 "-d" => delim = val(&mut i).bytes().next().unwrap_or(0),
                 "-u" => fd = val(&mut i).parse().ok(),
                 "-C" | "-c" => {
@@ -1240,6 +1259,14 @@ impl Shell {
             },
             None => io.stdin(),
         };
+        let name = self.resolve(&name).into_owned();
+        if matches!(
+            self.lookup(&name).and_then(|v| v.value.as_ref()),
+            Some(Value::Assoc(_))
+        ) {
+            self.error_io(io, &format!("{}: {name}: not an indexed array", a[0]));
+            return 1;
+        }
         let mut m = match (origin, self.lookup(&name).and_then(|v| v.value.clone())) {
             (Some(_), Some(Value::Arr(m))) => m,
             (Some(_), Some(Value::Str(s))) => {
