@@ -102,7 +102,7 @@ impl Shell {
 
     fn expand_one(&mut self, w: &str, out: &mut Vec<String>) -> R<()> {
         // Fast path: plain literal word.
-        if !w.contains(['$', '`', '\'', '"', '\\', '~', '*', '?', '[']) {
+        if !w.contains(['$', '`', '\'', '"', '\\', '~', '*', '?', '[', '(']) {
             out.push(w.to_string());
             return Ok(());
         }
@@ -629,7 +629,12 @@ impl Shell {
     }
 
     fn compile_pattern(&mut self, pat: &str, anchored: bool) -> Option<Rc<regex::Regex>> {
-        let key = (pat.to_string(), anchored);
+        // The same text compiles differently with and without extglob.
+        let key = if self.opts.extglob {
+            (pat.to_string(), anchored)
+        } else {
+            (format!("\u{0}{pat}"), anchored)
+        };
         if let Some(r) = self.caches.borrow().patterns.get(&key) {
             return r.clone();
         }

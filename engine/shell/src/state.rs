@@ -179,7 +179,7 @@ impl Shell {
             pipestatus: vec![0],
             opts: Opts {
                 expand_aliases: false,
-                extglob: true,
+                extglob: false,
                 ..Opts::default()
             },
             traps: HashMap::new(),

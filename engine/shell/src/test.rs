@@ -36,7 +36,10 @@ impl Shell {
                 match op {
                     BP::StringExactlyMatchesPattern | BP::StringDoesNotExactlyMatchPattern => {
                         let pat = self.expand_pattern(&r.value)?;
+                        // bash matches `[[ == ]]` patterns with extglob on, whatever the option.
+                        let saved = std::mem::replace(&mut self.opts.extglob, true);
                         let m = self.pattern_match(&ls, &pat);
+                        self.opts.extglob = saved;
                         if matches!(op, BP::StringExactlyMatchesPattern) {
                             m
                         } else {
