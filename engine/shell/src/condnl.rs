@@ -310,7 +310,7 @@ mod tests {
     #[test]
     fn skippable_newlines_become_continuations() {
         assert_eq!(join_newlines("[[ (\na = a ) ]]"), "[[ ( \\\na = a ) ]]");
-        assert_eq!(join_newlines("[[ ! \na = b ]]"), "[[ ! \\\na = b ]]");
+        assert_eq!(join_newlines("[[ !\na = b ]]"), "[[ ! \\\na = b ]]");
         assert_eq!(join_newlines("echo [[ (\n"), "echo [[ (\n");
         assert!(first_error("[[ a = a\n]]").is_none());
     }
