@@ -8,6 +8,7 @@ use brush_parser::ast;
 mod alias;
 mod dirs;
 mod enable;
+mod exec;
 pub mod hash;
 pub mod jobs;
 mod options;
@@ -200,9 +201,25 @@ impl Shell {
                         None
                     }
                 };
-                let text = path.and_then(|p| std::fs::read_to_string(p).ok());
+                // The shell's own fds, not the process's, back /dev/stdin and /dev/fd/N.
+                let own_fd = match file.as_str() {
+                    "/dev/stdin" => Some(0),
+                    f => f
+                        .strip_prefix("/dev/fd/")
+                        .and_then(|n| n.parse::<usize>().ok()),
+                };
+                let text = match own_fd.and_then(|n| io.get(n)) {
+                    Some(stream) => {
+                        Some(String::from_utf8_lossy(&stream.read_to_end()).into_owned())
+                    }
+                    None => path.and_then(|p| std::fs::read_to_string(p).ok()),
+                };
                 let Some(text) = text else {
                     self.error_io(io, &format!("{file}: No such file or directory"));
+                    // A special builtin's failure ends a POSIX-mode shell.
+                    if self.set_option_value("posix").unwrap_or(false) {
+                        return Err(Flow::Exit(1));
+                    }
                     return Ok(1);
                 };
                 let saved = if a.len() > 2 {
@@ -325,13 +342,7 @@ impl Shell {
             "kill" => self.b_kill(a, io)?,
             "alias" => self.b_alias(a, io),
             "unalias" => self.b_unalias(a, io),
-            "exec" => {
-                if a.len() == 1 {
-                    return Ok(0);
-                }
-                let st = self.dispatch(a[1..].to_vec(), Vec::new(), io)?;
-                return Err(Flow::Exit(st));
-            }
+            "exec" => return self.b_exec(a, io),
             _ => 0,
         })
     }
@@ -1076,6 +1087,8 @@ impl Shell {
         let mut arr: Option<String> = None;
         let mut delim = b'\n';
         let mut nchars: Option<usize> = None;
+        // -N: the characters read are taken whole, not split into fields.
+        let mut exact_n = false;
         let mut prompt = None;
         let mut names = Vec::new();
         let mut i = 1;
@@ -1106,6 +1119,7 @@ impl Shell {
                             break;
                         }
                         'n' | 'N' => {
+                            exact_n = c == 'N';
                             nchars = take().and_then(|d| d.parse().ok());
                             break;
                         }
@@ -1168,7 +1182,11 @@ impl Shell {
         let text = String::from_utf8_lossy(&buf).into_owned();
         let ifs = self.get_ifs();
         if let Some(arr) = arr {
-            let fields = split_read(&text, &ifs, usize::MAX);
+            let fields = if exact_n {
+                vec![text.replace('\x01', "")]
+            } else {
+                split_read(&text, &ifs, usize::MAX)
+            };
             let m = fields
                 .into_iter()
                 .enumerate()

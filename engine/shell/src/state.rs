@@ -404,6 +404,8 @@ impl Shell {
                 )
             }
             "PIPESTATUS" => return self.pipestatus.first().map(|v| v.to_string()),
+            // Outside any function (even in a sourced file) FUNCNAME is unset.
+            "FUNCNAME" if self.func_depth == 0 => return None,
             "FUNCNAME" => return self.frames.last().map(|f| f.name.clone()),
             "BASH_SOURCE" => {
                 return self
@@ -463,7 +465,7 @@ impl Shell {
             name,
             "RANDOM" | "SECONDS" | "LINENO" | "BASHPID" | "EPOCHSECONDS" | "PIPESTATUS"
         ) || self.lookup(name).is_some_and(|v| v.value.is_some())
-            || (name == "FUNCNAME" && !self.frames.is_empty())
+            || (name == "FUNCNAME" && self.func_depth > 0)
     }
 
     /// All values of a variable as a list (for `${a[@]}`); keys too.
@@ -500,7 +502,7 @@ impl Shell {
                     _ => "0".into(),
                 });
             }
-            if name == "FUNCNAME" && self.frames.is_empty() {
+            if name == "FUNCNAME" && self.func_depth == 0 {
                 return None;
             }
             return Some(
