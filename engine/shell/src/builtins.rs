@@ -159,15 +159,30 @@ impl Shell {
                 return Err(Flow::Return(st));
             }
             "break" | "continue" => {
-                let n = a
-                    .get(1)
-                    .and_then(|s| s.parse::<u32>().ok())
-                    .unwrap_or(1)
-                    .max(1);
+                let n = match a.get(1).map(|s| (s, s.parse::<i64>())) {
+                    None => 1,
+                    Some((_, Ok(n))) if n >= 1 => u32::try_from(n).unwrap_or(u32::MAX),
+                    Some((s, Ok(_))) => {
+                        // bash leaves every loop after this error.
+                        self.error_io(io, &format!("{name}: {s}: loop count out of range"));
+                        self.last_status = 1;
+                        if self.loop_depth == 0 {
+                            return Ok(1);
+                        }
+                        return Err(Flow::Break(self.loop_depth));
+                    }
+                    Some((s, Err(_))) if self.loop_depth > 0 => {
+                        // A special builtin's usage error: the shell exits.
+                        self.error_io(io, &format!("{name}: {s}: numeric argument required"));
+                        return Err(Flow::Exit(128));
+                    }
+                    Some(_) => 1,
+                };
                 if self.loop_depth == 0 {
                     return Ok(0);
                 }
                 let n = n.min(self.loop_depth);
+                self.last_status = 0;
                 return Err(if name == "break" {
                     Flow::Break(n)
                 } else {

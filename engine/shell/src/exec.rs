@@ -455,6 +455,10 @@ impl Shell {
                 }
                 Err(e) => return Err(e),
             }
+            // `set -t`: one command, then exit.
+            if self.opts.other_shopts.get("onecmd") == Some(&true) {
+                return Err(Flow::Exit(st));
+            }
         }
         Ok(st)
     }
@@ -462,6 +466,10 @@ impl Shell {
     pub fn run_list(&mut self, list: &ast::CompoundList, io: &Io) -> R<i32> {
         let mut st = 0;
         for item in &list.0 {
+            // `set -n`: commands are read, not run.
+            if self.opts.noexec {
+                break;
+            }
             if matches!(item.1, ast::SeparatorOperator::Async) {
                 st = self.run_background(&item.0, io);
                 self.last_status = st;
@@ -732,6 +740,8 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
@@ -806,6 +816,8 @@ impl Shell {
                                     if n > 1 {
                                         return Err(Flow::Break(n - 1));
                                     }
+                                    // The loop's status is that of the `break`.
+                                    st = self.last_status;
                                     break;
                                 }
                                 Err(Flow::Continue(n)) => {
@@ -827,6 +839,8 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
@@ -857,11 +871,18 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
                                 if n > 1 {
                                     return Err(Flow::Continue(n - 1));
+                                }
+                                // `continue` in the condition is a successful test, which
+                                // ends an until loop (bash consumes the continue there).
+                                if until {
+                                    break;
                                 }
                                 continue;
                             }
@@ -876,6 +897,8 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {

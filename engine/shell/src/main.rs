@@ -67,6 +67,7 @@ fn run() -> i32 {
                     'C' => "noclobber",
                     'a' => "allexport",
                     'v' => "verbose",
+                    't' => "onecmd",
                     'n' => {
                         noexec = true;
                         continue;

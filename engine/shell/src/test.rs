@@ -254,7 +254,12 @@ impl Shell {
             && matches!(a[1].as_str(), "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge")
         {
             for v in [&a[0], &a[2]] {
-                if v.trim().parse::<i64>().is_err() {
+                // Blanks may surround the number, but a trailing newline is not a blank.
+                if v.trim_start()
+                    .trim_end_matches([' ', '\t'])
+                    .parse::<i64>()
+                    .is_err()
+                {
                     self.error_io(io, &format!("{name}: {v}: integer expression expected"));
                     return 2;
                 }
