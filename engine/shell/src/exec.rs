@@ -1403,7 +1403,10 @@ impl Shell {
 
     fn psub_path(&mut self) -> std::path::PathBuf {
         self.psub_counter += 1;
-        let tmp = self.get("TMPDIR").unwrap_or_else(|| "/tmp".into());
+        let tmp = self
+            .get("TMPDIR")
+            .or_else(|| self.temp_dir.clone())
+            .unwrap_or_else(|| "/tmp".into());
         self.cwd
             .join(tmp)
             .join(format!("hookbox-psub-{}-{}", self.pid, self.psub_counter))
@@ -1712,6 +1715,23 @@ impl Shell {
             }
         }
         self.remember_command(&argv[0]);
+        // In the sandbox /tmp is not writable; commands get the run's private temporary
+        // directory where the script has not chosen one.
+        if let Some(dir) = &self.temp_dir {
+            if !env.iter().any(|(k, _)| k == "TMPDIR") {
+                env.push(("TMPDIR".into(), dir.clone()));
+            }
+        }
+        if let Some(args) = crate::invoke::shell_command(&argv, &self.cwd) {
+            crate::io::flush_stdout();
+            let start = crate::invoke::Start {
+                host: self.host.clone(),
+                cwd: self.cwd.clone(),
+                env: &env,
+                temp_dir: self.temp_dir.clone(),
+            };
+            return Ok(crate::invoke::run(&args, start, io));
+        }
         if let Some(tool) = crate::tools::find(&argv[0]) {
             let stdin = io.stdin();
             let stdin_len = match &stdin {

@@ -8,6 +8,7 @@ mod condnl;
 pub mod exec;
 mod expand;
 pub mod host;
+pub mod invoke;
 pub mod io;
 mod pattern;
 pub mod state;

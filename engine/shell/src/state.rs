@@ -154,6 +154,10 @@ pub struct Shell {
     /// fd 2 of the command being run, for the shell's own messages.
     pub cur_io: crate::io::Io,
     pub psub_counter: u32,
+    /// The temporary directory for the shell's own files and its commands' `TMPDIR` when the
+    /// script sets none: the sandbox's private one (the host passes `HOOKBOX_TMPDIR`, which
+    /// never becomes a shell variable). `None`: /tmp, as bash.
+    pub temp_dir: Option<String>,
     pub cmdsub_ran: bool,
     /// The subshell level that set the EXIT trap (inherited traps show but do not run).
     pub exit_trap_level: u32,
@@ -219,6 +223,7 @@ impl Shell {
             fatal_status: 1,
             cur_io: crate::io::Io::process(),
             psub_counter: 0,
+            temp_dir: None,
             cmdsub_ran: false,
             exit_trap_level: 0,
             xdepth: 0,

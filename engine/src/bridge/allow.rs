@@ -25,6 +25,66 @@ enum Miss {
 }
 
 impl Resolver {
+    /// The program a request runs: by the allow list (see [`Resolver::resolve`]), or, under
+    /// `allow_any`, the way a plain shell finds it in the guest's `PATH` (`guest_path`, the
+    /// policy's when the guest has none) and `cwd`. That answer is not cached: the guest may
+    /// change its `PATH` between commands, as a shell's user does.
+    pub fn resolve_request(
+        &mut self,
+        policy: &Policy,
+        argv0: &str,
+        guest_path: Option<&str>,
+        cwd: &Path,
+    ) -> Result<PathBuf, BridgeError> {
+        if !policy.allow_any {
+            return self.resolve(policy, argv0);
+        }
+        let command = || argv0.to_string();
+        if argv0.contains('/') {
+            let path = cwd.join(argv0);
+            return match std::fs::metadata(&path) {
+                Err(_) => Err(BridgeError::NoSuchFile { command: command() }),
+                Ok(m) if m.is_dir() => Err(BridgeError::CannotExecute {
+                    command: command(),
+                    reason: "Is a directory".into(),
+                }),
+                Ok(m) if m.permissions().mode() & 0o111 == 0 => Err(BridgeError::CannotExecute {
+                    command: command(),
+                    reason: "Permission denied".into(),
+                }),
+                Ok(_) => Ok(path),
+            };
+        }
+        let search = guest_path.unwrap_or(&policy.path);
+        let dirs = search.split(':').map(|dir| {
+            // An empty entry is the current directory, as in every shell.
+            if dir.is_empty() {
+                cwd.to_path_buf()
+            } else {
+                cwd.join(dir)
+            }
+        });
+        let mut not_executable = None;
+        for dir in dirs {
+            let candidate = dir.join(argv0);
+            if is_executable_file(&candidate) {
+                return Ok(candidate);
+            }
+            if not_executable.is_none() && candidate.is_file() {
+                not_executable = Some(candidate);
+            }
+        }
+        match not_executable {
+            // bash, too, names the command and refuses it when only a non-executable file
+            // of that name is on the PATH.
+            Some(_) => Err(BridgeError::CannotExecute {
+                command: command(),
+                reason: "Permission denied".into(),
+            }),
+            None => Err(BridgeError::NotFound { command: command() }),
+        }
+    }
+
     /// The absolute path `argv0` runs, or why it may not run.
     pub fn resolve(&mut self, policy: &Policy, argv0: &str) -> Result<PathBuf, BridgeError> {
         let answer = match self.cache.get(argv0) {
@@ -95,6 +155,34 @@ fn is_executable_file(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// The `st_mode` of `path` (symlinks followed) when it lies inside a granted directory. Only
+/// granted files are described: the guest learns nothing of the host's other files.
+pub(crate) fn granted_mode(path: &Path, granted: &[&Path]) -> Result<u32, BridgeError> {
+    use std::os::unix::fs::MetadataExt;
+    let outside = || BridgeError::NotPermitted(format!("{}: not granted", path.display()));
+    if !path.is_absolute() {
+        return Err(outside());
+    }
+    let real = path.canonicalize().map_err(|_| {
+        // Missing, or reached through a directory we may not describe either way.
+        BridgeError::NotFound {
+            command: path.display().to_string(),
+        }
+    })?;
+    let inside = granted.iter().any(|dir| {
+        dir.canonicalize()
+            .is_ok_and(|granted| real.starts_with(granted))
+    });
+    if !inside {
+        return Err(outside());
+    }
+    std::fs::metadata(&real)
+        .map(|m| m.mode())
+        .map_err(|_| BridgeError::NotFound {
+            command: path.display().to_string(),
+        })
+}
+
 /// The canonical `cwd` when it lies inside one of the granted directories.
 pub(crate) fn check_cwd(cwd: &Path, granted: &[&Path]) -> Result<PathBuf, BridgeError> {
     let outside = || {
@@ -152,6 +240,50 @@ mod tests {
     }
 
     #[test]
+    fn allow_any_resolves_like_a_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let tool = bin.join("tool");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(bin.join("plain"), "x").unwrap();
+        let p = Policy {
+            allow_any: true,
+            ..policy(&[])
+        };
+        let mut r = Resolver::default();
+        let cwd = dir.path();
+        assert_eq!(
+            r.resolve_request(&p, "tool", Some("bin:/usr/bin"), cwd)
+                .unwrap(),
+            tool
+        );
+        assert!(r.resolve_request(&p, "./bin/tool", None, cwd).is_ok());
+        assert!(matches!(
+            r.resolve_request(&p, "tool", None, cwd),
+            Err(BridgeError::NotFound { .. })
+        ));
+        assert!(matches!(
+            r.resolve_request(&p, "./bin", None, cwd),
+            Err(BridgeError::CannotExecute { .. })
+        ));
+        assert!(matches!(
+            r.resolve_request(&p, "plain", Some("bin"), cwd),
+            Err(BridgeError::CannotExecute { .. })
+        ));
+        assert!(matches!(
+            r.resolve_request(&p, "./nothing", None, cwd),
+            Err(BridgeError::NoSuchFile { .. })
+        ));
+        // Without allow_any the guest's PATH and relative paths mean nothing.
+        let strict = policy(&["tool"]);
+        assert!(r
+            .resolve_request(&strict, "./bin/tool", Some("bin"), cwd)
+            .is_err());
+    }
+
+    #[test]
     fn denied_message_names_the_policy_key() {
         let e = BridgeError::Denied {
             command: "curl".into(),
@@ -161,6 +293,28 @@ mod tests {
             "hookbox: curl: not allowed by the policy (add \"curl\" to [policy] allow in hookbox.toml)"
         );
         assert_eq!(e.code(), -1);
+    }
+
+    #[test]
+    fn modes_only_of_granted_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("run.sh");
+        std::fs::write(&f, "x").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o750)).unwrap();
+        assert_eq!(granted_mode(&f, &[dir.path()]).unwrap() & 0o7777, 0o750);
+        assert!(matches!(
+            granted_mode(Path::new("/etc/passwd"), &[dir.path()]),
+            Err(BridgeError::NotPermitted(_))
+        ));
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("out")).unwrap();
+        assert!(matches!(
+            granted_mode(&dir.path().join("out"), &[dir.path()]),
+            Err(BridgeError::NotPermitted(_))
+        ));
+        assert!(matches!(
+            granted_mode(&dir.path().join("none"), &[dir.path()]),
+            Err(BridgeError::NotFound { .. })
+        ));
     }
 
     #[test]
