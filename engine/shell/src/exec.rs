@@ -18,6 +18,15 @@ pub enum Source {
 pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
     let src = split_empty_for_parts(src);
     let src = crate::condnl::join_newlines(&src);
+    if src.contains("$(") && src.contains('#') {
+        if let Some(f) = crate::cmdsub_comments::blank(&src) {
+            return parse_text(&f);
+        }
+    }
+    parse_text(&src)
+}
+
+fn parse_text(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
     let mut p = brush_parser::Parser::new(
         std::io::Cursor::new(src.as_bytes()),
         &brush_parser::ParserOptions::default(),
@@ -1119,7 +1128,13 @@ impl Shell {
             IR::HereDocument(fd, h) => {
                 let fd = fd.map(|f| f as usize).unwrap_or(0);
                 let body = if h.requires_expansion {
-                    self.expand_heredoc(&h.doc.value)?
+                    match self.expand_heredoc(&h.doc.value) {
+                        Ok(b) => b,
+                        // An expansion error in a here-document fails the redirection (the
+                        // command does not run) but does not end the shell.
+                        Err(Flow::Exit(_)) | Err(Flow::Abort(_)) => return Ok(false),
+                        Err(e) => return Err(e),
+                    }
                 } else {
                     h.doc.value.clone()
                 };

@@ -397,8 +397,12 @@ impl Shell {
             let name = self.expand_string(t[1..].trim())?;
             self.cmdsub_ran = true;
             return match std::fs::read(self.cwd.join(&name)) {
-                Ok(b) => {
+                Ok(mut b) => {
                     self.last_status = 0;
+                    if b.contains(&0) {
+                        b.retain(|c| *c != 0);
+                        self.error("warning: command substitution: ignored null byte in input");
+                    }
                     let mut s = String::from_utf8_lossy(&b).into_owned();
                     while s.ends_with('\n') {
                         s.pop();

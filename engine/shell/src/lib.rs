@@ -4,6 +4,7 @@
 
 mod arith;
 mod builtins;
+mod cmdsub_comments;
 mod condnl;
 pub mod exec;
 mod expand;
