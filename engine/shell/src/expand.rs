@@ -345,12 +345,32 @@ impl Shell {
                 }
             }
             WP::TildeExpansion(t) => {
+                // Inside double quotes (a `"${x:-~}"` operand) a tilde stays as written.
+                if in_dq {
+                    let s = match t {
+                        TildeExpr::Home => "~".to_string(),
+                        TildeExpr::UserHome(u) => format!("~{u}"),
+                        TildeExpr::WorkingDir => "~+".into(),
+                        TildeExpr::OldWorkingDir => "~-".into(),
+                        TildeExpr::NthDirFromTopOfDirStack { n, plus_used } => {
+                            format!("~{}{n}", if *plus_used { "+" } else { "" })
+                        }
+                        TildeExpr::NthDirFromBottomOfDirStack { n } => format!("~-{n}"),
+                    };
+                    Self::text(out, s, true, false);
+                    return Ok(());
+                }
                 let s = match t {
                     TildeExpr::Home => self.get("HOME").unwrap_or_default(),
                     TildeExpr::UserHome(u) => home_of(u).unwrap_or_else(|| format!("~{u}")),
                     TildeExpr::WorkingDir => self.get("PWD").unwrap_or_default(),
                     TildeExpr::OldWorkingDir => self.get("OLDPWD").unwrap_or_else(|| "~-".into()),
-                    _ => "~".into(),
+                    TildeExpr::NthDirFromTopOfDirStack { n, plus_used } => self
+                        .dir_stack_entry(true, *n)
+                        .unwrap_or_else(|| format!("~{}{n}", if *plus_used { "+" } else { "" })),
+                    TildeExpr::NthDirFromBottomOfDirStack { n, .. } => self
+                        .dir_stack_entry(false, *n)
+                        .unwrap_or_else(|| format!("~-{n}")),
                 };
                 Self::text(out, s, true, false)
             }
@@ -830,7 +850,11 @@ impl Shell {
             } => {
                 let v = self.param_value(parameter, *indirect)?;
                 if Self::is_null(&v, test_type) {
-                    let s = self.word_str(default_value)?;
+                    let s = match default_value {
+                        // Quoted as the whole expansion is: no tilde expansion in "${x:=~}".
+                        Some(w) if in_dq => self.expand_string_dq(w)?,
+                        _ => self.word_str(default_value)?,
+                    };
                     let r = match parameter {
                         P::Named(n) => self.set_var(n, s.clone()),
                         P::NamedWithIndex { name, index } => {

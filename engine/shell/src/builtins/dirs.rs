@@ -183,6 +183,17 @@ impl Shell {
         s
     }
 
+    /// `~+N` (from the top) or `~-N` (from the bottom) of the directory stack.
+    pub fn dir_stack_entry(&self, from_top: bool, n: usize) -> Option<String> {
+        let s = self.stack();
+        let i = if from_top {
+            n
+        } else {
+            s.len().checked_sub(n + 1)?
+        };
+        s.get(i).map(|p| p.display().to_string())
+    }
+
     fn set_stack(&mut self, s: Vec<PathBuf>) {
         self.dirstack = s.into_iter().skip(1).rev().collect();
     }
