@@ -850,10 +850,13 @@ impl Shell {
             } => {
                 let v = self.param_value(parameter, *indirect)?;
                 if Self::is_null(&v, test_type) {
-                    let s = match default_value {
-                        // Quoted as the whole expansion is: no tilde expansion in "${x:=~}".
-                        Some(w) if in_dq => self.expand_string_dq(w)?,
-                        _ => self.word_str(default_value)?,
+                    let s = if in_dq {
+                        // Quoted as the whole expansion is (no tilde expansion in "${x:=~}").
+                        let mut parts = Vec::new();
+                        self.expand_word_parts(default_value, true, &mut parts)?;
+                        join_parts(parts)
+                    } else {
+                        self.word_str(default_value)?
                     };
                     let r = match parameter {
                         P::Named(n) => self.set_var(n, s.clone()),
