@@ -16,6 +16,7 @@ mod signals;
 mod ulimit;
 
 const BUILTINS: &[&str] = &[
+    crate::select::BUILTIN,
     "echo",
     "printf",
     "test",
@@ -345,6 +346,7 @@ impl Shell {
             }
             "times" | "jobs" => 0,
             "enable" => self.b_enable(a, io),
+            crate::select::BUILTIN => self.select_turn(a, io),
             "help" => self.b_help(a, io),
             "wait" => self.b_wait(a, io),
             "ulimit" => self.b_ulimit(a, io),

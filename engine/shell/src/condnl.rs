@@ -179,7 +179,7 @@ fn scan(toks: &[Token], start: usize) -> (Scan, usize) {
 
 /// Whether the token before `i` puts a word at it in command position (where `[[` is a
 /// keyword).
-fn command_position(toks: &[Token], i: usize) -> bool {
+pub(crate) fn command_position(toks: &[Token], i: usize) -> bool {
     let Some(prev) = i.checked_sub(1).and_then(|p| toks.get(p)) else {
         return true;
     };

@@ -17,7 +17,9 @@ pub enum Source {
 
 pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
     let src = split_empty_for_parts(src);
-    let src = crate::condnl::join_newlines(&src);
+    let selected = crate::select::rewrite(&src);
+    let src = selected.as_deref().unwrap_or(&src);
+    let src = crate::condnl::join_newlines(src);
     if src.contains("$(") && src.contains('#') {
         if let Some(f) = crate::cmdsub_comments::blank(&src) {
             return parse_text(&f);

@@ -12,6 +12,7 @@ pub mod host;
 pub mod invoke;
 pub mod io;
 mod pattern;
+mod select;
 pub mod state;
 mod test;
 pub mod tools;

@@ -127,6 +127,8 @@ pub struct Shell {
     pub aliases: HashMap<String, String>,
     /// `hash`: remembered command paths, in the order they were added.
     pub hashed: Vec<crate::builtins::hash::Hashed>,
+    /// Whether the running select loop has shown its menu.
+    pub select_menu_shown: bool,
     /// Builtins turned off with `enable -n`.
     pub disabled_builtins: Vec<String>,
     /// Finished background jobs `wait` has not collected, how many were started, and `$!`.
@@ -206,6 +208,7 @@ impl Shell {
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: HashMap::new(),
             hashed: Vec::new(),
+            select_menu_shown: false,
             disabled_builtins: Vec::new(),
             bg_jobs: Vec::new(),
             bg_started: 0,
