@@ -198,7 +198,13 @@ pub(crate) fn command_position(toks: &[Token], i: usize) -> bool {
 /// Every `[[` of `src` with its scan result.
 fn scans(src: &str) -> Vec<Scan> {
     let mut out = Vec::new();
-    if !src.contains("[[") {
+    // Only a newline between a `[[` and the next `]]` needs the token scan.
+    let spans_lines = src.match_indices("[[").any(|(i, _)| {
+        let rest = src.get(i..).unwrap_or_default();
+        let end = rest.find("]]").unwrap_or(rest.len());
+        rest.get(..end).is_some_and(|r| r.contains('\n'))
+    });
+    if !spans_lines {
         return out;
     }
     let Ok(toks) = brush_parser::tokenize_str(src) else {

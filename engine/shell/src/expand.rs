@@ -562,6 +562,7 @@ impl Shell {
         if self.opts.nounset && matches!(v, PV::Unset) {
             let name = match p {
                 P::Positional(n) => format!("${n}"),
+                P::Special(SP::LastBackgroundProcessId) => "$!".into(),
                 _ => Self::param_name(p),
             };
             if name == "@" || name == "*" {
