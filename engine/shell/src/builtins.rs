@@ -6,10 +6,13 @@ use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
 use brush_parser::ast;
 
 mod alias;
+pub(crate) mod bind;
+pub(crate) mod completion;
 mod dirs;
 mod enable;
 mod exec;
 pub mod hash;
+pub(crate) mod history;
 pub mod jobs;
 mod options;
 mod signals;
@@ -68,6 +71,12 @@ const BUILTINS: &[&str] = &[
     "enable",
     "ulimit",
     "help",
+    "compgen",
+    "complete",
+    "compopt",
+    "history",
+    "fc",
+    "bind",
 ];
 
 pub fn is_builtin(n: &str) -> bool {
@@ -82,12 +91,21 @@ pub fn is_special(_n: &str) -> bool {
 
 impl Shell {
     pub fn builtin(&mut self, argv: Vec<String>, io: &Io) -> R<i32> {
+        if matches!(argv[0].as_str(), "eval" | "source" | ".") && !self.history.nohist {
+            return self.without_history(|sh| sh.builtin(argv, io));
+        }
         let a = &argv;
         let name = a[0].as_str();
         Ok(match name {
             ":" | "true" => 0,
             "false" => 1,
             "echo" => self.b_echo(a, io),
+            "compgen" => self.b_compgen(a, io),
+            "complete" => self.b_complete(a, io),
+            "compopt" => self.b_compopt(a, io),
+            "history" => self.b_history(a, io)?,
+            "fc" => self.b_fc(a, io)?,
+            "bind" => self.b_bind(a, io),
             "printf" => self.b_printf(a, io),
             "test" | "[" => self.test_builtin(a, io),
             "pwd" => self.b_pwd(a, io),

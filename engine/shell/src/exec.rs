@@ -333,7 +333,7 @@ impl Shell {
             }
         }
         let status = match parsed {
-            Ok(prog) => match self.run_program(&prog, io) {
+            Ok(prog) => match self.run_script_program(&prog, src, source, io) {
                 Ok(s) => s,
                 Err(Flow::Exit(s)) => s,
                 Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -354,7 +354,7 @@ impl Shell {
                 }
                 let mut exited = None;
                 if let Some(p) = ran {
-                    match self.run_program(&p, io) {
+                    match self.run_script_program(&p, src, source, io) {
                         Ok(_)
                         | Err(Flow::Abort(_))
                         | Err(Flow::Break(_))
@@ -372,7 +372,9 @@ impl Shell {
             }
         };
         self.last_status = status;
-        self.run_exit_trap(io)
+        let st = self.run_exit_trap(io);
+        self.hist_save_at_exit();
+        st
     }
 
     pub fn print_syntax_error(&self, source: Source, line: usize, msg: &str) {

@@ -168,6 +168,9 @@ pub struct Shell {
     pub bash_command: String,
     /// fds changed by `exec` redirections, applied to the shell's own fd table.
     pub fd_overlay: Vec<(usize, Option<crate::io::Stream>)>,
+    pub completions: crate::builtins::completion::Completions,
+    pub history: crate::builtins::history::History,
+    pub keymap: crate::builtins::bind::KeyMap,
 }
 
 impl Shell {
@@ -232,6 +235,9 @@ impl Shell {
             xdepth: 0,
             bash_command: String::new(),
             fd_overlay: Vec::new(),
+            completions: Default::default(),
+            history: Default::default(),
+            keymap: Default::default(),
         };
         for (k, v) in env {
             if valid_name(k) {
@@ -358,6 +364,7 @@ impl Shell {
                 )
             }
             "LINENO" => return Some(self.lineno.to_string()),
+            "HISTCMD" => return Some(self.histcmd()),
             "_" => return Some(self.last_arg.clone()),
             "BASH_COMMAND" => return Some(self.bash_command.clone()),
             "BASH_SUBSHELL" => return Some(self.subshell.to_string()),
@@ -379,6 +386,9 @@ impl Shell {
                     v.push("errexit");
                 }
                 v.push("hashall");
+                if self.history.on {
+                    v.push("history");
+                }
                 v.push("interactive-comments");
                 if self.opts.noclobber {
                     v.push("noclobber");

@@ -160,6 +160,7 @@ impl Shell {
             "noexec" => o.noexec,
             "verbose" => o.verbose,
             "braceexpand" => !o.no_braceexpand,
+            "history" => self.history.on,
             _ => {
                 let key = SET_O.iter().find(|k| **k == name)?;
                 let default = matches!(name, "hashall" | "interactive-comments");
@@ -181,6 +182,7 @@ impl Shell {
             "noexec" => op.noexec = on,
             "verbose" => op.verbose = on,
             "braceexpand" => op.no_braceexpand = !on,
+            "history" => self.set_history_option(on),
             _ => {
                 let Some(key) = SET_O.iter().find(|k| **k == o) else {
                     return false;

@@ -30,7 +30,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 mod cat;
-mod date;
+pub(crate) mod date;
 mod env;
 mod fsops;
 mod headtail;
