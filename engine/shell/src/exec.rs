@@ -468,8 +468,7 @@ impl Shell {
                 }
                 Err(e) => return Err(e),
             }
-            // `set -t`: one command, then exit.
-            if self.opts.other_shopts.get("onecmd") == Some(&true) {
+            if self.one_command_done() {
                 return Err(Flow::Exit(st));
             }
         }
