@@ -1464,6 +1464,10 @@ impl Shell {
                 Ok(t)
             }
             (ast::AssignmentName::ArrayElementName(n, idx), ast::AssignmentValue::Scalar(w)) => {
+                if idx.trim().is_empty() {
+                    self.error(&format!("{n}[{idx}]: bad array subscript"));
+                    return Err(Flow::Abort(1));
+                }
                 let v = self.expand_string(&w.value)?;
                 let key = if self.is_assoc(n) {
                     ElemKey::Str(self.expand_string(idx)?)
