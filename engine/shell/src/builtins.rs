@@ -7,11 +7,21 @@ use crate::state::{ElemKey, Flow, Shell, Value, R};
 mod vars;
 pub(crate) use vars::{assoc_key_text, dq_value, value_text};
 
+mod alias;
 pub(crate) mod bind;
 pub(crate) mod completion;
+mod dirs;
+mod enable;
+mod exec;
+pub mod hash;
 pub(crate) mod history;
+pub mod jobs;
+mod options;
+mod signals;
+mod ulimit;
 
 const BUILTINS: &[&str] = &[
+    crate::select::BUILTIN,
     "echo",
     "printf",
     "test",
@@ -100,12 +110,18 @@ impl Shell {
             "bind" => self.b_bind(a, io),
             "printf" => self.b_printf(a, io),
             "test" | "[" => self.test_builtin(a, io),
-            "pwd" => {
-                io.out(format!("{}\n", self.cwd.display()).as_bytes());
-                0
-            }
+            "pwd" => self.b_pwd(a, io),
             "cd" => self.b_cd(a, io),
             "pushd" | "popd" | "dirs" => self.b_dirs(a, io),
+            "local" if a.iter().skip(1).any(|s| s == "-") && self.func_depth > 0 => {
+                self.local_options();
+                let rest: Vec<String> = a.iter().filter(|s| *s != "-").cloned().collect();
+                if rest.len() > 1 {
+                    self.b_declare(&rest, &[], io)?
+                } else {
+                    0
+                }
+            }
             "export" | "readonly" | "declare" | "typeset" | "local" => {
                 self.b_declare(a, &[], io)?
             }
@@ -164,15 +180,30 @@ impl Shell {
                 return Err(Flow::Return(st));
             }
             "break" | "continue" => {
-                let n = a
-                    .get(1)
-                    .and_then(|s| s.parse::<u32>().ok())
-                    .unwrap_or(1)
-                    .max(1);
+                let n = match a.get(1).map(|s| (s, s.parse::<i64>())) {
+                    None => 1,
+                    Some((_, Ok(n))) if n >= 1 => u32::try_from(n).unwrap_or(u32::MAX),
+                    Some((s, Ok(_))) => {
+                        // bash leaves every loop after this error.
+                        self.error_io(io, &format!("{name}: {s}: loop count out of range"));
+                        self.last_status = 1;
+                        if self.loop_depth == 0 {
+                            return Ok(1);
+                        }
+                        return Err(Flow::Break(self.loop_depth));
+                    }
+                    Some((s, Err(_))) if self.loop_depth > 0 => {
+                        // A special builtin's usage error: the shell exits.
+                        self.error_io(io, &format!("{name}: {s}: numeric argument required"));
+                        return Err(Flow::Exit(128));
+                    }
+                    Some(_) => 1,
+                };
                 if self.loop_depth == 0 {
                     return Ok(0);
                 }
                 let n = n.min(self.loop_depth);
+                self.last_status = 0;
                 return Err(if name == "break" {
                     Flow::Break(n)
                 } else {
@@ -206,9 +237,25 @@ impl Shell {
                         None
                     }
                 };
-                let text = path.and_then(|p| std::fs::read_to_string(p).ok());
+                // The shell's own fds, not the process's, back /dev/stdin and /dev/fd/N.
+                let own_fd = match file.as_str() {
+                    "/dev/stdin" => Some(0),
+                    f => f
+                        .strip_prefix("/dev/fd/")
+                        .and_then(|n| n.parse::<usize>().ok()),
+                };
+                let text = match own_fd.and_then(|n| io.get(n)) {
+                    Some(stream) => {
+                        Some(String::from_utf8_lossy(&stream.read_to_end()).into_owned())
+                    }
+                    None => path.and_then(|p| std::fs::read_to_string(p).ok()),
+                };
                 let Some(text) = text else {
                     self.error_io(io, &format!("{file}: No such file or directory"));
+                    // A special builtin's failure ends a POSIX-mode shell.
+                    if self.set_option_value("posix").unwrap_or(false) {
+                        return Err(Flow::Exit(1));
+                    }
                     return Ok(1);
                 };
                 let saved = if a.len() > 2 {
@@ -268,6 +315,7 @@ impl Shell {
                 return self.builtin(a[1..].to_vec(), io);
             }
             "type" => self.b_type(a, io),
+            "hash" => self.b_hash(a, io),
             "getopts" => self.b_getopts(a, io),
             "trap" => self.b_trap(a, io),
             "sleep" => {
@@ -320,42 +368,22 @@ impl Shell {
                 io.out(line.as_bytes());
                 0
             }
-            "wait" | "hash" | "times" | "jobs" | "enable" | "ulimit" | "help" => 0,
+            "times" | "jobs" => 0,
+            "enable" => self.b_enable(a, io),
+            crate::select::BUILTIN => self.select_turn(a, io),
+            "help" => self.b_help(a, io),
+            "wait" => self.b_wait(a, io),
+            "ulimit" => self.b_ulimit(a, io),
             "umask" => {
                 if a.len() == 1 {
                     io.out(b"0022\n");
                 }
                 0
             }
-            "kill" => {
-                self.error_io(io, "kill: not supported");
-                1
-            }
-            "alias" => {
-                for x in &a[1..] {
-                    if let Some((k, v)) = x.split_once('=') {
-                        self.aliases.insert(k.into(), v.into());
-                    } else if let Some(v) = self.aliases.get(x) {
-                        io.out(format!("alias {x}='{v}'\n").as_bytes());
-                    }
-                }
-                0
-            }
-            "unalias" => {
-                for x in &a[1..] {
-                    self.aliases.remove(x);
-                }
-                0
-            }
-            "exec" => {
-                if a.len() == 1 {
-                    return Ok(0);
-                }
-                self.exec_running = true;
-                let st = self.dispatch(a[1..].to_vec(), Vec::new(), io);
-                self.exec_running = false;
-                return Err(Flow::Exit(st?));
-            }
+            "kill" => self.b_kill(a, io)?,
+            "alias" => self.b_alias(a, io),
+            "unalias" => self.b_unalias(a, io),
+            "exec" => return self.b_exec(a, io),
             _ => 0,
         })
     }
@@ -447,87 +475,13 @@ impl Shell {
         st
     }
 
-    fn b_cd(&mut self, a: &[String], io: &Io) -> i32 {
-        let args: Vec<&String> = a[1..]
-            .iter()
-            .filter(|s| !matches!(s.as_str(), "-L" | "-P" | "--"))
-            .collect();
-        if args.len() > 1 {
-            self.error_io(io, "cd: too many arguments");
-            return 1;
-        }
-        let mut print = false;
-        let target = match args.first() {
-            None => match self.get("HOME") {
-                Some(h) => h,
-                None => {
-                    self.error_io(io, "cd: HOME not set");
-                    return 1;
-                }
-            },
-            Some(s) if s.as_str() == "-" => {
-                print = true;
-                match self.get("OLDPWD") {
-                    Some(h) => h,
-                    None => {
-                        self.error_io(io, "cd: OLDPWD not set");
-                        return 1;
-                    }
-                }
-            }
-            Some(s) => (*s).clone(),
-        };
-        let p = normalize(&self.cwd.join(&target));
-        if !p.is_dir() {
-            let why = if p.exists() {
-                "Not a directory"
-            } else {
-                "No such file or directory"
-            };
-            self.error_io(io, &format!("cd: {target}: {why}"));
-            return 1;
-        }
-        let old = self.cwd.to_string_lossy().into_owned();
-        self.cwd = p;
-        let _ = self.set_var("OLDPWD", old);
-        let _ = self.set_var("PWD", self.cwd.to_string_lossy().into_owned());
-        if print {
-            io.out(format!("{}\n", self.cwd.display()).as_bytes());
-        }
-        0
-    }
-
-    fn b_dirs(&mut self, a: &[String], io: &Io) -> i32 {
-        match a[0].as_str() {
-            "pushd" => {
-                let Some(d) = a.get(1) else { return 1 };
-                let old = self.cwd.clone();
-                if self.b_cd(&["cd".into(), d.clone()], io) != 0 {
-                    return 1;
-                }
-                self.dirstack.push(old);
-            }
-            "popd" => {
-                let Some(d) = self.dirstack.pop() else {
-                    self.error_io(io, "popd: directory stack empty");
-                    return 1;
-                };
-                self.cwd = d;
-                let _ = self.set_var("PWD", self.cwd.to_string_lossy().into_owned());
-            }
-            _ => {}
-        }
-        let mut s = vec![self.cwd.display().to_string()];
-        s.extend(self.dirstack.iter().rev().map(|d| d.display().to_string()));
-        io.out(format!("{}\n", s.join(" ")).as_bytes());
-        0
-    }
-
     fn b_read(&mut self, a: &[String], io: &Io) -> i32 {
         let mut raw = false;
         let mut arr: Option<String> = None;
         let mut delim = b'\n';
         let mut nchars: Option<usize> = None;
+        // -N: the characters read are taken whole, not split into fields.
+        let mut exact_n = false;
         let mut prompt = None;
         let mut names = Vec::new();
         let mut i = 1;
@@ -558,6 +512,7 @@ impl Shell {
                             break;
                         }
                         'n' | 'N' => {
+                            exact_n = c == 'N';
                             nchars = take().and_then(|d| d.parse().ok());
                             break;
                         }
@@ -620,7 +575,11 @@ impl Shell {
         let text = String::from_utf8_lossy(&buf).into_owned();
         let ifs = self.get_ifs();
         if let Some(arr) = arr {
-            let fields = split_read(&text, &ifs, usize::MAX);
+            let fields = if exact_n {
+                vec![text.replace('\x01', "")]
+            } else {
+                split_read(&text, &ifs, usize::MAX)
+            };
             let m = fields
                 .into_iter()
                 .enumerate()
@@ -666,9 +625,28 @@ impl Shell {
             };
             match s.as_str() {
                 "-t" => strip = true,
-                "-O" => origin = val(&mut i).parse().ok(),
-                "-s" => skip = val(&mut i).parse().unwrap_or(0),
-                "-n" => count = val(&mut i).parse().unwrap_or(0),
+                "-O" => {
+                    let v = val(&mut i);
+                    match v.parse::<i64>() {
+                        Ok(n) if n >= 0 => origin = Some(n),
+                        _ => {
+                            self.error_io(io, &format!("{}: {v}: invalid array origin", a[0]));
+                            return 1;
+                        }
+                    }
+                }
+                "-s" | "-n" => {
+                    let v = val(&mut i);
+                    let Ok(n) = v.parse::<usize>() else {
+                        self.error_io(io, &format!("{}: {v}: invalid line count", a[0]));
+                        return 1;
+                    };
+                    if s == "-s" {
+                        skip = n;
+                    } else {
+                        count = n;
+                    }
+                }
                 "-d" => delim = val(&mut i).bytes().next().unwrap_or(0),
                 "-u" => fd = val(&mut i).parse().ok(),
                 "-C" | "-c" => {
@@ -692,6 +670,14 @@ impl Shell {
             },
             None => io.stdin(),
         };
+        let name = self.resolve(&name).into_owned();
+        if matches!(
+            self.lookup(&name).and_then(|v| v.value.as_ref()),
+            Some(Value::Assoc(_))
+        ) {
+            self.error_io(io, &format!("{}: {name}: not an indexed array", a[0]));
+            return 1;
+        }
         let mut m = match (origin, self.lookup(&name).and_then(|v| v.value.clone())) {
             (Some(_), Some(Value::Arr(m))) => m,
             (Some(_), Some(Value::Str(s))) => {
@@ -739,191 +725,6 @@ impl Shell {
         0
     }
 
-    fn b_set(&mut self, a: &[String], io: &Io) -> R<i32> {
-        if a.len() == 1 {
-            self.print_vars("set", false, false, io);
-            return Ok(0);
-        }
-        let mut i = 1;
-        while i < a.len() {
-            let s = &a[i];
-            if s == "--" {
-                self.positional = a[i + 1..].to_vec();
-                return Ok(0);
-            }
-            if s == "-" {
-                self.opts.xtrace = false;
-                self.opts.verbose = false;
-                self.positional = a[i + 1..].to_vec();
-                return Ok(0);
-            }
-            if (s.starts_with('-') || s.starts_with('+')) && s.len() > 1 {
-                let on = s.starts_with('-');
-                for c in s[1..].chars() {
-                    if c == 'o' {
-                        i += 1;
-                        match a.get(i) {
-                            Some(o) => {
-                                if !self.set_long_option(o, on) {
-                                    self.error_io(io, &format!("set: {o}: invalid option name"));
-                                    return Ok(2);
-                                }
-                            }
-                            None => {
-                                let names = [
-                                    "allexport",
-                                    "errexit",
-                                    "noclobber",
-                                    "noglob",
-                                    "nounset",
-                                    "pipefail",
-                                    "verbose",
-                                    "xtrace",
-                                ];
-                                for n in names {
-                                    let v = self.option_enabled(n).unwrap_or(false);
-                                    if on {
-                                        io.out(
-                                            format!("{n:<15}\t{}\n", if v { "on" } else { "off" })
-                                                .as_bytes(),
-                                        );
-                                    } else {
-                                        io.out(
-                                            format!("set {}o {n}\n", if v { "-" } else { "+" })
-                                                .as_bytes(),
-                                        );
-                                    }
-                                }
-                            }
-                        }
-                        continue;
-                    }
-                    let name = match c {
-                        'e' => "errexit",
-                        'u' => "nounset",
-                        'x' => "xtrace",
-                        'f' => "noglob",
-                        'C' => "noclobber",
-                        'a' => "allexport",
-                        'n' => "noexec",
-                        'v' => "verbose",
-                        'B' => "braceexpand",
-                        'h' | 'm' | 'b' | 'H' | 'P' | 'T' | 'E' | 'k' | 't' => continue,
-                        _ => {
-                            self.error_io(
-                                io,
-                                &format!("set: {}{c}: invalid option", if on { '-' } else { '+' }),
-                            );
-                            return Ok(2);
-                        }
-                    };
-                    self.set_long_option(name, on);
-                }
-                i += 1;
-                continue;
-            }
-            self.positional = a[i..].to_vec();
-            return Ok(0);
-        }
-        Ok(0)
-    }
-
-    pub fn set_long_option(&mut self, o: &str, on: bool) -> bool {
-        let op = &mut self.opts;
-        match o {
-            "errexit" => op.errexit = on,
-            "nounset" => op.nounset = on,
-            "pipefail" => op.pipefail = on,
-            "xtrace" => op.xtrace = on,
-            "noglob" => op.noglob = on,
-            "noclobber" => op.noclobber = on,
-            "allexport" => op.allexport = on,
-            "noexec" => op.noexec = on,
-            "verbose" => op.verbose = on,
-            "braceexpand" => op.no_braceexpand = !on,
-            "history" => self.set_history_option(on),
-            "hashall"
-            | "interactive-comments"
-            | "posix"
-            | "vi"
-            | "emacs"
-            | "monitor"
-            | "notify"
-            | "physical"
-            | "privileged"
-            | "keyword"
-            | "ignoreeof"
-            | "functrace"
-            | "errtrace"
-            | "nolog"
-            | "onecmd" => {}
-            _ => return false,
-        }
-        true
-    }
-
-    fn b_shopt(&mut self, a: &[String], io: &Io) -> i32 {
-        let mut set = None;
-        let mut query = false;
-        let mut st = 0;
-        for s in &a[1..] {
-            match s.as_str() {
-                "-s" => set = Some(true),
-                "-u" => set = Some(false),
-                "-q" => query = true,
-                "-o" | "-p" => {}
-                n => {
-                    let o = &mut self.opts;
-                    let slot = match n {
-                        "nullglob" => &mut o.nullglob,
-                        "failglob" => &mut o.failglob,
-                        "extglob" => &mut o.extglob,
-                        "dotglob" => &mut o.dotglob,
-                        "nocaseglob" => &mut o.nocaseglob,
-                        "nocasematch" => &mut o.nocasematch,
-                        "lastpipe" => &mut o.lastpipe,
-                        "expand_aliases" => &mut o.expand_aliases,
-                        "globstar" => &mut o.globstar,
-                        "xpg_echo" => &mut o.xpg_echo,
-                        "inherit_errexit" => &mut o.inherit_errexit,
-                        _ if SHOPT_NOOP.contains(&n) => {
-                            let key = SHOPT_NOOP.iter().find(|k| **k == n).copied().unwrap_or("");
-                            o.other_shopts
-                                .entry(key)
-                                .or_insert(SHOPT_DEFAULT_ON.contains(&n))
-                        }
-                        _ => {
-                            if !query {
-                                self.error_io(
-                                    io,
-                                    &format!("shopt: {n}: invalid shell option name"),
-                                );
-                            }
-                            st = 1;
-                            continue;
-                        }
-                    };
-                    match set {
-                        Some(v) => *slot = v,
-                        None => {
-                            let v = *slot;
-                            if !v {
-                                st = 1;
-                            }
-                            if !query {
-                                io.out(
-                                    format!("{n:<15}\t{}\n", if v { "on" } else { "off" })
-                                        .as_bytes(),
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        st
-    }
-
     fn b_command(&mut self, a: &[String], io: &Io) -> R<i32> {
         let mut i = 1;
         let mut verbose = 0;
@@ -960,23 +761,22 @@ impl Shell {
             return Ok(st);
         }
         let argv = a[i..].to_vec();
-        if is_builtin(&argv[0]) {
+        if self.builtin_enabled(&argv[0]) {
             return self.builtin(argv, io);
         }
         self.run_external(argv, Vec::new(), io)
     }
 
     fn which(&self, n: &str) -> Option<String> {
-        if self.funcs.contains_key(n) || is_builtin(n) || KEYWORDS.contains(&n) {
+        if self.funcs.contains_key(n) || self.builtin_enabled(n) || KEYWORDS.contains(&n) {
             return Some(n.to_string());
         }
         if let Some(a) = self.aliases.get(n) {
             return Some(format!("alias {n}='{a}'"));
         }
-        if crate::tools::find(n).is_some() {
-            return Some(n.to_string());
-        }
+        // A file in PATH is what bash names; the bundled tool stands in where there is none.
         self.path_lookup(n)
+            .or_else(|| crate::tools::find(n).map(|_| n.to_string()))
     }
 
     pub(crate) fn path_lookup(&self, n: &str) -> Option<String> {
@@ -998,54 +798,6 @@ impl Shell {
             }
         }
         None
-    }
-
-    fn b_type(&mut self, a: &[String], io: &Io) -> i32 {
-        let mut st = 0;
-        let mut mode = ' ';
-        for n in &a[1..] {
-            match n.as_str() {
-                "-t" => {
-                    mode = 't';
-                    continue;
-                }
-                "-p" | "-P" => {
-                    mode = 'p';
-                    continue;
-                }
-                "-a" | "-f" => continue,
-                _ => {}
-            }
-            let (kind, text) = if KEYWORDS.contains(&n.as_str()) {
-                ("keyword", format!("{n} is a shell keyword"))
-            } else if self.funcs.contains_key(n) {
-                ("function", format!("{n} is a function"))
-            } else if is_builtin(n) {
-                ("builtin", format!("{n} is a shell builtin"))
-            } else if let Some(p) = self.path_lookup(n) {
-                ("file", format!("{n} is {p}"))
-            } else if crate::tools::find(n).is_some() {
-                ("file", format!("{n} is {n}"))
-            } else {
-                if mode != 't' && mode != 'p' {
-                    self.error_io(io, &format!("type: {n}: not found"));
-                }
-                st = 1;
-                continue;
-            };
-            match mode {
-                't' => io.out(format!("{kind}\n").as_bytes()),
-                'p' => {
-                    if kind == "file" {
-                        io.out(format!("{}\n", self.path_lookup(n).unwrap_or_default()).as_bytes())
-                    } else {
-                        true
-                    }
-                }
-                _ => io.out(format!("{text}\n").as_bytes()),
-            };
-        }
-        st
     }
 
     fn b_getopts(&mut self, a: &[String], io: &Io) -> i32 {
@@ -1219,70 +971,6 @@ fn sig_order(s: &str) -> u32 {
 }
 
 /// shopt options accepted for compatibility; they do not change this shell's behaviour.
-const SHOPT_NOOP: &[&str] = &[
-    "autocd",
-    "assoc_expand_once",
-    "cdable_vars",
-    "cdspell",
-    "checkhash",
-    "checkjobs",
-    "checkwinsize",
-    "cmdhist",
-    "compat31",
-    "compat32",
-    "compat40",
-    "compat41",
-    "compat42",
-    "compat43",
-    "compat44",
-    "complete_fullquote",
-    "direxpand",
-    "dirspell",
-    "execfail",
-    "extdebug",
-    "extquote",
-    "force_fignore",
-    "globasciiranges",
-    "globskipdots",
-    "gnu_errfmt",
-    "histappend",
-    "histreedit",
-    "histverify",
-    "hostcomplete",
-    "huponexit",
-    "interactive_comments",
-    "lithist",
-    "localvar_inherit",
-    "localvar_unset",
-    "login_shell",
-    "mailwarn",
-    "no_empty_cmd_completion",
-    "noexpand_translation",
-    "patsub_replacement",
-    "progcomp",
-    "progcomp_alias",
-    "promptvars",
-    "restricted_shell",
-    "shift_verbose",
-    "sourcepath",
-    "varredir_close",
-];
-const SHOPT_DEFAULT_ON: &[&str] = &[
-    "checkwinsize",
-    "cmdhist",
-    "complete_fullquote",
-    "extquote",
-    "force_fignore",
-    "globasciiranges",
-    "globskipdots",
-    "hostcomplete",
-    "interactive_comments",
-    "patsub_replacement",
-    "progcomp",
-    "promptvars",
-    "sourcepath",
-];
-
 const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done",
     "in", "function", "select", "time", "{", "}", "[[", "]]", "!", "coproc",
@@ -1317,20 +1005,6 @@ fn parse_duration(s: &str) -> f64 {
         _ => (s, 1.0),
     };
     num.parse::<f64>().unwrap_or(0.0) * mul
-}
-
-fn normalize(p: &std::path::Path) -> std::path::PathBuf {
-    let mut out = std::path::PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 pub(crate) fn has_ctl(s: &str) -> bool {

@@ -17,6 +17,18 @@ pub enum Source {
 
 pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
     let src = split_empty_for_parts(src);
+    let selected = crate::select::rewrite(&src);
+    let src = selected.as_deref().unwrap_or(&src);
+    let src = crate::condnl::join_newlines(src);
+    if src.contains("$(") && src.contains('#') {
+        if let Some(f) = crate::cmdsub_comments::blank(&src) {
+            return parse_text(&f);
+        }
+    }
+    parse_text(&src)
+}
+
+fn parse_text(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
     let mut p = brush_parser::Parser::new(
         std::io::Cursor::new(src.as_bytes()),
         &brush_parser::ParserOptions::default(),
@@ -284,6 +296,12 @@ impl Shell {
     /// Runs a whole script as bash does: lines before a late syntax error still run.
     pub fn run_script(&mut self, src: &str, source: Source, io: &Io) -> i32 {
         self.last_arg.clone_from(&self.arg0);
+        if let Some(e) = crate::condnl::first_error(src) {
+            return self.run_to_cond_error(src, e, source, io);
+        }
+        if self.script_may_alias(src) {
+            return self.run_script_with_aliases(src, source, io);
+        }
         let mut parsed = parse(src);
         // bash ends a here-document left open at end of input there, with a warning.
         if let Err(brush_parser::ParseError::Tokenizing {
@@ -389,6 +407,7 @@ impl Shell {
 
     /// Runs a string (eval, traps, command substitution) in this shell; Flow passes through.
     pub fn run_string_flow(&mut self, src: &str, io: &Io) -> R<i32> {
+        let src = &*self.expand_alias_text(src);
         match parse(src) {
             Ok(p) => self.run_program(&p, io),
             Err(e) => {
@@ -449,6 +468,10 @@ impl Shell {
                 }
                 Err(e) => return Err(e),
             }
+            // `set -t`: one command, then exit.
+            if self.opts.other_shopts.get("onecmd") == Some(&true) {
+                return Err(Flow::Exit(st));
+            }
         }
         Ok(st)
     }
@@ -456,12 +479,21 @@ impl Shell {
     pub fn run_list(&mut self, list: &ast::CompoundList, io: &Io) -> R<i32> {
         let mut st = 0;
         for item in &list.0 {
+            // `set -n`: commands are read, not run.
+            if self.opts.noexec {
+                break;
+            }
+            if matches!(item.1, ast::SeparatorOperator::Async) {
+                st = self.run_background(&item.0, io);
+                self.last_status = st;
+                continue;
+            }
             st = self.run_andor(&item.0, io)?;
         }
         Ok(st)
     }
 
-    fn run_andor(&mut self, l: &ast::AndOrList, io: &Io) -> R<i32> {
+    pub(crate) fn run_andor(&mut self, l: &ast::AndOrList, io: &Io) -> R<i32> {
         let n = l.additional.len();
         if n == 0 {
             return self.run_pipeline_checked(&l.first, io);
@@ -725,6 +757,8 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
@@ -799,6 +833,8 @@ impl Shell {
                                     if n > 1 {
                                         return Err(Flow::Break(n - 1));
                                     }
+                                    // The loop's status is that of the `break`.
+                                    st = self.last_status;
                                     break;
                                 }
                                 Err(Flow::Continue(n)) => {
@@ -820,6 +856,8 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
@@ -850,11 +888,18 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
                                 if n > 1 {
                                     return Err(Flow::Continue(n - 1));
+                                }
+                                // `continue` in the condition is a successful test, which
+                                // ends an until loop (bash consumes the continue there).
+                                if until {
+                                    break;
                                 }
                                 continue;
                             }
@@ -869,6 +914,8 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
@@ -1091,9 +1138,9 @@ impl Shell {
                 let body = if h.requires_expansion {
                     match self.expand_heredoc(&h.doc.value) {
                         Ok(b) => b,
-                        // bash fails only this command when a here-document's expansion
-                        // fails (`set -u`, `${v:?}`), without leaving the shell.
-                        Err(Flow::Exit(_)) => return Ok(false),
+                        // An expansion error in a here-document fails the redirection (the
+                        // command does not run) but does not end the shell.
+                        Err(Flow::Exit(_)) | Err(Flow::Abort(_)) => return Ok(false),
                         Err(e) => return Err(e),
                     }
                 } else {
@@ -1611,7 +1658,7 @@ impl Shell {
             self.scopes.pop();
             return r;
         }
-        if crate::builtins::is_builtin(name) {
+        if self.builtin_enabled(name) {
             if temp.is_empty() {
                 return self.builtin(argv, io);
             }
@@ -1704,6 +1751,7 @@ impl Shell {
                 env.push((k, v));
             }
         }
+        self.remember_command(&argv[0]);
         // In the sandbox /tmp is not writable; commands get the run's private temporary
         // directory where the script has not chosen one.
         if let Some(dir) = &self.temp_dir {
@@ -1766,7 +1814,14 @@ impl Shell {
         match host.run(&req, io) {
             Ok(s) => Ok(s),
             Err(crate::host::HostError::NotFound) => {
-                self.error_io(io, &format!("{}: command not found", argv[0]));
+                // With no PATH to search, bash tries the name as a file.
+                let no_path = self.get("PATH").is_none_or(|p| p.is_empty());
+                let why = if no_path {
+                    "No such file or directory"
+                } else {
+                    "command not found"
+                };
+                self.error_io(io, &format!("{}: {why}", argv[0]));
                 Ok(127)
             }
             Err(crate::host::HostError::Message(m, s)) => {
@@ -1847,6 +1902,7 @@ impl Shell {
             self.cur_source = fr.call_src;
         }
         self.lineno = saved_line;
+        self.restore_local_options();
         self.func_depth -= 1;
         let scope = self.scopes.pop();
         self.restore_local_opts(scope);

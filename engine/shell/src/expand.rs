@@ -104,7 +104,7 @@ impl Shell {
 
     fn expand_one(&mut self, w: &str, out: &mut Vec<String>) -> R<()> {
         // Fast path: plain literal word.
-        if !w.contains(['$', '`', '\'', '"', '\\', '~', '*', '?', '[']) {
+        if !w.contains(['$', '`', '\'', '"', '\\', '~', '*', '?', '[', '(']) {
             out.push(w.to_string());
             return Ok(());
         }
@@ -424,8 +424,12 @@ impl Shell {
             let name = self.expand_string(t[1..].trim())?;
             self.cmdsub_ran = true;
             return match std::fs::read(self.cwd.join(&name)) {
-                Ok(b) => {
+                Ok(mut b) => {
                     self.last_status = 0;
+                    if b.contains(&0) {
+                        b.retain(|c| *c != 0);
+                        self.error("warning: command substitution: ignored null byte in input");
+                    }
                     let mut s = String::from_utf8_lossy(&b).into_owned();
                     while s.ends_with('\n') {
                         s.pop();
@@ -513,7 +517,10 @@ impl Shell {
                 SP::LastExitStatus => PV::Str(self.last_status.to_string()),
                 SP::CurrentOptionFlags => PV::Str(self.option_flags()),
                 SP::ProcessId => PV::Str(self.pid.to_string()),
-                SP::LastBackgroundProcessId => PV::Unset,
+                SP::LastBackgroundProcessId => match self.last_bg {
+                    Some(p) => PV::Str(p.to_string()),
+                    None => PV::Unset,
+                },
                 SP::ShellName => PV::Str(self.arg0.clone()),
             },
             P::Named(n) => match self.get(n) {
@@ -580,6 +587,7 @@ impl Shell {
         if self.opts.nounset && matches!(v, PV::Unset) {
             let name = match p {
                 P::Positional(n) => format!("${n}"),
+                P::Special(SP::LastBackgroundProcessId) => "$!".into(),
                 _ => Self::param_name(p),
             };
             if name == "@" || name == "*" {
@@ -676,7 +684,12 @@ impl Shell {
     }
 
     fn compile_pattern(&mut self, pat: &str, anchored: bool) -> Option<Rc<regex::Regex>> {
-        let key = (pat.to_string(), anchored);
+        // The same text compiles differently with and without extglob.
+        let key = if self.opts.extglob {
+            (pat.to_string(), anchored)
+        } else {
+            (format!("\u{0}{pat}"), anchored)
+        };
         if let Some(r) = self.caches.borrow().patterns.get(&key) {
             return r.clone();
         }
@@ -1235,33 +1248,6 @@ impl Shell {
             if on {
                 f.push(c);
             }
-        }
-        f
-    }
-
-    pub fn option_flags(&self) -> String {
-        let mut f = String::new();
-        if self.opts.errexit {
-            f.push('e');
-        }
-        f.push('h');
-        if self.opts.nounset {
-            f.push('u');
-        }
-        if self.opts.xtrace {
-            f.push('x');
-        }
-        if !self.opts.no_braceexpand {
-            f.push('B');
-        }
-        if self.opts.noglob {
-            f.push('f');
-        }
-        if self.opts.allexport {
-            f.push('a');
-        }
-        if self.opts.noclobber {
-            f.push('C');
         }
         f
     }

@@ -115,6 +115,7 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
                     'C' => "noclobber",
                     'a' => "allexport",
                     'v' => "verbose",
+                    't' => "onecmd",
                     'n' => {
                         noexec = true;
                         continue;
@@ -176,6 +177,7 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
         }
         sh.fatal_status = 127;
         let _ = sh.set_var("BASH_EXECUTION_STRING", c.clone());
+        sh.opts.invocation_flag = Some('c');
         (c, Source::DashC)
     } else if !rest.is_empty() && !read_stdin {
         let file = &rest[0];
@@ -204,6 +206,7 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
         let mut s = String::new();
         let _ = StreamReader(io.stdin()).read_to_string(&mut s);
         sh.positional = rest;
+        sh.opts.invocation_flag = Some('s');
         (s, Source::Stdin)
     };
     if noexec {

@@ -75,6 +75,11 @@ pub struct Opts {
     pub no_braceexpand: bool,
     /// Recognised `shopt` options that change nothing here, with their state.
     pub other_shopts: std::collections::BTreeMap<&'static str, bool>,
+    /// The last letter of `$-`: `c` under -c, `s` when the script is read from stdin.
+    pub invocation_flag: Option<char>,
+    /// `local -` in a function: the options to restore when the function at this depth
+    /// returns.
+    pub saved_by_local: Vec<(u32, Box<Opts>)>,
 }
 
 /// Caches shared by the shell and all its subshells.
@@ -130,6 +135,18 @@ pub struct Shell {
     pub argv_main: Option<Vec<String>>,
     /// Set while `exec` runs a program: bash does not give it `_`.
     pub exec_running: bool,
+    /// `hash`: remembered command paths, in the order they were added.
+    pub hashed: Vec<crate::builtins::hash::Hashed>,
+    /// Whether the running select loop has shown its menu.
+    pub select_menu_shown: bool,
+    /// Builtins turned off with `enable -n`.
+    pub disabled_builtins: Vec<String>,
+    /// Finished background jobs `wait` has not collected, how many were started, and `$!`.
+    pub bg_jobs: Vec<crate::builtins::jobs::Job>,
+    pub bg_started: u32,
+    pub last_bg: Option<u32>,
+    /// `ulimit` values this shell has set: option letter -> (soft, hard), None = unlimited.
+    pub limits: std::collections::BTreeMap<char, (Option<u64>, Option<u64>)>,
     pub in_trap: bool,
     /// A subshell keeps its parent's DEBUG trap for `trap -p` but does not
     /// run it (no functrace) until it sets its own.
@@ -181,7 +198,7 @@ impl Shell {
             pipestatus: vec![0],
             opts: Opts {
                 expand_aliases: false,
-                extglob: true,
+                extglob: false,
                 ..Opts::default()
             },
             traps: HashMap::new(),
@@ -206,6 +223,13 @@ impl Shell {
             readonly_funcs: Default::default(),
             argv_main: None,
             exec_running: false,
+            hashed: Vec::new(),
+            select_menu_shown: false,
+            disabled_builtins: Vec::new(),
+            bg_jobs: Vec::new(),
+            bg_started: 0,
+            last_bg: None,
+            limits: Default::default(),
             in_trap: false,
             debug_inherited: false,
             dirstack: Vec::new(),
@@ -255,6 +279,14 @@ impl Shell {
         let cwd_s = cwd.to_string_lossy().into_owned();
         let _ = s.set_var("PWD", cwd_s);
         s.export("PWD");
+        // bash keeps an inherited OLDPWD only if it names a directory (it stays exported).
+        if let Some(v) = s.get("OLDPWD") {
+            if !std::path::Path::new(&v).is_dir() {
+                if let Some(var) = s.scopes.first_mut().and_then(|g| g.get_mut("OLDPWD")) {
+                    var.value = None;
+                }
+            }
+        }
         for (k, v) in [
             ("IFS", " \t\n"),
             ("OPTIND", "1"),
@@ -413,6 +445,8 @@ impl Shell {
                 )
             }
             "PIPESTATUS" => return self.pipestatus.first().map(|v| v.to_string()),
+            // Outside any function (even in a sourced file) FUNCNAME is unset.
+            "FUNCNAME" if self.func_depth == 0 => return None,
             "FUNCNAME" => return self.frames.last().map(|f| f.name.clone()),
             "BASH_SOURCE" => {
                 return self
@@ -472,7 +506,7 @@ impl Shell {
             name,
             "RANDOM" | "SECONDS" | "LINENO" | "BASHPID" | "EPOCHSECONDS" | "PIPESTATUS"
         ) || self.lookup(name).is_some_and(|v| v.value.is_some())
-            || (name == "FUNCNAME" && !self.frames.is_empty())
+            || (name == "FUNCNAME" && self.func_depth > 0)
     }
 
     /// All values of a variable as a list (for `${a[@]}`); keys too.
@@ -525,7 +559,7 @@ impl Shell {
                     _ => "0".into(),
                 });
             }
-            if name == "FUNCNAME" && self.frames.is_empty() {
+            if name == "FUNCNAME" && self.func_depth == 0 {
                 return None;
             }
             return Some(

@@ -961,7 +961,7 @@ pub(crate) fn dq_value(s: &str) -> String {
     }
 }
 
-fn sq_if_needed(s: &str) -> String {
+pub(crate) fn sq_if_needed(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-./:,+@%=".contains(c))
@@ -979,36 +979,7 @@ fn sq_if_needed(s: &str) -> String {
 impl Shell {
     /// BASHOPTS: the enabled `shopt` options, colon-separated.
     pub(crate) fn bashopts(&self) -> String {
-        let o = &self.opts;
-        let mut on: Vec<&str> = [
-            ("nullglob", o.nullglob),
-            ("failglob", o.failglob),
-            ("extglob", o.extglob),
-            ("dotglob", o.dotglob),
-            ("nocaseglob", o.nocaseglob),
-            ("nocasematch", o.nocasematch),
-            ("lastpipe", o.lastpipe),
-            ("expand_aliases", o.expand_aliases),
-            ("globstar", o.globstar),
-            ("xpg_echo", o.xpg_echo),
-            ("inherit_errexit", o.inherit_errexit),
-        ]
-        .into_iter()
-        .filter(|(_, v)| *v)
-        .map(|(n, _)| n)
-        .collect();
-        for n in super::SHOPT_NOOP {
-            let v = o
-                .other_shopts
-                .get(n)
-                .copied()
-                .unwrap_or(super::SHOPT_DEFAULT_ON.contains(n));
-            if v {
-                on.push(n);
-            }
-        }
-        on.sort_unstable();
-        on.join(":")
+        self.shopts_on().join(":")
     }
 
     /// Records `$_` after a simple command, as bash's bind_lastarg: a readonly `_` is
