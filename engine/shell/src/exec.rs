@@ -1253,6 +1253,7 @@ impl Shell {
                 n.as_str(),
                 "declare" | "typeset" | "local" | "export" | "readonly"
             ) && !self.funcs.contains_key(n)
+                && !self.disabled_builtins.contains(n)
         });
         for item in suffix_items {
             match item {
