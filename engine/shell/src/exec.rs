@@ -1252,6 +1252,7 @@ impl Shell {
                 n.as_str(),
                 "declare" | "typeset" | "local" | "export" | "readonly"
             ) && !self.funcs.contains_key(n)
+                && !self.disabled_builtins.contains(n)
         });
         for item in suffix_items {
             match item {
@@ -1510,6 +1511,10 @@ impl Shell {
                 Ok(t)
             }
             (ast::AssignmentName::ArrayElementName(n, idx), ast::AssignmentValue::Scalar(w)) => {
+                if idx.trim().is_empty() {
+                    self.error(&format!("{n}[{idx}]: bad array subscript"));
+                    return Err(Flow::Abort(1));
+                }
                 let v = self.expand_string(&w.value)?;
                 let key = if self.is_assoc(n) {
                     ElemKey::Str(self.expand_string(idx)?)
