@@ -6,8 +6,10 @@ use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
 use brush_parser::ast;
 
 pub(crate) mod bind;
+mod cd;
 pub(crate) mod completion;
 pub(crate) mod history;
+mod source;
 
 const BUILTINS: &[&str] = &[
     "echo",
@@ -98,10 +100,7 @@ impl Shell {
             "bind" => self.b_bind(a, io),
             "printf" => self.b_printf(a, io),
             "test" | "[" => self.test_builtin(a, io),
-            "pwd" => {
-                io.out(format!("{}\n", self.cwd.display()).as_bytes());
-                0
-            }
+            "pwd" => self.pwd_builtin(a, io),
             "cd" => self.b_cd(a, io),
             "pushd" | "popd" | "dirs" => self.b_dirs(a, io),
             "export" | "readonly" | "declare" | "typeset" | "local" => {
@@ -178,7 +177,16 @@ impl Shell {
                 });
             }
             "eval" => {
-                let src = a[1..].join(" ");
+                let mut args = &a[1..];
+                if args.first().is_some_and(|x| x == "--") {
+                    args = &args[1..];
+                } else if let Some(opt) = args.first().filter(|x| x.len() > 1 && x.starts_with('-'))
+                {
+                    self.error_io(io, &format!("eval: {}: invalid option", &opt[..2]));
+                    self.error_io(io, "eval: usage: eval [arg ...]");
+                    return Ok(2);
+                }
+                let src = args.join(" ");
                 if let Err(e) = crate::exec::parse(&src) {
                     let (line, msg) = crate::exec::syntax_error_message(&src, &e);
                     let prefix = format!("{}: eval: line {line}: ", self.err_name);
@@ -190,6 +198,8 @@ impl Shell {
                 self.run_string_flow(&src, io)?
             }
             "source" | "." => {
+                let dashes = a.get(1).is_some_and(|x| x == "--");
+                let a = if dashes { &a[1..] } else { &a[..] };
                 let Some(file) = a.get(1) else {
                     self.error_io(io, &format!("{name}: filename argument required"));
                     return Ok(2);
@@ -197,12 +207,7 @@ impl Shell {
                 let path = if file.contains('/') {
                     Some(self.cwd.join(file))
                 } else {
-                    let p = self.cwd.join(file);
-                    if p.is_file() {
-                        Some(p)
-                    } else {
-                        None
-                    }
+                    self.source_search(file)
                 };
                 let text = path.and_then(|p| std::fs::read_to_string(p).ok());
                 let Some(text) = text else {
@@ -440,53 +445,7 @@ impl Shell {
     }
 
     fn b_cd(&mut self, a: &[String], io: &Io) -> i32 {
-        let args: Vec<&String> = a[1..]
-            .iter()
-            .filter(|s| !matches!(s.as_str(), "-L" | "-P" | "--"))
-            .collect();
-        if args.len() > 1 {
-            self.error_io(io, "cd: too many arguments");
-            return 1;
-        }
-        let mut print = false;
-        let target = match args.first() {
-            None => match self.get("HOME") {
-                Some(h) => h,
-                None => {
-                    self.error_io(io, "cd: HOME not set");
-                    return 1;
-                }
-            },
-            Some(s) if s.as_str() == "-" => {
-                print = true;
-                match self.get("OLDPWD") {
-                    Some(h) => h,
-                    None => {
-                        self.error_io(io, "cd: OLDPWD not set");
-                        return 1;
-                    }
-                }
-            }
-            Some(s) => (*s).clone(),
-        };
-        let p = normalize(&self.cwd.join(&target));
-        if !p.is_dir() {
-            let why = if p.exists() {
-                "Not a directory"
-            } else {
-                "No such file or directory"
-            };
-            self.error_io(io, &format!("cd: {target}: {why}"));
-            return 1;
-        }
-        let old = self.cwd.to_string_lossy().into_owned();
-        self.cwd = p;
-        let _ = self.set_var("OLDPWD", old);
-        let _ = self.set_var("PWD", self.cwd.to_string_lossy().into_owned());
-        if print {
-            io.out(format!("{}\n", self.cwd.display()).as_bytes());
-        }
-        0
+        self.cd_builtin(a, io)
     }
 
     fn b_dirs(&mut self, a: &[String], io: &Io) -> i32 {
@@ -1957,20 +1916,6 @@ fn parse_duration(s: &str) -> f64 {
         _ => (s, 1.0),
     };
     num.parse::<f64>().unwrap_or(0.0) * mul
-}
-
-fn normalize(p: &std::path::Path) -> std::path::PathBuf {
-    let mut out = std::path::PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 fn dq_escape(s: &str) -> String {

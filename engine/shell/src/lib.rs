@@ -12,6 +12,7 @@ pub mod io;
 mod pattern;
 pub mod state;
 mod test;
+mod tilde;
 pub mod tools;
 
 pub use exec::Source;

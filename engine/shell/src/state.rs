@@ -242,6 +242,10 @@ impl Shell {
         let cwd_s = cwd.to_string_lossy().into_owned();
         let _ = s.set_var("PWD", cwd_s);
         s.export("PWD");
+        // bash starts with OLDPWD exported but without a value.
+        if s.lookup("OLDPWD").is_none() {
+            s.export("OLDPWD");
+        }
         for (k, v) in [
             ("IFS", " \t\n"),
             ("OPTIND", "1"),
