@@ -206,15 +206,17 @@ impl Shell {
                     call_src: std::mem::replace(&mut self.cur_source, file.clone()),
                 });
                 self.line_offset = 0;
+                let ft = self.trace_source_enter(a);
                 let r = self.run_string_flow(&text, io);
                 // RETURN fires when a sourced file finishes, still inside it.
-                if !self.in_trap && !matches!(r, Err(Flow::Exit(_))) {
-                    if let Some(t) = self.traps.get("RETURN").cloned() {
-                        let st = self.last_status;
-                        self.run_trap(&t, io);
-                        self.last_status = st;
-                    }
-                }
+                let r = match r {
+                    Ok(_) | Err(Flow::Return(_)) => match self.return_trap(io) {
+                        Ok(()) => r,
+                        Err(e) => Err(e),
+                    },
+                    _ => r,
+                };
+                self.trace_func_leave(ft);
                 if let Some(fr) = self.frames.pop() {
                     self.cur_source = fr.call_src;
                 }
@@ -528,6 +530,8 @@ impl Shell {
         ) = (false, false, false, false, false, false, false, false);
         let mut global = false;
         let mut nameref = false;
+        // -t: the trace attribute (it only does something on functions).
+        let mut trace_attr: Option<bool> = None;
         let mut minus: Vec<char> = Vec::new();
         if local && self.func_depth == 0 {
             self.error_io(io, "local: can only be used in a function");
@@ -563,6 +567,7 @@ impl Shell {
                         'l' => lower = on,
                         'p' => print = true,
                         'g' => global = true,
+                        't' => trace_attr = Some(on),
                         'f' | 'F' => func = true,
                         'n' if cmd == "export" => {
                             export = false;
@@ -596,6 +601,20 @@ impl Shell {
                     st = 1;
                 }
             }
+            if let Some(on) = trace_attr {
+                for (_, n) in &names {
+                    if self.funcs.contains_key(n) {
+                        if on {
+                            self.trace.traced_funcs.insert(n.clone());
+                        } else {
+                            self.trace.traced_funcs.remove(n);
+                        }
+                    }
+                }
+                if !print {
+                    return Ok(st);
+                }
+            }
             let only_names = a[1..].iter().any(|x| x.starts_with('-') && x.contains('F'));
             let mut f: Vec<String> = if names.is_empty() {
                 self.funcs.keys().cloned().collect()
@@ -611,6 +630,11 @@ impl Shell {
                 if only_names {
                     if names.is_empty() {
                         io.out(format!("declare -f {n}\n").as_bytes());
+                    } else if self.opts.extdebug {
+                        // extdebug adds where the function was defined.
+                        let line = self.trace.func_defs.get(&n).map(|d| d.0).unwrap_or(0);
+                        let src = self.func_src.get(&n).cloned().unwrap_or_default();
+                        io.out(format!("{n} {line} {src}\n").as_bytes());
                     } else {
                         io.out(format!("{n}\n").as_bytes());
                     }
@@ -626,8 +650,10 @@ impl Shell {
         }
         if print {
             for (_, n) in &names {
-                if matches!(n.as_str(), "FUNCNAME" | "BASH_SOURCE" | "BASH_LINENO")
-                    && self.lookup(n).is_none()
+                if matches!(
+                    n.as_str(),
+                    "FUNCNAME" | "BASH_SOURCE" | "BASH_LINENO" | "BASH_ARGV" | "BASH_ARGC"
+                ) && self.lookup(n).is_none()
                 {
                     // Call-stack arrays are computed, not stored.
                     let line = match self.get_array(n) {
@@ -1429,7 +1455,9 @@ impl Shell {
                         'n' => "noexec",
                         'v' => "verbose",
                         'B' => "braceexpand",
-                        'h' | 'm' | 'b' | 'H' | 'P' | 'T' | 'E' | 'k' | 't' => continue,
+                        'T' => "functrace",
+                        'E' => "errtrace",
+                        'h' | 'm' | 'b' | 'H' | 'P' | 'k' | 't' => continue,
                         _ => {
                             self.error_io(
                                 io,
@@ -1462,6 +1490,8 @@ impl Shell {
             "noexec" => op.noexec = on,
             "verbose" => op.verbose = on,
             "braceexpand" => op.no_braceexpand = !on,
+            "functrace" => op.functrace = on,
+            "errtrace" => op.errtrace = on,
             "hashall"
             | "interactive-comments"
             | "posix"
@@ -1474,8 +1504,6 @@ impl Shell {
             | "keyword"
             | "history"
             | "ignoreeof"
-            | "functrace"
-            | "errtrace"
             | "nolog"
             | "onecmd" => {}
             _ => return false,
@@ -1494,6 +1522,10 @@ impl Shell {
                 "-q" => query = true,
                 "-o" | "-p" => {}
                 n => {
+                    if n == "extdebug" && set.is_some() {
+                        self.set_extdebug(set == Some(true));
+                        continue;
+                    }
                     let o = &mut self.opts;
                     let slot = match n {
                         "nullglob" => &mut o.nullglob,
@@ -1507,6 +1539,7 @@ impl Shell {
                         "globstar" => &mut o.globstar,
                         "xpg_echo" => &mut o.xpg_echo,
                         "inherit_errexit" => &mut o.inherit_errexit,
+                        "extdebug" => &mut o.extdebug,
                         _ if SHOPT_NOOP.contains(&n) => {
                             let key = SHOPT_NOOP.iter().find(|k| **k == n).copied().unwrap_or("");
                             o.other_shopts
@@ -1792,9 +1825,7 @@ impl Shell {
             let sigs = if args[0] == "-" { &args[1..] } else { args };
             for s in sigs {
                 let name = sig_name(s);
-                if name == "DEBUG" {
-                    self.debug_inherited = false;
-                }
+                self.trace_trap_changed(&name);
                 self.traps.remove(&name);
             }
             return 0;
@@ -1811,9 +1842,7 @@ impl Shell {
             if sig == "EXIT" {
                 self.exit_trap_level = self.subshell;
             }
-            if sig == "DEBUG" {
-                self.debug_inherited = false;
-            }
+            self.trace_trap_changed(&sig);
             self.traps.insert(sig, cmd.clone());
         }
         st
@@ -1860,7 +1889,6 @@ const SHOPT_NOOP: &[&str] = &[
     "direxpand",
     "dirspell",
     "execfail",
-    "extdebug",
     "extquote",
     "force_fignore",
     "globasciiranges",

@@ -399,20 +399,6 @@ impl Shell {
         }
     }
 
-    /// Runs a trap's command at the current line, keeping `$?`.
-    pub fn run_trap(&mut self, t: &str, io: &Io) {
-        let (line, off, st) = (self.lineno, self.line_offset, self.last_status);
-        self.in_trap = true;
-        self.xdepth += 1;
-        self.line_offset = line.saturating_sub(1);
-        let _ = self.run_string(t, io);
-        self.xdepth -= 1;
-        self.in_trap = false;
-        self.lineno = line;
-        self.line_offset = off;
-        self.last_status = st;
-    }
-
     pub fn run_string(&mut self, src: &str, io: &Io) -> i32 {
         match self.run_string_flow(src, io) {
             Ok(s) => s,
@@ -504,12 +490,8 @@ impl Shell {
                         | Some(Command::Compound(CC::Arithmetic(_), _))
                 );
             if simple_like {
-                if let Some(t) = self.traps.get("ERR").cloned() {
-                    if !self.in_trap {
-                        self.run_trap(&t, io);
-                        self.last_status = st;
-                    }
-                }
+                self.err_trap(io)?;
+                self.last_status = st;
                 if self.opts.errexit {
                     return Err(Flow::Exit(st));
                 }
@@ -550,10 +532,13 @@ impl Shell {
                 let last_in_shell = i + 1 == n && self.opts.lastpipe;
                 let st = if last_in_shell {
                     self.run_command(cmd, &sio)?
+                } else if let Some(skipped) = self.pipeline_debug_trap(cmd, io)? {
+                    skipped
                 } else {
                     let mut sub = self.clone();
                     sub.subshell += 1;
-                    sub.debug_inherited = true;
+                    sub.trace_subshell();
+                    sub.skip_next_debug(cmd);
                     let st = match sub.run_command(cmd, &sio) {
                         Ok(s) => s,
                         Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -631,6 +616,7 @@ impl Shell {
                 Ok(st)
             }
             Command::Function(f) => {
+                self.trace_define(f);
                 self.func_src
                     .insert(f.fname.value.clone(), self.cur_source.clone());
                 self.funcs.insert(f.fname.value.clone(), Rc::new(f.clone()));
@@ -650,6 +636,9 @@ impl Shell {
                 };
                 self.set_err(io);
                 self.set_line(&t.loc);
+                if self.debug_trap_for(|| format!("[[ {} ]]", t.expr), io)? {
+                    return Ok(0);
+                }
                 let r = self.ext_test(&t.expr)?;
                 Ok(r)
             }
@@ -666,7 +655,7 @@ impl Shell {
             CC::Subshell(s) => {
                 let mut sub = self.clone();
                 sub.subshell += 1;
-                sub.debug_inherited = true;
+                sub.trace_subshell();
                 let st = match sub.run_list(&s.list, io) {
                     Ok(s) => s,
                     Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -677,6 +666,9 @@ impl Shell {
             }
             CC::Arithmetic(a) => {
                 self.set_line(&a.loc);
+                if self.debug_trap_for(|| format!("(({}))", a.expr.value), io)? {
+                    return Ok(0);
+                }
                 let e = self.expand_string_dq(&a.expr.value)?;
                 if self.opts.xtrace {
                     self.xtrace_raw(&format!("(( {e} ))"), io);
@@ -690,6 +682,7 @@ impl Shell {
             CC::ArithmeticForClause(f) => {
                 self.set_line(&f.loc);
                 if let Some(i) = &f.initializer {
+                    self.debug_trap_for(|| format!("(({}))", i.value.trim_start()), io)?;
                     let e = self.expand_string_dq(&i.value)?;
                     if self.opts.xtrace {
                         self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
@@ -701,6 +694,7 @@ impl Shell {
                 let r = (|| -> R<i32> {
                     loop {
                         if let Some(c) = &f.condition {
+                            self.debug_trap_for(|| format!("(({}))", c.value.trim_start()), io)?;
                             let mut e = self.expand_string_dq(&c.value)?;
                             if e.trim().is_empty() {
                                 // An empty condition is true, as in C.
@@ -729,6 +723,7 @@ impl Shell {
                             Err(e) => return Err(e),
                         }
                         if let Some(u) = &f.updater {
+                            self.debug_trap_for(|| format!("(({}))", u.value.trim_start()), io)?;
                             let e = self.expand_string_dq(&u.value)?;
                             if self.opts.xtrace {
                                 self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
@@ -775,8 +770,8 @@ impl Shell {
                 };
                 let r = (|| -> R<i32> {
                     for v in values {
-                        if !header.is_empty() && !self.in_trap {
-                            self.debug_trap(&header, io);
+                        if !header.is_empty() && self.debug_trap(&header, io)?.is_some() {
+                            continue;
                         }
                         if let Some(t) = &shown {
                             self.xtrace_raw(t, io);
@@ -904,6 +899,9 @@ impl Shell {
             }
             CC::CaseClause(c) => {
                 self.set_line(&c.loc);
+                if self.debug_trap_for(|| format!("case {} in ", c.value.value), io)? {
+                    return Ok(0);
+                }
                 let v = self.expand_string(&c.value.value)?;
                 if self.opts.xtrace {
                     self.xtrace_raw(&format!("case {} in", xquote(&v)), io);
@@ -1171,8 +1169,9 @@ impl Shell {
             self.lineno = a.loc.start.line + self.line_offset;
         }
         // DEBUG runs before the command's words are expanded, and sees it.
-        if !self.in_trap && !self.traps.is_empty() {
-            self.debug_trap(&c.to_string(), io);
+        if !self.in_trap && !self.traps.is_empty() && self.debug_trap(&c.to_string(), io)?.is_some()
+        {
+            return Ok(0);
         }
         let mut psubs: Vec<(std::path::PathBuf, Option<&ast::SubshellCommand>)> = Vec::new();
         let mut suffix_items: Vec<&ast::CommandPrefixOrSuffixItem> = Vec::new();
@@ -1377,7 +1376,7 @@ impl Shell {
     fn capture_into(&mut self, list: &ast::CompoundList, io: &Io) -> i32 {
         let mut sub = self.clone();
         sub.subshell += 1;
-        sub.debug_inherited = true;
+        sub.trace_subshell();
         let st = match sub.run_list(list, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -1718,17 +1717,6 @@ impl Shell {
         }
     }
 
-    /// Runs the DEBUG trap, if one is set and live here, before `cmd`.
-    fn debug_trap(&mut self, cmd: &str, io: &Io) {
-        if self.debug_inherited {
-            return;
-        }
-        if let Some(t) = self.traps.get("DEBUG").cloned() {
-            self.bash_command = cmd.to_string();
-            self.run_trap(&t, io);
-        }
-    }
-
     pub fn error_io(&self, io: &Io, msg: &str) {
         io.err(format!("{}{}\n", self.err_prefix(), msg).as_bytes());
     }
@@ -1765,10 +1753,16 @@ impl Shell {
             call_line: self.lineno,
             call_src: std::mem::replace(&mut self.cur_source, src),
         });
+        let ft = self.trace_func_enter(&name);
         self.funcnames.push(name);
         let saved_line = self.lineno;
         let body = &f.body;
         let r = (|| -> R<i32> {
+            // A traced function runs the DEBUG trap once more on entry, inside it.
+            let cmd = self.bash_command.clone();
+            if let Some(st) = self.debug_trap(&cmd, io)? {
+                return Ok(st);
+            }
             let io2;
             let io = match &body.1 {
                 Some(r) => match self.apply_redirs(&r.0, io)? {
@@ -1782,6 +1776,14 @@ impl Shell {
             };
             self.run_compound(&body.0, io)
         })();
+        let r = match r {
+            Ok(_) | Err(Flow::Return(_)) => match self.return_trap(io) {
+                Ok(()) => r,
+                Err(e) => Err(e),
+            },
+            _ => r,
+        };
+        self.trace_func_leave(ft);
         self.funcnames.pop();
         if let Some(fr) = self.frames.pop() {
             self.cur_source = fr.call_src;

@@ -415,7 +415,7 @@ impl Shell {
         let buf = Rc::new(std::cell::RefCell::new(Vec::new()));
         let mut sub = self.clone();
         sub.subshell += 1;
-        sub.traps.remove("DEBUG");
+        sub.trace_subshell();
         sub.xdepth += 1;
         // Without inherit_errexit, command substitution does not inherit `set -e`.
         sub.opts.errexit = self.opts.errexit && self.opts.inherit_errexit;
@@ -1177,30 +1177,26 @@ impl Shell {
     }
 
     pub fn option_flags(&self) -> String {
-        let mut f = String::new();
-        if self.opts.errexit {
-            f.push('e');
-        }
-        f.push('h');
-        if self.opts.nounset {
-            f.push('u');
-        }
-        if self.opts.xtrace {
-            f.push('x');
-        }
-        if !self.opts.no_braceexpand {
-            f.push('B');
-        }
-        if self.opts.noglob {
-            f.push('f');
-        }
-        if self.opts.allexport {
-            f.push('a');
-        }
-        if self.opts.noclobber {
-            f.push('C');
-        }
-        f
+        // bash lists the flags in this order.
+        let o = &self.opts;
+        [
+            (o.allexport, 'a'),
+            (o.errexit, 'e'),
+            (o.noglob, 'f'),
+            (true, 'h'),
+            (o.noexec, 'n'),
+            (o.nounset, 'u'),
+            (o.verbose, 'v'),
+            (o.xtrace, 'x'),
+            (!o.no_braceexpand, 'B'),
+            (o.noclobber, 'C'),
+            (o.errtrace, 'E'),
+            (o.functrace, 'T'),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, c)| *c)
+        .collect()
     }
 }
 

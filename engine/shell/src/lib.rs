@@ -12,6 +12,7 @@ mod pattern;
 pub mod state;
 mod test;
 pub mod tools;
+mod trace;
 
 pub use exec::Source;
 pub use state::Shell;

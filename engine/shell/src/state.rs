@@ -69,6 +69,12 @@ pub struct Opts {
     pub inherit_errexit: bool,
     /// `set +B`: brace expansion turned off (bash's default is on).
     pub no_braceexpand: bool,
+    /// `set -T`: functions, subshells and substitutions keep the DEBUG and RETURN traps.
+    pub functrace: bool,
+    /// `set -E`: functions, subshells and substitutions keep the ERR trap.
+    pub errtrace: bool,
+    /// `shopt -s extdebug`.
+    pub extdebug: bool,
     /// Recognised `shopt` options that change nothing here, with their state.
     pub other_shopts: std::collections::BTreeMap<&'static str, bool>,
 }
@@ -121,9 +127,8 @@ pub struct Shell {
     pub caches: Rc<RefCell<Caches>>,
     pub aliases: HashMap<String, String>,
     pub in_trap: bool,
-    /// A subshell keeps its parent's DEBUG trap for `trap -p` but does not
-    /// run it (no functrace) until it sets its own.
-    pub debug_inherited: bool,
+    /// DEBUG/RETURN/ERR trap bookkeeping (see trace.rs).
+    pub trace: crate::trace::TraceState,
     pub dirstack: Vec<PathBuf>,
     pub getopts_sub: usize,
     /// An `exit` run inside a trap or eval string, to honour after it.
@@ -187,7 +192,7 @@ impl Shell {
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: HashMap::new(),
             in_trap: false,
-            debug_inherited: false,
+            trace: Default::default(),
             dirstack: Vec::new(),
             getopts_sub: 0,
             pending_exit: None,
@@ -341,6 +346,12 @@ impl Shell {
                 if self.opts.errexit {
                     v.push("errexit");
                 }
+                if self.opts.errtrace {
+                    v.push("errtrace");
+                }
+                if self.opts.functrace {
+                    v.push("functrace");
+                }
                 v.push("hashall");
                 v.push("interactive-comments");
                 if self.opts.noclobber {
@@ -375,7 +386,12 @@ impl Shell {
                 )
             }
             "PIPESTATUS" => return self.pipestatus.first().map(|v| v.to_string()),
+            // FUNCNAME is unset outside functions, even in a sourced file.
+            "FUNCNAME" if self.func_depth == 0 => return None,
             "FUNCNAME" => return self.frames.last().map(|f| f.name.clone()),
+            "BASH_ARGV" | "BASH_ARGC" if self.lookup(name).is_none() => {
+                return self.bash_argv(name == "BASH_ARGC").into_iter().next()
+            }
             "BASH_SOURCE" => {
                 return self
                     .frames
@@ -434,7 +450,7 @@ impl Shell {
             name,
             "RANDOM" | "SECONDS" | "LINENO" | "BASHPID" | "EPOCHSECONDS" | "PIPESTATUS"
         ) || self.lookup(name).is_some_and(|v| v.value.is_some())
-            || (name == "FUNCNAME" && !self.frames.is_empty())
+            || (name == "FUNCNAME" && self.func_depth > 0)
     }
 
     /// All values of a variable as a list (for `${a[@]}`); keys too.
@@ -447,6 +463,15 @@ impl Shell {
                     .iter()
                     .enumerate()
                     .map(|(i, v)| (i.to_string(), v.to_string()))
+                    .collect(),
+            );
+        }
+        if (name == "BASH_ARGV" || name == "BASH_ARGC") && self.lookup(name).is_none() {
+            let v = self.bash_argv(name == "BASH_ARGC");
+            return Some(
+                v.into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (i.to_string(), v))
                     .collect(),
             );
         }
@@ -471,7 +496,7 @@ impl Shell {
                     _ => "0".into(),
                 });
             }
-            if name == "FUNCNAME" && self.frames.is_empty() {
+            if name == "FUNCNAME" && self.func_depth == 0 {
                 return None;
             }
             return Some(

@@ -311,10 +311,11 @@ impl Shell {
             "noexec" => o.noexec,
             "verbose" => o.verbose,
             "braceexpand" => !o.no_braceexpand,
+            "functrace" => o.functrace,
+            "errtrace" => o.errtrace,
             "hashall" | "interactive-comments" => true,
             "posix" | "vi" | "emacs" | "monitor" | "notify" | "onecmd" | "physical"
-            | "privileged" | "keyword" | "history" | "ignoreeof" | "functrace" | "errtrace"
-            | "nolog" => false,
+            | "privileged" | "keyword" | "history" | "ignoreeof" | "nolog" => false,
             _ => return None,
         })
     }

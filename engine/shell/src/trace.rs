@@ -1,0 +1,282 @@
+//! The debugging traps (DEBUG, RETURN, ERR) and the call-frame bookkeeping bash keeps for
+//! debuggers: which traps functions, subshells and substitutions inherit (`set -T`, `set -E`,
+//! `declare -ft`), the `extdebug` rules (a failing DEBUG trap skips the command, status 2
+//! returns from the function), `BASH_ARGV`/`BASH_ARGC`, and where each function was defined.
+
+use crate::io::Io;
+use crate::state::{Flow, Shell, R};
+use brush_parser::ast;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+const DEBUG: u8 = 1;
+const RETURN: u8 = 2;
+const ERR: u8 = 4;
+
+fn bit(sig: &str) -> u8 {
+    match sig {
+        "DEBUG" => DEBUG,
+        "RETURN" => RETURN,
+        "ERR" => ERR,
+        _ => 0,
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct TraceState {
+    /// Traps a subshell or substitution still lists (`trap -p`) but does not run, because
+    /// it did not inherit them; setting the trap again makes it live.
+    dormant: u8,
+    /// Functions with the trace attribute (`declare -ft`).
+    pub traced_funcs: HashSet<String>,
+    /// Definition line of each function and the line offset its body's lines count from.
+    pub func_defs: HashMap<String, (usize, usize)>,
+    /// Argument frames pushed for BASH_ARGV/BASH_ARGC, outermost first.
+    arg_frames: Vec<Vec<String>>,
+    /// The top level's arguments, once bash has set the arrays up (lazily, on the first
+    /// top-level reference or on `shopt -s extdebug`).
+    arg_base: RefCell<Option<Vec<String>>>,
+    /// The DEBUG trap of the next simple command already ran (in the parent of a pipeline).
+    skip_debug_once: bool,
+}
+
+/// What a function call changed, to undo when it returns.
+pub struct FuncTrace {
+    hidden: Vec<(&'static str, String)>,
+    pushed_args: bool,
+    line_offset: usize,
+}
+
+impl Shell {
+    /// The command of trap `sig` if it is set and runs here.
+    pub fn live_trap(&self, sig: &str) -> Option<String> {
+        if self.trace.dormant & bit(sig) != 0 {
+            return None;
+        }
+        self.traps.get(sig).cloned()
+    }
+
+    /// A subshell, command or process substitution starts: the traps it does not inherit
+    /// stay listed but stop firing.
+    pub fn trace_subshell(&mut self) {
+        if !self.opts.functrace {
+            self.trace.dormant |= DEBUG | RETURN;
+        }
+        if !self.opts.errtrace {
+            self.trace.dormant |= ERR;
+        }
+    }
+
+    /// `trap` set or reset `sig` here.
+    pub fn trace_trap_changed(&mut self, sig: &str) {
+        self.trace.dormant &= !bit(sig);
+    }
+
+    /// `shopt -s/-u extdebug`: it brings function and error tracing with it.
+    pub fn set_extdebug(&mut self, on: bool) {
+        self.opts.extdebug = on;
+        self.opts.functrace = on;
+        self.opts.errtrace = on;
+        if on {
+            self.init_bash_argv();
+        }
+    }
+
+    /// Runs a trap's command at the current line, keeping `$?`. A `return` in it acts on the
+    /// running function, an `exit` (or `set -e`) on the shell; otherwise its status comes back.
+    pub fn run_trap_flow(&mut self, t: &str, io: &Io) -> R<i32> {
+        let (line, off, st, was) = (
+            self.lineno,
+            self.line_offset,
+            self.last_status,
+            self.in_trap,
+        );
+        self.in_trap = true;
+        self.xdepth += 1;
+        self.line_offset = line.saturating_sub(1);
+        let r = self.run_string_flow(t, io);
+        self.xdepth -= 1;
+        self.in_trap = was;
+        self.lineno = line;
+        self.line_offset = off;
+        let last = self.last_status;
+        self.last_status = st;
+        match r {
+            Ok(s) => Ok(s),
+            Err(Flow::Return(s)) if self.func_depth > 0 || self.sourcing => Err(Flow::Return(s)),
+            Err(Flow::Return(s)) | Err(Flow::Abort(s)) => Ok(s),
+            Err(Flow::Exit(s)) => Err(Flow::Exit(s)),
+            Err(_) => Ok(last),
+        }
+    }
+
+    /// Runs the DEBUG trap before `cmd`. `Some(status)`: under extdebug the trap failed and
+    /// the command is skipped (a status of 2 inside a function returns from it instead).
+    pub fn debug_trap(&mut self, cmd: &str, io: &Io) -> R<Option<i32>> {
+        if self.in_trap {
+            return Ok(None);
+        }
+        if self.trace.skip_debug_once {
+            self.trace.skip_debug_once = false;
+            return Ok(None);
+        }
+        let Some(t) = self.live_trap("DEBUG") else {
+            return Ok(None);
+        };
+        self.bash_command = cmd.to_string();
+        let st = self.run_trap_flow(&t, io)?;
+        if !self.opts.extdebug || st == 0 {
+            return Ok(None);
+        }
+        if st == 2 && (self.func_depth > 0 || self.sourcing) {
+            return Err(Flow::Return(2));
+        }
+        Ok(Some(st))
+    }
+
+    /// The DEBUG trap before a compound command shown as `text()`; true: skip the command.
+    pub fn debug_trap_for(&mut self, text: impl FnOnce() -> String, io: &Io) -> R<bool> {
+        if self.in_trap || !self.traps.contains_key("DEBUG") {
+            return Ok(false);
+        }
+        Ok(self.debug_trap(&text(), io)?.is_some())
+    }
+
+    /// The DEBUG trap for one element of a pipeline, run by the parent before the element's
+    /// subshell starts (as bash does); the subshell then does not run it again.
+    pub fn pipeline_debug_trap(&mut self, cmd: &ast::Command, io: &Io) -> R<Option<i32>> {
+        if let ast::Command::Simple(s) = cmd {
+            let r = self.debug_trap(&s.to_string(), io)?;
+            return Ok(r);
+        }
+        Ok(None)
+    }
+
+    /// Marks a pipeline element's subshell whose DEBUG trap its parent already ran.
+    pub fn skip_next_debug(&mut self, cmd: &ast::Command) {
+        self.trace.skip_debug_once = matches!(cmd, ast::Command::Simple(_));
+    }
+
+    /// The RETURN trap, when a function or sourced file finishes (still inside it).
+    pub fn return_trap(&mut self, io: &Io) -> R<()> {
+        if self.in_trap {
+            return Ok(());
+        }
+        if let Some(t) = self.live_trap("RETURN") {
+            match self.run_trap_flow(&t, io) {
+                Ok(_) | Err(Flow::Return(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The ERR trap after a failed command.
+    pub fn err_trap(&mut self, io: &Io) -> R<()> {
+        if self.in_trap {
+            return Ok(());
+        }
+        if let Some(t) = self.live_trap("ERR") {
+            self.run_trap_flow(&t, io)?;
+        }
+        Ok(())
+    }
+
+    /// A function starts (its positional parameters already set): it does not see the traps
+    /// it does not inherit, its lines count from where it was defined, and under extdebug
+    /// its arguments go on BASH_ARGV.
+    pub fn trace_func_enter(&mut self, name: &str) -> FuncTrace {
+        let traced = self.opts.functrace || self.trace.traced_funcs.contains(name);
+        let mut hidden = Vec::new();
+        for (sig, hide) in [
+            ("DEBUG", !traced),
+            ("ERR", !self.opts.errtrace),
+            ("RETURN", !traced),
+        ] {
+            if hide {
+                if let Some(t) = self.traps.remove(sig) {
+                    hidden.push((sig, t));
+                }
+            }
+        }
+        let pushed_args = self.opts.extdebug;
+        if pushed_args {
+            self.trace.arg_frames.push(self.positional.clone());
+        }
+        let line_offset = self.line_offset;
+        if let Some((_, off)) = self.trace.func_defs.get(name) {
+            self.line_offset = *off;
+        }
+        FuncTrace {
+            hidden,
+            pushed_args,
+            line_offset,
+        }
+    }
+
+    /// A function returned: traps it hid come back unless it set its own.
+    pub fn trace_func_leave(&mut self, ft: FuncTrace) {
+        for (sig, t) in ft.hidden {
+            self.traps.entry(sig.to_string()).or_insert(t);
+        }
+        if ft.pushed_args {
+            self.trace.arg_frames.pop();
+        }
+        self.line_offset = ft.line_offset;
+    }
+
+    /// `. file args`: without functrace the file does not see the DEBUG trap; BASH_ARGV
+    /// gets the file name (no arguments) or, under extdebug, the arguments.
+    pub fn trace_source_enter(&mut self, a: &[String]) -> FuncTrace {
+        let mut hidden = Vec::new();
+        if !self.opts.functrace {
+            if let Some(t) = self.traps.remove("DEBUG") {
+                hidden.push(("DEBUG", t));
+            }
+        }
+        let frame = if a.len() > 2 {
+            self.opts.extdebug.then(|| a[2..].to_vec())
+        } else {
+            a.get(1).map(|f| vec![f.clone()])
+        };
+        let pushed_args = frame.is_some();
+        if let Some(f) = frame {
+            self.trace.arg_frames.push(f);
+        }
+        FuncTrace {
+            hidden,
+            pushed_args,
+            line_offset: self.line_offset,
+        }
+    }
+
+    /// Remembers where a function was defined (`declare -F` under extdebug, LINENO in it).
+    pub fn trace_define(&mut self, f: &ast::FunctionDefinition) {
+        let line = f.fname.loc.as_ref().map(|l| l.start.line).unwrap_or(0) + self.line_offset;
+        self.trace
+            .func_defs
+            .insert(f.fname.value.clone(), (line, self.line_offset));
+    }
+
+    fn init_bash_argv(&self) {
+        let mut b = self.trace.arg_base.borrow_mut();
+        if b.is_none() {
+            *b = Some(self.positional.clone());
+        }
+    }
+
+    /// BASH_ARGV or BASH_ARGC, innermost frame first.
+    pub fn bash_argv(&self, argc: bool) -> Vec<String> {
+        // A top-level reference sets the arrays up, as in bash.
+        if self.func_depth == 0 {
+            self.init_bash_argv();
+        }
+        let base = self.trace.arg_base.borrow();
+        let frames = self.trace.arg_frames.iter().rev().chain(base.iter());
+        if argc {
+            frames.map(|f| f.len().to_string()).collect()
+        } else {
+            frames.flat_map(|f| f.iter().rev().cloned()).collect()
+        }
+    }
+}
