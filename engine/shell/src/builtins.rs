@@ -5,6 +5,8 @@ use crate::io::Io;
 use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
 use brush_parser::ast;
 
+mod trap;
+
 const BUILTINS: &[&str] = &[
     "echo",
     "printf",
@@ -304,10 +306,7 @@ impl Shell {
                 }
                 0
             }
-            "kill" => {
-                self.error_io(io, "kill: not supported");
-                1
-            }
+            "kill" => return self.b_kill(a, io),
             "alias" => {
                 for x in &a[1..] {
                     if let Some((k, v)) = x.split_once('=') {
@@ -1778,94 +1777,6 @@ impl Shell {
         let _ = self.set_var(&var, ret_c);
         0
     }
-
-    fn b_trap(&mut self, a: &[String], io: &Io) -> i32 {
-        let show = |sh: &Self, sig: &str| -> Option<String> {
-            let cmd = sh.traps.get(sig)?;
-            let shown = if matches!(sig, "EXIT" | "ERR" | "DEBUG" | "RETURN") {
-                sig.to_string()
-            } else {
-                format!("SIG{sig}")
-            };
-            Some(format!("trap -- {} {shown}\n", crate::expand::quote(cmd)))
-        };
-        if a.get(1).map(|s| s.as_str()) == Some("-l") {
-            io.out(b" 1) SIGHUP\t 2) SIGINT\t 3) SIGQUIT\t 4) SIGILL\t 5) SIGTRAP\n 6) SIGABRT\t 7) SIGBUS\t 8) SIGFPE\t 9) SIGKILL\t10) SIGUSR1\n11) SIGSEGV\t12) SIGUSR2\t13) SIGPIPE\t14) SIGALRM\t15) SIGTERM\n");
-            return 0;
-        }
-        if a.len() == 1 || a.get(1).map(|s| s.as_str()) == Some("-p") {
-            let mut out = String::new();
-            if a.len() > 2 {
-                for s in &a[2..] {
-                    if let Some(l) = show(self, &sig_name(s)) {
-                        out.push_str(&l);
-                    }
-                }
-            } else {
-                let mut t: Vec<&String> = self.traps.keys().collect();
-                t.sort_by_key(|k| sig_order(k));
-                for sig in t {
-                    if let Some(l) = show(self, sig) {
-                        out.push_str(&l);
-                    }
-                }
-            }
-            io.out(out.as_bytes());
-            return 0;
-        }
-        let mut args = &a[1..];
-        if args[0] == "--" {
-            args = &args[1..];
-        }
-        if args.is_empty() {
-            return 0;
-        }
-        // A lone signal number/name resets it.
-        if args.len() == 1 || args[0] == "-" {
-            let sigs = if args[0] == "-" { &args[1..] } else { args };
-            for s in sigs {
-                let name = sig_name(s);
-                self.trace_trap_changed(&name);
-                self.traps.remove(&name);
-            }
-            return 0;
-        }
-        let cmd = &args[0];
-        let mut st = 0;
-        for s in &args[1..] {
-            let sig = sig_name(s);
-            if sig.is_empty() {
-                self.error_io(io, &format!("trap: {s}: invalid signal specification"));
-                st = 1;
-                continue;
-            }
-            if sig == "EXIT" {
-                self.exit_trap_level = self.subshell;
-            }
-            self.trace_trap_changed(&sig);
-            self.traps.insert(sig, cmd.clone());
-        }
-        st
-    }
-}
-
-fn sig_order(s: &str) -> u32 {
-    match s {
-        "EXIT" => 0,
-        "HUP" => 1,
-        "INT" => 2,
-        "QUIT" => 3,
-        "USR1" => 10,
-        "USR2" => 12,
-        "PIPE" => 13,
-        "ALRM" => 14,
-        "TERM" => 15,
-        "CHLD" => 17,
-        "DEBUG" => 100,
-        "ERR" => 101,
-        "RETURN" => 102,
-        _ => 50,
-    }
 }
 
 /// shopt options accepted for compatibility; they do not change this shell's behaviour.
@@ -1936,26 +1847,6 @@ const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done",
     "in", "function", "select", "time", "{", "}", "[[", "]]", "!", "coproc",
 ];
-
-fn sig_name(s: &str) -> String {
-    let u = s.to_uppercase();
-    let u = u.strip_prefix("SIG").unwrap_or(&u).to_string();
-    match u.as_str() {
-        "0" | "EXIT" => "EXIT".into(),
-        "ERR" | "DEBUG" | "RETURN" => u,
-        "1" | "HUP" => "HUP".into(),
-        "2" | "INT" => "INT".into(),
-        "3" | "QUIT" => "QUIT".into(),
-        "15" | "TERM" => "TERM".into(),
-        "9" | "KILL" => "KILL".into(),
-        "10" | "USR1" => "USR1".into(),
-        "12" | "USR2" => "USR2".into(),
-        "13" | "PIPE" => "PIPE".into(),
-        "14" | "ALRM" => "ALRM".into(),
-        "17" | "CHLD" => "CHLD".into(),
-        _ => String::new(),
-    }
-}
 
 fn parse_duration(s: &str) -> f64 {
     let (num, mul) = match s.chars().last() {

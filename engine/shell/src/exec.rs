@@ -440,9 +440,29 @@ impl Shell {
     pub fn run_list(&mut self, list: &ast::CompoundList, io: &Io) -> R<i32> {
         let mut st = 0;
         for item in &list.0 {
-            st = self.run_andor(&item.0, io)?;
+            st = if matches!(item.1, ast::SeparatorOperator::Async) {
+                self.run_async(&item.0, io)
+            } else {
+                self.run_andor(&item.0, io)?
+            };
         }
         Ok(st)
+    }
+
+    /// `cmd &`: with no processes to fork, the job runs to completion at once, but in a
+    /// subshell, so its variables, traps and `exit` stay its own.
+    fn run_async(&mut self, l: &ast::AndOrList, io: &Io) -> i32 {
+        let mut sub = self.clone();
+        sub.subshell += 1;
+        sub.trace_subshell();
+        let st = match sub.run_andor(l, io) {
+            Ok(s) => s,
+            Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
+            Err(_) => sub.last_status,
+        };
+        sub.last_status = st;
+        sub.run_exit_trap(io);
+        0
     }
 
     fn run_andor(&mut self, l: &ast::AndOrList, io: &Io) -> R<i32> {
@@ -480,6 +500,9 @@ impl Shell {
     fn run_pipeline_checked(&mut self, p: &ast::Pipeline, io: &Io) -> R<i32> {
         let st = self.run_pipeline(p, io)?;
         self.last_status = st;
+        if self.subshell == 0 && !self.caches.borrow().pending_signals.is_empty() {
+            self.pending_signals(io)?;
+        }
         if st != 0 && !p.bang && self.cond_depth == 0 {
             let simple_like = p.seq.len() > 1
                 || matches!(
@@ -1377,6 +1400,9 @@ impl Shell {
         let mut sub = self.clone();
         sub.subshell += 1;
         sub.trace_subshell();
+        // A process substitution starts without the signal and EXIT traps.
+        sub.traps
+            .retain(|k, _| matches!(k.as_str(), "DEBUG" | "RETURN" | "ERR"));
         let st = match sub.run_list(list, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,

@@ -86,6 +86,8 @@ pub struct Caches {
     pub arith: HashMap<String, Rc<ast::ArithmeticExpr>>,
     pub patterns: HashMap<(String, bool), Option<Rc<regex::Regex>>>,
     pub regexes: HashMap<String, Option<Rc<regex::Regex>>>,
+    /// Signals a subshell sent to the top-level shell (`kill -s SIG $$`), not yet handled.
+    pub pending_signals: Vec<u32>,
 }
 
 #[derive(Clone)]
