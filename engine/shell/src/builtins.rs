@@ -170,7 +170,11 @@ impl Shell {
                     }
                     return Ok(2);
                 }
-                self.run_string_flow(&src, io)?
+                // The eval'd text's first line is the line of the eval.
+                let off = std::mem::replace(&mut self.line_offset, self.lineno.saturating_sub(1));
+                let r = self.run_string_flow(&src, io);
+                self.line_offset = off;
+                r?
             }
             "source" | "." => {
                 let Some(file) = a.get(1) else {

@@ -1145,23 +1145,7 @@ impl Shell {
         Ok(f.into_iter().next())
     }
 
-    pub fn xtrace_raw(&self, s: &str, io: &Io) {
-        let ps4 = self.lookup("PS4").and_then(|v| match &v.value {
-            Some(Value::Str(s)) => Some(s.clone()),
-            _ => None,
-        });
-        let ps4 = ps4.unwrap_or_else(|| "+ ".into());
-        let depth = (self.xdepth as usize).min(20) + 1;
-        let first = ps4
-            .chars()
-            .next()
-            .map(|c| c.to_string())
-            .unwrap_or_default();
-        let rest: String = ps4.chars().skip(1).collect();
-        io.err(format!("{}{}{}\n", first.repeat(depth), rest, s).as_bytes());
-    }
-
-    pub fn xtrace(&self, argv: &[String], assigns: &[String], io: &Io) {
+    pub fn xtrace(&mut self, argv: &[String], assigns: &[String], io: &Io) {
         let mut parts: Vec<String> = assigns.to_vec();
         parts.extend(argv.iter().map(|a| xquote(a)));
         self.xtrace_raw(&parts.join(" "), io);
@@ -1258,6 +1242,8 @@ impl Shell {
             // Assignments only; redirections still happen. Status: the last command
             // substitution's, else 0.
             let mut traced = Vec::new();
+            // The trace goes where BASH_XTRACEFD pointed before these assignments.
+            let fd = self.xtrace_fd();
             for a in assigns {
                 let t = self.assign(a, false)?;
                 if self.opts.xtrace {
@@ -1265,7 +1251,9 @@ impl Shell {
                 }
             }
             if self.opts.xtrace && !traced.is_empty() {
+                self.trace.xtrace_pin = Some(fd);
                 self.xtrace(&[], &traced, io);
+                self.trace.xtrace_pin = None;
             }
             let st = if self.cmdsub_ran { self.last_status } else { 0 };
             self.last_arg = new_last;
@@ -1305,8 +1293,13 @@ impl Shell {
                 self.xtrace(&[], &traced, io);
             }
             self.xtrace(&argv, &[], io);
-            if matches!(argv[0].as_str(), "export" | "readonly") {
-                for a in &argv[1..] {
+            // export and readonly (also behind `command`/`builtin`) echo their assignments.
+            let k = argv
+                .iter()
+                .position(|w| w != "command" && w != "builtin")
+                .unwrap_or(0);
+            if matches!(argv[k].as_str(), "export" | "readonly") {
+                for a in &argv[k + 1..] {
                     if let Some((n, v)) = a.split_once('=') {
                         if crate::state::valid_name(n.trim_end_matches('+')) {
                             self.xtrace_raw(&format!("{n}={}", xquote(v)), io);

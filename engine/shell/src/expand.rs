@@ -422,6 +422,7 @@ impl Shell {
         let mut io = self.cur_io.clone();
         io.base = false;
         io.set(1, Some(Stream::Buf(buf.clone())));
+        sub.line_offset = self.lineno.saturating_sub(1);
         let status = sub.run_string_in(cmd, &io, true);
         self.last_status = status;
         self.cmdsub_ran = true;

@@ -572,6 +572,9 @@ impl Shell {
             self.rng = val.parse::<u32>().unwrap_or(0).wrapping_add(1);
             return Ok(());
         }
+        if name == "BASH_XTRACEFD" {
+            self.check_xtracefd(&val);
+        }
         let allexport = self.opts.allexport;
         let v = self.target_mut(name);
         let val = Self::transform(v, val);

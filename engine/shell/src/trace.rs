@@ -38,6 +38,8 @@ pub struct TraceState {
     arg_base: RefCell<Option<Vec<String>>>,
     /// The DEBUG trap of the next simple command already ran (in the parent of a pipeline).
     skip_debug_once: bool,
+    /// The trace fd to use instead of BASH_XTRACEFD's current value.
+    pub xtrace_pin: Option<Option<usize>>,
 }
 
 /// What a function call changed, to undo when it returns.
@@ -277,6 +279,61 @@ impl Shell {
             frames.map(|f| f.len().to_string()).collect()
         } else {
             frames.flat_map(|f| f.iter().rev().cloned()).collect()
+        }
+    }
+
+    /// Writes one `set -x` line: PS4 expanded, its first character repeated once per level
+    /// of nesting, to BASH_XTRACEFD when that names an open fd, else to stderr.
+    pub fn xtrace_raw(&mut self, s: &str, io: &Io) {
+        let ps4 = self.get("PS4").unwrap_or_else(|| "+ ".into());
+        let ps4 = if ps4.contains(['$', '`']) {
+            // Expanding PS4 must not trace itself.
+            let was = std::mem::replace(&mut self.opts.xtrace, false);
+            let (st, line) = (self.last_status, self.lineno);
+            let e = self.expand_string_dq(&ps4).unwrap_or(ps4);
+            self.last_status = st;
+            self.lineno = line;
+            self.opts.xtrace = was;
+            e
+        } else {
+            ps4
+        };
+        let depth = (self.xdepth as usize).min(20) + 1;
+        let mut chars = ps4.chars();
+        let first = chars.next().map(|c| c.to_string()).unwrap_or_default();
+        let line = format!("{}{}{}\n", first.repeat(depth), chars.as_str(), s);
+        let fd = self.trace.xtrace_pin.unwrap_or_else(|| self.xtrace_fd());
+        match fd.and_then(|fd| io.get(fd)) {
+            // A trace fd that fails writes loses the trace, as in bash.
+            Some(st) => {
+                let _ = st.write_all(line.as_bytes());
+            }
+            None => io.err(line.as_bytes()),
+        }
+    }
+
+    pub fn xtrace_fd(&mut self) -> Option<usize> {
+        self.get("BASH_XTRACEFD")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+    }
+
+    /// Assigning BASH_XTRACEFD: bash complains at once about a value that is no open fd.
+    pub fn check_xtracefd(&self, val: &str) {
+        if val.is_empty() {
+            return;
+        }
+        let open = val.parse::<usize>().ok().is_some_and(|fd| {
+            self.fd_overlay
+                .iter()
+                .rev()
+                .find(|(f, _)| *f == fd)
+                .map(|(_, s)| s.is_some())
+                .unwrap_or_else(|| self.cur_io.get(fd).is_some())
+        });
+        if !open {
+            self.error(&format!(
+                "BASH_XTRACEFD: {val}: invalid value for trace file descriptor"
+            ));
         }
     }
 }
