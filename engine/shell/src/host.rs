@@ -308,7 +308,8 @@ mod wasi {
             if h < 0 {
                 return Err(match h {
                     -2 => HostError::NotFound,
-                    -1 => HostError::Message(last_err(), 127),
+                    // Denied, or a path naming nothing (ABI.md's error codes).
+                    -1 | -8 => HostError::Message(last_err(), 127),
                     _ => HostError::Message(last_err(), 126),
                 });
             }

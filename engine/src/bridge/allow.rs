@@ -25,6 +25,66 @@ enum Miss {
 }
 
 impl Resolver {
+    /// The program a request runs: by the allow list (see [`Resolver::resolve`]), or, under
+    /// `allow_any`, the way a plain shell finds it in the guest's `PATH` (`guest_path`, the
+    /// policy's when the guest has none) and `cwd`. That answer is not cached: the guest may
+    /// change its `PATH` between commands, as a shell's user does.
+    pub fn resolve_request(
+        &mut self,
+        policy: &Policy,
+        argv0: &str,
+        guest_path: Option<&str>,
+        cwd: &Path,
+    ) -> Result<PathBuf, BridgeError> {
+        if !policy.allow_any {
+            return self.resolve(policy, argv0);
+        }
+        let command = || argv0.to_string();
+        if argv0.contains('/') {
+            let path = cwd.join(argv0);
+            return match std::fs::metadata(&path) {
+                Err(_) => Err(BridgeError::NoSuchFile { command: command() }),
+                Ok(m) if m.is_dir() => Err(BridgeError::CannotExecute {
+                    command: command(),
+                    reason: "Is a directory".into(),
+                }),
+                Ok(m) if m.permissions().mode() & 0o111 == 0 => Err(BridgeError::CannotExecute {
+                    command: command(),
+                    reason: "Permission denied".into(),
+                }),
+                Ok(_) => Ok(path),
+            };
+        }
+        let search = guest_path.unwrap_or(&policy.path);
+        let dirs = search.split(':').map(|dir| {
+            // An empty entry is the current directory, as in every shell.
+            if dir.is_empty() {
+                cwd.to_path_buf()
+            } else {
+                cwd.join(dir)
+            }
+        });
+        let mut not_executable = None;
+        for dir in dirs {
+            let candidate = dir.join(argv0);
+            if is_executable_file(&candidate) {
+                return Ok(candidate);
+            }
+            if not_executable.is_none() && candidate.is_file() {
+                not_executable = Some(candidate);
+            }
+        }
+        match not_executable {
+            // bash, too, names the command and refuses it when only a non-executable file
+            // of that name is on the PATH.
+            Some(_) => Err(BridgeError::CannotExecute {
+                command: command(),
+                reason: "Permission denied".into(),
+            }),
+            None => Err(BridgeError::NotFound { command: command() }),
+        }
+    }
+
     /// The absolute path `argv0` runs, or why it may not run.
     pub fn resolve(&mut self, policy: &Policy, argv0: &str) -> Result<PathBuf, BridgeError> {
         let answer = match self.cache.get(argv0) {
@@ -149,6 +209,50 @@ mod tests {
             r.resolve(&p, "no-such-command-hookbox"),
             Err(BridgeError::NotFound { .. })
         ));
+    }
+
+    #[test]
+    fn allow_any_resolves_like_a_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let tool = bin.join("tool");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(bin.join("plain"), "x").unwrap();
+        let p = Policy {
+            allow_any: true,
+            ..policy(&[])
+        };
+        let mut r = Resolver::default();
+        let cwd = dir.path();
+        assert_eq!(
+            r.resolve_request(&p, "tool", Some("bin:/usr/bin"), cwd)
+                .unwrap(),
+            tool
+        );
+        assert!(r.resolve_request(&p, "./bin/tool", None, cwd).is_ok());
+        assert!(matches!(
+            r.resolve_request(&p, "tool", None, cwd),
+            Err(BridgeError::NotFound { .. })
+        ));
+        assert!(matches!(
+            r.resolve_request(&p, "./bin", None, cwd),
+            Err(BridgeError::CannotExecute { .. })
+        ));
+        assert!(matches!(
+            r.resolve_request(&p, "plain", Some("bin"), cwd),
+            Err(BridgeError::CannotExecute { .. })
+        ));
+        assert!(matches!(
+            r.resolve_request(&p, "./nothing", None, cwd),
+            Err(BridgeError::NoSuchFile { .. })
+        ));
+        // Without allow_any the guest's PATH and relative paths mean nothing.
+        let strict = policy(&["tool"]);
+        assert!(r
+            .resolve_request(&strict, "./bin/tool", Some("bin"), cwd)
+            .is_err());
     }
 
     #[test]

@@ -123,11 +123,18 @@ impl ExecHost {
         }
         let req = ExecRequest::parse(request_json)?;
         let argv0 = req.argv.first().cloned().unwrap_or_default();
-        let program = self.resolver.resolve(&self.cfg.policy, &argv0)?;
         let cwd = req.cwd.clone().unwrap_or_else(|| self.cfg.work_dir.clone());
         let mut granted = vec![self.cfg.work_dir.as_path(), self.cfg.temp_dir.as_path()];
         granted.extend(self.extra_dirs.iter().map(PathBuf::as_path));
         let cwd = check_cwd(&cwd, &granted)?;
+        let guest_path = req
+            .env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str());
+        let program = self
+            .resolver
+            .resolve_request(&self.cfg.policy, &argv0, guest_path, &cwd)?;
         if self.procs.len() >= DEFAULT_MAX_COMMANDS {
             return Err(BridgeError::SpawnFailed(format!(
                 "more than {DEFAULT_MAX_COMMANDS} bridged commands running at once"

@@ -39,6 +39,12 @@ pub enum BridgeError {
     /// The working directory is outside the granted directories.
     #[error("hookbox: {0}")]
     NotPermitted(String),
+    /// Found, but not a program that can start (a directory, no execute bit); bash's 126.
+    #[error("{command}: {reason}")]
+    CannotExecute { command: String, reason: String },
+    /// A path naming nothing; bash's 127 with "No such file or directory".
+    #[error("{command}: No such file or directory")]
+    NoSuchFile { command: String },
 }
 
 impl BridgeError {
@@ -51,6 +57,8 @@ impl BridgeError {
             BridgeError::SpawnFailed(_) => -4,
             BridgeError::Deadline => -5,
             BridgeError::NotPermitted(_) => -6,
+            BridgeError::CannotExecute { .. } => -7,
+            BridgeError::NoSuchFile { .. } => -8,
         }
     }
 }

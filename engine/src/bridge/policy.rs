@@ -47,6 +47,12 @@ pub struct Policy {
     /// Run even where the kernel lacks a confinement (Landlock, namespaces), saying so.
     /// Default false: refuse.
     pub accept_weak_confinement: bool,
+    /// Let the guest start any program it names, found the way a plain shell finds it: in the
+    /// guest's own `PATH`, relative paths from the guest's working directory. Only for
+    /// `hookbox shell --allow-all-commands`, a developer's shell; a tenant's `hookbox.toml`
+    /// cannot set it. Default false. Confinement still applies to what starts.
+    #[serde(skip)]
+    pub allow_any: bool,
 }
 
 impl Default for Policy {
@@ -58,6 +64,7 @@ impl Default for Policy {
             network: Network::None,
             run_as: None,
             accept_weak_confinement: false,
+            allow_any: false,
         }
     }
 }

@@ -153,28 +153,6 @@ impl OutputSink for RawSink {
     }
 }
 
-/// Every executable name in the directories of `path`, for `--allow-all-commands` (the
-/// policy allows by name; this names everything there is).
-pub fn all_commands(path: &str) -> Vec<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut names = Vec::new();
-    for dir in path.split(':').filter(|d| d.starts_with('/')) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let executable = std::fs::metadata(entry.path())
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-            if executable {
-                names.push(entry.file_name().to_string_lossy().into_owned());
-            }
-        }
-    }
-    names.sort();
-    names.dedup();
-    names
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,11 +171,5 @@ mod tests {
             limits.output_cap_bytes,
             crate::limits::DEFAULT_OUTPUT_CAP_BYTES
         );
-    }
-
-    #[test]
-    fn all_commands_finds_sh() {
-        assert!(all_commands("/bin:/usr/bin").iter().any(|c| c == "sh"));
-        assert!(all_commands("relative:/nonexistent").is_empty());
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 
-use super::guest::{all_commands, runtime_and_runner, Dirs, LimitFlags, RawSink};
+use super::guest::{runtime_and_runner, Dirs, LimitFlags, RawSink};
 use crate::bridge::policy::Policy;
 use crate::plan::HookProgram;
 use crate::runner::sandbox::ShellInput;
@@ -29,7 +29,8 @@ pub struct ShellArgs {
     /// Let the shell run this host command through the bridge (repeatable).
     #[arg(long = "allow", value_name = "CMD")]
     pub allow: Vec<String>,
-    /// Let the shell run every command found in PATH through the bridge.
+    /// Let the shell run any host command through the bridge, found as a plain shell finds
+    /// it: in the script's own PATH, relative paths from its current directory.
     #[arg(long)]
     pub allow_all_commands: bool,
     /// Pass our whole environment to the shell (default: only PATH, HOME and TMPDIR, with
@@ -109,9 +110,7 @@ pub fn shell(args: ShellArgs) -> Result<u8> {
         }
     }
     policy.allow = args.allow.clone();
-    if args.allow_all_commands {
-        policy.allow.extend(all_commands(&policy.path));
-    }
+    policy.allow_any = args.allow_all_commands;
     let cwd = std::env::current_dir().context("the current directory")?;
     let dirs = Dirs::new(&cwd, "hookbox-shell-")?;
 
