@@ -193,7 +193,19 @@ impl Shell {
                         None
                     }
                 };
-                let text = path.and_then(|p| std::fs::read_to_string(p).ok());
+                // /dev/stdin and /dev/fd/N name this command's fds (a here-document, a pipe).
+                let fd = match file.as_str() {
+                    "/dev/stdin" => Some(0),
+                    f => f
+                        .strip_prefix("/dev/fd/")
+                        .and_then(|n| n.parse::<usize>().ok()),
+                };
+                let text = match fd {
+                    Some(fd) => io
+                        .get(fd)
+                        .map(|s| String::from_utf8_lossy(&s.read_to_end()).into_owned()),
+                    None => path.and_then(|p| std::fs::read_to_string(p).ok()),
+                };
                 let Some(text) = text else {
                     self.error_io(io, &format!("{file}: No such file or directory"));
                     return Ok(1);
@@ -292,6 +304,10 @@ impl Shell {
                 }
                 let fr = &self.frames[len - 1 - k];
                 let line = match n {
+                    // Code read from stdin or -c has no file name: bash says NULL.
+                    None if !self.script_mode && fr.call_src == "main" => {
+                        format!("{} NULL\n", fr.call_line)
+                    }
                     None => format!("{} {}\n", fr.call_line, fr.call_src),
                     Some(_) => {
                         let who = if len >= k + 2 {
@@ -567,6 +583,18 @@ impl Shell {
                 if !self.funcs.contains_key(n) {
                     st = 1;
                 }
+            }
+            if (cmd == "export" || export || unexport) && !names.is_empty() {
+                for (_, n) in &names {
+                    if self.funcs.contains_key(n) {
+                        if unexport {
+                            self.exported_funcs.remove(n);
+                        } else {
+                            self.exported_funcs.insert(n.clone());
+                        }
+                    }
+                }
+                return Ok(st);
             }
             if let Some(on) = trace_attr {
                 for (_, n) in &names {

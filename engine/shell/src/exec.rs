@@ -1176,8 +1176,7 @@ impl Shell {
             self.lineno = a.loc.start.line + self.line_offset;
         }
         // DEBUG runs before the command's words are expanded, and sees it.
-        if !self.in_trap && !self.traps.is_empty() && self.debug_trap(&c.to_string(), io)?.is_some()
-        {
+        if !self.traps.is_empty() && self.debug_trap(&c.to_string(), io)?.is_some() {
             return Ok(0);
         }
         let mut psubs: Vec<(std::path::PathBuf, Option<&ast::SubshellCommand>)> = Vec::new();

@@ -128,9 +128,10 @@ pub struct Shell {
     pub host: Rc<dyn Host>,
     pub caches: Rc<RefCell<Caches>>,
     pub aliases: HashMap<String, String>,
-    pub in_trap: bool,
     /// DEBUG/RETURN/ERR trap bookkeeping (see trace.rs).
     pub trace: crate::trace::TraceState,
+    /// Functions marked by `export -f`: child shells get them as BASH_FUNC_name%%.
+    pub exported_funcs: std::collections::HashSet<String>,
     pub dirstack: Vec<PathBuf>,
     pub getopts_sub: usize,
     /// An `exit` run inside a trap or eval string, to honour after it.
@@ -193,8 +194,8 @@ impl Shell {
             host,
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: HashMap::new(),
-            in_trap: false,
             trace: Default::default(),
+            exported_funcs: Default::default(),
             dirstack: Vec::new(),
             getopts_sub: 0,
             pending_exit: None,
@@ -235,6 +236,7 @@ impl Shell {
             .max(0);
         let _ = s.set_var("SHLVL", level.to_string());
         s.export("SHLVL");
+        s.import_functions(env);
         let cwd_s = cwd.to_string_lossy().into_owned();
         let _ = s.set_var("PWD", cwd_s);
         s.export("PWD");
@@ -702,9 +704,12 @@ impl Shell {
                 m.insert(k.as_str(), val);
             }
         }
-        m.into_iter()
+        let mut env: Vec<(String, String)> = m
+            .into_iter()
             .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
-            .collect()
+            .collect();
+        self.export_functions(&mut env);
+        env
     }
 
     /// The prefix for an error message about the current line.

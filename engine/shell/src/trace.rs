@@ -36,6 +36,8 @@ pub struct TraceState {
     /// The top level's arguments, once bash has set the arrays up (lazily, on the first
     /// top-level reference or on `shopt -s extdebug`).
     arg_base: RefCell<Option<Vec<String>>>,
+    /// The DEBUG/RETURN/ERR traps running now: none of them fires inside itself.
+    in_progress: u8,
     /// The DEBUG trap of the next simple command already ran (in the parent of a pipeline).
     skip_debug_once: bool,
     /// The trace fd to use instead of BASH_XTRACEFD's current value.
@@ -86,19 +88,23 @@ impl Shell {
 
     /// Runs a trap's command at the current line, keeping `$?`. A `return` in it acts on the
     /// running function, an `exit` (or `set -e`) on the shell; otherwise its status comes back.
-    pub fn run_trap_flow(&mut self, t: &str, io: &Io) -> R<i32> {
+    pub fn run_trap_flow(&mut self, sig: &str, t: &str, io: &Io) -> R<i32> {
         let (line, off, st, was) = (
             self.lineno,
             self.line_offset,
             self.last_status,
-            self.in_trap,
+            self.trace.in_progress,
         );
-        self.in_trap = true;
+        self.trace.in_progress |= bit(sig);
         self.xdepth += 1;
         self.line_offset = line.saturating_sub(1);
         let r = self.run_string_flow(t, io);
         self.xdepth -= 1;
-        self.in_trap = was;
+        // An `exit` leaves the trap marked running, as bash's longjmp does: the EXIT trap
+        // then does not fire it again.
+        if !matches!(r, Err(Flow::Exit(_))) {
+            self.trace.in_progress = was;
+        }
         self.lineno = line;
         self.line_offset = off;
         let last = self.last_status;
@@ -115,7 +121,7 @@ impl Shell {
     /// Runs the DEBUG trap before `cmd`. `Some(status)`: under extdebug the trap failed and
     /// the command is skipped (a status of 2 inside a function returns from it instead).
     pub fn debug_trap(&mut self, cmd: &str, io: &Io) -> R<Option<i32>> {
-        if self.in_trap {
+        if self.trace.in_progress & DEBUG != 0 {
             return Ok(None);
         }
         if self.trace.skip_debug_once {
@@ -126,7 +132,7 @@ impl Shell {
             return Ok(None);
         };
         self.bash_command = cmd.to_string();
-        let st = self.run_trap_flow(&t, io)?;
+        let st = self.run_trap_flow("DEBUG", &t, io)?;
         if !self.opts.extdebug || st == 0 {
             return Ok(None);
         }
@@ -138,7 +144,7 @@ impl Shell {
 
     /// The DEBUG trap before a compound command shown as `text()`; true: skip the command.
     pub fn debug_trap_for(&mut self, text: impl FnOnce() -> String, io: &Io) -> R<bool> {
-        if self.in_trap || !self.traps.contains_key("DEBUG") {
+        if self.trace.in_progress & DEBUG != 0 || !self.traps.contains_key("DEBUG") {
             return Ok(false);
         }
         Ok(self.debug_trap(&text(), io)?.is_some())
@@ -161,11 +167,11 @@ impl Shell {
 
     /// The RETURN trap, when a function or sourced file finishes (still inside it).
     pub fn return_trap(&mut self, io: &Io) -> R<()> {
-        if self.in_trap {
+        if self.trace.in_progress & RETURN != 0 {
             return Ok(());
         }
         if let Some(t) = self.live_trap("RETURN") {
-            match self.run_trap_flow(&t, io) {
+            match self.run_trap_flow("RETURN", &t, io) {
                 Ok(_) | Err(Flow::Return(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -175,11 +181,11 @@ impl Shell {
 
     /// The ERR trap after a failed command.
     pub fn err_trap(&mut self, io: &Io) -> R<()> {
-        if self.in_trap {
+        if self.trace.in_progress & ERR != 0 {
             return Ok(());
         }
         if let Some(t) = self.live_trap("ERR") {
-            self.run_trap_flow(&t, io)?;
+            self.run_trap_flow("ERR", &t, io)?;
         }
         Ok(())
     }
@@ -193,7 +199,8 @@ impl Shell {
         for (sig, hide) in [
             ("DEBUG", !traced),
             ("ERR", !self.opts.errtrace),
-            ("RETURN", !traced),
+            // Functions called from the DEBUG trap do not run the RETURN trap.
+            ("RETURN", !traced || self.trace.in_progress & DEBUG != 0),
         ] {
             if hide {
                 if let Some(t) = self.traps.remove(sig) {
@@ -334,6 +341,53 @@ impl Shell {
             self.error(&format!(
                 "BASH_XTRACEFD: {val}: invalid value for trace file descriptor"
             ));
+        }
+    }
+
+    /// Functions from the environment (`BASH_FUNC_name%%=() { ...; }`, as `export -f` in a
+    /// parent bash writes them) become this shell's functions.
+    pub fn import_functions(&mut self, env: &[(String, String)]) {
+        for (k, v) in env {
+            let Some(name) = k
+                .strip_prefix("BASH_FUNC_")
+                .and_then(|n| n.strip_suffix("%%"))
+            else {
+                continue;
+            };
+            if !v.starts_with("() {") || name.is_empty() || name.contains(char::is_whitespace) {
+                continue;
+            }
+            let Ok(prog) = crate::exec::parse(&format!("{name} {v}")) else {
+                continue;
+            };
+            let def = prog
+                .complete_commands
+                .first()
+                .and_then(|cc| cc.0.first())
+                .and_then(|item| match &item.0.first.seq.first() {
+                    Some(ast::Command::Function(f)) if item.0.additional.is_empty() => {
+                        Some(f.clone())
+                    }
+                    _ => None,
+                });
+            if let Some(f) = def {
+                self.funcs.insert(name.to_string(), std::rc::Rc::new(f));
+                self.exported_funcs.insert(name.to_string());
+            }
+        }
+    }
+
+    /// Adds `export -f` functions to an environment for a child process.
+    pub fn export_functions(&self, env: &mut Vec<(String, String)>) {
+        let mut names: Vec<&String> = self.exported_funcs.iter().collect();
+        names.sort();
+        for n in names {
+            if let Some(f) = self.funcs.get(n) {
+                let text = f.to_string();
+                if let Some(p) = text.find('{') {
+                    env.push((format!("BASH_FUNC_{n}%%"), format!("() {}", &text[p..])));
+                }
+            }
         }
     }
 }

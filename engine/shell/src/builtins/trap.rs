@@ -268,7 +268,7 @@ impl Shell {
         match self.traps.get(&name).cloned() {
             Some(t) if t.is_empty() => Ok(()),
             Some(t) if n != 9 && n != 19 => {
-                self.run_trap_flow(&t, io)?;
+                self.run_trap_flow(&name, &t, io)?;
                 Ok(())
             }
             _ if ignored_by_default(n) => Ok(()),
