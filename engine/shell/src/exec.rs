@@ -1251,7 +1251,9 @@ impl Shell {
             }
             if self.opts.xtrace && !traced.is_empty() {
                 self.trace.xtrace_pin = Some(fd);
-                self.xtrace(&[], &traced, io);
+                for t in &traced {
+                    self.xtrace_raw(t, io);
+                }
                 self.trace.xtrace_pin = None;
             }
             let st = if self.cmdsub_ran { self.last_status } else { 0 };
@@ -1288,8 +1290,8 @@ impl Shell {
             temp.push((name, v));
         }
         if self.opts.xtrace {
-            if !traced.is_empty() {
-                self.xtrace(&[], &traced, io);
+            for t in &traced {
+                self.xtrace_raw(t, io);
             }
             self.xtrace(&argv, &[], io);
             // export and readonly (also behind `command`/`builtin`) echo their assignments.
@@ -1434,6 +1436,8 @@ impl Shell {
                 } else {
                     v
                 };
+                // `set -x` shows the expanded right-hand side, with `+=` kept.
+                let t = format!("{n}{}={}", if a.append { "+" } else { "" }, xquote(&v));
                 // The integer attribute that counts is the nameref target's.
                 let target = if self.has_namerefs {
                     let r = self.resolve(n).into_owned();
@@ -1458,7 +1462,6 @@ impl Shell {
                 } else {
                     v
                 };
-                let t = format!("{n}={}", xquote(&v));
                 if let Err(e) = self.set_var(n, v) {
                     self.error(&e);
                     return Err(Flow::Abort(1));
@@ -1473,6 +1476,11 @@ impl Shell {
                     let e = self.expand_string_dq(idx)?;
                     ElemKey::Idx(self.arith_str(&e)?)
                 };
+                let t = format!(
+                    "{n}[{idx}]{}={}",
+                    if a.append { "+" } else { "" },
+                    xquote(&v)
+                );
                 let v = if a.append {
                     let cur = match &key {
                         ElemKey::Str(k) => self
@@ -1484,7 +1492,6 @@ impl Shell {
                 } else {
                     v
                 };
-                let t = format!("{n}[{idx}]={}", xquote(&v));
                 if let Err(e) = self.set_elem(n, key, v) {
                     self.error(&e);
                     return Err(Flow::Abort(1));
@@ -1493,7 +1500,8 @@ impl Shell {
             }
             (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Array(items)) => {
                 self.assign_array(n, items, a.append)?;
-                Ok(format!("{n}=(...)"))
+                // bash traces a compound assignment as written.
+                Ok(a.to_string())
             }
             (ast::AssignmentName::ArrayElementName(n, _), ast::AssignmentValue::Array(_)) => {
                 self.error(&format!("{n}: cannot assign list to array member"));
