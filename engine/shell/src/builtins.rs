@@ -172,9 +172,11 @@ impl Shell {
                     }
                     return Ok(2);
                 }
-                // The eval'd text's first line is the line of the eval.
+                // The eval'd text's first line is the line of the eval, one level deeper for -x.
                 let off = std::mem::replace(&mut self.line_offset, self.lineno.saturating_sub(1));
+                self.xdepth += 1;
                 let r = self.run_string_flow(&src, io);
+                self.xdepth -= 1;
                 self.line_offset = off;
                 r?
             }
@@ -515,6 +517,8 @@ impl Shell {
         let mut nameref = false;
         // -t: the trace attribute (it only does something on functions).
         let mut trace_attr: Option<bool> = None;
+        // Function attributes change only with `-f` (`+f` does not select functions).
+        let mut func_on = false;
         let mut minus: Vec<char> = Vec::new();
         if local && self.func_depth == 0 {
             self.error_io(io, "local: can only be used in a function");
@@ -551,7 +555,10 @@ impl Shell {
                         'p' => print = true,
                         'g' => global = true,
                         't' => trace_attr = Some(on),
-                        'f' | 'F' => func = true,
+                        'f' | 'F' => {
+                            func = true;
+                            func_on |= on;
+                        }
                         'n' if cmd == "export" => {
                             export = false;
                             unexport = true;
@@ -597,7 +604,7 @@ impl Shell {
                 return Ok(st);
             }
             if let Some(on) = trace_attr {
-                for (_, n) in &names {
+                for (_, n) in names.iter().filter(|_| func_on) {
                     if self.funcs.contains_key(n) {
                         if on {
                             self.trace.traced_funcs.insert(n.clone());

@@ -676,6 +676,10 @@ impl Shell {
         match cc {
             CC::BraceGroup(b) => self.run_list(&b.list, io),
             CC::Subshell(s) => {
+                self.set_line(&s.loc);
+                if !self.traps.is_empty() {
+                    self.note_command(|| s.to_string());
+                }
                 let mut sub = self.clone();
                 sub.subshell += 1;
                 sub.trace_subshell();
@@ -1172,12 +1176,19 @@ impl Shell {
             if let Some(loc) = &w.loc {
                 self.lineno = loc.start.line + self.line_offset;
             }
+            if let Some(l) = crate::trace::simple_command_line(c) {
+                self.lineno = l + self.line_offset;
+            }
         } else if let Some(a) = assigns.first() {
             self.lineno = a.loc.start.line + self.line_offset;
         }
-        // DEBUG runs before the command's words are expanded, and sees it.
-        if !self.traps.is_empty() && self.debug_trap(&c.to_string(), io)?.is_some() {
-            return Ok(0);
+        // BASH_COMMAND and the DEBUG trap see the command before its words are expanded.
+        if !self.traps.is_empty() {
+            let text = c.to_string();
+            self.note_command(|| text.clone());
+            if self.debug_trap(&text, io)?.is_some() {
+                return Ok(0);
+            }
         }
         let mut psubs: Vec<(std::path::PathBuf, Option<&ast::SubshellCommand>)> = Vec::new();
         let mut suffix_items: Vec<&ast::CommandPrefixOrSuffixItem> = Vec::new();
@@ -1308,9 +1319,6 @@ impl Shell {
                     }
                 }
             }
-        }
-        if !self.traps.is_empty() {
-            self.bash_command = c.to_string();
         }
 
         let io2;

@@ -22,6 +22,24 @@ fn bit(sig: &str) -> u8 {
     }
 }
 
+/// The line bash gives a simple command whose second word spans lines: its parser has read
+/// that word (one token of lookahead) when it numbers the command, so a multi-line quoted
+/// argument moves LINENO to the line it ends on.
+pub fn simple_command_line(c: &ast::SimpleCommand) -> Option<usize> {
+    if c.prefix.is_some() {
+        return None;
+    }
+    match c.suffix.as_ref()?.0.first()? {
+        ast::CommandPrefixOrSuffixItem::Word(w)
+        | ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
+            let start = w.loc.as_ref()?.start.line;
+            let newlines = w.value.matches('\n').count() - w.value.matches("\\\n").count();
+            (newlines > 0).then_some(start + newlines)
+        }
+        _ => None,
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct TraceState {
     /// Traps a subshell or substitution still lists (`trap -p`) but does not run, because
@@ -38,6 +56,8 @@ pub struct TraceState {
     arg_base: RefCell<Option<Vec<String>>>,
     /// The DEBUG/RETURN/ERR traps running now: none of them fires inside itself.
     in_progress: u8,
+    /// Trap handlers running now (BASH_COMMAND does not follow their commands).
+    trap_depth: u32,
     /// The DEBUG trap of the next simple command already ran (in the parent of a pipeline).
     skip_debug_once: bool,
     /// The trace fd to use instead of BASH_XTRACEFD's current value.
@@ -96,14 +116,21 @@ impl Shell {
             self.trace.in_progress,
         );
         self.trace.in_progress |= bit(sig);
+        self.trace.trap_depth += 1;
         self.xdepth += 1;
-        self.line_offset = line.saturating_sub(1);
+        // DEBUG, RETURN and ERR traps count lines from the current one; signal traps from 1.
+        self.line_offset = if bit(sig) != 0 {
+            line.saturating_sub(1)
+        } else {
+            0
+        };
         let r = self.run_string_flow(t, io);
         self.xdepth -= 1;
         // An `exit` leaves the trap marked running, as bash's longjmp does: the EXIT trap
         // then does not fire it again.
         if !matches!(r, Err(Flow::Exit(_))) {
             self.trace.in_progress = was;
+            self.trace.trap_depth -= 1;
         }
         self.lineno = line;
         self.line_offset = off;
@@ -131,7 +158,7 @@ impl Shell {
         let Some(t) = self.live_trap("DEBUG") else {
             return Ok(None);
         };
-        self.bash_command = cmd.to_string();
+        self.note_command(|| cmd.to_string());
         let st = self.run_trap_flow("DEBUG", &t, io)?;
         if !self.opts.extdebug || st == 0 {
             return Ok(None);
@@ -150,10 +177,24 @@ impl Shell {
         Ok(self.debug_trap(&text(), io)?.is_some())
     }
 
+    /// BASH_COMMAND becomes `text`, unless a trap handler is running.
+    pub fn note_command(&mut self, text: impl FnOnce() -> String) {
+        if self.trace.trap_depth == 0 {
+            self.bash_command = text();
+        }
+    }
+
     /// The DEBUG trap for one element of a pipeline, run by the parent before the element's
     /// subshell starts (as bash does); the subshell then does not run it again.
     pub fn pipeline_debug_trap(&mut self, cmd: &ast::Command, io: &Io) -> R<Option<i32>> {
         if let ast::Command::Simple(s) = cmd {
+            if !self.traps.contains_key("DEBUG") {
+                return Ok(None);
+            }
+            let loc = s.word_or_name.as_ref().and_then(|w| w.loc.as_ref());
+            if let Some(l) = loc {
+                self.lineno = l.start.line + self.line_offset;
+            }
             let r = self.debug_trap(&s.to_string(), io)?;
             return Ok(r);
         }
