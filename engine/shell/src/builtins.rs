@@ -5,7 +5,10 @@ use crate::io::Io;
 use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
 use brush_parser::ast;
 
+pub(crate) mod bind;
+pub(crate) mod completion;
 mod getopts;
+pub(crate) mod history;
 mod printf;
 mod trap;
 
@@ -61,6 +64,12 @@ const BUILTINS: &[&str] = &[
     "enable",
     "ulimit",
     "help",
+    "compgen",
+    "complete",
+    "compopt",
+    "history",
+    "fc",
+    "bind",
 ];
 
 pub fn is_builtin(n: &str) -> bool {
@@ -75,12 +84,21 @@ pub fn is_special(_n: &str) -> bool {
 
 impl Shell {
     pub fn builtin(&mut self, argv: Vec<String>, io: &Io) -> R<i32> {
+        if matches!(argv[0].as_str(), "eval" | "source" | ".") && !self.history.nohist {
+            return self.without_history(|sh| sh.builtin(argv, io));
+        }
         let a = &argv;
         let name = a[0].as_str();
         Ok(match name {
             ":" | "true" => 0,
             "false" => 1,
             "echo" => self.b_echo(a, io),
+            "compgen" => self.b_compgen(a, io),
+            "complete" => self.b_complete(a, io),
+            "compopt" => self.b_compopt(a, io),
+            "history" => self.b_history(a, io)?,
+            "fc" => self.b_fc(a, io)?,
+            "bind" => self.b_bind(a, io),
             "printf" => self.b_printf(a, io),
             "test" | "[" => self.test_builtin(a, io),
             "pwd" => {
@@ -1507,6 +1525,7 @@ impl Shell {
             "braceexpand" => op.no_braceexpand = !on,
             "functrace" => op.functrace = on,
             "errtrace" => op.errtrace = on,
+            "history" => self.set_history_option(on),
             "hashall"
             | "interactive-comments"
             | "posix"
@@ -1517,7 +1536,6 @@ impl Shell {
             | "physical"
             | "privileged"
             | "keyword"
-            | "history"
             | "ignoreeof"
             | "nolog"
             | "onecmd" => {}

@@ -315,7 +315,7 @@ impl Shell {
             }
         }
         let status = match parsed {
-            Ok(prog) => match self.run_program(&prog, io) {
+            Ok(prog) => match self.run_script_program(&prog, src, source, io) {
                 Ok(s) => s,
                 Err(Flow::Exit(s)) => s,
                 Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -336,7 +336,7 @@ impl Shell {
                 }
                 let mut exited = None;
                 if let Some(p) = ran {
-                    match self.run_program(&p, io) {
+                    match self.run_script_program(&p, src, source, io) {
                         Ok(_)
                         | Err(Flow::Abort(_))
                         | Err(Flow::Break(_))
@@ -354,7 +354,9 @@ impl Shell {
             }
         };
         self.last_status = status;
-        self.run_exit_trap(io)
+        let st = self.run_exit_trap(io);
+        self.hist_save_at_exit();
+        st
     }
 
     pub fn print_syntax_error(&self, source: Source, line: usize, msg: &str) {
@@ -1391,7 +1393,10 @@ impl Shell {
 
     fn psub_path(&mut self) -> std::path::PathBuf {
         self.psub_counter += 1;
-        let tmp = self.get("TMPDIR").unwrap_or_else(|| "/tmp".into());
+        let tmp = self
+            .get("TMPDIR")
+            .or_else(|| self.temp_dir.clone())
+            .unwrap_or_else(|| "/tmp".into());
         self.cwd
             .join(tmp)
             .join(format!("hookbox-psub-{}-{}", self.pid, self.psub_counter))
@@ -1707,6 +1712,23 @@ impl Shell {
             } else {
                 env.push((k, v));
             }
+        }
+        // In the sandbox /tmp is not writable; commands get the run's private temporary
+        // directory where the script has not chosen one.
+        if let Some(dir) = &self.temp_dir {
+            if !env.iter().any(|(k, _)| k == "TMPDIR") {
+                env.push(("TMPDIR".into(), dir.clone()));
+            }
+        }
+        if let Some(args) = crate::invoke::shell_command(&argv, &self.cwd) {
+            crate::io::flush_stdout();
+            let start = crate::invoke::Start {
+                host: self.host.clone(),
+                cwd: self.cwd.clone(),
+                env: &env,
+                temp_dir: self.temp_dir.clone(),
+            };
+            return Ok(crate::invoke::run(&args, start, io));
         }
         if let Some(tool) = crate::tools::find(&argv[0]) {
             let stdin = io.stdin();

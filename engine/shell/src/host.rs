@@ -29,6 +29,8 @@ pub trait Host {
 #[cfg(not(target_os = "wasi"))]
 pub use native::NativeHost as DefaultHost;
 #[cfg(target_os = "wasi")]
+pub use wasi::file_mode;
+#[cfg(target_os = "wasi")]
 pub use wasi::BridgeHost as DefaultHost;
 
 #[cfg(not(target_os = "wasi"))]
@@ -211,6 +213,15 @@ mod wasi {
         fn exec_read(h: i32, fd: i32, buf: *mut u8, cap: i32) -> i32;
         fn exec_wait(h: i32) -> i32;
         fn last_error(buf: *mut u8, cap: i32) -> i32;
+        fn path_mode(ptr: *const u8, len: i32) -> i32;
+    }
+
+    /// The host's `st_mode` of a granted file (WASI's file stat has no mode bits).
+    pub fn file_mode(path: &std::path::Path) -> Option<u32> {
+        let p = path.to_string_lossy();
+        // SAFETY: p is a valid buffer of the given length.
+        let m = unsafe { path_mode(p.as_ptr(), p.len() as i32) };
+        u32::try_from(m).ok()
     }
 
     pub struct BridgeHost;

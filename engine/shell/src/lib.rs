@@ -7,6 +7,7 @@ mod builtins;
 pub mod exec;
 mod expand;
 pub mod host;
+pub mod invoke;
 pub mod io;
 mod pattern;
 pub mod state;

@@ -147,6 +147,10 @@ pub struct Shell {
     /// fd 2 of the command being run, for the shell's own messages.
     pub cur_io: crate::io::Io,
     pub psub_counter: u32,
+    /// The temporary directory for the shell's own files and its commands' `TMPDIR` when the
+    /// script sets none: the sandbox's private one (the host passes `HOOKBOX_TMPDIR`, which
+    /// never becomes a shell variable). `None`: /tmp, as bash.
+    pub temp_dir: Option<String>,
     pub cmdsub_ran: bool,
     /// The subshell level that set the EXIT trap (inherited traps show but do not run).
     pub exit_trap_level: u32,
@@ -155,6 +159,9 @@ pub struct Shell {
     pub bash_command: String,
     /// fds changed by `exec` redirections, applied to the shell's own fd table.
     pub fd_overlay: Vec<(usize, Option<crate::io::Stream>)>,
+    pub completions: crate::builtins::completion::Completions,
+    pub history: crate::builtins::history::History,
+    pub keymap: crate::builtins::bind::KeyMap,
 }
 
 impl Shell {
@@ -206,11 +213,15 @@ impl Shell {
             fatal_status: 1,
             cur_io: crate::io::Io::process(),
             psub_counter: 0,
+            temp_dir: None,
             cmdsub_ran: false,
             exit_trap_level: 0,
             xdepth: 0,
             bash_command: String::new(),
             fd_overlay: Vec::new(),
+            completions: Default::default(),
+            history: Default::default(),
+            keymap: Default::default(),
         };
         for (k, v) in env {
             if valid_name(k) {
@@ -330,6 +341,7 @@ impl Shell {
                 )
             }
             "LINENO" => return Some(self.lineno.to_string()),
+            "HISTCMD" => return Some(self.histcmd()),
             "_" => return Some(self.last_arg.clone()),
             "BASH_COMMAND" => return Some(self.bash_command.clone()),
             "BASH_SUBSHELL" => return Some(self.subshell.to_string()),
@@ -357,6 +369,9 @@ impl Shell {
                     v.push("functrace");
                 }
                 v.push("hashall");
+                if self.history.on {
+                    v.push("history");
+                }
                 v.push("interactive-comments");
                 if self.opts.noclobber {
                     v.push("noclobber");

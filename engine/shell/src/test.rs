@@ -127,6 +127,7 @@ impl Shell {
     pub fn unary(&mut self, op: &UP, s: &str) -> bool {
         use fsx::*;
         let path = || self.cwd.join(s);
+        let mode = |m: &std::fs::Metadata| mode_at(&path(), m);
         let meta = || {
             if s.is_empty() {
                 None
@@ -314,8 +315,9 @@ impl Shell {
             "functrace" => o.functrace,
             "errtrace" => o.errtrace,
             "hashall" | "interactive-comments" => true,
+            "history" => self.history.on,
             "posix" | "vi" | "emacs" | "monitor" | "notify" | "onecmd" | "physical"
-            | "privileged" | "keyword" | "history" | "ignoreeof" | "nolog" => false,
+            | "privileged" | "keyword" | "ignoreeof" | "nolog" => false,
             _ => return None,
         })
     }
@@ -390,6 +392,11 @@ fn posix_to_rust_regex(re: &str) -> String {
     out
 }
 
+/// Whether `path` is a file with an execute bit (`test -x` on a regular file).
+pub(crate) fn is_executable(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && fsx::mode_at(path, &m) & 0o111 != 0)
+}
+
 /// File metadata the test operators need, per target (WASI has no mode bits).
 mod fsx {
     use std::fs::Metadata;
@@ -397,7 +404,7 @@ mod fsx {
     mod imp {
         use std::fs::Metadata;
         use std::os::unix::fs::{FileTypeExt, MetadataExt};
-        pub fn mode(m: &Metadata) -> u32 {
+        pub fn mode_at(_: &std::path::Path, m: &Metadata) -> u32 {
             m.mode()
         }
         pub fn is_block(m: &Metadata) -> bool {
@@ -419,7 +426,13 @@ mod fsx {
     #[cfg(not(unix))]
     mod imp {
         use std::fs::Metadata;
-        pub fn mode(m: &Metadata) -> u32 {
+        /// The host's mode bits through the bridge, else a guess from what WASI tells.
+        pub fn mode_at(path: &std::path::Path, m: &Metadata) -> u32 {
+            #[cfg(target_os = "wasi")]
+            if let Some(mode) = crate::host::file_mode(path) {
+                return mode;
+            }
+            let _ = path;
             let base = if m.is_dir() { 0o755 } else { 0o644 };
             if m.permissions().readonly() {
                 base & !0o222

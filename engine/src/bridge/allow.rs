@@ -155,6 +155,34 @@ fn is_executable_file(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// The `st_mode` of `path` (symlinks followed) when it lies inside a granted directory. Only
+/// granted files are described: the guest learns nothing of the host's other files.
+pub(crate) fn granted_mode(path: &Path, granted: &[&Path]) -> Result<u32, BridgeError> {
+    use std::os::unix::fs::MetadataExt;
+    let outside = || BridgeError::NotPermitted(format!("{}: not granted", path.display()));
+    if !path.is_absolute() {
+        return Err(outside());
+    }
+    let real = path.canonicalize().map_err(|_| {
+        // Missing, or reached through a directory we may not describe either way.
+        BridgeError::NotFound {
+            command: path.display().to_string(),
+        }
+    })?;
+    let inside = granted.iter().any(|dir| {
+        dir.canonicalize()
+            .is_ok_and(|granted| real.starts_with(granted))
+    });
+    if !inside {
+        return Err(outside());
+    }
+    std::fs::metadata(&real)
+        .map(|m| m.mode())
+        .map_err(|_| BridgeError::NotFound {
+            command: path.display().to_string(),
+        })
+}
+
 /// The canonical `cwd` when it lies inside one of the granted directories.
 pub(crate) fn check_cwd(cwd: &Path, granted: &[&Path]) -> Result<PathBuf, BridgeError> {
     let outside = || {
@@ -265,6 +293,28 @@ mod tests {
             "hookbox: curl: not allowed by the policy (add \"curl\" to [policy] allow in hookbox.toml)"
         );
         assert_eq!(e.code(), -1);
+    }
+
+    #[test]
+    fn modes_only_of_granted_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("run.sh");
+        std::fs::write(&f, "x").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o750)).unwrap();
+        assert_eq!(granted_mode(&f, &[dir.path()]).unwrap() & 0o7777, 0o750);
+        assert!(matches!(
+            granted_mode(Path::new("/etc/passwd"), &[dir.path()]),
+            Err(BridgeError::NotPermitted(_))
+        ));
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("out")).unwrap();
+        assert!(matches!(
+            granted_mode(&dir.path().join("out"), &[dir.path()]),
+            Err(BridgeError::NotPermitted(_))
+        ));
+        assert!(matches!(
+            granted_mode(&dir.path().join("none"), &[dir.path()]),
+            Err(BridgeError::NotFound { .. })
+        ));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::{timeout_at, Instant};
 
-use super::allow::{check_cwd, Resolver};
+use super::allow::{check_cwd, granted_mode, Resolver};
 use super::confine::{ConfineSpec, Prepared};
 use super::policy::Policy;
 use super::request::{ExecRequest, InputMode, OutputMode};
@@ -115,6 +115,13 @@ impl ExecHost {
         self.extra_dirs.push(dir);
     }
 
+    /// The `st_mode` of a file inside the granted directories (see ABI.md's `path_mode`).
+    pub fn path_mode(&self, path: &str) -> Result<u32, BridgeError> {
+        let mut granted = vec![self.cfg.work_dir.as_path(), self.cfg.temp_dir.as_path()];
+        granted.extend(self.extra_dirs.iter().map(PathBuf::as_path));
+        granted_mode(std::path::Path::new(path), &granted)
+    }
+
     /// Checks a request against the policy and starts it confined; returns its handle.
     pub async fn spawn(&mut self, request_json: &[u8]) -> Result<u32, BridgeError> {
         if Instant::now() >= self.cfg.deadline {
@@ -156,6 +163,7 @@ impl ExecHost {
             work_dir: &self.cfg.work_dir,
             temp_dir: &self.cfg.temp_dir,
             extra_dirs: &self.extra_dirs,
+            program: &program,
             user,
             memory_bytes: self.cfg.limits.memory_bytes,
             cpu_seconds: remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0),
@@ -363,6 +371,12 @@ impl ExecHost {
                 return Err(BridgeError::Deadline);
             }
         };
+        if Instant::now() >= deadline {
+            // The supervisor's kill at the deadline can publish 137 just before our own
+            // timer fires: that status is the deadline's doing, not the command's.
+            self.kill_all();
+            return Err(BridgeError::Deadline);
+        }
         if let Some(proc) = self.procs.remove(&h) {
             // Deliver the command's inherited output before its status, as a shell would.
             let grace = (Instant::now() + DEFAULT_DRAIN_GRACE).min(deadline);

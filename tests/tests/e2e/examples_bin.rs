@@ -256,3 +256,40 @@ fn site_factory_scripts_run_in_order_and_the_seed_script_fails_the_task() {
     let log = std::fs::read_to_string(app.path().join("hooks.log")).unwrap_or_default();
     assert!(log.contains("Hook failed with exit code 127"), "{log}");
 }
+
+/// The examples' shell hooks run in the sandbox without any flag (their `hookbox.toml` says
+/// `runner = "sandbox"`), including the `bash db/migrate.sh` a Procfile command starts, and
+/// `--runner native` gives the same database.
+#[test]
+fn examples_run_their_shell_hooks_in_the_sandbox_by_default_and_agree_with_native() {
+    let out = hookbox()
+        .args(["plan", "--json"])
+        .arg(example("procfile"))
+        .output()
+        .expect("plan");
+    let plan = text(&out);
+    assert!(
+        plan.contains("\"runner\": \"sandbox\"") || plan.contains("\"runner\":\"sandbox\""),
+        "{plan}"
+    );
+
+    let mut counts = Vec::new();
+    for runner in [None, Some("native")] {
+        let app = Copy::of("procfile");
+        let mut args = vec!["deploy"];
+        if let Some(r) = runner {
+            args.extend(["--runner", r]);
+        }
+        let out = run(&args, app.path());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let log = app.log();
+        assert_eq!(
+            log.contains("instructions used:"),
+            runner.is_none(),
+            "runner {runner:?}:\n{log}"
+        );
+        assert!(log.contains("deployments so far: 1"), "{log}");
+        counts.push(app.sqlite("app.db", "SELECT count(*) FROM deployments;"));
+    }
+    assert_eq!(counts, ["1", "1"]);
+}

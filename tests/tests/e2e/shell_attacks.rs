@@ -1,5 +1,5 @@
-//! Attacks written as shell hooks, run by the bundled shell in the sandbox (`hookbox exec
-//! shell.wasm -- -c SCRIPT`): each must fail with a clear error and leave the host untouched.
+//! Attacks written as shell hooks, run by the bundled shell in the sandbox (`hookbox shell
+//! [FLAGS] -- -c SCRIPT`, the current directory granted): each must fail with a clear error and leave the host untouched.
 //! Every test asserts both sides — the guest saw an error or a non-zero status, and the
 //! secret, marker or side effect is absent — so removing the defence fails it.
 
@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use super::shell_fuzz::{run_shell, Arena, Outcome};
+use super::shell_fuzz::{run_hookbox, Arena, Outcome};
 use hookbox_tests::hookbox;
 
 const SECRET: &str = "TOP-SECRET-shell-91c2";
@@ -20,8 +20,9 @@ fn sh(arena: &Arena, flags: &[&str], script: &str) -> Outcome {
 }
 
 fn sh_env(arena: &Arena, flags: &[&str], script: &str, env: &[(&str, &str)]) -> Outcome {
-    let o = run_shell(
+    let o = run_hookbox(
         &arena.work,
+        &[OsStr::new("shell")],
         flags,
         &[OsStr::new("-c"), OsStr::new(script)],
         env,
@@ -229,7 +230,6 @@ fn fake_program(arena: &Arena) -> String {
 }
 
 #[test]
-#[ignore = "known gap: the bundled shell cannot run host commands yet (\"running host commands through the bridge is not available in this build\"), and a guest exit status of 126..=255 ends as hookbox status 2 (wasmtime-wasi proc_exit rejects >= 126)"]
 fn a_bridged_command_off_the_allow_list_is_refused_and_never_runs() {
     let arena = Arena::new();
     let fake = fake_program(&arena);
@@ -254,7 +254,6 @@ fn a_bridged_command_off_the_allow_list_is_refused_and_never_runs() {
 }
 
 #[test]
-#[ignore = "known gap: the bundled shell cannot run host commands yet (\"running host commands through the bridge is not available in this build\"), and a guest exit status of 126..=255 ends as hookbox status 2 (wasmtime-wasi proc_exit rejects >= 126)"]
 fn an_allowed_sqlite3_shell_cannot_write_outside() {
     let arena = Arena::new();
     std::fs::set_permissions(arena.base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -329,7 +328,6 @@ fn a_forged_completion_line_shows_as_hook_output() {
 
 /// `exit N` with N >= 126 (127 = not found, 128+N = signal) must reach the caller as N.
 #[test]
-#[ignore = "known gap: wasmtime-wasi's proc_exit rejects statuses >= 126, so the guest's `exit 127` ends as hookbox status 2 with a wasm backtrace"]
 fn guest_exit_statuses_up_to_255_pass_through() {
     let arena = Arena::new();
     for code in [125, 126, 127, 130, 200, 255] {
@@ -337,4 +335,44 @@ fn guest_exit_statuses_up_to_255_pass_through() {
         assert_eq!(status(&o), code, "{}", o.err());
         assert!(o.err().is_empty(), "exit {code}: {}", o.err());
     }
+}
+
+/// `bash -c`, `sh -c`, `/bin/bash -c` and a `#!/bin/bash` script run in the sandboxed shell, not
+/// on the host — even with `bash` and `sh` on the allow list: the secret beside the work dir
+/// and the host's /etc/passwd stay unreadable, and the host's environment stays invisible.
+#[test]
+fn starting_a_shell_does_not_leave_the_sandbox() {
+    let arena = Arena::new();
+    let secret = plant_secret(&arena);
+    let secret = secret.display();
+    let script = arena.work.join("escape.sh");
+    std::fs::write(&script, format!("#!/bin/bash\ncat {secret} /etc/passwd\n")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let allow = ["--allow", "bash", "--allow", "sh"];
+    for attack in [
+        format!("bash -c 'cat {secret} /etc/passwd'"),
+        format!("sh -c 'cat {secret} /etc/passwd'"),
+        format!("/bin/bash -c 'cat {secret} /etc/passwd'"),
+        "./escape.sh".to_string(),
+        "bash escape.sh".to_string(),
+    ] {
+        let o = sh_env(&arena, &allow, &attack, &[("HOST_ONLY_VAR", SECRET)]);
+        assert_read_refused(&o, &attack);
+        let o = sh_env(
+            &arena,
+            &allow,
+            &attack.replace(
+                &format!("cat {secret} /etc/passwd"),
+                "echo \"[$HOST_ONLY_VAR]\"",
+            ),
+            &[("HOST_ONLY_VAR", SECRET)],
+        );
+        assert!(
+            !o.out().contains(SECRET),
+            "{attack}: host environment leaked"
+        );
+    }
+    // The control: the nested shell runs (in the guest) and passes its status back.
+    let o = sh(&arena, &[], "bash -c 'echo $((6 * 7)); exit 3'");
+    assert_eq!((status(&o), o.out().as_str()), (3, "42\n"), "{}", o.err());
 }

@@ -73,10 +73,23 @@ pub(super) fn run_shell(
     env: &[(&str, &str)],
     wall: Duration,
 ) -> Outcome {
+    let wasm = shell_wasm();
+    let entry = [std::ffi::OsStr::new("exec"), wasm.as_os_str()];
+    run_hookbox(work, &entry, flags, args, env, wall)
+}
+
+/// Runs `hookbox ENTRY… FLAGS… -- ARGS…` in `work` (ENTRY: `exec shell.wasm`, or `shell`).
+pub(super) fn run_hookbox(
+    work: &Path,
+    entry: &[&std::ffi::OsStr],
+    flags: &[&str],
+    args: &[&std::ffi::OsStr],
+    env: &[(&str, &str)],
+    wall: Duration,
+) -> Outcome {
     let mut cmd = hookbox();
     cmd.current_dir(work)
-        .arg("exec")
-        .arg(shell_wasm())
+        .args(entry)
         .args(flags)
         .arg("--")
         .args(args)

@@ -30,7 +30,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 mod cat;
-mod date;
+pub(crate) mod date;
 pub(crate) use date::now_epoch;
 mod env;
 mod fsops;
@@ -189,13 +189,17 @@ pub(crate) fn errno_text(err: &io::Error) -> String {
 pub(crate) enum Source {
     Stdin,
     File(std::fs::File),
+    /// `/dev/null`: the guest has no `/dev`, and reading it is reading nothing.
+    Empty(io::Empty),
 }
 
 /// Opens an input operand (`-` is standard input). Directories are refused with EISDIR, as a
 /// read on them would be.
 pub(crate) fn open_input(cwd: &Path, name: &str) -> io::Result<Source> {
-    if name == "-" {
-        return Ok(Source::Stdin);
+    match name {
+        "-" | "/dev/stdin" => return Ok(Source::Stdin),
+        "/dev/null" => return Ok(Source::Empty(io::empty())),
+        _ => {}
     }
     let path = resolve(cwd, name);
     let file = std::fs::File::open(&path)?;
@@ -211,6 +215,7 @@ impl Source {
         match self {
             Source::Stdin => stdin,
             Source::File(f) => f,
+            Source::Empty(e) => e,
         }
     }
 }

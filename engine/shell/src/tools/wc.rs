@@ -133,6 +133,8 @@ pub(crate) fn wc(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
                         Some(n) => regular_total = regular_total.saturating_add(n),
                         None => min_width = 7,
                     },
+                    // A character device, as GNU sees /dev/null.
+                    Source::Empty(_) => min_width = 7,
                 }
                 inputs.push(Some(src));
                 errors.push(None);

@@ -129,8 +129,10 @@ pub(super) fn child_setup(plan: &ChildPlan) -> io::Result<()> {
                 namespaced = false;
             }
         }
+        let mut pid_ns = namespaced;
         if namespaced && libc::unshare(plan.ns_flags) != 0 {
             soft_fail(plan, STEP_NAMESPACES)?;
+            pid_ns = false;
         }
         // A raw clone is fork without glibc's atfork handlers.
         let pid = libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0);
@@ -185,13 +187,27 @@ pub(super) fn child_setup(plan: &ChildPlan) -> io::Result<()> {
         {
             return fail(plan, STEP_LANDLOCK);
         }
+        if pid_ns {
+            // The command must not be the namespace's init: init ignores every signal it has
+            // no handler for, so a script's `kill $$` would do nothing. This process stays
+            // init, confined like the command, and exits with its status (which ends the
+            // namespace and whatever the command left in it).
+            let pid = libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0);
+            if pid < 0 {
+                return fail(plan, STEP_FORK);
+            }
+            if pid > 0 {
+                wait_and_exit(pid as libc::pid_t);
+            }
+        }
     }
     Ok(())
 }
 
-/// The parent left outside the PID namespace: closes everything (the host's pipes, the spawn's
-/// error pipe, so the host sees the exec of the child, not this process), waits for the
-/// namespace's init and exits with its status as a shell reports it.
+/// A waiting parent (the one left outside the PID namespace, and the namespace's init): closes
+/// everything (the host's pipes, the spawn's error pipe, so the host sees the exec of the
+/// command, not this process), waits for its child and exits with its status as a shell
+/// reports it.
 fn wait_and_exit(pid: libc::pid_t) -> ! {
     // SAFETY: close_range/close/waitpid/_exit are async-signal-safe.
     unsafe {

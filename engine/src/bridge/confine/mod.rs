@@ -16,7 +16,10 @@
 //! 5. in the child: a private `/proc` of the PID namespace (in the new mount namespace,
 //!    readable through one more Landlock rule), `lo` up (network level `loopback`), rlimits, `setgroups([])` + `setgid` +
 //!    `setuid` to the hook user, `PR_SET_NO_NEW_PRIVS`, `PR_SET_PDEATHSIG(SIGKILL)` (so killing
-//!    the waiting parent kills the namespace), and `landlock_restrict_self`.
+//!    the waiting parent kills the namespace), and `landlock_restrict_self`;
+//! 6. one more `fork`: init stays behind, confined, waiting, and exits with the command's
+//!    status; the command runs as init's child, so signals reach it as on any host (init
+//!    ignores the signals it has no handler for: `kill $$` would do nothing).
 //!
 //! Each step reports a failure (or, with `accept_weak_confinement`, a skipped step) as one byte
 //! on a close-on-exec pipe, so the host can name what the kernel refused.
@@ -114,6 +117,9 @@ pub(crate) struct ConfineSpec<'a> {
     pub temp_dir: &'a Path,
     /// More directories granted read-write (`ExecHost::grant_dir`).
     pub extra_dirs: &'a [PathBuf],
+    /// The program the policy let start: readable and executable even outside the system
+    /// directories (an allow-list entry like `/opt/tools/bin/migrate`), nothing beside it.
+    pub program: &'a Path,
     pub user: Option<HookUser>,
     /// `RLIMIT_DATA`.
     pub memory_bytes: u64,
@@ -324,6 +330,7 @@ fn landlock_ruleset(spec: &ConfineSpec<'_>, level: CompatLevel) -> Result<Option
         system.extend_from_slice(NETWORK_ETC_PATHS);
     }
     rules.extend(system.iter().map(|p| (PathBuf::from(p), read_exec)));
+    rules.push((spec.program.to_path_buf(), read_exec));
     rules.extend(DEVICE_PATHS.iter().map(|p| (PathBuf::from(p), device)));
 
     for (path, access) in rules {

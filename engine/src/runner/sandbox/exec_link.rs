@@ -60,6 +60,24 @@ fn to_i32<T: TryInto<i32>>(caller: &mut Caller<'_, HostState>, v: T) -> i32 {
 }
 
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        MODULE,
+        "path_mode",
+        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| -> i32 {
+            let path = match read_guest(&mut caller, ptr, len) {
+                Ok(p) => p,
+                Err(code) => return code,
+            };
+            let path = String::from_utf8_lossy(&path).into_owned();
+            match caller.data().bridge.exec.0.path_mode(&path) {
+                Ok(mode) => to_i32(&mut caller, mode),
+                Err(e) => {
+                    let code = e.code();
+                    caller.data_mut().bridge.fail(code, e.to_string())
+                }
+            }
+        },
+    )?;
     linker.func_wrap_async(
         MODULE,
         "exec_spawn",

@@ -131,6 +131,11 @@ pub(crate) fn wasi_context(
         if let Some(dir) = invocation.work_dir.to_str() {
             builder.env("PWD", dir);
         }
+        // Where the shell keeps its own temporary files (and its commands' TMPDIR when the
+        // script sets none): /tmp is not granted. The shell drops it from its variables.
+        if let Some(dir) = invocation.temp_dir.to_str() {
+            builder.env("HOOKBOX_TMPDIR", dir);
+        }
     }
     let work_perms = match invocation.policy.work_dir {
         DirAccess::ReadWrite => FsPerms::ReadWrite,
