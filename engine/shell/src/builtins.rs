@@ -9,6 +9,7 @@ pub(crate) mod bind;
 pub(crate) mod completion;
 mod getopts;
 pub(crate) mod history;
+mod jobs;
 mod printf;
 mod trap;
 
@@ -341,7 +342,8 @@ impl Shell {
                 io.out(line.as_bytes());
                 0
             }
-            "wait" | "hash" | "times" | "jobs" | "enable" | "ulimit" | "help" => 0,
+            "wait" => self.b_wait(a, io),
+            "hash" | "times" | "jobs" | "enable" | "ulimit" | "help" => 0,
             "umask" => {
                 if a.len() == 1 {
                     io.out(b"0022\n");
@@ -1452,12 +1454,31 @@ impl Shell {
                             None => {
                                 let names = [
                                     "allexport",
+                                    "braceexpand",
+                                    "emacs",
                                     "errexit",
+                                    "errtrace",
+                                    "functrace",
+                                    "hashall",
+                                    "histexpand",
+                                    "history",
+                                    "ignoreeof",
+                                    "interactive-comments",
+                                    "keyword",
+                                    "monitor",
                                     "noclobber",
+                                    "noexec",
                                     "noglob",
+                                    "nolog",
+                                    "notify",
                                     "nounset",
+                                    "onecmd",
+                                    "physical",
                                     "pipefail",
+                                    "posix",
+                                    "privileged",
                                     "verbose",
+                                    "vi",
                                     "xtrace",
                                 ];
                                 for n in names {
@@ -1527,6 +1548,7 @@ impl Shell {
             "errtrace" => op.errtrace = on,
             "history" => self.set_history_option(on),
             "hashall"
+            | "histexpand"
             | "interactive-comments"
             | "posix"
             | "vi"

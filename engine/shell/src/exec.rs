@@ -463,7 +463,10 @@ impl Shell {
             Err(_) => sub.last_status,
         };
         sub.last_status = st;
-        sub.run_exit_trap(io);
+        let st = sub.run_exit_trap(io);
+        // The finished job keeps a pid of its own for `$!` and `wait`.
+        let pid = self.pid.wrapping_add(1 + self.bg_jobs.len() as u32);
+        self.bg_jobs.push((pid, st));
         0
     }
 

@@ -479,7 +479,10 @@ impl Shell {
                 SP::LastExitStatus => PV::Str(self.last_status.to_string()),
                 SP::CurrentOptionFlags => PV::Str(self.option_flags()),
                 SP::ProcessId => PV::Str(self.pid.to_string()),
-                SP::LastBackgroundProcessId => PV::Unset,
+                SP::LastBackgroundProcessId => match self.bg_jobs.last() {
+                    Some((pid, _)) => PV::Str(pid.to_string()),
+                    None => PV::Unset,
+                },
                 SP::ShellName => PV::Str(self.arg0.clone()),
             },
             P::Named(n) => match self.get(n) {

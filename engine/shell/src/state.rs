@@ -132,6 +132,8 @@ pub struct Shell {
     pub trace: crate::trace::TraceState,
     /// Functions marked by `export -f`: child shells get them as BASH_FUNC_name%%.
     pub exported_funcs: std::collections::HashSet<String>,
+    /// Background jobs (run to completion at once): pid and exit status, oldest first.
+    pub bg_jobs: Vec<(u32, i32)>,
     pub dirstack: Vec<PathBuf>,
     pub getopts_sub: usize,
     /// An `exit` run inside a trap or eval string, to honour after it.
@@ -203,6 +205,7 @@ impl Shell {
             aliases: HashMap::new(),
             trace: Default::default(),
             exported_funcs: Default::default(),
+            bg_jobs: Vec::new(),
             dirstack: Vec::new(),
             getopts_sub: 0,
             pending_exit: None,
