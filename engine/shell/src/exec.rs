@@ -466,7 +466,7 @@ impl Shell {
         let st = sub.run_exit_trap(io);
         // The finished job keeps a pid of its own for `$!` and `wait`.
         let pid = self.pid.wrapping_add(1 + self.bg_jobs.len() as u32);
-        self.bg_jobs.push((pid, st));
+        self.bg_jobs.push((pid, st, false));
         0
     }
 

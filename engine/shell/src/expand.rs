@@ -480,7 +480,7 @@ impl Shell {
                 SP::CurrentOptionFlags => PV::Str(self.option_flags()),
                 SP::ProcessId => PV::Str(self.pid.to_string()),
                 SP::LastBackgroundProcessId => match self.bg_jobs.last() {
-                    Some((pid, _)) => PV::Str(pid.to_string()),
+                    Some((pid, _, _)) => PV::Str(pid.to_string()),
                     None => PV::Unset,
                 },
                 SP::ShellName => PV::Str(self.arg0.clone()),

@@ -132,8 +132,9 @@ pub struct Shell {
     pub trace: crate::trace::TraceState,
     /// Functions marked by `export -f`: child shells get them as BASH_FUNC_name%%.
     pub exported_funcs: std::collections::HashSet<String>,
-    /// Background jobs (run to completion at once): pid and exit status, oldest first.
-    pub bg_jobs: Vec<(u32, i32)>,
+    /// Background jobs (run to completion at once): pid, exit status and whether `wait`
+    /// has reported it, oldest first.
+    pub bg_jobs: Vec<(u32, i32, bool)>,
     pub dirstack: Vec<PathBuf>,
     pub getopts_sub: usize,
     /// An `exit` run inside a trap or eval string, to honour after it.

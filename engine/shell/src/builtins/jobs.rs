@@ -16,24 +16,34 @@ impl Shell {
             }
         }
         if ids.is_empty() {
-            return match (any, self.bg_jobs.last()) {
-                (true, Some((_, st))) => *st,
-                (true, None) => 127,
-                (false, _) => 0,
+            if !any {
+                for j in &mut self.bg_jobs {
+                    j.2 = true;
+                }
+                return 0;
+            }
+            // -n: the next job to finish, in the order they finished (started).
+            return match self.bg_jobs.iter_mut().find(|j| !j.2) {
+                Some(j) => {
+                    j.2 = true;
+                    j.1
+                }
+                None => 127,
             };
         }
         let mut st = 0;
         for id in ids {
-            let job = match id.strip_prefix('%') {
-                Some("" | "%" | "+") => self.bg_jobs.last(),
-                Some("-") => self.bg_jobs.iter().rev().nth(1),
-                Some(n) => n
+            let n = self.bg_jobs.len();
+            let idx = match id.strip_prefix('%') {
+                Some("" | "%" | "+") => n.checked_sub(1),
+                Some("-") => n.checked_sub(2),
+                Some(k) => k
                     .parse::<usize>()
                     .ok()
-                    .and_then(|n| n.checked_sub(1))
-                    .and_then(|n| self.bg_jobs.get(n)),
+                    .and_then(|k| k.checked_sub(1))
+                    .filter(|k| *k < n),
                 None => match id.parse::<u32>() {
-                    Ok(pid) => self.bg_jobs.iter().find(|(p, _)| *p == pid),
+                    Ok(pid) => self.bg_jobs.iter().position(|j| j.0 == pid),
                     Err(_) => {
                         self.error_io(io, &format!("wait: `{id}': not a pid or valid job spec"));
                         st = 2;
@@ -41,8 +51,11 @@ impl Shell {
                     }
                 },
             };
-            st = match job {
-                Some((_, s)) => *s,
+            st = match idx.and_then(|k| self.bg_jobs.get_mut(k)) {
+                Some(j) => {
+                    j.2 = true;
+                    j.1
+                }
                 None if id.starts_with('%') => {
                     self.error_io(io, &format!("wait: {id}: no such job"));
                     127
