@@ -11,6 +11,7 @@ mod getopts;
 pub(crate) mod history;
 mod jobs;
 mod printf;
+pub(crate) mod shopt;
 mod trap;
 
 const BUILTINS: &[&str] = &[
@@ -539,6 +540,7 @@ impl Shell {
         let mut trace_attr: Option<bool> = None;
         // Function attributes change only with `-f` (`+f` does not select functions).
         let mut func_on = false;
+        let mut local_dash = false;
         let mut minus: Vec<char> = Vec::new();
         if local && self.func_depth == 0 {
             self.error_io(io, "local: can only be used in a function");
@@ -598,6 +600,12 @@ impl Shell {
                         }
                     }
                 }
+                continue;
+            }
+            // `local -`: the function's `set` options are restored when it returns.
+            if local && s == "-" {
+                self.local_options();
+                local_dash = true;
                 continue;
             }
             names.push((i, s.clone()));
@@ -664,6 +672,9 @@ impl Shell {
                     io.out(format!("{def}\n").as_bytes());
                 }
             }
+            return Ok(st);
+        }
+        if names.is_empty() && local_dash {
             return Ok(st);
         }
         if names.is_empty() {
@@ -1434,9 +1445,13 @@ impl Shell {
                 return Ok(0);
             }
             if s == "-" {
+                // `set -` turns off -x and -v; the positional parameters change only if
+                // words follow.
                 self.opts.xtrace = false;
                 self.opts.verbose = false;
-                self.positional = a[i + 1..].to_vec();
+                if i + 1 < a.len() {
+                    self.positional = a[i + 1..].to_vec();
+                }
                 return Ok(0);
             }
             if (s.starts_with('-') || s.starts_with('+')) && s.len() > 1 {
@@ -1452,35 +1467,7 @@ impl Shell {
                                 }
                             }
                             None => {
-                                let names = [
-                                    "allexport",
-                                    "braceexpand",
-                                    "emacs",
-                                    "errexit",
-                                    "errtrace",
-                                    "functrace",
-                                    "hashall",
-                                    "histexpand",
-                                    "history",
-                                    "ignoreeof",
-                                    "interactive-comments",
-                                    "keyword",
-                                    "monitor",
-                                    "noclobber",
-                                    "noexec",
-                                    "noglob",
-                                    "nolog",
-                                    "notify",
-                                    "nounset",
-                                    "onecmd",
-                                    "physical",
-                                    "pipefail",
-                                    "posix",
-                                    "privileged",
-                                    "verbose",
-                                    "vi",
-                                    "xtrace",
-                                ];
+                                let names = shopt::SET_O_NAMES;
                                 for n in names {
                                     let v = self.option_enabled(n).unwrap_or(false);
                                     if on {
@@ -1511,7 +1498,8 @@ impl Shell {
                         'B' => "braceexpand",
                         'T' => "functrace",
                         'E' => "errtrace",
-                        'h' | 'm' | 'b' | 'H' | 'P' | 'k' | 't' => continue,
+                        't' => "onecmd",
+                        'h' | 'm' | 'b' | 'H' | 'P' | 'k' => continue,
                         _ => {
                             self.error_io(
                                 io,
@@ -1546,7 +1534,9 @@ impl Shell {
             "braceexpand" => op.no_braceexpand = !on,
             "functrace" => op.functrace = on,
             "errtrace" => op.errtrace = on,
+            "onecmd" => op.onecmd = on,
             "history" => self.set_history_option(on),
+            // Options with no effect here keep their state for `set -o` and `$SHELLOPTS`.
             "hashall"
             | "histexpand"
             | "interactive-comments"
@@ -1559,78 +1549,14 @@ impl Shell {
             | "privileged"
             | "keyword"
             | "ignoreeof"
-            | "nolog"
-            | "onecmd" => {}
+            | "nolog" => {
+                if let Some(k) = shopt::SET_O_NAMES.iter().find(|k| **k == o) {
+                    op.other_shopts.insert(k, on);
+                }
+            }
             _ => return false,
         }
         true
-    }
-
-    fn b_shopt(&mut self, a: &[String], io: &Io) -> i32 {
-        let mut set = None;
-        let mut query = false;
-        let mut st = 0;
-        for s in &a[1..] {
-            match s.as_str() {
-                "-s" => set = Some(true),
-                "-u" => set = Some(false),
-                "-q" => query = true,
-                "-o" | "-p" => {}
-                n => {
-                    if n == "extdebug" && set.is_some() {
-                        self.set_extdebug(set == Some(true));
-                        continue;
-                    }
-                    let o = &mut self.opts;
-                    let slot = match n {
-                        "nullglob" => &mut o.nullglob,
-                        "failglob" => &mut o.failglob,
-                        "extglob" => &mut o.extglob,
-                        "dotglob" => &mut o.dotglob,
-                        "nocaseglob" => &mut o.nocaseglob,
-                        "nocasematch" => &mut o.nocasematch,
-                        "lastpipe" => &mut o.lastpipe,
-                        "expand_aliases" => &mut o.expand_aliases,
-                        "globstar" => &mut o.globstar,
-                        "xpg_echo" => &mut o.xpg_echo,
-                        "inherit_errexit" => &mut o.inherit_errexit,
-                        "extdebug" => &mut o.extdebug,
-                        _ if SHOPT_NOOP.contains(&n) => {
-                            let key = SHOPT_NOOP.iter().find(|k| **k == n).copied().unwrap_or("");
-                            o.other_shopts
-                                .entry(key)
-                                .or_insert(SHOPT_DEFAULT_ON.contains(&n))
-                        }
-                        _ => {
-                            if !query {
-                                self.error_io(
-                                    io,
-                                    &format!("shopt: {n}: invalid shell option name"),
-                                );
-                            }
-                            st = 1;
-                            continue;
-                        }
-                    };
-                    match set {
-                        Some(v) => *slot = v,
-                        None => {
-                            let v = *slot;
-                            if !v {
-                                st = 1;
-                            }
-                            if !query {
-                                io.out(
-                                    format!("{n:<15}\t{}\n", if v { "on" } else { "off" })
-                                        .as_bytes(),
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        st
     }
 
     fn b_command(&mut self, a: &[String], io: &Io) -> R<i32> {
@@ -1757,70 +1683,6 @@ impl Shell {
         st
     }
 }
-
-/// shopt options accepted for compatibility; they do not change this shell's behaviour.
-const SHOPT_NOOP: &[&str] = &[
-    "autocd",
-    "assoc_expand_once",
-    "cdable_vars",
-    "cdspell",
-    "checkhash",
-    "checkjobs",
-    "checkwinsize",
-    "cmdhist",
-    "compat31",
-    "compat32",
-    "compat40",
-    "compat41",
-    "compat42",
-    "compat43",
-    "compat44",
-    "complete_fullquote",
-    "direxpand",
-    "dirspell",
-    "execfail",
-    "extquote",
-    "force_fignore",
-    "globasciiranges",
-    "globskipdots",
-    "gnu_errfmt",
-    "histappend",
-    "histreedit",
-    "histverify",
-    "hostcomplete",
-    "huponexit",
-    "interactive_comments",
-    "lithist",
-    "localvar_inherit",
-    "localvar_unset",
-    "login_shell",
-    "mailwarn",
-    "no_empty_cmd_completion",
-    "noexpand_translation",
-    "patsub_replacement",
-    "progcomp",
-    "progcomp_alias",
-    "promptvars",
-    "restricted_shell",
-    "shift_verbose",
-    "sourcepath",
-    "varredir_close",
-];
-const SHOPT_DEFAULT_ON: &[&str] = &[
-    "checkwinsize",
-    "cmdhist",
-    "complete_fullquote",
-    "extquote",
-    "force_fignore",
-    "globasciiranges",
-    "globskipdots",
-    "hostcomplete",
-    "interactive_comments",
-    "patsub_replacement",
-    "progcomp",
-    "promptvars",
-    "sourcepath",
-];
 
 const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done",

@@ -435,6 +435,9 @@ impl Shell {
                 }
                 Err(e) => return Err(e),
             }
+            if self.opts.onecmd {
+                return Err(Flow::Exit(st));
+            }
         }
         Ok(st)
     }
@@ -600,6 +603,10 @@ impl Shell {
     }
 
     pub fn run_command(&mut self, c: &Command, io: &Io) -> R<i32> {
+        // `set -n`: commands are read but not run (a script cannot turn it off again).
+        if self.opts.noexec {
+            return Ok(self.last_status);
+        }
         let merged;
         let io = if io.base && !self.fd_overlay.is_empty() {
             let mut m = io.clone();

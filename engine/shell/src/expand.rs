@@ -1189,6 +1189,7 @@ impl Shell {
             (o.noglob, 'f'),
             (true, 'h'),
             (o.noexec, 'n'),
+            (o.onecmd, 't'),
             (o.nounset, 'u'),
             (o.verbose, 'v'),
             (o.xtrace, 'x'),
@@ -1200,6 +1201,7 @@ impl Shell {
         .iter()
         .filter(|(on, _)| *on)
         .map(|(_, c)| *c)
+        .chain(o.read_mode)
         .collect()
     }
 }

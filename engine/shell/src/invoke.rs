@@ -97,6 +97,9 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
                     'C' => "noclobber",
                     'a' => "allexport",
                     'v' => "verbose",
+                    'T' => "functrace",
+                    'E' => "errtrace",
+                    't' => "onecmd",
                     'n' => {
                         noexec = true;
                         continue;
@@ -129,6 +132,7 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
             sh.positional = rest[1..].to_vec();
         }
         sh.fatal_status = 127;
+        sh.opts.read_mode = Some('c');
         (c, Source::DashC)
     } else if !rest.is_empty() && !read_stdin {
         let file = &rest[0];
@@ -157,6 +161,7 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
         let mut s = String::new();
         let _ = StreamReader(io.stdin()).read_to_string(&mut s);
         sh.positional = rest;
+        sh.opts.read_mode = Some('s');
         (s, Source::Stdin)
     };
     if noexec {

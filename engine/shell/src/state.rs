@@ -75,6 +75,10 @@ pub struct Opts {
     pub errtrace: bool,
     /// `shopt -s extdebug`.
     pub extdebug: bool,
+    /// `set -t`: exit after the next command.
+    pub onecmd: bool,
+    /// How the script came in, for `$-`: `c` (-c) or `s` (standard input).
+    pub read_mode: Option<char>,
     /// Recognised `shopt` options that change nothing here, with their state.
     pub other_shopts: std::collections::BTreeMap<&'static str, bool>,
 }
@@ -356,48 +360,15 @@ impl Shell {
                 return Some(self.rng.to_string());
             }
             "SHELLOPTS" => {
-                let mut v = Vec::new();
-                if self.opts.allexport {
-                    v.push("allexport");
-                }
-                if !self.opts.no_braceexpand {
-                    v.push("braceexpand");
-                }
-                if self.opts.errexit {
-                    v.push("errexit");
-                }
-                if self.opts.errtrace {
-                    v.push("errtrace");
-                }
-                if self.opts.functrace {
-                    v.push("functrace");
-                }
-                v.push("hashall");
-                if self.history.on {
-                    v.push("history");
-                }
-                v.push("interactive-comments");
-                if self.opts.noclobber {
-                    v.push("noclobber");
-                }
-                if self.opts.noglob {
-                    v.push("noglob");
-                }
-                if self.opts.nounset {
-                    v.push("nounset");
-                }
-                if self.opts.pipefail {
-                    v.push("pipefail");
-                }
-                if self.opts.verbose {
-                    v.push("verbose");
-                }
-                if self.opts.xtrace {
-                    v.push("xtrace");
-                }
-                return Some(v.join(":"));
+                let on: Vec<&str> = crate::builtins::shopt::SET_O_NAMES
+                    .iter()
+                    .copied()
+                    .filter(|n| self.option_enabled(n) == Some(true))
+                    .collect();
+                return Some(on.join(":"));
             }
             "BASH_ARGV0" => return Some(self.arg0.clone()),
+            "BASHOPTS" => return Some(self.bashopts()),
             "BASHPID" => return Some(self.pid.to_string()),
             "EPOCHSECONDS" => {
                 return Some(

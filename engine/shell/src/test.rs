@@ -314,10 +314,25 @@ impl Shell {
             "braceexpand" => !o.no_braceexpand,
             "functrace" => o.functrace,
             "errtrace" => o.errtrace,
-            "hashall" | "interactive-comments" => true,
+            "onecmd" => o.onecmd,
             "history" => self.history.on,
-            "posix" | "vi" | "emacs" | "monitor" | "notify" | "onecmd" | "physical"
-            | "privileged" | "keyword" | "ignoreeof" | "nolog" => false,
+            "hashall"
+            | "interactive-comments"
+            | "histexpand"
+            | "posix"
+            | "vi"
+            | "emacs"
+            | "monitor"
+            | "notify"
+            | "physical"
+            | "privileged"
+            | "keyword"
+            | "ignoreeof"
+            | "nolog" => o
+                .other_shopts
+                .get(name)
+                .copied()
+                .unwrap_or(matches!(name, "hashall" | "interactive-comments")),
             _ => return None,
         })
     }

@@ -60,6 +60,8 @@ pub struct TraceState {
     trap_depth: u32,
     /// The DEBUG trap of the next simple command already ran (in the parent of a pipeline).
     skip_debug_once: bool,
+    /// Per running function: the options to restore when it returns (`local -`).
+    local_opts: Vec<Option<Box<crate::state::Opts>>>,
     /// The trace fd to use instead of BASH_XTRACEFD's current value.
     pub xtrace_pin: Option<Option<usize>>,
 }
@@ -69,6 +71,8 @@ pub struct FuncTrace {
     hidden: Vec<(&'static str, String)>,
     pushed_args: bool,
     line_offset: usize,
+    /// A function call (not `source`): it has a `local -` slot.
+    function: bool,
 }
 
 impl Shell {
@@ -253,6 +257,7 @@ impl Shell {
         if pushed_args {
             self.trace.arg_frames.push(self.positional.clone());
         }
+        self.trace.local_opts.push(None);
         let line_offset = self.line_offset;
         if let Some((_, off)) = self.trace.func_defs.get(name) {
             self.line_offset = *off;
@@ -261,11 +266,39 @@ impl Shell {
             hidden,
             pushed_args,
             line_offset,
+            function: true,
+        }
+    }
+
+    /// `local -` in the running function.
+    pub fn local_options(&mut self) {
+        let saved = Box::new(self.opts.clone());
+        if let Some(slot) = self.trace.local_opts.last_mut() {
+            slot.get_or_insert(saved);
         }
     }
 
     /// A function returned: traps it hid come back unless it set its own.
     pub fn trace_func_leave(&mut self, ft: FuncTrace) {
+        if ft.function {
+            if let Some(Some(o)) = self.trace.local_opts.pop() {
+                // `local -`: set options come back; shopt ones stay as the function left them.
+                let keep_shopt = std::mem::replace(&mut self.opts, *o);
+                self.opts.nullglob = keep_shopt.nullglob;
+                self.opts.failglob = keep_shopt.failglob;
+                self.opts.extglob = keep_shopt.extglob;
+                self.opts.dotglob = keep_shopt.dotglob;
+                self.opts.nocaseglob = keep_shopt.nocaseglob;
+                self.opts.nocasematch = keep_shopt.nocasematch;
+                self.opts.lastpipe = keep_shopt.lastpipe;
+                self.opts.expand_aliases = keep_shopt.expand_aliases;
+                self.opts.globstar = keep_shopt.globstar;
+                self.opts.xpg_echo = keep_shopt.xpg_echo;
+                self.opts.inherit_errexit = keep_shopt.inherit_errexit;
+                self.opts.extdebug = keep_shopt.extdebug;
+                self.opts.other_shopts = keep_shopt.other_shopts;
+            }
+        }
         for (sig, t) in ft.hidden {
             self.traps.entry(sig.to_string()).or_insert(t);
         }
@@ -297,6 +330,7 @@ impl Shell {
             hidden,
             pushed_args,
             line_offset: self.line_offset,
+            function: false,
         }
     }
 
