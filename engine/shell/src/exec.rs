@@ -435,9 +435,6 @@ impl Shell {
                 }
                 Err(e) => return Err(e),
             }
-            if self.opts.onecmd {
-                return Err(Flow::Exit(st));
-            }
         }
         Ok(st)
     }
@@ -450,6 +447,10 @@ impl Shell {
             } else {
                 self.run_andor(&item.0, io)?
             };
+        }
+        // `set -t`: the shell exits once the command it is in is done.
+        if self.opts.onecmd {
+            return Err(Flow::Exit(st));
         }
         Ok(st)
     }
