@@ -230,6 +230,10 @@ impl Shell {
                 };
                 let Some(text) = text else {
                     self.error_io(io, &format!("{file}: No such file or directory"));
+                    // A failing special builtin ends a POSIX-mode shell.
+                    if self.option_enabled("posix") == Some(true) {
+                        return Err(Flow::Exit(1));
+                    }
                     return Ok(1);
                 };
                 let saved = if a.len() > 2 {

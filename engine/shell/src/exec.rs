@@ -468,8 +468,8 @@ impl Shell {
         };
         sub.last_status = st;
         let st = sub.run_exit_trap(io);
-        // The finished job keeps a pid of its own for `$!` and `wait`.
-        let pid = self.pid.wrapping_add(1 + self.bg_jobs.len() as u32);
+        // The finished job keeps its pid for `$!` and `wait`.
+        let pid = sub.trace.bashpid.unwrap_or(self.pid);
         self.bg_jobs.push((pid, st, false));
         0
     }
@@ -652,6 +652,7 @@ impl Shell {
                 Ok(st)
             }
             Command::Function(f) => {
+                self.check_function_name(&f.fname.value)?;
                 self.trace_define(f);
                 self.func_src
                     .insert(f.fname.value.clone(), self.cur_source.clone());

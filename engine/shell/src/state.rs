@@ -92,6 +92,8 @@ pub struct Caches {
     pub regexes: HashMap<String, Option<Rc<regex::Regex>>>,
     /// Signals a subshell sent to the top-level shell (`kill -s SIG $$`), not yet handled.
     pub pending_signals: Vec<u32>,
+    /// Subshells started so far, to give each its own BASHPID.
+    pub subshells: u32,
 }
 
 #[derive(Clone)]
@@ -369,7 +371,7 @@ impl Shell {
             }
             "BASH_ARGV0" => return Some(self.arg0.clone()),
             "BASHOPTS" => return Some(self.bashopts()),
-            "BASHPID" => return Some(self.pid.to_string()),
+            "BASHPID" => return Some(self.trace.bashpid.unwrap_or(self.pid).to_string()),
             "EPOCHSECONDS" => {
                 return Some(
                     std::time::SystemTime::now()

@@ -60,6 +60,8 @@ pub struct TraceState {
     trap_depth: u32,
     /// The DEBUG trap of the next simple command already ran (in the parent of a pipeline).
     skip_debug_once: bool,
+    /// This subshell's BASHPID (the top level's is `$$`).
+    pub bashpid: Option<u32>,
     /// Per running function: the options to restore when it returns (`local -`).
     local_opts: Vec<Option<Box<crate::state::Opts>>>,
     /// The trace fd to use instead of BASH_XTRACEFD's current value.
@@ -87,6 +89,13 @@ impl Shell {
     /// A subshell, command or process substitution starts: the traps it does not inherit
     /// stay listed but stop firing.
     pub fn trace_subshell(&mut self) {
+        // A subshell is a process of its own in bash: it gets a BASHPID of its own.
+        let n = {
+            let mut c = self.caches.borrow_mut();
+            c.subshells = c.subshells.wrapping_add(1);
+            c.subshells
+        };
+        self.trace.bashpid = Some(self.pid.wrapping_add(n));
         if !self.opts.functrace {
             self.trace.dormant |= DEBUG | RETURN;
         }
@@ -332,6 +341,27 @@ impl Shell {
             line_offset: self.line_offset,
             function: false,
         }
+    }
+
+    /// In POSIX mode a function needs a valid name that is not a special builtin's; a
+    /// violation ends the shell.
+    pub fn check_function_name(&mut self, name: &str) -> R<()> {
+        if self.option_enabled("posix") != Some(true) {
+            return Ok(());
+        }
+        const SPECIAL: &[&str] = &[
+            "break", ":", ".", "continue", "eval", "exec", "exit", "export", "readonly", "return",
+            "set", "shift", "times", "trap", "unset",
+        ];
+        let why = if !crate::state::valid_name(name) {
+            "not a valid identifier"
+        } else if SPECIAL.contains(&name) {
+            "is a special builtin"
+        } else {
+            return Ok(());
+        };
+        self.error(&format!("`{name}': {why}"));
+        Err(Flow::Exit(2))
     }
 
     /// Remembers where a function was defined (`declare -F` under extdebug, LINENO in it).

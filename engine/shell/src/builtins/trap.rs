@@ -233,6 +233,10 @@ impl Shell {
         let mut st = 0;
         for t in &a[i..] {
             match t.parse::<u32>() {
+                // A subshell signalling itself ($BASHPID).
+                Ok(p) if self.subshell > 0 && Some(p) == self.trace.bashpid => {
+                    self.deliver_signal(sig, io)?;
+                }
                 Ok(p) if p == self.pid => {
                     if self.subshell == 0 {
                         self.deliver_signal(sig, io)?;
