@@ -17,6 +17,18 @@ pub enum Source {
 
 pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
     let src = split_empty_for_parts(src);
+    let selected = crate::select::rewrite(&src);
+    let src = selected.as_deref().unwrap_or(&src);
+    let src = crate::condnl::join_newlines(src);
+    if src.contains("$(") && src.contains('#') {
+        if let Some(f) = crate::cmdsub_comments::blank(&src) {
+            return parse_text(&f);
+        }
+    }
+    parse_text(&src)
+}
+
+fn parse_text(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
     let mut p = brush_parser::Parser::new(
         std::io::Cursor::new(src.as_bytes()),
         &brush_parser::ParserOptions::default(),
@@ -284,6 +296,12 @@ impl Shell {
     /// Runs a whole script as bash does: lines before a late syntax error still run.
     pub fn run_script(&mut self, src: &str, source: Source, io: &Io) -> i32 {
         self.last_arg.clone_from(&self.arg0);
+        if let Some(e) = crate::condnl::first_error(src) {
+            return self.run_to_cond_error(src, e, source, io);
+        }
+        if self.script_may_alias(src) {
+            return self.run_script_with_aliases(src, source, io);
+        }
         let mut parsed = parse(src);
         // bash ends a here-document left open at end of input there, with a warning.
         if let Err(brush_parser::ParseError::Tokenizing {
@@ -389,6 +407,7 @@ impl Shell {
 
     /// Runs a string (eval, traps, command substitution) in this shell; Flow passes through.
     pub fn run_string_flow(&mut self, src: &str, io: &Io) -> R<i32> {
+        let src = &*self.expand_alias_text(src);
         match parse(src) {
             Ok(p) => self.run_program(&p, io),
             Err(e) => {
@@ -435,6 +454,9 @@ impl Shell {
                 }
                 Err(e) => return Err(e),
             }
+            if self.one_command_done() {
+                return Err(Flow::Exit(st));
+            }
         }
         Ok(st)
     }
@@ -442,39 +464,21 @@ impl Shell {
     pub fn run_list(&mut self, list: &ast::CompoundList, io: &Io) -> R<i32> {
         let mut st = 0;
         for item in &list.0 {
-            st = if matches!(item.1, ast::SeparatorOperator::Async) {
-                self.run_async(&item.0, io)
-            } else {
-                self.run_andor(&item.0, io)?
-            };
-        }
-        // `set -t`: the shell exits once the command it is in is done.
-        if self.opts.onecmd {
-            return Err(Flow::Exit(st));
+            // `set -n`: commands are read, not run.
+            if self.opts.noexec {
+                break;
+            }
+            if matches!(item.1, ast::SeparatorOperator::Async) {
+                st = self.run_background(&item.0, io);
+                self.last_status = st;
+                continue;
+            }
+            st = self.run_andor(&item.0, io)?;
         }
         Ok(st)
     }
 
-    /// `cmd &`: with no processes to fork, the job runs to completion at once, but in a
-    /// subshell, so its variables, traps and `exit` stay its own.
-    fn run_async(&mut self, l: &ast::AndOrList, io: &Io) -> i32 {
-        let mut sub = self.clone();
-        sub.subshell += 1;
-        sub.trace_subshell();
-        let st = match sub.run_andor(l, io) {
-            Ok(s) => s,
-            Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
-            Err(_) => sub.last_status,
-        };
-        sub.last_status = st;
-        let st = sub.run_exit_trap(io);
-        // The finished job keeps its pid for `$!` and `wait`.
-        let pid = sub.trace.bashpid.unwrap_or(self.pid);
-        self.bg_jobs.push((pid, st, false));
-        0
-    }
-
-    fn run_andor(&mut self, l: &ast::AndOrList, io: &Io) -> R<i32> {
+    pub(crate) fn run_andor(&mut self, l: &ast::AndOrList, io: &Io) -> R<i32> {
         let n = l.additional.len();
         if n == 0 {
             return self.run_pipeline_checked(&l.first, io);
@@ -653,6 +657,10 @@ impl Shell {
             }
             Command::Function(f) => {
                 self.check_function_name(&f.fname.value)?;
+                if self.readonly_funcs.contains(&f.fname.value) {
+                    self.error(&format!("{}: readonly function", f.fname.value));
+                    return Ok(1);
+                }
                 self.trace_define(f);
                 self.func_src
                     .insert(f.fname.value.clone(), self.cur_source.clone());
@@ -754,6 +762,8 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
@@ -829,6 +839,8 @@ impl Shell {
                                     if n > 1 {
                                         return Err(Flow::Break(n - 1));
                                     }
+                                    // The loop's status is that of the `break`.
+                                    st = self.last_status;
                                     break;
                                 }
                                 Err(Flow::Continue(n)) => {
@@ -850,6 +862,8 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
@@ -880,11 +894,18 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
                                 if n > 1 {
                                     return Err(Flow::Continue(n - 1));
+                                }
+                                // `continue` in the condition is a successful test, which
+                                // ends an until loop (bash consumes the continue there).
+                                if until {
+                                    break;
                                 }
                                 continue;
                             }
@@ -899,6 +920,8 @@ impl Shell {
                                 if n > 1 {
                                     return Err(Flow::Break(n - 1));
                                 }
+                                // The loop's status is that of the `break`.
+                                st = self.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
@@ -1122,7 +1145,13 @@ impl Shell {
             IR::HereDocument(fd, h) => {
                 let fd = fd.map(|f| f as usize).unwrap_or(0);
                 let body = if h.requires_expansion {
-                    self.expand_heredoc(&h.doc.value)?
+                    match self.expand_heredoc(&h.doc.value) {
+                        Ok(b) => b,
+                        // An expansion error in a here-document fails the redirection (the
+                        // command does not run) but does not end the shell.
+                        Err(Flow::Exit(_)) | Err(Flow::Abort(_)) => return Ok(false),
+                        Err(e) => return Err(e),
+                    }
                 } else {
                     h.doc.value.clone()
                 };
@@ -1223,7 +1252,7 @@ impl Shell {
             matches!(
                 n.as_str(),
                 "declare" | "typeset" | "local" | "export" | "readonly"
-            )
+            ) && !self.funcs.contains_key(n)
         });
         for item in suffix_items {
             match item {
@@ -1282,7 +1311,7 @@ impl Shell {
                 self.trace.xtrace_pin = None;
             }
             let st = if self.cmdsub_ran { self.last_status } else { 0 };
-            self.last_arg = new_last;
+            self.set_last_arg(new_last);
             if !redirs.is_empty() {
                 let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
                 if self.apply_redirs(&owned, io)?.is_none() {
@@ -1312,7 +1341,7 @@ impl Shell {
             if self.opts.xtrace {
                 traced.push(format!("{name}={}", xquote(&v)));
             }
-            temp.push((name, v));
+            temp.push((self.resolve(&name).into_owned(), v));
         }
         if self.opts.xtrace {
             for t in &traced {
@@ -1381,7 +1410,7 @@ impl Shell {
                     self.fd_overlay.push((fd, s));
                 }
             }
-            self.last_arg = new_last;
+            self.set_last_arg(new_last);
             return Ok(0);
         }
         // Declaration builtins get their assignment words structurally.
@@ -1390,7 +1419,7 @@ impl Shell {
         } else {
             self.dispatch(argv, temp, io)
         };
-        self.last_arg = new_last;
+        self.set_last_arg(new_last);
         for (path, writer) in psubs {
             if let Some(sub) = writer {
                 let data = std::fs::read(&path).unwrap_or_default();
@@ -1474,7 +1503,7 @@ impl Shell {
                 } else {
                     n.to_string()
                 };
-                let integer = self.lookup(&target).is_some_and(|v| v.integer);
+                let integer = self.is_integer(&target) || self.is_integer(n);
                 let v = if integer {
                     let base = if a.append {
                         self.get(n).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
@@ -1513,9 +1542,9 @@ impl Shell {
                             .and_then(|a| a.into_iter().find(|(kk, _)| kk == k).map(|(_, v)| v)),
                         ElemKey::Idx(i) => self.index_get(n, *i),
                     };
-                    format!("{}{}", cur.unwrap_or_default(), v)
+                    self.append_value(n, cur, v)?
                 } else {
-                    v
+                    self.int_value(n, v)?
                 };
                 if let Err(e) = self.set_elem(n, key, v) {
                     self.error(&e);
@@ -1543,6 +1572,10 @@ impl Shell {
     ) -> R<()> {
         let resolved = self.resolve(n0);
         let n: &str = &resolved;
+        if n.contains('[') {
+            self.error(&format!("`{n}': not a valid identifier"));
+            return Err(Flow::Abort(1));
+        }
         let assoc = self.is_assoc(n);
         if assoc {
             let mut m = match (append, self.lookup(n).and_then(|v| v.value.clone())) {
@@ -1555,12 +1588,14 @@ impl Shell {
                     Some(k) => {
                         let key = self.expand_string(&k.value)?;
                         let val = self.expand_string(&v.value)?;
+                        let val = self.int_value(n, val)?;
                         m.insert(key, val);
                     }
                     None => {
                         let val = self.expand_string(&v.value)?;
                         match pending_key.take() {
                             Some(key) => {
+                                let val = self.int_value(n, val)?;
                                 m.insert(key, val);
                             }
                             None => pending_key = Some(val),
@@ -1593,11 +1628,13 @@ impl Shell {
                     let e = self.expand_string_dq(&k.value)?;
                     let i = self.arith_str(&e)?;
                     let val = self.expand_string(&v.value)?;
+                    let val = self.int_value(n, val)?;
                     a.insert(i, val);
                     next = i + 1;
                 }
                 None => {
                     for val in self.expand_fields(&v.value)? {
+                        let val = self.int_value(n, val)?;
                         a.insert(next, val);
                         next += 1;
                     }
@@ -1634,7 +1671,7 @@ impl Shell {
             self.scopes.pop();
             return r;
         }
-        if crate::builtins::is_builtin(name) {
+        if self.builtin_enabled(name) {
             if temp.is_empty() {
                 return self.builtin(argv, io);
             }
@@ -1684,6 +1721,8 @@ impl Shell {
                 let a = &argv[i];
                 if a == "-i" || a == "-" {
                     clear = true;
+                } else if a == "-v" {
+                    // Verbose: only traces what env does.
                 } else if a == "-u" && i + 1 < argv.len() {
                     i += 1;
                     unset.push(argv[i].clone());
@@ -1725,6 +1764,7 @@ impl Shell {
                 env.push((k, v));
             }
         }
+        self.remember_command(&argv[0]);
         // In the sandbox /tmp is not writable; commands get the run's private temporary
         // directory where the script has not chosen one.
         if let Some(dir) = &self.temp_dir {
@@ -1741,6 +1781,18 @@ impl Shell {
                 temp_dir: self.temp_dir.clone(),
             };
             return Ok(crate::invoke::run(&args, start, io));
+        }
+        // bash gives a program `_` set to the path it runs.
+        let path = if self.exec_running {
+            None
+        } else if argv[0].contains('/') {
+            Some(argv[0].clone())
+        } else {
+            self.path_lookup(&argv[0])
+        };
+        if let Some(p) = path {
+            env.retain(|(k, _)| k != "_");
+            env.push(("_".into(), p));
         }
         if let Some(tool) = crate::tools::find(&argv[0]) {
             let stdin = io.stdin();
@@ -1775,7 +1827,14 @@ impl Shell {
         match host.run(&req, io) {
             Ok(s) => Ok(s),
             Err(crate::host::HostError::NotFound) => {
-                self.error_io(io, &format!("{}: command not found", argv[0]));
+                // With no PATH to search, bash tries the name as a file.
+                let no_path = self.get("PATH").is_none_or(|p| p.is_empty());
+                let why = if no_path {
+                    "No such file or directory"
+                } else {
+                    "command not found"
+                };
+                self.error_io(io, &format!("{}: {why}", argv[0]));
                 Ok(127)
             }
             Err(crate::host::HostError::Message(m, s)) => {
@@ -1815,11 +1874,13 @@ impl Shell {
             .get(&name)
             .cloned()
             .unwrap_or_else(|| "main".into());
+        let argv = self.extdebug().then(|| self.positional.clone());
         self.frames.push(crate::state::Frame {
             name: name.clone(),
             src: src.clone(),
             call_line: self.lineno,
             call_src: std::mem::replace(&mut self.cur_source, src),
+            argv,
         });
         let ft = self.trace_func_enter(&name);
         self.funcnames.push(name);
@@ -1857,8 +1918,10 @@ impl Shell {
             self.cur_source = fr.call_src;
         }
         self.lineno = saved_line;
+        self.restore_local_options();
         self.func_depth -= 1;
-        self.scopes.pop();
+        let scope = self.scopes.pop();
+        self.restore_local_opts(scope);
         self.positional = saved;
         match r {
             Ok(s) => Ok(s),

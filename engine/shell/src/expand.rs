@@ -11,6 +11,8 @@ use brush_parser::word::{
 };
 use std::rc::Rc;
 
+mod transform;
+
 /// A piece of expanded text on its way to becoming fields.
 pub enum Part {
     /// Text; `quoted` is literal for globbing and never split; `split` is an unquoted
@@ -102,7 +104,7 @@ impl Shell {
 
     fn expand_one(&mut self, w: &str, out: &mut Vec<String>) -> R<()> {
         // Fast path: plain literal word.
-        if !w.contains(['$', '`', '\'', '"', '\\', '~', '*', '?', '[']) {
+        if !w.contains(['$', '`', '\'', '"', '\\', '~', '*', '?', '[', '(']) {
             out.push(w.to_string());
             return Ok(());
         }
@@ -345,12 +347,37 @@ impl Shell {
                 }
             }
             WP::TildeExpansion(t) => {
+                let literal = match t {
+                    TildeExpr::Home => "~".to_string(),
+                    TildeExpr::UserHome(u) => format!("~{u}"),
+                    TildeExpr::WorkingDir => "~+".into(),
+                    TildeExpr::OldWorkingDir => "~-".into(),
+                    TildeExpr::NthDirFromTopOfDirStack { n, plus_used } => {
+                        format!("~{}{n}", if *plus_used { "+" } else { "" })
+                    }
+                    TildeExpr::NthDirFromBottomOfDirStack { n } => format!("~-{n}"),
+                };
+                // Quoted (`"${v:-~}"`), a tilde is just text.
+                if in_dq {
+                    Self::text(out, literal, true, false);
+                    return Ok(());
+                }
+                // The directory stack as `dirs` lists it: the current directory first.
+                let mut stack = vec![self.cwd.display().to_string()];
+                stack.extend(self.dirstack.iter().rev().map(|d| d.display().to_string()));
                 let s = match t {
+                    TildeExpr::NthDirFromTopOfDirStack { n, .. } => {
+                        stack.get(*n).cloned().unwrap_or(literal)
+                    }
+                    TildeExpr::NthDirFromBottomOfDirStack { n } => stack
+                        .len()
+                        .checked_sub(n + 1)
+                        .and_then(|i| stack.get(i).cloned())
+                        .unwrap_or(literal),
                     TildeExpr::Home => self.get("HOME").unwrap_or_default(),
                     TildeExpr::UserHome(u) => home_of(u).unwrap_or_else(|| format!("~{u}")),
                     TildeExpr::WorkingDir => self.get("PWD").unwrap_or_default(),
                     TildeExpr::OldWorkingDir => self.get("OLDPWD").unwrap_or_else(|| "~-".into()),
-                    _ => "~".into(),
                 };
                 Self::text(out, s, true, false)
             }
@@ -397,8 +424,12 @@ impl Shell {
             let name = self.expand_string(t[1..].trim())?;
             self.cmdsub_ran = true;
             return match std::fs::read(self.cwd.join(&name)) {
-                Ok(b) => {
+                Ok(mut b) => {
                     self.last_status = 0;
+                    if b.contains(&0) {
+                        b.retain(|c| *c != 0);
+                        self.error("warning: command substitution: ignored null byte in input");
+                    }
                     let mut s = String::from_utf8_lossy(&b).into_owned();
                     while s.ends_with('\n') {
                         s.pop();
@@ -444,13 +475,21 @@ impl Shell {
                 if let Some(v) = self.lookup(n) {
                     if v.nameref {
                         if let Some(crate::state::Value::Str(t)) = &v.value {
-                            return Ok(PV::Str(t.clone()));
+                            // The name at the end of the chain of references.
+                            let end = self.resolve(t).into_owned();
+                            return Ok(PV::Str(if end.starts_with('\u{0}') {
+                                t.clone()
+                            } else {
+                                end
+                            }));
                         }
                     }
                 }
             }
             let target = match self.param_value(p, false)? {
                 PV::Str(s) => s,
+                // `${!a[@]-word}` with `a` empty names nothing.
+                PV::List(l, _) if l.is_empty() => return Ok(PV::Unset),
                 PV::List(l, _) => l.join(" "),
                 PV::Unset => {
                     return Ok(PV::Unset);
@@ -479,8 +518,8 @@ impl Shell {
                 SP::LastExitStatus => PV::Str(self.last_status.to_string()),
                 SP::CurrentOptionFlags => PV::Str(self.option_flags()),
                 SP::ProcessId => PV::Str(self.pid.to_string()),
-                SP::LastBackgroundProcessId => match self.bg_jobs.last() {
-                    Some((pid, _, _)) => PV::Str(pid.to_string()),
+                SP::LastBackgroundProcessId => match self.last_bg {
+                    Some(p) => PV::Str(p.to_string()),
                     None => PV::Unset,
                 },
                 SP::ShellName => PV::Str(self.arg0.clone()),
@@ -488,7 +527,14 @@ impl Shell {
             P::Named(n) => match self.get(n) {
                 Some(s) => PV::Str(s),
                 None => {
-                    if !self.is_set(n) {
+                    // An array without element 0 has no scalar value.
+                    let arr = self.lookup(&self.resolve(n)).is_some_and(|v| {
+                        matches!(
+                            v.value,
+                            Some(crate::state::Value::Arr(_) | crate::state::Value::Assoc(_))
+                        )
+                    });
+                    if !self.is_set(n) || arr {
                         PV::Unset
                     } else {
                         PV::Str(String::new())
@@ -536,9 +582,13 @@ impl Shell {
     }
 
     fn check_unset(&mut self, p: &P, v: &PV) -> R<()> {
+        if matches!(p, P::Named(n) if self.names_element(n)) {
+            return Ok(());
+        }
         if self.opts.nounset && matches!(v, PV::Unset) {
             let name = match p {
                 P::Positional(n) => format!("${n}"),
+                P::Special(SP::LastBackgroundProcessId) => "$!".into(),
                 _ => Self::param_name(p),
             };
             if name == "@" || name == "*" {
@@ -630,7 +680,12 @@ impl Shell {
     }
 
     fn compile_pattern(&mut self, pat: &str, anchored: bool) -> Option<Rc<regex::Regex>> {
-        let key = (pat.to_string(), anchored);
+        // The same text compiles differently with and without extglob.
+        let key = if self.opts.extglob {
+            (pat.to_string(), anchored)
+        } else {
+            (format!("\u{0}{pat}"), anchored)
+        };
         if let Some(r) = self.caches.borrow().patterns.get(&key) {
             return r.clone();
         }
@@ -822,7 +877,14 @@ impl Shell {
             } => {
                 let v = self.param_value(parameter, *indirect)?;
                 if Self::is_null(&v, test_type) {
-                    let s = self.word_str(default_value)?;
+                    // Inside double quotes the word is expanded as quoted text (no tilde).
+                    let s = if in_dq {
+                        let mut parts = Vec::new();
+                        self.expand_word_parts(default_value, true, &mut parts)?;
+                        join_parts(parts)
+                    } else {
+                        self.word_str(default_value)?
+                    };
                     let r = match parameter {
                         P::Named(n) => self.set_var(n, s.clone()),
                         P::NamedWithIndex { name, index } => {
@@ -887,7 +949,11 @@ impl Shell {
                 parameter,
                 indirect,
             } => {
-                let v = self.param_value(parameter, *indirect)?;
+                let v = match parameter {
+                    // bash looks `arr[1]` up as a variable name here: there is none.
+                    P::Named(n) if !*indirect && self.names_element(n) => PV::Unset,
+                    _ => self.param_value(parameter, *indirect)?,
+                };
                 self.check_unset(parameter, &v)?;
                 let n = match v {
                     PV::Unset => 0,
@@ -997,19 +1063,24 @@ impl Shell {
             } => {
                 let v = self.param_value(parameter, *indirect)?;
                 let name = Self::param_name(parameter);
-                let v = match op {
-                    TO::ToUpperCase => Self::map_pv(v, |s| s.to_uppercase()),
-                    TO::ToLowerCase => Self::map_pv(v, |s| s.to_lowercase()),
-                    TO::CapitalizeInitial => Self::map_pv(v, upper_first),
-                    TO::Quoted => Self::map_pv(v, quote_q),
-                    TO::ExpandEscapeSequences => Self::map_pv(v, ansi_c),
-                    TO::PromptExpand => v,
-                    TO::ToAssignmentLogic => Self::map_pv(v, |s| format!("{name}={}", quote(s))),
-                    TO::ToAttributeFlags => {
-                        let flags = self.attr_flags(&name);
-                        Self::map_pv(v, |_| flags.clone())
-                    }
-                    TO::PossiblyQuoteWithArraysExpanded { .. } => Self::map_pv(v, quote),
+                let v = match self.describe_param(parameter, *indirect, op, &v)? {
+                    Some(d) => d,
+                    None => match op {
+                        TO::ToUpperCase => Self::map_pv(v, |s| s.to_uppercase()),
+                        TO::ToLowerCase => Self::map_pv(v, |s| s.to_lowercase()),
+                        TO::CapitalizeInitial => Self::map_pv(v, upper_first),
+                        TO::Quoted => Self::map_pv(v, quote_q),
+                        TO::ExpandEscapeSequences => Self::map_pv(v, ansi_c),
+                        TO::PromptExpand => v,
+                        TO::ToAssignmentLogic => {
+                            Self::map_pv(v, |s| format!("{name}={}", quote(s)))
+                        }
+                        TO::ToAttributeFlags => {
+                            let flags = self.attr_flags(&name);
+                            Self::map_pv(v, |_| flags.clone())
+                        }
+                        TO::PossiblyQuoteWithArraysExpanded { .. } => Self::map_pv(v, quote),
+                    },
                 };
                 self.emit(v, in_dq, out);
             }
@@ -1159,50 +1230,22 @@ impl Shell {
                 }
             }
         }
-        if v.integer {
-            f.push('i');
-        }
-        if v.lower {
-            f.push('l');
-        }
-        if v.nameref {
-            f.push('n');
-        }
-        if v.readonly {
-            f.push('r');
-        }
-        if v.upper {
-            f.push('u');
-        }
-        if v.exported {
-            f.push('x');
+        // bash's order: a A i n r t x c l u.
+        for (on, c) in [
+            (v.integer, 'i'),
+            (v.nameref, 'n'),
+            (v.readonly, 'r'),
+            (v.trace, 't'),
+            (v.exported, 'x'),
+            (v.capcase, 'c'),
+            (v.lower, 'l'),
+            (v.upper, 'u'),
+        ] {
+            if on {
+                f.push(c);
+            }
         }
         f
-    }
-
-    pub fn option_flags(&self) -> String {
-        // bash lists the flags in this order.
-        let o = &self.opts;
-        [
-            (o.allexport, 'a'),
-            (o.errexit, 'e'),
-            (o.noglob, 'f'),
-            (true, 'h'),
-            (o.noexec, 'n'),
-            (o.onecmd, 't'),
-            (o.nounset, 'u'),
-            (o.verbose, 'v'),
-            (o.xtrace, 'x'),
-            (!o.no_braceexpand, 'B'),
-            (o.noclobber, 'C'),
-            (o.errtrace, 'E'),
-            (o.functrace, 'T'),
-        ]
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, c)| *c)
-        .chain(o.read_mode)
-        .collect()
     }
 }
 

@@ -54,40 +54,58 @@ pub fn run(args: &[String], start: Start<'_>, io: &Io) -> i32 {
 fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
     let mut sh = Shell::new(start.host, start.cwd, start.env);
     sh.temp_dir = start.temp_dir;
+    // $BASH is the file this shell was started as: argv[0], found through PATH.
+    if let Some(a0) = args.first().filter(|a| !a.contains('/') && !a.is_empty()) {
+        let path = start
+            .env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str());
+        let found = path
+            .unwrap_or("")
+            .split(':')
+            .filter(|d| !d.is_empty())
+            .find_map(|d| {
+                let p = Path::new(d).join(a0);
+                p.is_file().then(|| p.to_string_lossy().into_owned())
+            });
+        if let Some(p) = found {
+            let _ = sh.set_var("BASH", p);
+        }
+    }
     let mut i = 1;
     let mut command: Option<String> = None;
+    let mut dash_c = false;
     let mut noexec = false;
     let mut opts: Vec<(String, bool)> = Vec::new();
+    let mut shopts: Vec<(String, bool)> = Vec::new();
     let mut read_stdin = false;
+    // bash's invocation: options up to the first other word or `--`; `-c` only says that
+    // the first remaining word is the command, and `-o`/`-O` take the next argument.
     while i < args.len() {
         let a = &args[i];
-        if a == "-c" {
-            i += 1;
-            command = args.get(i).cloned();
-            if command.is_none() {
-                io.err(b"bash: -c: option requires an argument\n");
-                return 2;
-            }
-            i += 1;
-            continue;
-        }
-        if a == "--" {
+        if a == "--" || a == "-" {
             i += 1;
             break;
         }
-        if a == "-o" || a == "+o" {
-            if let Some(o) = args.get(i + 1) {
-                opts.push((o.clone(), a == "-o"));
+        if let Some(long) = a.strip_prefix("--") {
+            match long {
+                "rcfile" | "init-file" => i += 1,
+                "norc" | "noprofile" | "posix" | "login" | "noediting" | "debug" | "debugger"
+                | "dump-strings" | "dump-po-strings" | "restricted" | "pretty-print" | "help"
+                | "version" => {}
+                "verbose" => opts.push(("verbose".into(), true)),
+                _ => {
+                    io.err(format!("bash: {a}: invalid option\n{USAGE}").as_bytes());
+                    return 2;
+                }
             }
-            i += 2;
-            continue;
-        }
-        if a.starts_with("--") {
             i += 1;
             continue;
         }
         if (a.starts_with('-') || a.starts_with('+')) && a.len() > 1 {
             let on = a.starts_with('-');
+            let mut consumed = 0;
             for c in a[1..].chars() {
                 let name = match c {
                     'e' => "errexit",
@@ -97,8 +115,6 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
                     'C' => "noclobber",
                     'a' => "allexport",
                     'v' => "verbose",
-                    'T' => "functrace",
-                    'E' => "errtrace",
                     't' => "onecmd",
                     'n' => {
                         noexec = true;
@@ -109,21 +125,49 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
                         continue;
                     }
                     'c' => {
-                        command = args.get(i + 1).cloned();
-                        i += 1;
+                        dash_c = true;
+                        continue;
+                    }
+                    'o' | 'O' => {
+                        consumed += 1;
+                        if let Some(o) = args.get(i + consumed) {
+                            if c == 'o' {
+                                opts.push((o.clone(), on));
+                            } else {
+                                shopts.push((o.clone(), on));
+                            }
+                        }
                         continue;
                     }
                     _ => continue,
                 };
                 opts.push((name.to_string(), on));
             }
-            i += 1;
+            i += 1 + consumed;
             continue;
         }
         break;
     }
     for (o, on) in opts {
-        sh.set_long_option(&o, on);
+        if !sh.set_long_option(&o, on) {
+            io.err(format!("bash: {o}: invalid option name\n").as_bytes());
+            return 2;
+        }
+    }
+    for (o, on) in shopts {
+        let flag = if on { "-s" } else { "-u" };
+        let argv = vec!["shopt".to_string(), flag.to_string(), o];
+        if !matches!(sh.builtin(argv, io), Ok(0)) {
+            return 2;
+        }
+    }
+    if dash_c {
+        command = args.get(i).cloned();
+        if command.is_none() {
+            io.err(b"bash: -c: option requires an argument\n");
+            return 2;
+        }
+        i += 1;
     }
     let rest: Vec<String> = args[i.min(args.len())..].to_vec();
     let (src, source) = if let Some(c) = command {
@@ -132,7 +176,8 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
             sh.positional = rest[1..].to_vec();
         }
         sh.fatal_status = 127;
-        sh.opts.read_mode = Some('c');
+        let _ = sh.set_var("BASH_EXECUTION_STRING", c.clone());
+        sh.opts.invocation_flag = Some('c');
         (c, Source::DashC)
     } else if !rest.is_empty() && !read_stdin {
         let file = &rest[0];
@@ -161,7 +206,7 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
         let mut s = String::new();
         let _ = StreamReader(io.stdin()).read_to_string(&mut s);
         sh.positional = rest;
-        sh.opts.read_mode = Some('s');
+        sh.opts.invocation_flag = Some('s');
         (s, Source::Stdin)
     };
     if noexec {
@@ -229,3 +274,27 @@ fn shebang_shell(path: &Path) -> Option<(String, Option<String>)> {
     let name = interp.rsplit('/').next().unwrap_or(interp).to_string();
     Some((name, arg))
 }
+
+const USAGE: &str = "Usage:\tbash [GNU long option] [option] ...
+\tbash [GNU long option] [option] script-file ...
+GNU long options:
+\t--debug
+\t--debugger
+\t--dump-po-strings
+\t--dump-strings
+\t--help
+\t--init-file
+\t--login
+\t--noediting
+\t--noprofile
+\t--norc
+\t--posix
+\t--pretty-print
+\t--rcfile
+\t--restricted
+\t--verbose
+\t--version
+Shell options:
+\t-ilrsD or -c command or -O shopt_option\t\t(invocation only)
+\t-abefhkmnptuvxBCEHPT or -o option
+";

@@ -4,12 +4,15 @@
 
 mod arith;
 mod builtins;
+mod cmdsub_comments;
+mod condnl;
 pub mod exec;
 mod expand;
 pub mod host;
 pub mod invoke;
 pub mod io;
 mod pattern;
+mod select;
 pub mod state;
 mod test;
 pub mod tools;

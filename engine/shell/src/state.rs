@@ -29,6 +29,10 @@ pub struct Var {
     pub kind: u8,
     /// `declare -n`: the value is the name of the variable this one refers to.
     pub nameref: bool,
+    /// `declare -t` (shown by `declare -p`; only functions act on it).
+    pub trace: bool,
+    /// `declare -c`: values are stored with the first letter upper-cased, the rest lower.
+    pub capcase: bool,
 }
 
 /// Non-local control flow out of a command.
@@ -69,18 +73,13 @@ pub struct Opts {
     pub inherit_errexit: bool,
     /// `set +B`: brace expansion turned off (bash's default is on).
     pub no_braceexpand: bool,
-    /// `set -T`: functions, subshells and substitutions keep the DEBUG and RETURN traps.
-    pub functrace: bool,
-    /// `set -E`: functions, subshells and substitutions keep the ERR trap.
-    pub errtrace: bool,
-    /// `shopt -s extdebug`.
-    pub extdebug: bool,
-    /// `set -t`: exit after the next command.
-    pub onecmd: bool,
-    /// How the script came in, for `$-`: `c` (-c) or `s` (standard input).
-    pub read_mode: Option<char>,
     /// Recognised `shopt` options that change nothing here, with their state.
     pub other_shopts: std::collections::BTreeMap<&'static str, bool>,
+    /// The last letter of `$-`: `c` under -c, `s` when the script is read from stdin.
+    pub invocation_flag: Option<char>,
+    /// `local -` in a function: the options to restore when the function at this depth
+    /// returns.
+    pub saved_by_local: Vec<(u32, Box<Opts>)>,
 }
 
 /// Caches shared by the shell and all its subshells.
@@ -134,13 +133,28 @@ pub struct Shell {
     pub host: Rc<dyn Host>,
     pub caches: Rc<RefCell<Caches>>,
     pub aliases: HashMap<String, String>,
+    /// Functions marked `readonly -f`: they cannot be redefined.
+    pub readonly_funcs: std::collections::HashSet<String>,
+    /// The main script's arguments once BASH_ARGV was first needed (bash fills it lazily).
+    pub argv_main: Option<Vec<String>>,
+    /// Set while `exec` runs a program: bash does not give it `_`.
+    pub exec_running: bool,
+    /// `hash`: remembered command paths, in the order they were added.
+    pub hashed: Vec<crate::builtins::hash::Hashed>,
+    /// Whether the running select loop has shown its menu.
+    pub select_menu_shown: bool,
+    /// Builtins turned off with `enable -n`.
+    pub disabled_builtins: Vec<String>,
+    /// Finished background jobs `wait` has not collected, how many were started, and `$!`.
+    pub bg_jobs: Vec<crate::builtins::jobs::Job>,
+    pub bg_started: u32,
+    pub last_bg: Option<u32>,
+    /// `ulimit` values this shell has set: option letter -> (soft, hard), None = unlimited.
+    pub limits: std::collections::BTreeMap<char, (Option<u64>, Option<u64>)>,
     /// DEBUG/RETURN/ERR trap bookkeeping (see trace.rs).
     pub trace: crate::trace::TraceState,
     /// Functions marked by `export -f`: child shells get them as BASH_FUNC_name%%.
     pub exported_funcs: std::collections::HashSet<String>,
-    /// Background jobs (run to completion at once): pid, exit status and whether `wait`
-    /// has reported it, oldest first.
-    pub bg_jobs: Vec<(u32, i32, bool)>,
     pub dirstack: Vec<PathBuf>,
     pub getopts_sub: usize,
     /// An `exit` run inside a trap or eval string, to honour after it.
@@ -188,7 +202,7 @@ impl Shell {
             pipestatus: vec![0],
             opts: Opts {
                 expand_aliases: false,
-                extglob: true,
+                extglob: false,
                 ..Opts::default()
             },
             traps: HashMap::new(),
@@ -210,9 +224,18 @@ impl Shell {
             host,
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: HashMap::new(),
+            readonly_funcs: Default::default(),
+            argv_main: None,
+            exec_running: false,
+            hashed: Vec::new(),
+            select_menu_shown: false,
+            disabled_builtins: Vec::new(),
+            bg_jobs: Vec::new(),
+            bg_started: 0,
+            last_bg: None,
+            limits: Default::default(),
             trace: Default::default(),
             exported_funcs: Default::default(),
-            bg_jobs: Vec::new(),
             dirstack: Vec::new(),
             getopts_sub: 0,
             pending_exit: None,
@@ -261,6 +284,14 @@ impl Shell {
         let cwd_s = cwd.to_string_lossy().into_owned();
         let _ = s.set_var("PWD", cwd_s);
         s.export("PWD");
+        // bash keeps an inherited OLDPWD only if it names a directory (it stays exported).
+        if let Some(v) = s.get("OLDPWD") {
+            if !std::path::Path::new(&v).is_dir() {
+                if let Some(var) = s.scopes.first_mut().and_then(|g| g.get_mut("OLDPWD")) {
+                    var.value = None;
+                }
+            }
+        }
         for (k, v) in [
             ("IFS", " \t\n"),
             ("OPTIND", "1"),
@@ -303,6 +334,7 @@ impl Shell {
                 ..Var::default()
             },
         );
+        s.init_well_known();
         s
     }
 
@@ -313,8 +345,10 @@ impl Shell {
             return Cow::Borrowed(name);
         }
         let mut n = name.to_string();
-        for _ in 0..10 {
+        // bash follows at most 8 references (NAMEREF_MAX).
+        for level in 0..=8 {
             match self.lookup(&n) {
+                Some(v) if v.nameref && level == 8 => break,
                 Some(v) if v.nameref => match &v.value {
                     Some(Value::Str(t)) if !t.is_empty() => n = t.clone(),
                     _ => return Cow::Owned(n),
@@ -337,6 +371,10 @@ impl Shell {
     /// Scalar value of a variable (element 0 of an array), with the dynamic variables.
     pub fn get(&mut self, name: &str) -> Option<String> {
         let resolved0 = self.resolve(name);
+        if resolved0.starts_with('\u{0}') {
+            self.error(&format!("warning: {name}: circular name reference"));
+            return None;
+        }
         let name: &str = &resolved0;
         match name {
             "RANDOM" => {
@@ -361,14 +399,7 @@ impl Shell {
                 self.rng ^= self.rng << 5;
                 return Some(self.rng.to_string());
             }
-            "SHELLOPTS" => {
-                let on: Vec<&str> = crate::builtins::shopt::SET_O_NAMES
-                    .iter()
-                    .copied()
-                    .filter(|n| self.option_enabled(n) == Some(true))
-                    .collect();
-                return Some(on.join(":"));
-            }
+            "SHELLOPTS" => return Some(self.shellopts()),
             "BASH_ARGV0" => return Some(self.arg0.clone()),
             "BASHOPTS" => return Some(self.bashopts()),
             "BASHPID" => return Some(self.trace.bashpid.unwrap_or(self.pid).to_string()),
@@ -382,11 +413,15 @@ impl Shell {
                 )
             }
             "PIPESTATUS" => return self.pipestatus.first().map(|v| v.to_string()),
-            // FUNCNAME is unset outside functions, even in a sourced file.
+            // Outside any function (even in a sourced file) FUNCNAME is unset.
             "FUNCNAME" if self.func_depth == 0 => return None,
             "FUNCNAME" => return self.frames.last().map(|f| f.name.clone()),
             "BASH_ARGV" | "BASH_ARGC" if self.lookup(name).is_none() => {
-                return self.bash_argv(name == "BASH_ARGC").into_iter().next()
+                return self
+                    .bash_argv(name == "BASH_ARGC")
+                    .into_iter()
+                    .next()
+                    .map(|(_, v)| v)
             }
             "BASH_SOURCE" => {
                 return self
@@ -462,12 +497,19 @@ impl Shell {
                     .collect(),
             );
         }
-        if (name == "BASH_ARGV" || name == "BASH_ARGC") && self.lookup(name).is_none() {
-            let v = self.bash_argv(name == "BASH_ARGC");
+        if name == "BASH_ARGV" || name == "BASH_ARGC" {
+            return Some(self.bash_argv(name == "BASH_ARGC"));
+        }
+        if name == "BASH_ALIASES" && self.lookup(name).is_none() {
+            let m: BTreeMap<String, String> = self
+                .aliases
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             return Some(
-                v.into_iter()
-                    .enumerate()
-                    .map(|(i, v)| (i.to_string(), v))
+                assoc_order(&m)
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
             );
         }
@@ -505,7 +547,12 @@ impl Shell {
         match self.lookup(name)?.value.as_ref()? {
             Value::Str(s) => Some(vec![("0".into(), s.clone())]),
             Value::Arr(a) => Some(a.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()),
-            Value::Assoc(a) => Some(a.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            Value::Assoc(a) => Some(
+                assoc_order(a)
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
         }
     }
 
@@ -537,17 +584,30 @@ impl Shell {
             s = s.to_uppercase();
         } else if v.lower {
             s = s.to_lowercase();
+        } else if v.capcase {
+            let mut c = s.chars();
+            s = match c.next() {
+                Some(f) => f
+                    .to_uppercase()
+                    .chain(c.flat_map(char::to_lowercase))
+                    .collect(),
+                None => s,
+            };
         }
         s
     }
 
     /// Sets a scalar (element 0 of an existing array).
     pub fn set_var(&mut self, name: &str, val: String) -> Result<(), String> {
+        let orig = name;
         let resolved = self.resolve(name);
         let name: &str = &resolved;
         if name.ends_with(']') {
             if let Some((n, idx)) = name.split_once('[') {
                 let idx = &idx[..idx.len() - 1];
+                if idx == "@" || idx == "*" {
+                    return Err(format!("{name}: bad array subscript"));
+                }
                 let key = if self.is_assoc(n) {
                     ElemKey::Str(idx.to_string())
                 } else {
@@ -557,7 +617,13 @@ impl Shell {
                 return self.set_elem(&n, key, val);
             }
         }
+        if name.starts_with('\u{0}') {
+            return Err(format!("warning: {orig}: circular name reference"));
+        }
         self.check_ro(name)?;
+        if name == "_" {
+            self.last_arg.clone_from(&val);
+        }
         if name == "SECONDS" {
             self.seconds_base =
                 val.parse::<i64>().unwrap_or(0) - self.start.elapsed().as_secs() as i64;
@@ -579,6 +645,11 @@ impl Shell {
             Some(Value::Assoc(a)) => {
                 a.insert("0".into(), val);
             }
+            // A declared but unset array takes the value as its element 0.
+            None if v.kind == 1 => v.value = Some(Value::Arr([(0, val)].into_iter().collect())),
+            None if v.kind == 2 => {
+                v.value = Some(Value::Assoc([("0".to_string(), val)].into_iter().collect()))
+            }
             _ => v.value = Some(Value::Str(val)),
         }
         if allexport {
@@ -592,6 +663,19 @@ impl Shell {
         let name: &str = &resolved;
         self.check_ro(name)?;
         let v = self.target_mut(name);
+        let val = match val {
+            Value::Str(s) => Value::Str(Self::transform(v, s)),
+            Value::Arr(m) => Value::Arr(
+                m.into_iter()
+                    .map(|(k, x)| (k, Self::transform(v, x)))
+                    .collect(),
+            ),
+            Value::Assoc(m) => Value::Assoc(
+                m.into_iter()
+                    .map(|(k, x)| (k, Self::transform(v, x)))
+                    .collect(),
+            ),
+        };
         v.value = Some(val);
         Ok(())
     }
@@ -610,12 +694,15 @@ impl Shell {
                 a.insert(k.to_string(), val);
             }
             (Some(Value::Arr(a)), ElemKey::Idx(i)) => {
-                let i = if i < 0 {
+                let k = if i < 0 {
                     a.keys().next_back().map(|m| m + 1).unwrap_or(0) + i
                 } else {
                     i
                 };
-                a.insert(i, val);
+                if k < 0 {
+                    return Err(format!("{name}[{i}]: bad array subscript"));
+                }
+                a.insert(k, val);
             }
             (val_slot, key) => {
                 let mut a = BTreeMap::new();
@@ -669,9 +756,10 @@ impl Shell {
         self.check_ro(name)?;
         if let Some(idx) = self.scopes.iter().rposition(|m| m.contains_key(name)) {
             if idx > 0 && idx == self.scopes.len() - 1 && self.func_depth > 0 {
-                // unset of a local keeps it local but unset (bash's dynamic scoping).
+                // unset of a local keeps it local but unset, without attributes
+                // (bash's dynamic scoping).
                 if let Some(v) = self.scopes[idx].get_mut(name) {
-                    v.value = None;
+                    *v = Var::default();
                 }
             } else {
                 self.scopes[idx].remove(name);
@@ -729,6 +817,9 @@ pub struct Frame {
     /// The line it was called from, in `call_src`.
     pub call_line: usize,
     pub call_src: String,
+    /// What the frame pushed on BASH_ARGV (a sourced file's name; a function's
+    /// arguments under `shopt -s extdebug`).
+    pub argv: Option<Vec<String>>,
 }
 
 pub enum ElemKey {
@@ -745,6 +836,21 @@ fn process_ids() -> Option<(u32, u32)> {
     let uid = it.next()?.parse().ok()?;
     let euid = it.next()?.parse().ok()?;
     Some((uid, euid))
+}
+
+/// The entries of an associative array in the order bash lists them: by bucket of its
+/// 1024-bucket FNV-1 hash table (entries sharing a bucket keep key order here).
+pub fn assoc_order(m: &BTreeMap<String, String>) -> Vec<(&String, &String)> {
+    let bucket = |k: &str| {
+        let mut h: u32 = 2166136261;
+        for b in k.bytes() {
+            h = h.wrapping_mul(16777619) ^ u32::from(b);
+        }
+        h & 1023
+    };
+    let mut v: Vec<(&String, &String)> = m.iter().collect();
+    v.sort_by_key(|(k, _)| bucket(k));
+    v
 }
 
 pub fn valid_name(s: &str) -> bool {

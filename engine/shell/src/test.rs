@@ -36,7 +36,10 @@ impl Shell {
                 match op {
                     BP::StringExactlyMatchesPattern | BP::StringDoesNotExactlyMatchPattern => {
                         let pat = self.expand_pattern(&r.value)?;
+                        // bash matches `[[ == ]]` patterns with extglob on, whatever the option.
+                        let saved = std::mem::replace(&mut self.opts.extglob, true);
                         let m = self.pattern_match(&ls, &pat);
+                        self.opts.extglob = saved;
                         if matches!(op, BP::StringExactlyMatchesPattern) {
                             m
                         } else {
@@ -252,7 +255,12 @@ impl Shell {
             && matches!(a[1].as_str(), "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge")
         {
             for v in [&a[0], &a[2]] {
-                if v.trim().parse::<i64>().is_err() {
+                // Blanks may surround the number, but a trailing newline is not a blank.
+                if v.trim_start()
+                    .trim_end_matches([' ', '\t'])
+                    .parse::<i64>()
+                    .is_err()
+                {
                     self.error_io(io, &format!("{name}: {v}: integer expression expected"));
                     return 2;
                 }
@@ -300,41 +308,7 @@ impl Shell {
     }
 
     pub fn option_enabled(&self, name: &str) -> Option<bool> {
-        let o = &self.opts;
-        Some(match name {
-            "errexit" => o.errexit,
-            "nounset" => o.nounset,
-            "pipefail" => o.pipefail,
-            "xtrace" => o.xtrace,
-            "noglob" => o.noglob,
-            "noclobber" => o.noclobber,
-            "allexport" => o.allexport,
-            "noexec" => o.noexec,
-            "verbose" => o.verbose,
-            "braceexpand" => !o.no_braceexpand,
-            "functrace" => o.functrace,
-            "errtrace" => o.errtrace,
-            "onecmd" => o.onecmd,
-            "history" => self.history.on,
-            "hashall"
-            | "interactive-comments"
-            | "histexpand"
-            | "posix"
-            | "vi"
-            | "emacs"
-            | "monitor"
-            | "notify"
-            | "physical"
-            | "privileged"
-            | "keyword"
-            | "ignoreeof"
-            | "nolog" => o
-                .other_shopts
-                .get(name)
-                .copied()
-                .unwrap_or(matches!(name, "hashall" | "interactive-comments")),
-            _ => return None,
-        })
+        self.set_option_value(name)
     }
 }
 

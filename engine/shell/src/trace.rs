@@ -6,7 +6,6 @@
 use crate::io::Io;
 use crate::state::{Flow, Shell, R};
 use brush_parser::ast;
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 const DEBUG: u8 = 1;
@@ -49,11 +48,6 @@ pub struct TraceState {
     pub traced_funcs: HashSet<String>,
     /// Definition line of each function and the line offset its body's lines count from.
     pub func_defs: HashMap<String, (usize, usize)>,
-    /// Argument frames pushed for BASH_ARGV/BASH_ARGC, outermost first.
-    arg_frames: Vec<Vec<String>>,
-    /// The top level's arguments, once bash has set the arrays up (lazily, on the first
-    /// top-level reference or on `shopt -s extdebug`).
-    arg_base: RefCell<Option<Vec<String>>>,
     /// The DEBUG/RETURN/ERR traps running now: none of them fires inside itself.
     in_progress: u8,
     /// Trap handlers running now (BASH_COMMAND does not follow their commands).
@@ -62,8 +56,6 @@ pub struct TraceState {
     skip_debug_once: bool,
     /// This subshell's BASHPID (the top level's is `$$`).
     pub bashpid: Option<u32>,
-    /// Per running function: the options to restore when it returns (`local -`).
-    local_opts: Vec<Option<Box<crate::state::Opts>>>,
     /// The trace fd to use instead of BASH_XTRACEFD's current value.
     pub xtrace_pin: Option<Option<usize>>,
 }
@@ -71,10 +63,7 @@ pub struct TraceState {
 /// What a function call changed, to undo when it returns.
 pub struct FuncTrace {
     hidden: Vec<(&'static str, String)>,
-    pushed_args: bool,
     line_offset: usize,
-    /// A function call (not `source`): it has a `local -` slot.
-    function: bool,
 }
 
 impl Shell {
@@ -96,10 +85,10 @@ impl Shell {
             c.subshells
         };
         self.trace.bashpid = Some(self.pid.wrapping_add(n));
-        if !self.opts.functrace {
+        if !self.functrace() {
             self.trace.dormant |= DEBUG | RETURN;
         }
-        if !self.opts.errtrace {
+        if !self.errtrace() {
             self.trace.dormant |= ERR;
         }
     }
@@ -109,14 +98,23 @@ impl Shell {
         self.trace.dormant &= !bit(sig);
     }
 
-    /// `shopt -s/-u extdebug`: it brings function and error tracing with it.
-    pub fn set_extdebug(&mut self, on: bool) {
-        self.opts.extdebug = on;
-        self.opts.functrace = on;
-        self.opts.errtrace = on;
-        if on {
-            self.init_bash_argv();
+    /// `shopt -s/-u extdebug` (already recorded): it brings function and error tracing
+    /// with it.
+    pub fn extdebug_changed(&mut self, on: bool) {
+        self.opts.other_shopts.insert("functrace", on);
+        self.opts.other_shopts.insert("errtrace", on);
+        // BASH_ARGV/BASH_ARGC start from the arguments the shell has now.
+        if on && self.argv_main.is_none() {
+            self.argv_main = Some(self.positional.clone());
         }
+    }
+
+    fn functrace(&self) -> bool {
+        self.opts.other_shopts.get("functrace") == Some(&true)
+    }
+
+    fn errtrace(&self) -> bool {
+        self.opts.other_shopts.get("errtrace") == Some(&true)
     }
 
     /// Runs a trap's command at the current line, keeping `$?`. A `return` in it acts on the
@@ -173,7 +171,7 @@ impl Shell {
         };
         self.note_command(|| cmd.to_string());
         let st = self.run_trap_flow("DEBUG", &t, io)?;
-        if !self.opts.extdebug || st == 0 {
+        if !self.extdebug() || st == 0 {
             return Ok(None);
         }
         if st == 2 && (self.func_depth > 0 || self.sourcing) {
@@ -248,11 +246,11 @@ impl Shell {
     /// it does not inherit, its lines count from where it was defined, and under extdebug
     /// its arguments go on BASH_ARGV.
     pub fn trace_func_enter(&mut self, name: &str) -> FuncTrace {
-        let traced = self.opts.functrace || self.trace.traced_funcs.contains(name);
+        let traced = self.functrace() || self.trace.traced_funcs.contains(name);
         let mut hidden = Vec::new();
         for (sig, hide) in [
             ("DEBUG", !traced),
-            ("ERR", !self.opts.errtrace),
+            ("ERR", !self.errtrace()),
             // Functions called from the DEBUG trap do not run the RETURN trap.
             ("RETURN", !traced || self.trace.in_progress & DEBUG != 0),
         ] {
@@ -262,84 +260,35 @@ impl Shell {
                 }
             }
         }
-        let pushed_args = self.opts.extdebug;
-        if pushed_args {
-            self.trace.arg_frames.push(self.positional.clone());
-        }
-        self.trace.local_opts.push(None);
         let line_offset = self.line_offset;
         if let Some((_, off)) = self.trace.func_defs.get(name) {
             self.line_offset = *off;
         }
         FuncTrace {
             hidden,
-            pushed_args,
             line_offset,
-            function: true,
-        }
-    }
-
-    /// `local -` in the running function.
-    pub fn local_options(&mut self) {
-        let saved = Box::new(self.opts.clone());
-        if let Some(slot) = self.trace.local_opts.last_mut() {
-            slot.get_or_insert(saved);
         }
     }
 
     /// A function returned: traps it hid come back unless it set its own.
     pub fn trace_func_leave(&mut self, ft: FuncTrace) {
-        if ft.function {
-            if let Some(Some(o)) = self.trace.local_opts.pop() {
-                // `local -`: set options come back; shopt ones stay as the function left them.
-                let keep_shopt = std::mem::replace(&mut self.opts, *o);
-                self.opts.nullglob = keep_shopt.nullglob;
-                self.opts.failglob = keep_shopt.failglob;
-                self.opts.extglob = keep_shopt.extglob;
-                self.opts.dotglob = keep_shopt.dotglob;
-                self.opts.nocaseglob = keep_shopt.nocaseglob;
-                self.opts.nocasematch = keep_shopt.nocasematch;
-                self.opts.lastpipe = keep_shopt.lastpipe;
-                self.opts.expand_aliases = keep_shopt.expand_aliases;
-                self.opts.globstar = keep_shopt.globstar;
-                self.opts.xpg_echo = keep_shopt.xpg_echo;
-                self.opts.inherit_errexit = keep_shopt.inherit_errexit;
-                self.opts.extdebug = keep_shopt.extdebug;
-                self.opts.other_shopts = keep_shopt.other_shopts;
-            }
-        }
         for (sig, t) in ft.hidden {
             self.traps.entry(sig.to_string()).or_insert(t);
-        }
-        if ft.pushed_args {
-            self.trace.arg_frames.pop();
         }
         self.line_offset = ft.line_offset;
     }
 
-    /// `. file args`: without functrace the file does not see the DEBUG trap; BASH_ARGV
-    /// gets the file name (no arguments) or, under extdebug, the arguments.
-    pub fn trace_source_enter(&mut self, a: &[String]) -> FuncTrace {
+    /// `. file`: without functrace the file does not see the DEBUG trap.
+    pub fn trace_source_enter(&mut self) -> FuncTrace {
         let mut hidden = Vec::new();
-        if !self.opts.functrace {
+        if !self.functrace() {
             if let Some(t) = self.traps.remove("DEBUG") {
                 hidden.push(("DEBUG", t));
             }
         }
-        let frame = if a.len() > 2 {
-            self.opts.extdebug.then(|| a[2..].to_vec())
-        } else {
-            a.get(1).map(|f| vec![f.clone()])
-        };
-        let pushed_args = frame.is_some();
-        if let Some(f) = frame {
-            self.trace.arg_frames.push(f);
-        }
         FuncTrace {
             hidden,
-            pushed_args,
             line_offset: self.line_offset,
-            function: false,
         }
     }
 
@@ -370,28 +319,6 @@ impl Shell {
         self.trace
             .func_defs
             .insert(f.fname.value.clone(), (line, self.line_offset));
-    }
-
-    fn init_bash_argv(&self) {
-        let mut b = self.trace.arg_base.borrow_mut();
-        if b.is_none() {
-            *b = Some(self.positional.clone());
-        }
-    }
-
-    /// BASH_ARGV or BASH_ARGC, innermost frame first.
-    pub fn bash_argv(&self, argc: bool) -> Vec<String> {
-        // A top-level reference sets the arrays up, as in bash.
-        if self.func_depth == 0 {
-            self.init_bash_argv();
-        }
-        let base = self.trace.arg_base.borrow();
-        let frames = self.trace.arg_frames.iter().rev().chain(base.iter());
-        if argc {
-            frames.map(|f| f.len().to_string()).collect()
-        } else {
-            frames.flat_map(|f| f.iter().rev().cloned()).collect()
-        }
     }
 
     /// Writes one `set -x` line: PS4 expanded, its first character repeated once per level

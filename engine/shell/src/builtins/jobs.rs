@@ -1,70 +1,110 @@
-//! `wait`. A background job (`cmd &`) runs to completion when it starts (the guest has no
-//! processes to run it alongside), so waiting only reports the statuses jobs ended with.
+//! Background lists (`cmd &`) and `wait`. A guest has no threads and no fork, so a
+//! background list runs to completion at once, in a subshell copy of the shell, when it is
+//! started; its status is kept under a made-up pid (`$!`) for `wait` to collect. Output of a
+//! background job therefore comes before that of the commands after it, whereas in bash the
+//! two may interleave.
 
 use crate::io::Io;
-use crate::state::Shell;
+use crate::state::{Flow, Shell};
+use brush_parser::ast;
+
+/// A finished background job, not yet collected by `wait`.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub pid: u32,
+    pub status: i32,
+}
 
 impl Shell {
+    /// `list &`: runs it in a subshell now and records its status; the list's own status is 0.
+    pub fn run_background(&mut self, l: &ast::AndOrList, io: &Io) -> i32 {
+        let mut sub = self.clone();
+        sub.subshell += 1;
+        sub.trace_subshell();
+        let st = match sub.run_andor(l, io) {
+            Ok(s) => s,
+            Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
+            Err(_) => sub.last_status,
+        };
+        sub.last_status = st;
+        let st = sub.run_exit_trap(io);
+        self.bg_started += 1;
+        // The job's pid is the BASHPID it had.
+        let pid = sub.trace.bashpid.unwrap_or(self.pid);
+        self.bg_jobs.push(Job { pid, status: st });
+        self.last_bg = Some(pid);
+        0
+    }
+
     pub(super) fn b_wait(&mut self, a: &[String], io: &Io) -> i32 {
-        let mut ids = Vec::new();
-        let mut any = false;
-        for s in &a[1..] {
+        let mut next = false;
+        let mut pid_var = None;
+        let mut i = 1;
+        while let Some(s) = a.get(i) {
             match s.as_str() {
-                "-n" => any = true,
-                "-f" | "--" => {}
-                _ => ids.push(s.clone()),
+                "-n" => next = true,
+                "-f" => {}
+                "-p" => {
+                    i += 1;
+                    pid_var = a.get(i).cloned();
+                }
+                "--" => {
+                    i += 1;
+                    break;
+                }
+                _ => break,
             }
+            i += 1;
+        }
+        let ids = a.get(i..).unwrap_or_default();
+        if next {
+            if self.bg_jobs.is_empty() {
+                return 127;
+            }
+            let job = self.bg_jobs.remove(0);
+            if let Some(v) = pid_var {
+                let _ = self.set_var(&v, job.pid.to_string());
+            }
+            return job.status;
         }
         if ids.is_empty() {
-            if !any {
-                for j in &mut self.bg_jobs {
-                    j.2 = true;
-                }
-                return 0;
-            }
-            // -n: the next job to finish, in the order they finished (started).
-            return match self.bg_jobs.iter_mut().find(|j| !j.2) {
-                Some(j) => {
-                    j.2 = true;
-                    j.1
-                }
-                None => 127,
-            };
+            self.bg_jobs.clear();
+            return 0;
         }
         let mut st = 0;
         for id in ids {
-            let n = self.bg_jobs.len();
-            let idx = match id.strip_prefix('%') {
-                Some("" | "%" | "+") => n.checked_sub(1),
-                Some("-") => n.checked_sub(2),
-                Some(k) => k
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|k| k.checked_sub(1))
-                    .filter(|k| *k < n),
-                None => match id.parse::<u32>() {
-                    Ok(pid) => self.bg_jobs.iter().position(|j| j.0 == pid),
-                    Err(_) => {
-                        self.error_io(io, &format!("wait: `{id}': not a pid or valid job spec"));
-                        st = 2;
+            let found = if let Some(n) = id.strip_prefix('%') {
+                match n.parse::<usize>() {
+                    Ok(k) if k >= 1 && k <= self.bg_jobs.len() => Some(k - 1),
+                    _ => {
+                        self.error_io(io, &format!("wait: {id}: no such job"));
+                        st = 127;
                         continue;
                     }
-                },
-            };
-            st = match idx.and_then(|k| self.bg_jobs.get_mut(k)) {
-                Some(j) => {
-                    j.2 = true;
-                    j.1
                 }
-                None if id.starts_with('%') => {
-                    self.error_io(io, &format!("wait: {id}: no such job"));
-                    127
+            } else {
+                match id.parse::<u32>() {
+                    Ok(p) => self.bg_jobs.iter().position(|j| j.pid == p),
+                    Err(_) => {
+                        self.error_io(io, &format!("wait: `{id}': not a pid or valid job spec"));
+                        st = 1;
+                        continue;
+                    }
+                }
+            };
+            match found {
+                Some(k) => {
+                    let job = self.bg_jobs.remove(k);
+                    if let Some(v) = &pid_var {
+                        let _ = self.set_var(v, job.pid.to_string());
+                    }
+                    st = job.status;
                 }
                 None => {
                     self.error_io(io, &format!("wait: pid {id} is not a child of this shell"));
-                    127
+                    st = 127;
                 }
-            };
+            }
         }
         st
     }
