@@ -1347,6 +1347,14 @@ impl Shell {
             for t in &traced {
                 self.xtrace_raw(t, io);
             }
+        }
+        // A declaration's compound array operands are traced once assigned (see below).
+        let array_operands: Vec<(usize, String)> = if self.opts.xtrace {
+            crate::trace::array_operands(&decl_assigns)
+        } else {
+            Vec::new()
+        };
+        if self.opts.xtrace && array_operands.is_empty() {
             self.xtrace(&argv, &[], io);
             // export and readonly (also behind `command`/`builtin`) echo their assignments.
             let k = argv
@@ -1415,7 +1423,12 @@ impl Shell {
         }
         // Declaration builtins get their assignment words structurally.
         let r = if !decl_assigns.is_empty() {
-            self.run_declaration(argv, decl_assigns, io)
+            let shown = (!array_operands.is_empty()).then(|| argv.clone());
+            let r = self.run_declaration(argv, decl_assigns, io);
+            if let Some(argv) = shown {
+                self.trace_array_operands(argv, &array_operands, io);
+            }
+            r
         } else {
             self.dispatch(argv, temp, io)
         };

@@ -39,6 +39,19 @@ pub fn simple_command_line(c: &ast::SimpleCommand) -> Option<usize> {
     }
 }
 
+/// The compound array operands of a declaration builtin (`declare -a a=(1 2)`): their
+/// position in argv and the variable name.
+pub fn array_operands(decl: &[(usize, &ast::Assignment, &ast::Word)]) -> Vec<(usize, String)> {
+    decl.iter()
+        .filter_map(|(i, a, _)| match (&a.name, &a.value) {
+            (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Array(_)) => {
+                Some((*i, n.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 #[derive(Clone, Default)]
 pub struct TraceState {
     /// Traps a subshell or substitution still lists (`trap -p`) but does not run, because
@@ -421,5 +434,39 @@ impl Shell {
                 }
             }
         }
+    }
+
+    /// `set -x` for a declaration with compound array operands: bash shows each array
+    /// assignment (`a=('1' '2')`) and then the command with just the names.
+    pub fn trace_array_operands(
+        &mut self,
+        mut argv: Vec<String>,
+        ops: &[(usize, String)],
+        io: &Io,
+    ) {
+        for (i, name) in ops {
+            let items = self.get_array(name).unwrap_or_default();
+            let assoc = self.is_assoc(name);
+            let contiguous = items
+                .iter()
+                .enumerate()
+                .all(|(k, (key, _))| key.parse::<usize>().ok() == Some(k));
+            let shown: Vec<String> = items
+                .iter()
+                .map(|(k, v)| {
+                    let v = format!("'{}'", v.replace('\'', "'\\''"));
+                    if contiguous && !assoc {
+                        v
+                    } else {
+                        format!("['{}']={v}", k.replace('\'', "'\\''"))
+                    }
+                })
+                .collect();
+            self.xtrace_raw(&format!("{name}=({})", shown.join(" ")), io);
+            if let Some(slot) = argv.get_mut(*i) {
+                slot.clone_from(name);
+            }
+        }
+        self.xtrace(&argv, &[], io);
     }
 }
