@@ -19,6 +19,7 @@ pub(crate) mod history;
 pub mod jobs;
 mod options;
 mod printf;
+mod source;
 mod trap;
 mod ulimit;
 
@@ -213,7 +214,16 @@ impl Shell {
                 });
             }
             "eval" => {
-                let src = a[1..].join(" ");
+                let mut args = &a[1..];
+                if args.first().is_some_and(|x| x == "--") {
+                    args = &args[1..];
+                } else if let Some(opt) = args.first().filter(|x| x.len() > 1 && x.starts_with('-'))
+                {
+                    self.error_io(io, &format!("eval: {}: invalid option", &opt[..2]));
+                    self.error_io(io, "eval: usage: eval [arg ...]");
+                    return Ok(2);
+                }
+                let src = args.join(" ");
                 if let Err(e) = crate::exec::parse(&src) {
                     let (line, msg) = crate::exec::syntax_error_message(&src, &e);
                     let prefix = format!("{}: eval: line {line}: ", self.err_name);
@@ -231,6 +241,8 @@ impl Shell {
                 r?
             }
             "source" | "." => {
+                let dashes = a.get(1).is_some_and(|x| x == "--");
+                let a = if dashes { &a[1..] } else { &a[..] };
                 let Some(file) = a.get(1) else {
                     self.error_io(io, &format!("{name}: filename argument required"));
                     return Ok(2);
@@ -238,12 +250,7 @@ impl Shell {
                 let path = if file.contains('/') {
                     Some(self.cwd.join(file))
                 } else {
-                    let p = self.cwd.join(file);
-                    if p.is_file() {
-                        Some(p)
-                    } else {
-                        None
-                    }
+                    self.source_search(file)
                 };
                 // The shell's own fds, not the process's, back /dev/stdin and /dev/fd/N.
                 let own_fd = match file.as_str() {
