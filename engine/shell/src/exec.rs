@@ -1913,7 +1913,13 @@ impl Shell {
                 io.get(2),
                 Some(Stream::Inherit(2)) | Some(Stream::Null) | None
             );
-            if to_stage && stderr_free && slot.func_depth == self.func_depth {
+            // Its stdin must not need the guest either (feeding a buffer while nobody reads
+            // the output could stall both sides).
+            let stdin_free = matches!(
+                io.get(0),
+                Some(Stream::Inherit(0)) | Some(Stream::Null) | Some(Stream::Running(_)) | None
+            );
+            if to_stage && stderr_free && stdin_free && slot.func_depth == self.func_depth {
                 match host.spawn_stage(&req, io) {
                     Ok(r) => {
                         *slot.running.borrow_mut() = Some(r);
