@@ -104,7 +104,9 @@ impl Shell {
                 st = 1;
                 continue;
             };
-            if pid != i64::from(self.pid) {
+            // $$, or $BASHPID of this (sub)shell (see Shell::get).
+            let own = i64::from(self.pid.wrapping_add(self.subshell));
+            if pid != i64::from(self.pid) && pid != own {
                 self.error_io(io, &format!("kill: ({pid}) - No such process"));
                 st = 1;
                 continue;
