@@ -15,6 +15,7 @@ mod enable;
 mod exec;
 pub mod hash;
 pub(crate) mod history;
+mod source;
 pub mod jobs;
 mod options;
 mod signals;
@@ -211,7 +212,16 @@ impl Shell {
                 });
             }
             "eval" => {
-                let src = a[1..].join(" ");
+                let mut args = &a[1..];
+                if args.first().is_some_and(|x| x == "--") {
+                    args = &args[1..];
+                } else if let Some(opt) = args.first().filter(|x| x.len() > 1 && x.starts_with('-'))
+                {
+                    self.error_io(io, &format!("eval: {}: invalid option", &opt[..2]));
+                    self.error_io(io, "eval: usage: eval [arg ...]");
+                    return Ok(2);
+                }
+                let src = args.join(" ");
                 if let Err(e) = crate::exec::parse(&src) {
                     let (line, msg) = crate::exec::syntax_error_message(&src, &e);
                     let prefix = format!("{}: eval: line {line}: ", self.err_name);
@@ -223,6 +233,8 @@ impl Shell {
                 self.run_string_flow(&src, io)?
             }
             "source" | "." => {
+                let dashes = a.get(1).is_some_and(|x| x == "--");
+                let a = if dashes { &a[1..] } else { &a[..] };
                 let Some(file) = a.get(1) else {
                     self.error_io(io, &format!("{name}: filename argument required"));
                     return Ok(2);
@@ -230,12 +242,7 @@ impl Shell {
                 let path = if file.contains('/') {
                     Some(self.cwd.join(file))
                 } else {
-                    let p = self.cwd.join(file);
-                    if p.is_file() {
-                        Some(p)
-                    } else {
-                        None
-                    }
+                    self.source_search(file)
                 };
                 // The shell's own fds, not the process's, back /dev/stdin and /dev/fd/N.
                 let own_fd = match file.as_str() {

@@ -468,8 +468,7 @@ impl Shell {
                 }
                 Err(e) => return Err(e),
             }
-            // `set -t`: one command, then exit.
-            if self.opts.other_shopts.get("onecmd") == Some(&true) {
+            if self.one_command_done() {
                 return Err(Flow::Exit(st));
             }
         }
@@ -649,13 +648,18 @@ impl Shell {
             Command::Simple(s) => self.run_simple(s, io),
             Command::Compound(cc, redirs) => {
                 let io2;
+                if redirs.is_some() {
+                    if let Some(loc) = ast::SourceLocation::location(cc) {
+                        self.set_line(&loc);
+                    }
+                }
                 let io = match redirs {
                     Some(r) => match self.apply_redirs(&r.0, io)? {
                         Some(n) => {
                             io2 = n;
                             &io2
                         }
-                        None => return Ok(1),
+                        None => return self.compound_redir_failed(io),
                     },
                     None => io,
                 };
@@ -692,6 +696,25 @@ impl Shell {
                 Ok(r)
             }
         }
+    }
+
+    /// A compound command whose redirection failed did not run; since bash
+    /// 5.2 that failure counts for `set -e` and the ERR trap like a simple
+    /// command's (a compound's own status otherwise never does).
+    fn compound_redir_failed(&mut self, io: &Io) -> R<i32> {
+        self.last_status = 1;
+        if self.cond_depth == 0 {
+            if let Some(t) = self.traps.get("ERR").cloned() {
+                if !self.in_trap {
+                    self.run_trap(&t, io);
+                    self.last_status = 1;
+                }
+            }
+            if self.opts.errexit {
+                return Err(Flow::Exit(1));
+            }
+        }
+        Ok(1)
     }
 
     fn set_line(&mut self, loc: &brush_parser::SourceSpan) {
@@ -1246,7 +1269,8 @@ impl Shell {
         // Expand the command words.
         let mut argv: Vec<String> = Vec::with_capacity(words.len() + suffix_items.len());
         for w in &words {
-            argv.extend(self.expand_fields(&w.value)?);
+            let text = self.tilde_assignment_word(&w.value).into_owned();
+            argv.extend(self.expand_fields(&text)?);
         }
         let is_decl = argv.first().is_some_and(|n| {
             matches!(
@@ -1258,18 +1282,20 @@ impl Shell {
         for item in suffix_items {
             match item {
                 ast::CommandPrefixOrSuffixItem::Word(w) => {
-                    argv.extend(self.expand_fields(&w.value)?)
+                    let text = self.tilde_assignment_word(&w.value).into_owned();
+                    argv.extend(self.expand_fields(&text)?)
                 }
                 ast::CommandPrefixOrSuffixItem::AssignmentWord(a, w) => {
+                    let text = self.tilde_assignment_word(&w.value).into_owned();
                     if is_decl {
                         decl_assigns.push((argv.len(), a, w));
                         let shown = match &a.value {
-                            ast::AssignmentValue::Scalar(_) => self.expand_string(&w.value)?,
+                            ast::AssignmentValue::Scalar(_) => self.expand_string(&text)?,
                             ast::AssignmentValue::Array(_) => w.value.clone(),
                         };
                         argv.push(shown);
                     } else {
-                        argv.extend(self.expand_fields(&w.value)?);
+                        argv.extend(self.expand_fields(&text)?);
                     }
                 }
                 ast::CommandPrefixOrSuffixItem::ProcessSubstitution(kind, sub) => {
@@ -1324,15 +1350,29 @@ impl Shell {
                 ast::AssignmentName::VariableName(n) => n.clone(),
                 ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
             };
+            // Each binding sees the ones before it (`A=1 B=$A cmd`): they sit
+            // in a scope of their own while the later ones expand.
+            if !temp.is_empty() {
+                self.scopes.push(temp_scope(&temp));
+            }
             let v = match &a.value {
-                ast::AssignmentValue::Scalar(w) => self.expand_string(&w.value)?,
-                ast::AssignmentValue::Array(_) => String::new(),
+                ast::AssignmentValue::Scalar(w) => {
+                    let text = self.tilde_value(&w.value).into_owned();
+                    self.expand_string(&text)
+                }
+                ast::AssignmentValue::Array(_) => Ok(String::new()),
             };
-            let v = if a.append {
-                format!("{}{}", self.get(&name).unwrap_or_default(), v)
-            } else {
-                v
-            };
+            let v = v.map(|v| {
+                if a.append {
+                    format!("{}{}", self.get(&name).unwrap_or_default(), v)
+                } else {
+                    v
+                }
+            });
+            if !temp.is_empty() {
+                self.scopes.pop();
+            }
+            let v = v?;
             if self.opts.xtrace {
                 traced.push(format!("{name}={}", xquote(&v)));
             }
@@ -1465,21 +1505,8 @@ impl Shell {
         let _ = local;
         match (&a.name, &a.value) {
             (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Scalar(w)) => {
-                let v = self.expand_string(&w.value)?;
-                let v = if w.value.contains(":~") && !w.value.contains(['\'', '"', '\\']) {
-                    let home = self.get("HOME").unwrap_or_default();
-                    v.split(':')
-                        .map(|seg| match seg.strip_prefix('~') {
-                            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
-                                format!("{home}{rest}")
-                            }
-                            _ => seg.to_string(),
-                        })
-                        .collect::<Vec<_>>()
-                        .join(":")
-                } else {
-                    v
-                };
+                let text = self.tilde_value(&w.value).into_owned();
+                let v = self.expand_string(&text)?;
                 // The integer attribute that counts is the nameref target's.
                 let target = if self.has_namerefs {
                     let r = self.resolve(n).into_owned();
@@ -1516,7 +1543,8 @@ impl Shell {
                     self.error(&format!("{n}[{idx}]: bad array subscript"));
                     return Err(Flow::Abort(1));
                 }
-                let v = self.expand_string(&w.value)?;
+                let text = self.tilde_value(&w.value).into_owned();
+                let v = self.expand_string(&text)?;
                 let key = if self.is_assoc(n) {
                     ElemKey::Str(self.expand_string(idx)?)
                 } else {
@@ -1927,4 +1955,20 @@ pub fn xquote(s: &str) -> String {
         return s.to_string();
     }
     format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// A scope holding prefix assignments as exported variables.
+fn temp_scope(temp: &[(String, String)]) -> std::collections::HashMap<String, Var> {
+    temp.iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                Var {
+                    value: Some(Value::Str(v.clone())),
+                    exported: true,
+                    ..Var::default()
+                },
+            )
+        })
+        .collect()
 }

@@ -75,6 +75,10 @@ impl Shell {
                 let words = brace_words(&b, &mut pads.iter());
                 if words.len() != 1 || words[0] != w {
                     for bw in words {
+                        // An empty alternative (`{a,,b}`) leaves no word.
+                        if bw.is_empty() {
+                            continue;
+                        }
                         self.expand_one(&bw, &mut out)?;
                     }
                     return Ok(out);
@@ -346,6 +350,20 @@ impl Shell {
                     self.expand_piece(&p.piece, true, out)?;
                 }
             }
+            // A tilde inside double quotes (the word of `"${x:-~}"`) is literal.
+            WP::TildeExpansion(t) if in_dq => {
+                let s = match t {
+                    TildeExpr::Home => "~".to_string(),
+                    TildeExpr::UserHome(u) => format!("~{u}"),
+                    TildeExpr::WorkingDir => "~+".to_string(),
+                    TildeExpr::OldWorkingDir => "~-".to_string(),
+                    TildeExpr::NthDirFromTopOfDirStack { n, plus_used } => {
+                        format!("~{}{n}", if *plus_used { "+" } else { "" })
+                    }
+                    TildeExpr::NthDirFromBottomOfDirStack { n } => format!("~-{n}"),
+                };
+                Self::text(out, s, true, false)
+            }
             WP::TildeExpansion(t) => {
                 let literal = match t {
                     TildeExpr::Home => "~".to_string(),
@@ -383,7 +401,7 @@ impl Shell {
             }
             WP::CommandSubstitution(cmd) | WP::BackquotedCommandSubstitution(cmd) => {
                 let cmd = if matches!(piece, WP::BackquotedCommandSubstitution(_)) {
-                    unescape_backquote(cmd)
+                    unescape_backquote(cmd, in_dq)
                 } else {
                     cmd.clone()
                 };
@@ -813,6 +831,13 @@ impl Shell {
                 }
                 s.to_string()
             }
+            // An empty pattern matches nowhere for `/` and `//` (bash leaves
+            // the value alone), and looping on empty matches would never end.
+            SubstringMatchKind::FirstOccurrence | SubstringMatchKind::Anywhere
+                if pat.is_empty() =>
+            {
+                s.to_string()
+            }
             SubstringMatchKind::FirstOccurrence | SubstringMatchKind::Anywhere => {
                 let all = matches!(kind, SubstringMatchKind::Anywhere);
                 let mut out = String::new();
@@ -832,7 +857,7 @@ impl Shell {
                         }
                     }
                     match matched {
-                        Some(b) if b > a || pat.is_empty() => {
+                        Some(b) if b > a => {
                             out.push_str(&fill_amp(rep, &s[start..idx[b]]));
                             replaced = true;
                             a = b;
@@ -1143,7 +1168,8 @@ impl Shell {
             } => {
                 let v = self.param_value(parameter, *indirect)?;
                 self.check_unset(parameter, &v)?;
-                let pat = self.expand_pattern(pattern)?;
+                let (pattern, replacement) = resplit_patsub(pattern, replacement, match_kind);
+                let pat = self.expand_pattern(&pattern)?;
                 let marked = replacement.as_deref().map(|r| {
                     if self.opts.other_shopts.get("patsub_replacement") == Some(&false) {
                         r.to_string()
@@ -1391,7 +1417,7 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-fn home_of(user: &str) -> Option<String> {
+pub(crate) fn home_of(user: &str) -> Option<String> {
     let pw = std::fs::read_to_string("/etc/passwd").ok()?;
     for line in pw.lines() {
         let f: Vec<&str> = line.split(':').collect();
@@ -1402,13 +1428,15 @@ fn home_of(user: &str) -> Option<String> {
     None
 }
 
-fn unescape_backquote(s: &str) -> String {
+/// The text of a `` `...` `` substitution: a backslash quotes `$`, `` ` `` and `\\`,
+/// and inside double quotes also `"`.
+fn unescape_backquote(s: &str, in_dq: bool) -> String {
     let mut out = String::new();
     let mut it = s.chars().peekable();
     while let Some(c) = it.next() {
         if c == '\\' {
             if let Some(&n) = it.peek() {
-                if matches!(n, '$' | '`' | '\\') {
+                if matches!(n, '$' | '`' | '\\') || (in_dq && n == '"') {
                     out.push(n);
                     it.next();
                     continue;
@@ -1680,4 +1708,45 @@ fn brace_words(
         }
     }
     acc
+}
+
+/// bash takes the first character after `/` or `//` as part of the pattern even
+/// when it is a `/` (`${x////c}` replaces every `/` by `c`), while the parser
+/// reads that slash as the separator and hands over an empty pattern: move the
+/// text back into the pattern, up to the next unquoted `/`.
+fn resplit_patsub(
+    pattern: &str,
+    replacement: &Option<String>,
+    kind: &SubstringMatchKind,
+) -> (String, Option<String>) {
+    let movable = matches!(
+        kind,
+        SubstringMatchKind::Anywhere | SubstringMatchKind::FirstOccurrence
+    );
+    let Some(rep) = replacement
+        .as_deref()
+        .filter(|_| movable && pattern.is_empty())
+    else {
+        return (pattern.to_string(), replacement.clone());
+    };
+    let bytes = rep.as_bytes();
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(b'"') if c == b'\\' => i += 1,
+            Some(_) => {}
+            None if c == b'\\' => i += 1,
+            None if c == b'\'' || c == b'"' => quote = Some(c),
+            None if c == b'/' => {
+                let pat = format!("/{}", &rep[..i]);
+                return (pat, Some(rep[i + 1..].to_string()));
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    (format!("/{rep}"), None)
 }

@@ -15,6 +15,7 @@ mod pattern;
 mod select;
 pub mod state;
 mod test;
+mod tilde;
 pub mod tools;
 
 pub use exec::Source;

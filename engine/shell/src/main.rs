@@ -22,9 +22,19 @@ fn run() -> i32 {
         .iter()
         .find(|(k, v)| k == "PWD" && v.starts_with('/'))
         .map(|(_, v)| std::path::PathBuf::from(v));
-    let cwd = if cfg!(target_os = "wasi") { pwd } else { None }
-        .or_else(|| std::env::current_dir().ok())
-        .unwrap_or_else(|| std::path::PathBuf::from("/"));
+    // Natively, an inherited PWD that names the current directory (through
+    // symlinks) is kept, as bash keeps the logical path.
+    let same_dir = |p: &std::path::PathBuf| {
+        let here = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+        here.is_some() && std::fs::canonicalize(p).ok() == here
+    };
+    let cwd = if cfg!(target_os = "wasi") {
+        pwd
+    } else {
+        pwd.filter(same_dir)
+    }
+    .or_else(|| std::env::current_dir().ok())
+    .unwrap_or_else(|| std::path::PathBuf::from("/"));
     let host: Rc<dyn hookbox_shell::host::Host> = Rc::new(hookbox_shell::host::DefaultHost);
     let start = invoke::Start {
         host,

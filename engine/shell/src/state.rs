@@ -286,6 +286,9 @@ impl Shell {
                     var.value = None;
                 }
             }
+        } else if s.lookup("OLDPWD").is_none() {
+            // Without one, bash starts with OLDPWD exported but without a value.
+            s.export("OLDPWD");
         }
         for (k, v) in [
             ("IFS", " \t\n"),
