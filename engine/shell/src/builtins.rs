@@ -15,10 +15,10 @@ mod enable;
 mod exec;
 pub mod hash;
 pub(crate) mod history;
-mod source;
 pub mod jobs;
 mod options;
 mod signals;
+mod source;
 mod ulimit;
 
 const BUILTINS: &[&str] = &[

@@ -44,7 +44,7 @@ impl Shell {
         if let Some(p) = self.caches.borrow().words.get(w) {
             return Ok(p.clone());
         }
-        match word::parse(w, &opts()) {
+        match word::parse(&bang_unbraced(w), &opts()) {
             Ok(p) => {
                 let p = Rc::new(p);
                 self.caches
@@ -304,8 +304,42 @@ impl Shell {
         in_dq: bool,
         out: &mut Vec<Part>,
     ) -> R<()> {
+        self.check_bad_substitution(pieces)?;
         for p in pieces {
             self.expand_piece(&p.piece, in_dq, out)?;
+        }
+        Ok(())
+    }
+
+    /// The parser leaves a `${` it could not read as literal text: bash's "bad substitution".
+    fn check_bad_substitution(&self, pieces: &[WordPieceWithSource]) -> R<()> {
+        let mut run = String::new();
+        for p in pieces.iter().map(|p| Some(&p.piece)).chain([None]) {
+            if let Some(WP::Text(t)) = p {
+                run.push_str(t);
+                continue;
+            }
+            if let Some(start) = run.find("${") {
+                let rest = &run[start..];
+                let mut depth = 0usize;
+                let mut end = rest.len();
+                for (i, c) in rest.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                end = i + 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                self.error(&format!("{}: bad substitution", &rest[..end]));
+                return Err(Flow::Abort(1));
+            }
+            run.clear();
         }
         Ok(())
     }
@@ -346,6 +380,7 @@ impl Shell {
                 if !only_at {
                     Self::text(out, String::new(), true, false);
                 }
+                self.check_bad_substitution(inner)?;
                 for p in inner {
                     self.expand_piece(&p.piece, true, out)?;
                 }
@@ -1390,6 +1425,35 @@ fn nested_dq_unescaped(pieces: &[WordPieceWithSource]) -> Option<Vec<WordPieceWi
             })
             .collect(),
     )
+}
+
+/// `${!}` written as `$!`: the parser reads `${!` as the start of an indirection.
+fn bang_unbraced(w: &str) -> std::borrow::Cow<'_, str> {
+    if !w.contains("${!}") {
+        return std::borrow::Cow::Borrowed(w);
+    }
+    let (mut sq, mut dq, mut esc) = (false, false, false);
+    let mut out = String::with_capacity(w.len());
+    let mut i = 0;
+    while i < w.len() {
+        let rest = &w[i..];
+        let Some(c) = rest.chars().next() else { break };
+        if !sq && !esc && rest.starts_with("${!}") {
+            out.push_str("$!");
+            i += 4;
+            continue;
+        }
+        match c {
+            _ if esc => esc = false,
+            '\\' if !sq => esc = true,
+            '\'' if !dq => sq = !sq,
+            '"' if !sq => dq = !dq,
+            _ => {}
+        }
+        out.push(c);
+        i += c.len_utf8();
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn upper_first(s: &str) -> String {
