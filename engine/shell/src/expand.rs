@@ -1514,7 +1514,60 @@ fn unescape_backquote(s: &str, in_dq: bool) -> String {
 
 /// Decodes `$'...'` / `echo -e` escapes.
 pub fn ansi_c(s: &str) -> String {
-    decode_escapes(s, false).0
+    // $'...' knows two escapes printf does not (`\x{HHH}` and `\c?`, and `\c\\`
+    // takes an escaped backslash): they are rewritten to octal first.
+    let mut pre = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            pre.push(c);
+            continue;
+        }
+        match it.peek().copied() {
+            Some('x') => {
+                it.next();
+                if it.peek() == Some(&'{') {
+                    it.next();
+                    let mut v: u32 = 0;
+                    while let Some(d) = it.peek().and_then(|d| d.to_digit(16)) {
+                        v = v.wrapping_mul(16).wrapping_add(d);
+                        it.next();
+                    }
+                    if it.peek() == Some(&'}') {
+                        it.next();
+                    }
+                    pre.push_str(&format!("\\{:03o}", v & 0xff));
+                } else {
+                    pre.push_str("\\x");
+                }
+            }
+            Some('c') => {
+                it.next();
+                match it.next() {
+                    None => pre.push_str("\\c"),
+                    Some(k) => {
+                        if k == '\\' && it.peek() == Some(&'\\') {
+                            it.next();
+                        }
+                        let v = if k == '?' { 0x7f } else { (k as u32) & 0x1f };
+                        pre.push_str(&format!("\\{v:03o}"));
+                    }
+                }
+            }
+            Some(n) => {
+                it.next();
+                pre.push('\\');
+                pre.push(n);
+            }
+            None => pre.push('\\'),
+        }
+    }
+    let mut out = decode_escapes(&pre, false).0;
+    // The result is a C string in bash: a NUL ends it.
+    if let Some(i) = out.find('\0') {
+        out.truncate(i);
+    }
+    out
 }
 
 /// Decodes backslash escapes; with `echo_mode`, `\c` stops output (second value true) and
