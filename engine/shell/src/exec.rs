@@ -29,6 +29,15 @@ pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
 }
 
 fn parse_text(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
+    // A backslash ending the input quotes nothing: bash keeps it as a character.
+    let trailing = src.len() - src.trim_end_matches('\\').len();
+    let owned;
+    let src = if trailing % 2 == 1 {
+        owned = format!("{src}\\");
+        owned.as_str()
+    } else {
+        src
+    };
     let mut p = brush_parser::Parser::new(
         std::io::Cursor::new(src.as_bytes()),
         &brush_parser::ParserOptions::default(),
