@@ -56,8 +56,20 @@ impl Shell {
     }
 
     fn arith_error(&mut self, expr: &str, msg: &str, tok: &str) -> Flow {
-        self.error(&format!("{expr}: {msg} (error token is \"{tok}\")"));
+        self.error(&format!(
+            "{}{expr}: {msg} (error token is \"{tok}\")",
+            self.arith_cmd
+        ));
         Flow::Abort(1)
+    }
+
+    /// Evaluates for the `((`, `for ((` and `let` commands, whose errors bash prefixes
+    /// with the command's name.
+    pub fn arith_cmd_str(&mut self, cmd: &'static str, s: &str) -> R<i64> {
+        let saved = std::mem::replace(&mut self.arith_cmd, cmd);
+        let r = self.arith_str(s);
+        self.arith_cmd = saved;
+        r
     }
 
     fn var_value(&mut self, t: &T, src: &str, depth: u32) -> R<i64> {
@@ -199,14 +211,15 @@ impl Shell {
             B::Multiply => x.wrapping_mul(y),
             B::Divide | B::Modulo => {
                 if y == 0 {
+                    // bash shows the expression and token with their trailing blanks.
                     let tok = src
-                        .trim()
+                        .trim_start()
                         .rsplit(['/', '%'])
                         .next()
                         .unwrap_or("")
-                        .trim()
+                        .trim_start()
                         .to_string();
-                    return Err(self.arith_error(src.trim(), "division by 0", &tok));
+                    return Err(self.arith_error(src.trim_start(), "division by 0", &tok));
                 }
                 if matches!(op, B::Divide) {
                     x.wrapping_div(y)

@@ -334,7 +334,7 @@ impl Shell {
             "let" => {
                 let mut v = 0;
                 for e in &a[1..] {
-                    v = self.arith_str(e)?;
+                    v = self.arith_cmd_str("let: ", e)?;
                 }
                 (v == 0) as i32
             }

@@ -751,7 +751,7 @@ impl Shell {
                 if self.opts.xtrace {
                     self.xtrace_raw(&format!("(( {e} ))"), io);
                 }
-                match self.arith_str(&e) {
+                match self.arith_cmd_str("((: ", &e) {
                     Ok(v) => Ok((v == 0) as i32),
                     Err(Flow::Abort(s)) => Ok(s),
                     Err(e) => Err(e),
@@ -764,7 +764,7 @@ impl Shell {
                     if self.opts.xtrace {
                         self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
                     }
-                    self.arith_str(&e)?;
+                    self.arith_cmd_str("((: ", &e)?;
                 }
                 let mut st = 0;
                 self.loop_depth += 1;
@@ -779,7 +779,7 @@ impl Shell {
                             if self.opts.xtrace {
                                 self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
                             }
-                            if self.arith_str(&e)? == 0 {
+                            if self.arith_cmd_str("((: ", &e)? == 0 {
                                 break;
                             }
                         }
@@ -805,7 +805,7 @@ impl Shell {
                             if self.opts.xtrace {
                                 self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
                             }
-                            self.arith_str(&e)?;
+                            self.arith_cmd_str("((: ", &e)?;
                         }
                     }
                     Ok(st)
