@@ -678,10 +678,8 @@ impl Shell {
             None => io.stdin(),
         };
         let name = self.resolve(&name).into_owned();
-        if matches!(
-            self.lookup(&name).and_then(|v| v.value.as_ref()),
-            Some(Value::Assoc(_))
-        ) {
+        // Declared with -A, even while it has no value yet.
+        if self.is_assoc(&name) {
             self.error_io(io, &format!("{}: {name}: not an indexed array", a[0]));
             return 1;
         }
