@@ -16,6 +16,8 @@ pub enum Source {
 }
 
 pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
+    let fnbody = crate::fnbody::rewrite(src);
+    let src = fnbody.as_deref().unwrap_or(src);
     let src = split_empty_for_parts(src);
     let selected = crate::select::rewrite(&src);
     let src = selected.as_deref().unwrap_or(&src);
