@@ -48,7 +48,23 @@ impl Shell {
                         "syntax error in expression"
                     };
                     let tok = if tok.is_empty() { t.to_string() } else { tok };
-                    return Err(self.arith_error(t, msg, &tok));
+                    // An expression ending in an operator: bash shows the text from that
+                    // operator on, trailing blanks included, as it does the expression.
+                    let shown = s.trim_start();
+                    let body = shown.trim_end();
+                    let (msg, tok) = match trailing_operator(shown) {
+                        Some(op) if msg.ends_with("operand expected") => (msg, op.to_string()),
+                        // Two operands with nothing between: the second is the error.
+                        None if error_token(t).is_empty() && body.contains([' ', '\t']) => {
+                            let at = body.find([' ', '\t']).unwrap_or(0);
+                            (
+                                "syntax error in expression",
+                                shown[at..].trim_start().to_string(),
+                            )
+                        }
+                        _ => (msg, tok),
+                    };
+                    return Err(self.arith_error(shown, msg, &tok));
                 }
             },
         };
@@ -248,6 +264,27 @@ impl Shell {
 }
 
 /// bash reports the text from the first character it could not parse.
+/// The operator (one or two characters) ending `s`, with the blanks after it.
+fn trailing_operator(s: &str) -> Option<&str> {
+    let body = s.trim_end();
+    let last = body.chars().last()?;
+    if !"+-*/%<>=&|^!~".contains(last) {
+        return None;
+    }
+    let mut start = body.len() - last.len_utf8();
+    if let Some(prev) = body[..start].chars().last() {
+        let two = format!("{prev}{last}");
+        if [
+            "!=", "<=", ">=", "==", "&&", "||", "**", "<<", ">>", "++", "--",
+        ]
+        .contains(&two.as_str())
+        {
+            start -= prev.len_utf8();
+        }
+    }
+    Some(&s[start..])
+}
+
 fn error_token(t: &str) -> String {
     let ops = [
         '+', '-', '*', '/', '%', '<', '>', '=', '&', '|', '^', '!', '~', '(', ')', '?', ':', ',',
