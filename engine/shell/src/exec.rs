@@ -1504,6 +1504,14 @@ impl Shell {
                 }
             }
             self.set_last_arg(new_last);
+            // bash reads a script given on stdin from fd 0 as it goes: once `exec` points
+            // fd 0 elsewhere, there is no more script to run.
+            if self.opts.invocation_flag == Some('s')
+                && self.subshell == 0
+                && self.fd_overlay.iter().any(|(f, _)| *f == 0)
+            {
+                return Err(Flow::Exit(0));
+            }
             return Ok(0);
         }
         // Declaration builtins get their assignment words structurally.
