@@ -8,6 +8,7 @@ mod cmdsub_comments;
 mod condnl;
 pub mod exec;
 mod expand;
+mod fnbody;
 pub mod host;
 pub mod invoke;
 pub mod io;

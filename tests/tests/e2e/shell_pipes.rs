@@ -12,7 +12,14 @@ fn shell(dir: &std::path::Path, script: &str) -> Output {
     hookbox()
         .current_dir(dir)
         .env("HOOKBOX_CACHE_DIR", super::sandbox::shared_cache_dir())
-        .args(["shell", "--allow-all-commands", "--timeout", "120", "-c", script])
+        .args([
+            "shell",
+            "--allow-all-commands",
+            "--timeout",
+            "120",
+            "-c",
+            script,
+        ])
         .output()
         .expect("hookbox shell")
 }
@@ -31,10 +38,7 @@ fn agree(script: &str) {
     let ours = shell(dir.path(), script);
     let theirs = bash(dir.path(), script);
     assert_eq!(
-        (
-            String::from_utf8_lossy(&ours.stdout),
-            ours.status.code()
-        ),
+        (String::from_utf8_lossy(&ours.stdout), ours.status.code()),
         (
             String::from_utf8_lossy(&theirs.stdout),
             theirs.status.code()
