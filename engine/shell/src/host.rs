@@ -476,8 +476,15 @@ mod wasi {
                 Some(Stream::Inherit(0)) | Some(Stream::Null) | None => None,
                 Some(s) => Some(s.read_to_end()),
             };
-            let om = if stage { "stream" } else { mode(io.get(1), 1) };
             let em = mode(io.get(2), 2);
+            // Output for the guest streams (the host holds a window, the command waits for
+            // the guest, nothing is dropped) unless both streams come back: then the host
+            // drains both, so reading one never waits on the other.
+            let om = match mode(io.get(1), 1) {
+                _ if stage => "stream",
+                "pipe" if em != "pipe" => "stream",
+                m => m,
+            };
             let mut j = String::from("{\"argv\":[");
             for (i, a) in req.argv.iter().enumerate() {
                 if i > 0 {
@@ -503,7 +510,7 @@ mod wasi {
             }
             j.push_str(&format!(
                 ",\"stdin\":\"{}\",\"stdout\":\"{om}\",\"stderr\":\"{em}\"}}",
-                if feed.is_some() { "pipe" } else { "null" }
+                if feed.is_some() { "feed" } else { "null" }
             ));
             // SAFETY: j is a valid UTF-8 buffer of the given length.
             let h = unsafe { exec_spawn(j.as_ptr(), j.len() as i32) };
@@ -553,7 +560,7 @@ mod wasi {
 
         fn run(&self, req: &ExecRequest<'_>, io: &Io) -> Result<i32, HostError> {
             let (h, om, em) = self.start(req, io, false)?;
-            if om == "pipe" {
+            if om == "pipe" || om == "stream" {
                 drain(h, 1, io.get(1));
             }
             if em == "pipe" {

@@ -92,6 +92,8 @@ struct PipeState {
 
 struct Proc {
     stdin: Option<ChildStdin>,
+    /// The queue of an `InputMode::Feed` stdin (closing it ends the command's input).
+    feed: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
     stdout: Option<Arc<PipeBuf>>,
     stderr: Option<Arc<PipeBuf>>,
     /// Tasks copying `inherit` streams to the hook's output.
@@ -192,7 +194,7 @@ impl ExecHost {
             .envs(command_env(&req.env, &self.cfg.work_dir))
             .current_dir(&cwd)
             .stdin(match (req.stdin, &feed_from) {
-                (_, Some(_)) | (InputMode::Pipe, None) => Stdio::piped(),
+                (_, Some(_)) | (InputMode::Pipe | InputMode::Feed, None) => Stdio::piped(),
                 (InputMode::Null, None) => Stdio::null(),
             })
             .stdout(output_stdio(req.stdout))
@@ -249,6 +251,12 @@ impl ExecHost {
         {
             drains.push(tokio::spawn(feed(pipe, writer)));
         }
+        let mut queue = None;
+        if let Some(writer) = stdin.take_if(|_| req.stdin == InputMode::Feed) {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            drains.push(tokio::spawn(feed_queue(rx, writer)));
+            queue = Some(tx);
+        }
         let (status_tx, status) = watch::channel(None);
         let kill = Arc::new(Notify::new());
         let supervisor = tokio::spawn(supervise(
@@ -264,6 +272,7 @@ impl ExecHost {
             handle,
             Proc {
                 stdin,
+                feed: queue,
                 stdout: stdout_buf,
                 stderr: stderr_buf,
                 forwarders,
@@ -310,6 +319,17 @@ impl ExecHost {
     pub async fn write(&mut self, h: u32, data: &[u8]) -> Result<usize, BridgeError> {
         let deadline = self.cfg.deadline;
         let proc = self.proc(h)?;
+        if let Some(queue) = &proc.feed {
+            if data.is_empty() {
+                return Ok(0);
+            }
+            return match queue.send(data.to_vec()) {
+                Ok(()) => Ok(data.len()),
+                Err(_) => Err(BridgeError::BadRequest(format!(
+                    "handle {h}: the command's stdin is closed"
+                ))),
+            };
+        }
         let stdin = proc.stdin.as_mut().ok_or_else(|| {
             BridgeError::BadRequest(format!("handle {h}: stdin is not a pipe or is closed"))
         })?;
@@ -331,6 +351,10 @@ impl ExecHost {
     /// Closes the command's stdin (end of file for it).
     pub async fn close_stdin(&mut self, h: u32) -> Result<(), BridgeError> {
         let proc = self.proc(h)?;
+        if proc.feed.take().is_some() {
+            // The queue's task writes what is left, then closes the pipe.
+            return Ok(());
+        }
         match proc.stdin.take() {
             Some(mut stdin) => {
                 // Flushing a pipe is a no-op; shutdown only drops it. Errors mean the reader
@@ -384,6 +408,7 @@ impl ExecHost {
         let deadline = self.cfg.deadline;
         let proc = self.proc(h)?;
         drop(proc.stdin.take());
+        drop(proc.feed.take());
         let mut status = proc.status.clone();
         let code = match timeout_at(deadline, status.wait_for(Option::is_some)).await {
             Ok(Ok(code)) => (*code).unwrap_or(126),
@@ -566,6 +591,19 @@ async fn feed(pipe: Arc<PipeBuf>, mut stdin: ChildStdin) {
             pipe.notify.notified().await;
             continue;
         }
+        if stdin.write_all(&chunk).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Writes a `Feed` stdin's queue into the command as it reads, then closes its stdin. A
+/// command that stops reading ends it (the rest is dropped, as a writer's SIGPIPE would).
+async fn feed_queue(
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+    mut stdin: ChildStdin,
+) {
+    while let Some(chunk) = queue.recv().await {
         if stdin.write_all(&chunk).await.is_err() {
             return;
         }

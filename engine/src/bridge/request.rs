@@ -37,6 +37,9 @@ pub(crate) enum InputMode {
     #[default]
     Null,
     Pipe,
+    /// A pipe the host feeds from a queue: `exec_write` takes the bytes at once and returns,
+    /// so the guest can go on to read the command's output meanwhile.
+    Feed,
 }
 
 /// Where one of the command's output streams goes.

@@ -113,6 +113,7 @@ pub fn shell(args: ShellArgs) -> Result<u8> {
     policy.allow_any = args.allow_all_commands;
     let cwd = std::env::current_dir().context("the current directory")?;
     let dirs = Dirs::new(&cwd, "hookbox-shell-")?;
+    dirs.give_temp_to_hook_user(&policy)?;
 
     let mut sh_args = args.args.clone();
     let (stdin, inherit) = match script_from(&sh_args) {

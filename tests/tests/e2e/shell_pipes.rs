@@ -64,10 +64,15 @@ fn two_bridged_commands_are_connected_on_the_host() {
 
 #[test]
 fn a_slow_reader_gets_every_byte() {
-    // 1.9 MB, past the host's 1 MiB window, read line by line by the guest.
+    // 1.9 MB, past the host's 1 MiB window, through two streamed bridged commands, read
+    // line by line by the guest.
     agree(
-        "seq 1 300000 > n.txt; cat n.txt | /usr/bin/cat | { c=0; while read -r l; do c=$((c+1)); done; echo $c; }",
+        "seq 1 300000 > n.txt; /usr/bin/cat n.txt | /usr/bin/cat | { c=0; while read -r l; do c=$((c+1)); done; echo $c; }",
     );
+    // 14.9 MB fed from the guest into a bridged command and read back: past the 10 MiB output
+    // cap of a buffered pipe, and nothing is lost.
+    agree("seq 1 2000000 | /usr/bin/cat | wc -l");
+    agree("seq 1 2000000 | /usr/bin/sort -rn | head -1");
     // What a reader leaves unread stays for the next one in the same stage.
     agree("printf 'a\\nb\\nc\\n' | /usr/bin/cat | { read -r x; /usr/bin/cat; echo \"x=$x\"; }");
 }
