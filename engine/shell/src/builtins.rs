@@ -15,10 +15,10 @@ mod enable;
 mod exec;
 pub mod hash;
 pub(crate) mod history;
-mod source;
 pub mod jobs;
 mod options;
 mod signals;
+mod source;
 mod ulimit;
 
 const BUILTINS: &[&str] = &[
@@ -423,7 +423,7 @@ impl Shell {
                 out.push(' ');
             }
             if escapes {
-                let (d, stop) = crate::expand::decode_escapes(s, true);
+                let (d, stop) = crate::expand::decode_echo_escapes(s);
                 out.push_str(&d);
                 if stop {
                     io.out(out.as_bytes());
@@ -1061,6 +1061,20 @@ fn split_read(text: &str, ifs: &str, n: usize) -> Vec<String> {
                 && !(rest.len() >= 2 && rest[rest.len() - 2] == '\x01')
             {
                 rest.pop();
+            }
+            // One trailing non-whitespace delimiter ends the last field and is
+            // dropped (`a:b:` gives `b`); two in a row are kept (`b::`).
+            let n = rest.len();
+            if n >= 1 && is_delim(rest[n - 1]) && !is_ws(rest[n - 1]) {
+                let mut j = n - 1;
+                while j > 0 && is_ws(rest[j - 1]) {
+                    j -= 1;
+                }
+                let escaped = n >= 2 && rest[n - 2] == '\x01';
+                let doubled = j > 0 && is_delim(rest[j - 1]) && !is_ws(rest[j - 1]);
+                if !escaped && !doubled {
+                    rest.truncate(j);
+                }
             }
             fields.push(rest.into_iter().filter(|c| *c != '\x01').collect());
             return fields;

@@ -1830,6 +1830,25 @@ impl Shell {
             };
             return Ok(tool(&argv, &mut ctx));
         }
+        let path_var = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str());
+        let script = crate::invoke::headerless_script(
+            &argv,
+            &self.cwd,
+            path_var.unwrap_or("/usr/local/bin:/usr/bin:/bin"),
+        );
+        if let Some(args) = script {
+            crate::io::flush_stdout();
+            let start = crate::invoke::Start {
+                host: self.host.clone(),
+                cwd: self.cwd.clone(),
+                env: &env,
+                temp_dir: self.temp_dir.clone(),
+            };
+            return Ok(crate::invoke::run(&args, start, io));
+        }
         let req = crate::host::ExecRequest {
             argv: &argv,
             env: &env,

@@ -304,7 +304,26 @@ impl Shell {
         in_dq: bool,
         out: &mut Vec<Part>,
     ) -> R<()> {
-        for p in pieces {
+        for (i, p) in pieces.iter().enumerate() {
+            // The parser leaves a `${...}` it cannot read (`${a&}`, `${#x-y}`)
+            // as the text `$` and then `{...}`; bash rejects it when expanding.
+            if let (WP::Text(d), Some(WP::Text(next))) =
+                (&p.piece, pieces.get(i + 1).map(|n| &n.piece))
+            {
+                if d == "$" && next.starts_with('{') {
+                    let body = next.find('}').map_or(next.as_str(), |e| &next[..=e]);
+                    let mut shown = String::new();
+                    if in_dq {
+                        for q in &pieces[..i] {
+                            if let WP::Text(t) = &q.piece {
+                                shown.push_str(t);
+                            }
+                        }
+                    }
+                    self.error(&format!("{shown}${body}: bad substitution"));
+                    return Err(Flow::Abort(1));
+                }
+            }
             self.expand_piece(&p.piece, in_dq, out)?;
         }
         Ok(())
@@ -346,9 +365,7 @@ impl Shell {
                 if !only_at {
                     Self::text(out, String::new(), true, false);
                 }
-                for p in inner {
-                    self.expand_piece(&p.piece, true, out)?;
-                }
+                self.expand_pieces(inner, true, out)?;
             }
             // A tilde inside double quotes (the word of `"${x:-~}"`) is literal.
             WP::TildeExpansion(t) if in_dq => {
@@ -1401,6 +1418,16 @@ pub fn ansi_c(s: &str) -> String {
 /// Decodes backslash escapes; with `echo_mode`, `\c` stops output (second value true) and
 /// octal is `\0nnn`.
 pub fn decode_escapes(s: &str, echo_mode: bool) -> (String, bool) {
+    decode_escapes_with(s, echo_mode, true)
+}
+
+/// `echo -e` itself: as `decode_escapes` in echo mode, but octal needs the
+/// leading 0 (`\1` stays as written, while printf's `%b` reads it as octal).
+pub fn decode_echo_escapes(s: &str) -> (String, bool) {
+    decode_escapes_with(s, true, false)
+}
+
+fn decode_escapes_with(s: &str, echo_mode: bool, bare_octal: bool) -> (String, bool) {
     let mut out: Vec<u8> = Vec::new();
     let b = s.as_bytes();
     let mut i = 0;
@@ -1430,6 +1457,11 @@ pub fn decode_escapes(s: &str, echo_mode: bool) -> (String, bool) {
             b'c' if !echo_mode && i < b.len() => {
                 out.push(b[i] & 0x1f);
                 i += 1;
+            }
+            // echo -e knows octal only as \0nnn: `\1` stays as written.
+            b'1'..=b'7' if !bare_octal => {
+                out.push(b'\\');
+                out.push(c);
             }
             b'0'..=b'7' => {
                 // printf/$'..': \nnn (1-3 digits); echo -e: \0nnn (0-3 digits after the 0).
