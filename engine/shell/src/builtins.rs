@@ -181,6 +181,12 @@ impl Shell {
                 return Err(Flow::Return(st));
             }
             "break" | "continue" => {
+                if a.len() > 2 && self.loop_depth > 0 {
+                    // bash leaves every loop after this error too.
+                    self.error_io(io, &format!("{name}: too many arguments"));
+                    self.last_status = 1;
+                    return Err(Flow::Break(self.loop_depth));
+                }
                 let n = match a.get(1).map(|s| (s, s.parse::<i64>())) {
                     None => 1,
                     Some((_, Ok(n))) if n >= 1 => u32::try_from(n).unwrap_or(u32::MAX),
@@ -201,6 +207,10 @@ impl Shell {
                     Some(_) => 1,
                 };
                 if self.loop_depth == 0 {
+                    self.error_io(
+                        io,
+                        &format!("{name}: only meaningful in a `for', `while', or `until' loop"),
+                    );
                     return Ok(0);
                 }
                 let n = n.min(self.loop_depth);

@@ -729,6 +729,9 @@ impl Shell {
                 let mut sub = self.clone();
                 sub.subshell += 1;
                 sub.debug_inherited = true;
+                // The enclosing loops stay in the parent: `break`/`continue`
+                // inside `( )` do not reach them.
+                sub.loop_depth = 0;
                 let st = match sub.run_list(&s.list, io) {
                     Ok(s) => s,
                     Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -807,6 +810,13 @@ impl Shell {
             }
             CC::ForClause(f) => {
                 self.set_line(&f.loc);
+                if !crate::state::valid_name(&f.variable_name) {
+                    self.error_io(
+                        io,
+                        &format!("`{}': not a valid identifier", f.variable_name),
+                    );
+                    return Ok(1);
+                }
                 let values = match &f.values {
                     Some(ws) => {
                         let mut v = Vec::new();
@@ -1911,6 +1921,8 @@ impl Shell {
         let saved = std::mem::replace(&mut self.positional, it.collect());
         self.scopes.push(std::collections::HashMap::new());
         self.func_depth += 1;
+        // A function body does not see its caller's loops (bash 5.2).
+        let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
         let src = self
             .func_src
             .get(&name)
@@ -1947,6 +1959,7 @@ impl Shell {
         }
         self.lineno = saved_line;
         self.restore_local_options();
+        self.loop_depth = saved_loops;
         self.func_depth -= 1;
         let scope = self.scopes.pop();
         self.restore_local_opts(scope);

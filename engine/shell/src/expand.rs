@@ -692,15 +692,30 @@ impl Shell {
         }
     }
 
-    fn is_null(v: &PV, test: &ParameterTestType) -> bool {
+    /// Whether `${x:-...}` and friends take the alternative. With the colon a
+    /// list is null when its elements joined are: `[*]`/`$*` join with IFS's
+    /// first character inside double quotes, otherwise (and `[@]`/`$@`) with a
+    /// space.
+    fn is_null(&mut self, v: &PV, test: &ParameterTestType, in_dq: bool) -> bool {
         match v {
             PV::Unset => true,
             PV::Str(s) => matches!(test, ParameterTestType::UnsetOrNull) && s.is_empty(),
-            PV::List(l, _) => {
-                l.is_empty()
-                    || (matches!(test, ParameterTestType::UnsetOrNull)
-                        && l.len() == 1
-                        && l[0].is_empty())
+            PV::List(l, star) => {
+                if l.is_empty() {
+                    return true;
+                }
+                if !matches!(test, ParameterTestType::UnsetOrNull) {
+                    return false;
+                }
+                let sep = if *star && in_dq {
+                    match self.get("IFS") {
+                        Some(ifs) => ifs.chars().next().map(String::from).unwrap_or_default(),
+                        None => " ".to_string(),
+                    }
+                } else {
+                    " ".to_string()
+                };
+                l.iter().all(|e| e.is_empty()) && (l.len() == 1 || sep.is_empty())
             }
         }
     }
@@ -904,7 +919,7 @@ impl Shell {
                 default_value,
             } => {
                 let v = self.param_value(parameter, *indirect)?;
-                if Self::is_null(&v, test_type) {
+                if self.is_null(&v, test_type, in_dq) {
                     self.expand_word_parts(default_value, in_dq, out)?;
                 } else {
                     self.emit(v, in_dq, out);
@@ -917,7 +932,7 @@ impl Shell {
                 default_value,
             } => {
                 let v = self.param_value(parameter, *indirect)?;
-                if Self::is_null(&v, test_type) {
+                if self.is_null(&v, test_type, in_dq) {
                     // Inside double quotes the word is expanded as quoted text (no tilde).
                     let s = if in_dq {
                         let mut parts = Vec::new();
@@ -959,7 +974,7 @@ impl Shell {
                 error_message,
             } => {
                 let v = self.param_value(parameter, *indirect)?;
-                if Self::is_null(&v, test_type) {
+                if self.is_null(&v, test_type, in_dq) {
                     let msg = self.word_str(error_message)?;
                     let msg = if error_message.as_deref().is_none_or(str::is_empty) {
                         if matches!(test_type, ParameterTestType::UnsetOrNull) {
@@ -982,7 +997,7 @@ impl Shell {
                 alternative_value,
             } => {
                 let v = self.param_value(parameter, *indirect)?;
-                if !Self::is_null(&v, test_type) {
+                if !self.is_null(&v, test_type, in_dq) {
                     self.expand_word_parts(alternative_value, in_dq, out)?;
                 }
             }
