@@ -5,6 +5,7 @@
 mod arith;
 mod builtins;
 mod cmdsub_comments;
+mod comsub_case;
 mod condnl;
 pub mod exec;
 mod expand;
