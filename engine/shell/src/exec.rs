@@ -1545,7 +1545,7 @@ impl Shell {
                 let t = format!("{n}={}", xquote(&v));
                 if let Err(e) = self.set_var(n, v) {
                     self.error(&e);
-                    return Err(Flow::Abort(1));
+                    return Err(self.assignment_failed());
                 }
                 Ok(t)
             }
@@ -1572,7 +1572,7 @@ impl Shell {
                 let t = format!("{n}[{idx}]={}", xquote(&v));
                 if let Err(e) = self.set_elem(n, key, v) {
                     self.error(&e);
-                    return Err(Flow::Abort(1));
+                    return Err(self.assignment_failed());
                 }
                 Ok(t)
             }
@@ -1584,6 +1584,16 @@ impl Shell {
                 self.error(&format!("{n}: cannot assign list to array member"));
                 Err(Flow::Abort(1))
             }
+        }
+    }
+
+    /// A failed assignment (a readonly variable) abandons the rest of the
+    /// line; under `set -e` it ends the shell, even inside a condition.
+    fn assignment_failed(&self) -> Flow {
+        if self.opts.errexit {
+            Flow::Exit(1)
+        } else {
+            Flow::Abort(1)
         }
     }
 

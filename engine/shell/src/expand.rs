@@ -321,7 +321,12 @@ impl Shell {
                         }
                     }
                     self.error(&format!("{shown}${body}: bad substitution"));
-                    return Err(Flow::Abort(1));
+                    // Under `set -e` the expansion error ends the shell.
+                    return Err(if self.opts.errexit {
+                        Flow::Exit(1)
+                    } else {
+                        Flow::Abort(1)
+                    });
                 }
             }
             self.expand_piece(&p.piece, in_dq, out)?;
