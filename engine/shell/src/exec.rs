@@ -469,8 +469,7 @@ impl Shell {
                 }
                 Err(e) => return Err(e),
             }
-            // `set -t`: one command, then exit.
-            if self.opts.other_shopts.get("onecmd") == Some(&true) {
+            if self.one_command_done() {
                 return Err(Flow::Exit(st));
             }
         }
@@ -568,6 +567,7 @@ impl Shell {
         } else {
             let mut input: Option<Stream> = None;
             let mut statuses = Vec::new();
+            let mut streamed: Vec<(usize, Rc<dyn crate::host::Running>)> = Vec::new();
             let n = p.seq.len();
             for (i, cmd) in p.seq.iter().enumerate() {
                 let mut sio = io.clone();
@@ -582,11 +582,21 @@ impl Shell {
                 } else {
                     None
                 };
+                // A stage that is one simple command may stream, if it is external.
+                let slot = match (&buf, cmd) {
+                    (Some(b), Command::Simple(_)) => Some(crate::state::StageSlot {
+                        buf: b.clone(),
+                        running: Rc::default(),
+                        func_depth: self.func_depth,
+                    }),
+                    _ => None,
+                };
                 let last_in_shell = i + 1 == n && self.opts.lastpipe;
                 let st = if last_in_shell {
                     self.run_command(cmd, &sio)?
                 } else {
                     let mut sub = self.clone();
+                    sub.stage = slot.clone();
                     sub.subshell += 1;
                     sub.debug_inherited = true;
                     let st = match sub.run_command(cmd, &sio) {
@@ -598,9 +608,34 @@ impl Shell {
                     sub.run_exit_trap(&sio)
                 };
                 statuses.push(st);
+                let running = slot.and_then(|s| s.running.borrow_mut().take());
                 if let Some(b) = buf {
                     let data = std::mem::take(&mut *b.borrow_mut());
-                    input = Some(Stream::input(data));
+                    input = Some(match running {
+                        Some(r) if data.is_empty() => {
+                            streamed.push((i, r.clone()));
+                            Stream::Running(r)
+                        }
+                        // Output written after the streamed command (a trap): keep the
+                        // order by reading the command to its end first.
+                        Some(r) => {
+                            let mut all = Stream::Running(r.clone()).read_to_end();
+                            all.extend(data);
+                            if let Some(s) = statuses.last_mut() {
+                                *s = r.finish();
+                            }
+                            Stream::input(all)
+                        }
+                        None => Stream::input(data),
+                    });
+                }
+            }
+            // The streamed stages end once the last stage is done with their output, the
+            // last first: each one's end is what ends the writer before it (SIGPIPE).
+            drop(input);
+            for (i, r) in streamed.into_iter().rev() {
+                if let Some(s) = statuses.get_mut(i) {
+                    *s = r.finish();
                 }
             }
             let st = if self.opts.pipefail {
@@ -1289,6 +1324,7 @@ impl Shell {
                 n.as_str(),
                 "declare" | "typeset" | "local" | "export" | "readonly"
             ) && !self.funcs.contains_key(n)
+                && !self.disabled_builtins.contains(n)
         });
         for item in suffix_items {
             match item {
@@ -1550,6 +1586,10 @@ impl Shell {
                 Ok(t)
             }
             (ast::AssignmentName::ArrayElementName(n, idx), ast::AssignmentValue::Scalar(w)) => {
+                if idx.trim().is_empty() {
+                    self.error(&format!("{n}[{idx}]: bad array subscript"));
+                    return Err(Flow::Abort(1));
+                }
                 let text = self.tilde_value(&w.value).into_owned();
                 let v = self.expand_string(&text)?;
                 let key = if self.is_assoc(n) {
@@ -1876,6 +1916,30 @@ impl Shell {
             cwd: &self.cwd,
         };
         let host = self.host.clone();
+        // The command that is a whole pipeline stage, writing to the stage's buffer: start it
+        // and let the next stage read its output as it comes (the pipeline collects its
+        // status). Its stderr must not need the guest meanwhile.
+        if let Some(slot) = self.stage.take() {
+            let to_stage = matches!(io.get(1), Some(Stream::Buf(b))
+                if Rc::ptr_eq(b, &slot.buf) && b.borrow().is_empty());
+            let stderr_free = matches!(
+                io.get(2),
+                Some(Stream::Inherit(2)) | Some(Stream::Null) | None
+            );
+            if to_stage && stderr_free && slot.func_depth == self.func_depth {
+                match host.spawn_stage(&req, io) {
+                    Ok(r) => {
+                        *slot.running.borrow_mut() = Some(r);
+                        return Ok(0);
+                    }
+                    Err(crate::host::HostError::NotFound) => {}
+                    Err(crate::host::HostError::Message(m, s)) => {
+                        self.error_io(io, &m);
+                        return Ok(s);
+                    }
+                }
+            }
+        }
         match host.run(&req, io) {
             Ok(s) => Ok(s),
             Err(crate::host::HostError::NotFound) => {

@@ -667,6 +667,11 @@ impl Shell {
     fn expand_word_parts(&mut self, w: &Option<String>, in_dq: bool, out: &mut Vec<Part>) -> R<()> {
         if let Some(w) = w {
             let pieces = self.parse_word(w)?;
+            let pieces = if in_dq {
+                nested_dq_unescaped(&pieces).map_or(pieces, Rc::new)
+            } else {
+                pieces
+            };
             let mut inner = Vec::new();
             self.expand_pieces(&pieces, in_dq, &mut inner)?;
             for p in inner {
@@ -1372,6 +1377,56 @@ pub fn join_parts(parts: Vec<Part>) -> String {
         }
     }
     s
+}
+
+/// In a double-quoted `${v:+word}`, a double-quoted string inside `word` loses the backslash
+/// of every `\c` in its literal text (bash removes quotes once more there): `"${v:+"x\xy"}"`
+/// is `xxy`. `None` when nothing changes.
+fn nested_dq_unescaped(pieces: &[WordPieceWithSource]) -> Option<Vec<WordPieceWithSource>> {
+    let affected = |p: &WordPieceWithSource| {
+        matches!(&p.piece, WP::DoubleQuotedSequence(inner)
+            if inner.iter().any(|q| matches!(&q.piece, WP::Text(t) if t.contains('\\'))))
+    };
+    if !pieces.iter().any(affected) {
+        return None;
+    }
+    let unescape = |t: &str| {
+        let mut o = String::with_capacity(t.len());
+        let mut it = t.chars();
+        while let Some(c) = it.next() {
+            if c == '\\' {
+                if let Some(n) = it.next() {
+                    o.push(n);
+                    continue;
+                }
+            }
+            o.push(c);
+        }
+        o
+    };
+    Some(
+        pieces
+            .iter()
+            .map(|p| match &p.piece {
+                WP::DoubleQuotedSequence(inner) => WordPieceWithSource {
+                    piece: WP::DoubleQuotedSequence(
+                        inner
+                            .iter()
+                            .map(|q| match &q.piece {
+                                WP::Text(t) => WordPieceWithSource {
+                                    piece: WP::Text(unescape(t)),
+                                    ..q.clone()
+                                },
+                                _ => q.clone(),
+                            })
+                            .collect(),
+                    ),
+                    ..p.clone()
+                },
+                _ => p.clone(),
+            })
+            .collect(),
+    )
 }
 
 fn upper_first(s: &str) -> String {

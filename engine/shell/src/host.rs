@@ -4,6 +4,7 @@
 
 use crate::io::Io;
 use std::path::Path;
+use std::rc::Rc;
 
 /// One external command to run.
 pub struct ExecRequest<'a> {
@@ -24,6 +25,21 @@ pub enum HostError {
 pub trait Host {
     /// Runs the command to its end with the given fds; returns its status.
     fn run(&self, req: &ExecRequest<'_>, io: &Io) -> Result<i32, HostError>;
+
+    /// Starts the command with its stdout as a pipe and returns at once, for a pipeline
+    /// stage whose output the next stage reads as it comes (`yes | head -1` ends).
+    fn spawn_stage(&self, req: &ExecRequest<'_>, io: &Io) -> Result<Rc<dyn Running>, HostError>;
+}
+
+/// A command started by [`Host::spawn_stage`], still running.
+pub trait Running {
+    /// Reads its stdout; 0 at the end.
+    fn read(&self, buf: &mut [u8]) -> std::io::Result<usize>;
+    /// Ends the reading side and waits for the command: one still writing gets SIGPIPE, as
+    /// in a pipeline of processes. Returns its status (141 for SIGPIPE).
+    fn finish(&self) -> i32;
+    /// For the host: what it is, to hand the stdout on to the next command directly.
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 #[cfg(not(target_os = "wasi"))]
@@ -37,6 +53,7 @@ pub use wasi::BridgeHost as DefaultHost;
 mod native {
     use super::*;
     use crate::io::{flush_stdout, Stream};
+    use std::cell::RefCell;
     use std::io::{Read, Write};
     use std::os::fd::AsFd;
     use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -87,8 +104,45 @@ mod native {
         })
     }
 
-    impl Host for NativeHost {
-        fn run(&self, req: &ExecRequest<'_>, io: &Io) -> Result<i32, HostError> {
+    /// A started command: the process, and the thread feeding it an in-memory stdin.
+    struct Started {
+        child: std::process::Child,
+        feeder: Option<std::thread::JoinHandle<()>>,
+        opipe: bool,
+        epipe: bool,
+    }
+
+    /// A pipeline stage running natively.
+    pub struct NativeRunning {
+        child: RefCell<Option<std::process::Child>>,
+        stdout: RefCell<Option<std::process::ChildStdout>>,
+        feeder: RefCell<Option<std::thread::JoinHandle<()>>>,
+    }
+
+    impl Running for NativeRunning {
+        fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.stdout.borrow_mut().as_mut() {
+                Some(out) => out.read(buf),
+                None => Ok(0),
+            }
+        }
+        fn finish(&self) -> i32 {
+            drop(self.stdout.borrow_mut().take());
+            if let Some(t) = self.feeder.borrow_mut().take() {
+                let _ = t.join();
+            }
+            match self.child.borrow_mut().take().map(|mut c| c.wait()) {
+                Some(Ok(st)) => st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)),
+                _ => 0,
+            }
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    impl NativeHost {
+        fn start(&self, req: &ExecRequest<'_>, io: &Io, stage: bool) -> Result<Started, HostError> {
             let name = &req.argv[0];
             let path = if name.contains('/') {
                 req.cwd.join(name)
@@ -119,11 +173,30 @@ mod native {
                     feed = Some(s.read_to_end());
                     cmd.stdin(Stdio::piped());
                 }
+                Some(s @ Stream::Running(r)) => {
+                    let taken = r
+                        .as_any()
+                        .downcast_ref::<NativeRunning>()
+                        .and_then(|n| n.stdout.borrow_mut().take());
+                    match taken {
+                        Some(out) => {
+                            cmd.stdin(Stdio::from(out));
+                        }
+                        None => {
+                            feed = Some(s.read_to_end());
+                            cmd.stdin(Stdio::piped());
+                        }
+                    }
+                }
                 _ => {
                     cmd.stdin(Stdio::null());
                 }
             }
-            let (o, opipe) = out_stdio(io.get(1)).map_err(io_err)?;
+            let (o, opipe) = if stage {
+                (Stdio::piped(), true)
+            } else {
+                out_stdio(io.get(1)).map_err(io_err)?
+            };
             let (e, epipe) = out_stdio(io.get(2)).map_err(io_err)?;
             cmd.stdout(o).stderr(e);
             let mut child = match cmd.spawn() {
@@ -157,6 +230,38 @@ mod native {
                 })),
                 _ => None,
             };
+            Ok(Started {
+                child,
+                feeder,
+                opipe,
+                epipe,
+            })
+        }
+    }
+
+    impl Host for NativeHost {
+        fn spawn_stage(
+            &self,
+            req: &ExecRequest<'_>,
+            io: &Io,
+        ) -> Result<Rc<dyn Running>, HostError> {
+            let mut started = self.start(req, io, true)?;
+            Ok(Rc::new(NativeRunning {
+                stdout: RefCell::new(started.child.stdout.take()),
+                child: RefCell::new(Some(started.child)),
+                feeder: RefCell::new(started.feeder),
+            }))
+        }
+
+        fn run(&self, req: &ExecRequest<'_>, io: &Io) -> Result<i32, HostError> {
+            let name = &req.argv[0];
+            let io_err = |e: std::io::Error| HostError::Message(format!("{name}: {e}"), 126);
+            let Started {
+                mut child,
+                feeder,
+                opipe,
+                epipe,
+            } = self.start(req, io, false)?;
             let err_reader = if epipe {
                 child.stderr.take().map(|mut r| {
                     std::thread::spawn(move || {
@@ -212,6 +317,7 @@ mod wasi {
         fn exec_close_stdin(h: i32) -> i32;
         fn exec_read(h: i32, fd: i32, buf: *mut u8, cap: i32) -> i32;
         fn exec_wait(h: i32) -> i32;
+        fn exec_kill(h: i32) -> i32;
         fn last_error(buf: *mut u8, cap: i32) -> i32;
         fn path_mode(ptr: *const u8, len: i32) -> i32;
     }
@@ -281,15 +387,97 @@ mod wasi {
         }
     }
 
-    impl Host for BridgeHost {
-        fn run(&self, req: &ExecRequest<'_>, io: &Io) -> Result<i32, HostError> {
+    /// A pipeline stage running through the bridge: its stdout is read with `exec_read`.
+    pub struct BridgeRunning {
+        h: i32,
+        /// Read ahead from the host (one host call per chunk, not per byte of a `read`
+        /// loop), and how much of it was consumed.
+        ahead: std::cell::RefCell<(Vec<u8>, usize)>,
+        eof: std::cell::Cell<bool>,
+        /// Handed to the next bridged command (`stdin_from`): the host feeds it.
+        handed: std::cell::Cell<bool>,
+    }
+
+    impl Running for BridgeRunning {
+        fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let mut ahead = self.ahead.borrow_mut();
+            if ahead.1 >= ahead.0.len() {
+                if self.eof.get() || self.handed.get() {
+                    return Ok(0);
+                }
+                ahead.0.resize(16384, 0);
+                ahead.1 = 0;
+                // SAFETY: the buffer is valid for writes of its length.
+                let n = unsafe { exec_read(self.h, 1, ahead.0.as_mut_ptr(), 16384) };
+                match usize::try_from(n) {
+                    Ok(n) => ahead.0.truncate(n),
+                    Err(_) => {
+                        ahead.0.clear();
+                        return Err(std::io::Error::other(last_err()));
+                    }
+                }
+                if ahead.0.is_empty() {
+                    self.eof.set(true);
+                    return Ok(0);
+                }
+            }
+            let (data, pos) = &mut *ahead;
+            let n = buf.len().min(data.len() - *pos);
+            buf[..n].copy_from_slice(&data[*pos..*pos + n]);
+            *pos += n;
+            Ok(n)
+        }
+        fn finish(&self) -> i32 {
+            // Nobody reads the rest: the command would block or write into the void, so it
+            // ends here as a process in a pipeline ends on SIGPIPE.
+            let cut = !self.eof.get();
+            if cut {
+                // SAFETY: plain handle call.
+                unsafe { exec_kill(self.h) };
+            }
+            // SAFETY: plain handle call.
+            let st = unsafe { exec_wait(self.h) };
+            match st {
+                137 if cut => 141,
+                st if st < 0 => 126,
+                st => st,
+            }
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    impl BridgeHost {
+        /// Sends the request; returns the handle and whether stdout and stderr are piped to
+        /// the guest.
+        fn start(
+            &self,
+            req: &ExecRequest<'_>,
+            io: &Io,
+            stage: bool,
+        ) -> Result<(i32, &'static str, &'static str), HostError> {
             flush_stdout();
             let stdin = io.get(0);
+            let from = match stdin {
+                Some(Stream::Running(r)) => r
+                    .as_any()
+                    .downcast_ref::<BridgeRunning>()
+                    // Bytes already read ahead must reach the command too: then the guest
+                    // feeds it instead.
+                    .filter(|b| {
+                        let ahead = b.ahead.borrow();
+                        !b.eof.get() && !b.handed.get() && ahead.1 >= ahead.0.len()
+                    }),
+                _ => None,
+            };
             let feed: Option<Vec<u8>> = match stdin {
+                _ if from.is_some() => None,
                 Some(Stream::Inherit(0)) | Some(Stream::Null) | None => None,
                 Some(s) => Some(s.read_to_end()),
             };
-            let (om, em) = (mode(io.get(1), 1), mode(io.get(2), 2));
+            let om = if stage { "pipe" } else { mode(io.get(1), 1) };
+            let em = mode(io.get(2), 2);
             let mut j = String::from("{\"argv\":[");
             for (i, a) in req.argv.iter().enumerate() {
                 if i > 0 {
@@ -310,6 +498,9 @@ mod wasi {
             }
             j.push_str("],\"cwd\":");
             json_str(&mut j, &req.cwd.to_string_lossy());
+            if let Some(b) = from {
+                j.push_str(&format!(",\"stdin_from\":{}", b.h));
+            }
             j.push_str(&format!(
                 ",\"stdin\":\"{}\",\"stdout\":\"{om}\",\"stderr\":\"{em}\"}}",
                 if feed.is_some() { "pipe" } else { "null" }
@@ -323,6 +514,9 @@ mod wasi {
                     -1 | -8 => HostError::Message(last_err(), 127),
                     _ => HostError::Message(last_err(), 126),
                 });
+            }
+            if let Some(b) = from {
+                b.handed.set(true);
             }
             if let Some(data) = feed {
                 let mut off = 0;
@@ -338,6 +532,27 @@ mod wasi {
                 // SAFETY: plain handle call.
                 unsafe { exec_close_stdin(h) };
             }
+            Ok((h, om, em))
+        }
+    }
+
+    impl Host for BridgeHost {
+        fn spawn_stage(
+            &self,
+            req: &ExecRequest<'_>,
+            io: &Io,
+        ) -> Result<Rc<dyn Running>, HostError> {
+            let (h, _, _) = self.start(req, io, true)?;
+            Ok(Rc::new(BridgeRunning {
+                h,
+                ahead: Default::default(),
+                eof: std::cell::Cell::new(false),
+                handed: std::cell::Cell::new(false),
+            }))
+        }
+
+        fn run(&self, req: &ExecRequest<'_>, io: &Io) -> Result<i32, HostError> {
+            let (h, om, em) = self.start(req, io, false)?;
             if om == "pipe" {
                 drain(h, 1, io.get(1));
             }

@@ -24,6 +24,8 @@ pub enum Stream {
     Buf(Rc<RefCell<Vec<u8>>>),
     /// Input from memory (here-doc, previous pipeline stage).
     Input(Rc<RefCell<InBuf>>),
+    /// The output of a command still running (a streamed pipeline stage), read as it comes.
+    Running(Rc<dyn crate::host::Running>),
     Null,
 }
 
@@ -71,7 +73,9 @@ impl Stream {
                 b.borrow_mut().extend_from_slice(data);
                 Ok(())
             }
-            Stream::Input(_) => Err(std::io::Error::other("Bad file descriptor")),
+            Stream::Input(_) | Stream::Running(_) => {
+                Err(std::io::Error::other("Bad file descriptor"))
+            }
             Stream::Null => Ok(()),
         }
     }
@@ -92,6 +96,7 @@ impl Stream {
                 b.pos += n;
                 Ok(n)
             }
+            Stream::Running(r) => r.read(buf),
             Stream::Buf(_) => Err(std::io::Error::other("Bad file descriptor")),
             Stream::Null => Ok(0),
         }

@@ -91,6 +91,16 @@ pub struct Caches {
     pub regexes: HashMap<String, Option<Rc<regex::Regex>>>,
 }
 
+/// Where the external command that is a whole pipeline stage may stream its output instead
+/// of filling the stage's buffer (see `run_pipeline`).
+#[derive(Clone)]
+pub struct StageSlot {
+    pub buf: Rc<RefCell<Vec<u8>>>,
+    pub running: Rc<RefCell<Option<Rc<dyn crate::host::Running>>>>,
+    /// Only the stage's own command streams, not one inside a function it calls.
+    pub func_depth: u32,
+}
+
 #[derive(Clone)]
 pub struct Shell {
     pub scopes: Vec<HashMap<String, Var>>,
@@ -166,6 +176,8 @@ pub struct Shell {
     /// fd 2 of the command being run, for the shell's own messages.
     pub cur_io: crate::io::Io,
     pub psub_counter: u32,
+    /// Set while a pipeline stage runs (see [`StageSlot`]).
+    pub stage: Option<StageSlot>,
     /// The temporary directory for the shell's own files and its commands' `TMPDIR` when the
     /// script sets none: the sandbox's private one (the host passes `HOOKBOX_TMPDIR`, which
     /// never becomes a shell variable). `None`: /tmp, as bash.
@@ -242,6 +254,7 @@ impl Shell {
             fatal_status: 1,
             cur_io: crate::io::Io::process(),
             psub_counter: 0,
+            stage: None,
             temp_dir: None,
             cmdsub_ran: false,
             exit_trap_level: 0,

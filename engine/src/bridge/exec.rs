@@ -37,6 +37,12 @@ pub const DEFAULT_MAX_COMMANDS: usize = 64;
 pub const DEFAULT_DRAIN_GRACE: Duration = Duration::from_secs(2);
 /// Default time `shutdown` waits for killed commands to be reaped.
 pub const DEFAULT_REAP_GRACE: Duration = Duration::from_secs(5);
+/// Most bytes of a command's piped stdout the host holds for the guest when that is the
+/// command's only piped stream: past it the host stops reading, so the command waits for the
+/// guest like a writer on a full pipe (a streamed pipeline stage never loses data to a slow
+/// reader). With both streams piped the host drains both to the output cap instead, so that
+/// reading one never deadlocks on the other.
+const STREAM_WINDOW: usize = 1 << 20;
 /// Size of one read from a command's output pipe.
 const CHUNK: usize = 64 * 1024;
 
@@ -73,7 +79,10 @@ pub struct ExecHost {
 /// A command's buffered output pipe.
 struct PipeBuf {
     state: Mutex<PipeState>,
+    /// Data or the end arrived.
     notify: Notify,
+    /// The reader took data (a blocking pipe may read more from the command).
+    space: Notify,
 }
 
 #[derive(Default)]
@@ -170,15 +179,23 @@ impl ExecHost {
         };
         let (mut prepared, mut warnings) = Prepared::new(&spec)?;
 
+        // The earlier command's output this one reads, taken before anything starts: a bad
+        // handle refuses the request.
+        let feed_from = match req.stdin_from {
+            Some(src) => Some(self.proc(src)?.stdout.take().ok_or_else(|| {
+                BridgeError::BadRequest(format!("handle {src}: stdout is not a pipe to read"))
+            })?),
+            None => None,
+        };
         let mut cmd = tokio::process::Command::new(&program);
         cmd.arg0(&argv0)
             .args(req.argv.iter().skip(1))
             .env_clear()
             .envs(command_env(&req.env, &self.cfg.work_dir))
             .current_dir(&cwd)
-            .stdin(match req.stdin {
-                InputMode::Null => Stdio::null(),
-                InputMode::Pipe => Stdio::piped(),
+            .stdin(match (req.stdin, &feed_from) {
+                (_, Some(_)) | (InputMode::Pipe, None) => Stdio::piped(),
+                (InputMode::Null, None) => Stdio::null(),
             })
             .stdout(output_stdio(req.stdout))
             .stderr(output_stdio(req.stderr))
@@ -207,12 +224,14 @@ impl ExecHost {
         let mut drains = Vec::new();
         let mut stdout_buf = None;
         let mut stderr_buf = None;
+        let stdout_window = (req.stderr != OutputMode::Pipe).then_some(STREAM_WINDOW);
         if let Some(out) = child.stdout.take() {
             self.route(
                 out,
                 Stream::Stdout,
                 req.stdout,
                 cap,
+                stdout_window,
                 &mut forwarders,
                 &mut drains,
                 &mut stdout_buf,
@@ -224,12 +243,17 @@ impl ExecHost {
                 Stream::Stderr,
                 req.stderr,
                 cap,
+                None,
                 &mut forwarders,
                 &mut drains,
                 &mut stderr_buf,
             );
         }
-        let stdin = child.stdin.take();
+        let mut stdin = child.stdin.take();
+        if let (Some(pipe), Some(writer)) = (feed_from, stdin.take_if(|_| req.stdin_from.is_some()))
+        {
+            drains.push(tokio::spawn(feed(pipe, writer)));
+        }
         let (status_tx, status) = watch::channel(None);
         let kill = Arc::new(Notify::new());
         let supervisor = tokio::spawn(supervise(
@@ -264,6 +288,7 @@ impl ExecHost {
         stream: Stream,
         mode: OutputMode,
         cap: usize,
+        window: Option<usize>,
         forwarders: &mut Vec<JoinHandle<()>>,
         drains: &mut Vec<JoinHandle<()>>,
         buf: &mut Option<Arc<PipeBuf>>,
@@ -277,8 +302,9 @@ impl ExecHost {
                 let pipe = Arc::new(PipeBuf {
                     state: Mutex::new(PipeState::default()),
                     notify: Notify::new(),
+                    space: Notify::new(),
                 });
-                drains.push(tokio::spawn(drain(reader, Arc::clone(&pipe), cap)));
+                drains.push(tokio::spawn(drain(reader, Arc::clone(&pipe), cap, window)));
                 *buf = Some(pipe);
             }
             OutputMode::Null => {}
@@ -342,7 +368,9 @@ impl ExecHost {
                 let mut state = pipe.state.lock().unwrap_or_else(|e| e.into_inner());
                 if !state.data.is_empty() {
                     let n = max.min(state.data.len());
-                    return Ok(state.data.drain(..n).collect());
+                    let taken = state.data.drain(..n).collect();
+                    pipe.space.notify_one();
+                    return Ok(taken);
                 }
                 if state.eof {
                     return Ok(Vec::new());
@@ -521,9 +549,55 @@ async fn forward<R: AsyncRead + Unpin>(mut reader: R, stream: Stream, sink: Outp
 }
 
 /// Drains a `pipe` stream into its buffer; past `cap` buffered bytes, data is dropped.
-async fn drain<R: AsyncRead + Unpin>(mut reader: R, pipe: Arc<PipeBuf>, cap: usize) {
+/// Copies an earlier command's piped output into a command's stdin until either side ends;
+/// then closes that stdin (EOF), as a pipe between two processes would.
+async fn feed(pipe: Arc<PipeBuf>, mut stdin: ChildStdin) {
+    loop {
+        let chunk: Vec<u8> = {
+            let mut state = pipe.state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.data.is_empty() {
+                if state.eof {
+                    return;
+                }
+                Vec::new()
+            } else {
+                let n = CHUNK.min(state.data.len());
+                let taken = state.data.drain(..n).collect();
+                pipe.space.notify_one();
+                taken
+            }
+        };
+        if chunk.is_empty() {
+            pipe.notify.notified().await;
+            continue;
+        }
+        if stdin.write_all(&chunk).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn drain<R: AsyncRead + Unpin>(
+    mut reader: R,
+    pipe: Arc<PipeBuf>,
+    cap: usize,
+    window: Option<usize>,
+) {
     let mut buf = vec![0u8; CHUNK];
     loop {
+        if let Some(window) = window {
+            // Wait (as a full pipe makes its writer wait) until the reader made room.
+            loop {
+                let full = {
+                    let state = pipe.state.lock().unwrap_or_else(|e| e.into_inner());
+                    state.data.len() >= window
+                };
+                if !full {
+                    break;
+                }
+                pipe.space.notified().await;
+            }
+        }
         let n = match reader.read(&mut buf).await {
             Ok(0) | Err(_) => 0,
             Ok(n) => n,

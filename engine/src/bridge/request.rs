@@ -18,6 +18,11 @@ pub(crate) struct ExecRequest {
     pub cwd: Option<PathBuf>,
     #[serde(default)]
     pub stdin: InputMode,
+    /// Feed stdin from this earlier command's piped stdout, on the host, as it comes (a
+    /// pipeline `a | b` of two bridged commands). That stdout is no longer the guest's to
+    /// read.
+    #[serde(default)]
+    pub stdin_from: Option<u32>,
     #[serde(default)]
     pub stdout: OutputMode,
     #[serde(default)]

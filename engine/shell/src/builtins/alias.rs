@@ -181,6 +181,9 @@ impl Shell {
                         Err(Flow::Exit(s)) | Err(Flow::Return(s)) => break 'outer s,
                         Err(_) => {}
                     }
+                    if self.one_command_done() {
+                        break 'outer st;
+                    }
                     if before != (self.opts.expand_aliases, self.aliases.clone()) {
                         // bash has read this command to its end: the rest is read again from
                         // the line the next command starts on.

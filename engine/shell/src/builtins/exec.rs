@@ -52,7 +52,10 @@ impl Shell {
                 }
             }
         }
-        let st = self.dispatch(a.get(i..).unwrap_or_default().to_vec(), Vec::new(), io)?;
-        Err(Flow::Exit(st))
+        // bash does not give a program run by exec `_`.
+        self.exec_running = true;
+        let st = self.dispatch(a.get(i..).unwrap_or_default().to_vec(), Vec::new(), io);
+        self.exec_running = false;
+        Err(Flow::Exit(st?))
     }
 }

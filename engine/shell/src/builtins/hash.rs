@@ -4,12 +4,15 @@
 use crate::io::Io;
 use crate::state::{Shell, Value};
 
-/// One remembered command: its name, the path it runs, and how often it was used.
+/// One remembered command: its name, the path it runs, how often it was used, and the PATH
+/// it was remembered under (bash forgets every entry when PATH is assigned; here, when PATH
+/// has changed).
 #[derive(Clone, Debug)]
 pub struct Hashed {
     pub name: String,
     pub path: String,
     pub hits: u32,
+    pub under: String,
 }
 
 impl Shell {
@@ -32,10 +35,20 @@ impl Shell {
             .collect()
     }
 
+    /// Drops the entries remembered under another PATH.
+    fn forget_stale_hashes(&mut self) {
+        if self.hashed.is_empty() {
+            return;
+        }
+        let now = self.path_var().unwrap_or_default();
+        self.hashed.retain(|h| h.under == now);
+    }
+
     pub fn hashed_path(&self, n: &str) -> Option<&str> {
+        let now = self.path_var().unwrap_or_default();
         self.hashed
             .iter()
-            .find(|h| h.name == n)
+            .find(|h| h.name == n && h.under == now)
             .map(|h| h.path.as_str())
     }
 
@@ -44,15 +57,18 @@ impl Shell {
         if n.contains('/') {
             return;
         }
+        self.forget_stale_hashes();
         if let Some(h) = self.hashed.iter_mut().find(|h| h.name == n) {
             h.hits += 1;
             return;
         }
         if let Some(p) = self.path_lookup(n) {
+            let under = self.path_var().unwrap_or_default();
             self.hashed.push(Hashed {
                 name: n.to_string(),
                 path: p,
                 hits: 1,
+                under,
             });
         }
     }
@@ -99,6 +115,8 @@ impl Shell {
             }
             i += 1;
         }
+        self.forget_stale_hashes();
+        let under = self.path_var().unwrap_or_default();
         let names = a.get(i..).unwrap_or_default();
         if print && names.is_empty() {
             self.error_io(io, "hash: -t: option requires an argument");
@@ -139,6 +157,7 @@ impl Shell {
                     name: n.clone(),
                     path: p.clone(),
                     hits: 0,
+                    under: under.clone(),
                 });
             } else if del {
                 let before = self.hashed.len();
@@ -174,6 +193,7 @@ impl Shell {
                             name: n.clone(),
                             path: p,
                             hits: 0,
+                            under: under.clone(),
                         });
                     }
                     None => {

@@ -242,6 +242,9 @@ impl Shell {
                 }
                 Err(e) => return Err(e),
             }
+            if self.one_command_done() {
+                return Err(Flow::Exit(st));
+            }
         }
         Ok(st)
     }

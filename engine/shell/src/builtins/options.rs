@@ -203,6 +203,11 @@ impl Shell {
         true
     }
 
+    /// `set -t`: the shell exits after the command it has just run.
+    pub fn one_command_done(&self) -> bool {
+        self.opts.other_shopts.get("onecmd") == Some(&true)
+    }
+
     /// `$-`: the single-letter options that are on, then `c`/`s` for how the script came in.
     pub fn option_flags(&self) -> String {
         let mut f: String = FLAGS

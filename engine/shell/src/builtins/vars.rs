@@ -385,10 +385,12 @@ impl Shell {
                     let target = value_str.clone().unwrap_or_default();
                     let base = target.split('[').next().unwrap_or("");
                     if value_str.is_some() && !crate::state::valid_name(base) {
-                        self.error_io(
-                            io,
-                            &format!("{cmd}: `{target}': invalid variable name for name reference"),
-                        );
+                        let why = if target.is_empty() {
+                            "not a valid identifier"
+                        } else {
+                            "invalid variable name for name reference"
+                        };
+                        self.error_io(io, &format!("{cmd}: `{target}': {why}"));
                         st = 1;
                         return Ok(());
                     }
