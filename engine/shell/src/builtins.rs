@@ -13,12 +13,14 @@ pub(crate) mod completion;
 mod dirs;
 mod enable;
 mod exec;
+mod getopts;
 pub mod hash;
 pub(crate) mod history;
 pub mod jobs;
 mod options;
-mod signals;
+mod printf;
 mod source;
+mod trap;
 mod ulimit;
 
 const BUILTINS: &[&str] = &[
@@ -240,7 +242,13 @@ impl Shell {
                     }
                     return Ok(2);
                 }
-                self.run_string_flow(&src, io)?
+                // The eval'd text's first line is the line of the eval, one level deeper for -x.
+                let off = std::mem::replace(&mut self.line_offset, self.lineno.saturating_sub(1));
+                self.xdepth += 1;
+                let r = self.run_string_flow(&src, io);
+                self.xdepth -= 1;
+                self.line_offset = off;
+                r?
             }
             "source" | "." => {
                 let dashes = a.get(1).is_some_and(|x| x == "--");
@@ -295,15 +303,17 @@ impl Shell {
                     argv: Some(vec![file.clone()]),
                 });
                 self.line_offset = 0;
+                let ft = self.trace_source_enter();
                 let r = self.run_string_flow(&text, io);
                 // RETURN fires when a sourced file finishes, still inside it.
-                if !self.in_trap && !matches!(r, Err(Flow::Exit(_))) {
-                    if let Some(t) = self.traps.get("RETURN").cloned() {
-                        let st = self.last_status;
-                        self.run_trap(&t, io);
-                        self.last_status = st;
-                    }
-                }
+                let r = match r {
+                    Ok(_) | Err(Flow::Return(_)) => match self.return_trap(io) {
+                        Ok(()) => r,
+                        Err(e) => Err(e),
+                    },
+                    _ => r,
+                };
+                self.trace_func_leave(ft);
                 if let Some(fr) = self.frames.pop() {
                     self.cur_source = fr.call_src;
                 }
@@ -372,6 +382,10 @@ impl Shell {
                 }
                 let fr = &self.frames[len - 1 - k];
                 let line = match n {
+                    // Code read from stdin or -c has no file name: bash says NULL.
+                    None if !self.script_mode && fr.call_src == "main" => {
+                        format!("{} NULL\n", fr.call_line)
+                    }
                     None => format!("{} {}\n", fr.call_line, fr.call_src),
                     Some(_) => {
                         let who = if len >= k + 2 {
@@ -452,44 +466,6 @@ impl Shell {
             self.error_io(io, "echo: write error: Bad file descriptor");
             1
         }
-    }
-
-    fn b_printf(&mut self, a: &[String], io: &Io) -> i32 {
-        let mut i = 1;
-        let mut var = None;
-        if a.get(1).map(|s| s.as_str()) == Some("-v") {
-            var = a.get(2).cloned();
-            i = 3;
-        }
-        if a.get(i).map(|s| s.as_str()) == Some("--") {
-            i += 1;
-        }
-        let Some(fmt) = a.get(i) else {
-            self.error_io(io, "printf: usage: printf [-v var] format [arguments]");
-            return 2;
-        };
-        let args = &a[i + 1..];
-        let (out, st) = printf_format(fmt, args, |m| self.error_io(io, &format!("printf: {m}")));
-        match var {
-            Some(v) => {
-                if let Some((n, idx)) = v.split_once('[') {
-                    let idx = idx.trim_end_matches(']');
-                    let key = if self.is_assoc(n) {
-                        ElemKey::Str(idx.into())
-                    } else {
-                        ElemKey::Idx(self.arith_str(idx).unwrap_or(0))
-                    };
-                    let _ = self.set_elem(n, key, out);
-                } else if let Err(e) = self.set_var(&v, out) {
-                    self.error_io(io, &e);
-                    return 1;
-                }
-            }
-            None => {
-                io.out(out.as_bytes());
-            }
-        }
-        st
     }
 
     fn b_read(&mut self, a: &[String], io: &Io) -> i32 {
@@ -816,175 +792,6 @@ impl Shell {
         }
         None
     }
-
-    fn b_getopts(&mut self, a: &[String], io: &Io) -> i32 {
-        if a.len() < 3 {
-            self.error_io(io, "getopts: usage: getopts optstring name [arg ...]");
-            return 2;
-        }
-        let spec = a[1].clone();
-        let var = a[2].clone();
-        let args: Vec<String> = if a.len() > 3 {
-            a[3..].to_vec()
-        } else {
-            self.positional.clone()
-        };
-        let silent = spec.starts_with(':');
-        let mut optind: usize = self
-            .get("OPTIND")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(1)
-            .max(1);
-        if optind == 1 && self.getopts_sub > 0 && self.getopts_last_ind != 1 {
-            self.getopts_sub = 0;
-        }
-        let Some(cur) = args.get(optind - 1).cloned() else {
-            let _ = self.set_var(&var, "?".into());
-            return 1;
-        };
-        if self.getopts_sub == 0 {
-            if cur == "--" {
-                let _ = self.set_var("OPTIND", (optind + 1).to_string());
-                let _ = self.set_var(&var, "?".into());
-                return 1;
-            }
-            if !cur.starts_with('-') || cur == "-" {
-                let _ = self.set_var(&var, "?".into());
-                return 1;
-            }
-            self.getopts_sub = 1;
-        }
-        let chars: Vec<char> = cur.chars().collect();
-        let c = chars[self.getopts_sub];
-        self.getopts_sub += 1;
-        let at_end = self.getopts_sub >= chars.len();
-        let pos = spec.find(c).filter(|_| c != ':');
-        let needs_arg = pos.is_some_and(|p| spec[p + 1..].starts_with(':'));
-        let _ = self.unset("OPTARG");
-        let mut ret_c = c.to_string();
-        if pos.is_none() {
-            if silent {
-                let _ = self.set_var("OPTARG", c.to_string());
-            } else {
-                io.err(format!("{}: illegal option -- {c}\n", self.arg0).as_bytes());
-            }
-            ret_c = "?".into();
-        } else if needs_arg {
-            if !at_end {
-                let _ = self.set_var("OPTARG", chars[self.getopts_sub..].iter().collect());
-                self.getopts_sub = chars.len();
-            } else if let Some(v) = args.get(optind) {
-                let _ = self.set_var("OPTARG", v.clone());
-                optind += 1;
-            } else if silent {
-                let _ = self.set_var("OPTARG", c.to_string());
-                ret_c = ":".into();
-            } else {
-                io.err(format!("{}: option requires an argument -- {c}\n", self.arg0).as_bytes());
-                ret_c = "?".into();
-            }
-        }
-        if self.getopts_sub >= chars.len() {
-            self.getopts_sub = 0;
-            optind += 1;
-        }
-        self.getopts_last_ind = optind;
-        let _ = self.set_var("OPTIND", optind.to_string());
-        let _ = self.set_var(&var, ret_c);
-        0
-    }
-
-    fn b_trap(&mut self, a: &[String], io: &Io) -> i32 {
-        let show = |sh: &Self, sig: &str| -> Option<String> {
-            let cmd = sh.traps.get(sig)?;
-            let shown = if matches!(sig, "EXIT" | "ERR" | "DEBUG" | "RETURN") {
-                sig.to_string()
-            } else {
-                format!("SIG{sig}")
-            };
-            Some(format!("trap -- {} {shown}\n", crate::expand::quote(cmd)))
-        };
-        if a.get(1).map(|s| s.as_str()) == Some("-l") {
-            io.out(b" 1) SIGHUP\t 2) SIGINT\t 3) SIGQUIT\t 4) SIGILL\t 5) SIGTRAP\n 6) SIGABRT\t 7) SIGBUS\t 8) SIGFPE\t 9) SIGKILL\t10) SIGUSR1\n11) SIGSEGV\t12) SIGUSR2\t13) SIGPIPE\t14) SIGALRM\t15) SIGTERM\n");
-            return 0;
-        }
-        if a.len() == 1 || a.get(1).map(|s| s.as_str()) == Some("-p") {
-            let mut out = String::new();
-            if a.len() > 2 {
-                for s in &a[2..] {
-                    if let Some(l) = show(self, &sig_name(s)) {
-                        out.push_str(&l);
-                    }
-                }
-            } else {
-                let mut t: Vec<&String> = self.traps.keys().collect();
-                t.sort_by_key(|k| sig_order(k));
-                for sig in t {
-                    if let Some(l) = show(self, sig) {
-                        out.push_str(&l);
-                    }
-                }
-            }
-            io.out(out.as_bytes());
-            return 0;
-        }
-        let mut args = &a[1..];
-        if args[0] == "--" {
-            args = &args[1..];
-        }
-        if args.is_empty() {
-            return 0;
-        }
-        // A lone signal number/name resets it.
-        if args.len() == 1 || args[0] == "-" {
-            let sigs = if args[0] == "-" { &args[1..] } else { args };
-            for s in sigs {
-                let name = sig_name(s);
-                if name == "DEBUG" {
-                    self.debug_inherited = false;
-                }
-                self.traps.remove(&name);
-            }
-            return 0;
-        }
-        let cmd = &args[0];
-        let mut st = 0;
-        for s in &args[1..] {
-            let sig = sig_name(s);
-            if sig.is_empty() {
-                self.error_io(io, &format!("trap: {s}: invalid signal specification"));
-                st = 1;
-                continue;
-            }
-            if sig == "EXIT" {
-                self.exit_trap_level = self.subshell;
-            }
-            if sig == "DEBUG" {
-                self.debug_inherited = false;
-            }
-            self.traps.insert(sig, cmd.clone());
-        }
-        st
-    }
-}
-
-fn sig_order(s: &str) -> u32 {
-    match s {
-        "EXIT" => 0,
-        "HUP" => 1,
-        "INT" => 2,
-        "QUIT" => 3,
-        "USR1" => 10,
-        "USR2" => 12,
-        "PIPE" => 13,
-        "ALRM" => 14,
-        "TERM" => 15,
-        "CHLD" => 17,
-        "DEBUG" => 100,
-        "ERR" => 101,
-        "RETURN" => 102,
-        _ => 50,
-    }
 }
 
 /// shopt options accepted for compatibility; they do not change this shell's behaviour.
@@ -992,26 +799,6 @@ const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done",
     "in", "function", "select", "time", "{", "}", "[[", "]]", "!", "coproc",
 ];
-
-fn sig_name(s: &str) -> String {
-    let u = s.to_uppercase();
-    let u = u.strip_prefix("SIG").unwrap_or(&u).to_string();
-    match u.as_str() {
-        "0" | "EXIT" => "EXIT".into(),
-        "ERR" | "DEBUG" | "RETURN" => u,
-        "1" | "HUP" => "HUP".into(),
-        "2" | "INT" => "INT".into(),
-        "3" | "QUIT" => "QUIT".into(),
-        "15" | "TERM" => "TERM".into(),
-        "9" | "KILL" => "KILL".into(),
-        "10" | "USR1" => "USR1".into(),
-        "12" | "USR2" => "USR2".into(),
-        "13" | "PIPE" => "PIPE".into(),
-        "14" | "ALRM" => "ALRM".into(),
-        "17" | "CHLD" => "CHLD".into(),
-        _ => String::new(),
-    }
-}
 
 fn parse_duration(s: &str) -> f64 {
     let (num, mul) = match s.chars().last() {
@@ -1110,310 +897,6 @@ fn split_read(text: &str, ifs: &str, n: usize) -> Vec<String> {
         }
     }
     fields
-}
-
-/// bash's printf: the format is reused until the arguments are consumed.
-pub fn printf_format(fmt: &str, args: &[String], mut err: impl FnMut(&str)) -> (String, i32) {
-    let mut out = String::new();
-    let mut st = 0;
-    let mut ai = 0;
-    let f: Vec<char> = fmt.chars().collect();
-    loop {
-        let start_ai = ai;
-        let mut i = 0;
-        while i < f.len() {
-            let c = f[i];
-            if c == '\\' {
-                let mut j = i + 1;
-                // Take the escape sequence text.
-                if j < f.len() {
-                    let e = f[j];
-                    j += 1;
-                    if e.is_digit(8) || e == 'x' || e == 'u' || e == 'U' {
-                        let max = match e {
-                            'x' => 2,
-                            'u' => 4,
-                            'U' => 8,
-                            _ => 2,
-                        };
-                        let mut k = 0;
-                        while k < max
-                            && j < f.len()
-                            && (if e.is_digit(8) {
-                                f[j].is_digit(8)
-                            } else {
-                                f[j].is_ascii_hexdigit()
-                            })
-                        {
-                            j += 1;
-                            k += 1;
-                        }
-                    }
-                }
-                let seq: String = f[i..j].iter().collect();
-                if seq == "\\c" {
-                    return (out, st);
-                }
-                out.push_str(&crate::expand::decode_escapes(&seq, false).0);
-                i = j;
-                continue;
-            }
-            if c != '%' {
-                out.push(c);
-                i += 1;
-                continue;
-            }
-            i += 1;
-            if i < f.len() && f[i] == '%' {
-                out.push('%');
-                i += 1;
-                continue;
-            }
-            let mut flags = String::new();
-            while i < f.len() && "-+ #0".contains(f[i]) {
-                flags.push(f[i]);
-                i += 1;
-            }
-            let mut width = String::new();
-            if i < f.len() && f[i] == '*' {
-                width = args.get(ai).cloned().unwrap_or_default();
-                ai += 1;
-                i += 1;
-            } else {
-                while i < f.len() && f[i].is_ascii_digit() {
-                    width.push(f[i]);
-                    i += 1;
-                }
-            }
-            let mut prec: Option<String> = None;
-            if i < f.len() && f[i] == '.' {
-                i += 1;
-                let mut p = String::new();
-                if i < f.len() && f[i] == '*' {
-                    p = args.get(ai).cloned().unwrap_or_default();
-                    ai += 1;
-                    i += 1;
-                } else {
-                    while i < f.len() && f[i].is_ascii_digit() {
-                        p.push(f[i]);
-                        i += 1;
-                    }
-                }
-                prec = Some(p);
-            }
-            while i < f.len() && "hlLjzt".contains(f[i]) {
-                i += 1;
-            }
-            let Some(&conv) = f.get(i) else {
-                out.push('%');
-                break;
-            };
-            i += 1;
-            let arg = args.get(ai).cloned();
-            if !matches!(conv, '%') {
-                ai += 1;
-            }
-            let left = flags.contains('-');
-            let zero = flags.contains('0') && !left;
-            let w: usize = width.trim_start_matches('-').parse().unwrap_or(0);
-            let left = left || width.starts_with('-');
-            let pad = |s: String, numeric: bool| -> String {
-                let n = s.chars().count();
-                if n >= w {
-                    return s;
-                }
-                if left {
-                    format!("{s}{}", " ".repeat(w - n))
-                } else if zero && numeric {
-                    let (sign, digits) = if s.starts_with('-') || s.starts_with('+') {
-                        s.split_at(1)
-                    } else {
-                        ("", s.as_str())
-                    };
-                    format!("{sign}{}{digits}", "0".repeat(w - n))
-                } else {
-                    format!("{}{s}", " ".repeat(w - n))
-                }
-            };
-            match conv {
-                's' | 'b' | 'q' => {
-                    let mut s = arg.unwrap_or_default();
-                    if conv == 'b' {
-                        let (d, stop) = crate::expand::decode_escapes(&s, true);
-                        s = d;
-                        if stop {
-                            out.push_str(&pad(s, false));
-                            return (out, st);
-                        }
-                    }
-                    if conv == 'q' {
-                        s = printf_q(&s);
-                    }
-                    if let Some(p) = &prec {
-                        let p: usize = p.parse().unwrap_or(0);
-                        s = s.chars().take(p).collect();
-                    }
-                    out.push_str(&pad(s, false));
-                }
-                'c' => {
-                    let s: String = arg.unwrap_or_default().chars().take(1).collect();
-                    out.push_str(&pad(s, false));
-                }
-                'd' | 'i' | 'u' | 'x' | 'X' | 'o' => {
-                    let a = arg.unwrap_or_default();
-                    let v = match parse_num(&a) {
-                        Some(v) => v,
-                        None => {
-                            err(&format!("{a}: invalid number"));
-                            st = 1;
-                            0
-                        }
-                    };
-                    let mut s = match conv {
-                        'd' | 'i' => v.to_string(),
-                        'u' => (v as u64).to_string(),
-                        'x' => format!("{:x}", v),
-                        'X' => format!("{:X}", v),
-                        _ => format!("{:o}", v),
-                    };
-                    if let Some(p) = &prec {
-                        let p: usize = p.parse().unwrap_or(0);
-                        let neg = s.starts_with('-');
-                        let digits = s.trim_start_matches('-').to_string();
-                        if digits.len() < p {
-                            s = format!(
-                                "{}{}{}",
-                                if neg { "-" } else { "" },
-                                "0".repeat(p - digits.len()),
-                                digits
-                            );
-                        }
-                    }
-                    if flags.contains('+') && v >= 0 && matches!(conv, 'd' | 'i') {
-                        s = format!("+{s}");
-                    } else if flags.contains(' ') && v >= 0 && matches!(conv, 'd' | 'i') {
-                        s = format!(" {s}");
-                    }
-                    if flags.contains('#') && v != 0 {
-                        match conv {
-                            'x' => s = format!("0x{s}"),
-                            'X' => s = format!("0X{s}"),
-                            'o' => s = format!("0{s}"),
-                            _ => {}
-                        }
-                    }
-                    out.push_str(&pad(s, prec.is_none()));
-                }
-                'f' | 'F' | 'e' | 'E' | 'g' | 'G' => {
-                    let a = arg.unwrap_or_default();
-                    let v: f64 = a
-                        .trim()
-                        .parse()
-                        .unwrap_or_else(|_| parse_num(&a).unwrap_or(0) as f64);
-                    let p: usize = prec.as_ref().and_then(|p| p.parse().ok()).unwrap_or(6);
-                    let mut s = match conv {
-                        'f' | 'F' => format!("{:.*}", p, v),
-                        'e' | 'E' => {
-                            let s = format!("{:.*e}", p, v);
-                            let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-                            let ev: i32 = e.parse().unwrap_or(0);
-                            let r =
-                                format!("{m}e{}{:02}", if ev < 0 { '-' } else { '+' }, ev.abs());
-                            if conv == 'E' {
-                                r.to_uppercase()
-                            } else {
-                                r
-                            }
-                        }
-                        _ => {
-                            let p = if p == 0 { 1 } else { p };
-                            let exp = if v == 0.0 {
-                                0
-                            } else {
-                                v.abs().log10().floor() as i32
-                            };
-                            if exp < -4 || exp >= p as i32 {
-                                let s = format!("{:.*e}", p - 1, v);
-                                let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-                                let m = if m.contains('.') {
-                                    m.trim_end_matches('0').trim_end_matches('.')
-                                } else {
-                                    m
-                                };
-                                let ev: i32 = e.parse().unwrap_or(0);
-                                format!("{m}e{}{:02}", if ev < 0 { '-' } else { '+' }, ev.abs())
-                            } else {
-                                let s = format!("{:.*}", (p as i32 - 1 - exp).max(0) as usize, v);
-                                if s.contains('.') {
-                                    s.trim_end_matches('0').trim_end_matches('.').to_string()
-                                } else {
-                                    s
-                                }
-                            }
-                        }
-                    };
-                    if flags.contains('+') && v >= 0.0 {
-                        s = format!("+{s}");
-                    }
-                    out.push_str(&pad(s, true));
-                }
-                other => {
-                    err(&format!("%{other}: invalid format character"));
-                    return (out, 1);
-                }
-            }
-        }
-        if ai >= args.len() || ai == start_ai {
-            break;
-        }
-    }
-    (out, st)
-}
-
-fn parse_num(a: &str) -> Option<i64> {
-    let t = a.trim();
-    if t.is_empty() {
-        return Some(0);
-    }
-    if let Some(c) = t.strip_prefix('\'').or_else(|| t.strip_prefix('"')) {
-        return Some(c.chars().next().map(|c| c as i64).unwrap_or(0));
-    }
-    let (neg, d) = match t.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let v = if let Some(h) = d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
-        i64::from_str_radix(h, 16).ok()?
-    } else if d.len() > 1 && d.starts_with('0') {
-        i64::from_str_radix(&d[1..], 8).ok()?
-    } else {
-        d.parse::<i64>().ok()?
-    };
-    Some(if neg { -v } else { v })
-}
-
-fn printf_q(s: &str) -> String {
-    if s.is_empty() {
-        return "''".into();
-    }
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || "_-./=:,+@%^".contains(c) {
-            out.push(c);
-        } else if c == '\n' {
-            return format!(
-                "$'{}'",
-                s.replace('\\', "\\\\")
-                    .replace('\'', "\\'")
-                    .replace('\n', "\\n")
-                    .replace('\t', "\\t")
-            );
-        } else {
-            out.push('\\');
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[allow(dead_code)]

@@ -421,20 +421,6 @@ impl Shell {
         }
     }
 
-    /// Runs a trap's command at the current line, keeping `$?`.
-    pub fn run_trap(&mut self, t: &str, io: &Io) {
-        let (line, off, st) = (self.lineno, self.line_offset, self.last_status);
-        self.in_trap = true;
-        self.xdepth += 1;
-        self.line_offset = line.saturating_sub(1);
-        let _ = self.run_string(t, io);
-        self.xdepth -= 1;
-        self.in_trap = false;
-        self.lineno = line;
-        self.line_offset = off;
-        self.last_status = st;
-    }
-
     pub fn run_string(&mut self, src: &str, io: &Io) -> i32 {
         match self.run_string_flow(src, io) {
             Ok(s) => s,
@@ -528,6 +514,9 @@ impl Shell {
     fn run_pipeline_checked(&mut self, p: &ast::Pipeline, io: &Io) -> R<i32> {
         let st = self.run_pipeline(p, io)?;
         self.last_status = st;
+        if self.subshell == 0 && !self.caches.borrow().pending_signals.is_empty() {
+            self.pending_signals(io)?;
+        }
         if st != 0 && !p.bang && self.cond_depth == 0 {
             let simple_like = p.seq.len() > 1
                 || matches!(
@@ -538,12 +527,8 @@ impl Shell {
                         | Some(Command::Compound(CC::Arithmetic(_), _))
                 );
             if simple_like {
-                if let Some(t) = self.traps.get("ERR").cloned() {
-                    if !self.in_trap {
-                        self.run_trap(&t, io);
-                        self.last_status = st;
-                    }
-                }
+                self.err_trap(io)?;
+                self.last_status = st;
                 if self.opts.errexit {
                     return Err(Flow::Exit(st));
                 }
@@ -594,11 +579,14 @@ impl Shell {
                 let last_in_shell = i + 1 == n && self.opts.lastpipe;
                 let st = if last_in_shell {
                     self.run_command(cmd, &sio)?
+                } else if let Some(skipped) = self.pipeline_debug_trap(cmd, io)? {
+                    skipped
                 } else {
                     let mut sub = self.clone();
                     sub.stage = slot.clone();
                     sub.subshell += 1;
-                    sub.debug_inherited = true;
+                    sub.trace_subshell();
+                    sub.skip_next_debug(cmd);
                     let st = match sub.run_command(cmd, &sio) {
                         Ok(s) => s,
                         Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -657,6 +645,10 @@ impl Shell {
     }
 
     pub fn run_command(&mut self, c: &Command, io: &Io) -> R<i32> {
+        // `set -n`: commands are read but not run (a script cannot turn it off again).
+        if self.opts.noexec {
+            return Ok(self.last_status);
+        }
         let merged;
         let io = if io.base && !self.fd_overlay.is_empty() {
             let mut m = io.clone();
@@ -706,10 +698,12 @@ impl Shell {
                 Ok(st)
             }
             Command::Function(f) => {
+                self.check_function_name(&f.fname.value)?;
                 if self.readonly_funcs.contains(&f.fname.value) {
                     self.error(&format!("{}: readonly function", f.fname.value));
                     return Ok(1);
                 }
+                self.trace_define(f);
                 self.func_src
                     .insert(f.fname.value.clone(), self.cur_source.clone());
                 self.funcs.insert(f.fname.value.clone(), Rc::new(f.clone()));
@@ -729,6 +723,9 @@ impl Shell {
                 };
                 self.set_err(io);
                 self.set_line(&t.loc);
+                if self.debug_trap_for(|| format!("[[ {} ]]", t.expr), io)? {
+                    return Ok(0);
+                }
                 let r = self.ext_test(&t.expr)?;
                 Ok(r)
             }
@@ -741,12 +738,8 @@ impl Shell {
     fn compound_redir_failed(&mut self, io: &Io) -> R<i32> {
         self.last_status = 1;
         if self.cond_depth == 0 {
-            if let Some(t) = self.traps.get("ERR").cloned() {
-                if !self.in_trap {
-                    self.run_trap(&t, io);
-                    self.last_status = 1;
-                }
-            }
+            self.err_trap(io)?;
+            self.last_status = 1;
             if self.opts.errexit {
                 return Err(Flow::Exit(1));
             }
@@ -762,9 +755,13 @@ impl Shell {
         match cc {
             CC::BraceGroup(b) => self.run_list(&b.list, io),
             CC::Subshell(s) => {
+                self.set_line(&s.loc);
+                if !self.traps.is_empty() {
+                    self.note_command(|| s.to_string());
+                }
                 let mut sub = self.clone();
                 sub.subshell += 1;
-                sub.debug_inherited = true;
+                sub.trace_subshell();
                 // The enclosing loops stay in the parent: `break`/`continue`
                 // inside `( )` do not reach them.
                 sub.loop_depth = 0;
@@ -778,6 +775,9 @@ impl Shell {
             }
             CC::Arithmetic(a) => {
                 self.set_line(&a.loc);
+                if self.debug_trap_for(|| format!("(({}))", a.expr.value), io)? {
+                    return Ok(0);
+                }
                 let e = self.expand_string_dq(&a.expr.value)?;
                 if self.opts.xtrace {
                     self.xtrace_raw(&format!("(( {e} ))"), io);
@@ -791,6 +791,7 @@ impl Shell {
             CC::ArithmeticForClause(f) => {
                 self.set_line(&f.loc);
                 if let Some(i) = &f.initializer {
+                    self.debug_trap_for(|| format!("(({}))", i.value.trim_start()), io)?;
                     let e = self.expand_string_dq(&i.value)?;
                     if self.opts.xtrace {
                         self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
@@ -802,6 +803,7 @@ impl Shell {
                 let r = (|| -> R<i32> {
                     loop {
                         if let Some(c) = &f.condition {
+                            self.debug_trap_for(|| format!("(({}))", c.value.trim_start()), io)?;
                             let mut e = self.expand_string_dq(&c.value)?;
                             if e.trim().is_empty() {
                                 // An empty condition is true, as in C.
@@ -832,6 +834,7 @@ impl Shell {
                             Err(e) => return Err(e),
                         }
                         if let Some(u) = &f.updater {
+                            self.debug_trap_for(|| format!("(({}))", u.value.trim_start()), io)?;
                             let e = self.expand_string_dq(&u.value)?;
                             if self.opts.xtrace {
                                 self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
@@ -885,8 +888,8 @@ impl Shell {
                 };
                 let r = (|| -> R<i32> {
                     for v in values {
-                        if !header.is_empty() && !self.in_trap {
-                            self.debug_trap(&header, io);
+                        if !header.is_empty() && self.debug_trap(&header, io)?.is_some() {
+                            continue;
                         }
                         if let Some(t) = &shown {
                             self.xtrace_raw(t, io);
@@ -1027,6 +1030,9 @@ impl Shell {
             }
             CC::CaseClause(c) => {
                 self.set_line(&c.loc);
+                if self.debug_trap_for(|| format!("case {} in ", c.value.value), io)? {
+                    return Ok(0);
+                }
                 let v = self.expand_string(&c.value.value)?;
                 if self.opts.xtrace {
                     self.xtrace_raw(&format!("case {} in", xquote(&v)), io);
@@ -1253,23 +1259,7 @@ impl Shell {
         Ok(f.into_iter().next())
     }
 
-    pub fn xtrace_raw(&self, s: &str, io: &Io) {
-        let ps4 = self.lookup("PS4").and_then(|v| match &v.value {
-            Some(Value::Str(s)) => Some(s.clone()),
-            _ => None,
-        });
-        let ps4 = ps4.unwrap_or_else(|| "+ ".into());
-        let depth = (self.xdepth as usize).min(20) + 1;
-        let first = ps4
-            .chars()
-            .next()
-            .map(|c| c.to_string())
-            .unwrap_or_default();
-        let rest: String = ps4.chars().skip(1).collect();
-        io.err(format!("{}{}{}\n", first.repeat(depth), rest, s).as_bytes());
-    }
-
-    pub fn xtrace(&self, argv: &[String], assigns: &[String], io: &Io) {
+    pub fn xtrace(&mut self, argv: &[String], assigns: &[String], io: &Io) {
         let mut parts: Vec<String> = assigns.to_vec();
         parts.extend(argv.iter().map(|a| xquote(a)));
         self.xtrace_raw(&parts.join(" "), io);
@@ -1296,12 +1286,19 @@ impl Shell {
             if let Some(loc) = &w.loc {
                 self.lineno = loc.start.line + self.line_offset;
             }
+            if let Some(l) = crate::trace::simple_command_line(c) {
+                self.lineno = l + self.line_offset;
+            }
         } else if let Some(a) = assigns.first() {
             self.lineno = a.loc.start.line + self.line_offset;
         }
-        // DEBUG runs before the command's words are expanded, and sees it.
-        if !self.in_trap && !self.traps.is_empty() {
-            self.debug_trap(&c.to_string(), io);
+        // BASH_COMMAND and the DEBUG trap see the command before its words are expanded.
+        if !self.traps.is_empty() {
+            let text = c.to_string();
+            self.note_command(|| text.clone());
+            if self.debug_trap(&text, io)?.is_some() {
+                return Ok(0);
+            }
         }
         let mut psubs: Vec<(std::path::PathBuf, Option<&ast::SubshellCommand>)> = Vec::new();
         let mut suffix_items: Vec<&ast::CommandPrefixOrSuffixItem> = Vec::new();
@@ -1369,6 +1366,8 @@ impl Shell {
             // Assignments only; redirections still happen. Status: the last command
             // substitution's, else 0.
             let mut traced = Vec::new();
+            // The trace goes where BASH_XTRACEFD pointed before these assignments.
+            let fd = self.xtrace_fd();
             for a in assigns {
                 let t = self.assign(a, false)?;
                 if self.opts.xtrace {
@@ -1376,7 +1375,11 @@ impl Shell {
                 }
             }
             if self.opts.xtrace && !traced.is_empty() {
-                self.xtrace(&[], &traced, io);
+                self.trace.xtrace_pin = Some(fd);
+                for t in &traced {
+                    self.xtrace_raw(t, io);
+                }
+                self.trace.xtrace_pin = None;
             }
             let st = if self.cmdsub_ran { self.last_status } else { 0 };
             self.set_last_arg(new_last);
@@ -1426,12 +1429,25 @@ impl Shell {
             temp.push((self.resolve(&name).into_owned(), v));
         }
         if self.opts.xtrace {
-            if !traced.is_empty() {
-                self.xtrace(&[], &traced, io);
+            for t in &traced {
+                self.xtrace_raw(t, io);
             }
+        }
+        // A declaration's compound array operands are traced once assigned (see below).
+        let array_operands: Vec<(usize, String)> = if self.opts.xtrace {
+            crate::trace::array_operands(&decl_assigns)
+        } else {
+            Vec::new()
+        };
+        if self.opts.xtrace && array_operands.is_empty() {
             self.xtrace(&argv, &[], io);
-            if matches!(argv[0].as_str(), "export" | "readonly") {
-                for a in &argv[1..] {
+            // export and readonly (also behind `command`/`builtin`) echo their assignments.
+            let k = argv
+                .iter()
+                .position(|w| w != "command" && w != "builtin")
+                .unwrap_or(0);
+            if matches!(argv[k].as_str(), "export" | "readonly") {
+                for a in &argv[k + 1..] {
                     if let Some((n, v)) = a.split_once('=') {
                         if crate::state::valid_name(n.trim_end_matches('+')) {
                             self.xtrace_raw(&format!("{n}={}", xquote(v)), io);
@@ -1439,9 +1455,6 @@ impl Shell {
                     }
                 }
             }
-        }
-        if !self.traps.is_empty() {
-            self.bash_command = c.to_string();
         }
 
         let io2;
@@ -1495,7 +1508,12 @@ impl Shell {
         }
         // Declaration builtins get their assignment words structurally.
         let r = if !decl_assigns.is_empty() {
-            self.run_declaration(argv, decl_assigns, io)
+            let shown = (!array_operands.is_empty()).then(|| argv.clone());
+            let r = self.run_declaration(argv, decl_assigns, io);
+            if let Some(argv) = shown {
+                self.trace_array_operands(argv, &array_operands, io);
+            }
+            r
         } else {
             self.dispatch(argv, temp, io)
         };
@@ -1527,7 +1545,10 @@ impl Shell {
     fn capture_into(&mut self, list: &ast::CompoundList, io: &Io) -> i32 {
         let mut sub = self.clone();
         sub.subshell += 1;
-        sub.debug_inherited = true;
+        sub.trace_subshell();
+        // A process substitution starts without the signal and EXIT traps.
+        sub.traps
+            .retain(|k, _| matches!(k.as_str(), "DEBUG" | "RETURN" | "ERR"));
         let st = match sub.run_list(list, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -1554,6 +1575,8 @@ impl Shell {
             (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Scalar(w)) => {
                 let text = self.tilde_value(&w.value).into_owned();
                 let v = self.expand_string(&text)?;
+                // `set -x` shows the expanded right-hand side, with `+=` kept.
+                let t = format!("{n}{}={}", if a.append { "+" } else { "" }, xquote(&v));
                 // The integer attribute that counts is the nameref target's.
                 let target = if self.has_namerefs {
                     let r = self.resolve(n).into_owned();
@@ -1578,7 +1601,6 @@ impl Shell {
                 } else {
                     v
                 };
-                let t = format!("{n}={}", xquote(&v));
                 if let Err(e) = self.set_var(n, v) {
                     self.error(&e);
                     return Err(self.assignment_failed());
@@ -1598,6 +1620,11 @@ impl Shell {
                     let e = self.expand_string_dq(idx)?;
                     ElemKey::Idx(self.arith_str(&e)?)
                 };
+                let t = format!(
+                    "{n}[{idx}]{}={}",
+                    if a.append { "+" } else { "" },
+                    xquote(&v)
+                );
                 let v = if a.append {
                     let cur = match &key {
                         ElemKey::Str(k) => self
@@ -1609,7 +1636,6 @@ impl Shell {
                 } else {
                     self.int_value(n, v)?
                 };
-                let t = format!("{n}[{idx}]={}", xquote(&v));
                 if let Err(e) = self.set_elem(n, key, v) {
                     self.error(&e);
                     return Err(self.assignment_failed());
@@ -1618,7 +1644,8 @@ impl Shell {
             }
             (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Array(items)) => {
                 self.assign_array(n, items, a.append)?;
-                Ok(format!("{n}=(...)"))
+                // bash traces a compound assignment as written.
+                Ok(a.to_string())
             }
             (ast::AssignmentName::ArrayElementName(n, _), ast::AssignmentValue::Array(_)) => {
                 self.error(&format!("{n}: cannot assign list to array member"));
@@ -1960,17 +1987,6 @@ impl Shell {
         }
     }
 
-    /// Runs the DEBUG trap, if one is set and live here, before `cmd`.
-    fn debug_trap(&mut self, cmd: &str, io: &Io) {
-        if self.debug_inherited {
-            return;
-        }
-        if let Some(t) = self.traps.get("DEBUG").cloned() {
-            self.bash_command = cmd.to_string();
-            self.run_trap(&t, io);
-        }
-    }
-
     pub fn error_io(&self, io: &Io, msg: &str) {
         io.err(format!("{}{}\n", self.err_prefix(), msg).as_bytes());
     }
@@ -2011,10 +2027,16 @@ impl Shell {
             call_src: std::mem::replace(&mut self.cur_source, src),
             argv,
         });
+        let ft = self.trace_func_enter(&name);
         self.funcnames.push(name);
         let saved_line = self.lineno;
         let body = &f.body;
         let r = (|| -> R<i32> {
+            // A traced function runs the DEBUG trap once more on entry, inside it.
+            let cmd = self.bash_command.clone();
+            if let Some(st) = self.debug_trap(&cmd, io)? {
+                return Ok(st);
+            }
             let io2;
             let io = match &body.1 {
                 Some(r) => match self.apply_redirs(&r.0, io)? {
@@ -2028,6 +2050,14 @@ impl Shell {
             };
             self.run_compound(&body.0, io)
         })();
+        let r = match r {
+            Ok(_) | Err(Flow::Return(_)) => match self.return_trap(io) {
+                Ok(()) => r,
+                Err(e) => Err(e),
+            },
+            _ => r,
+        };
+        self.trace_func_leave(ft);
         self.funcnames.pop();
         if let Some(fr) = self.frames.pop() {
             self.cur_source = fr.call_src;

@@ -486,13 +486,14 @@ impl Shell {
         let buf = Rc::new(std::cell::RefCell::new(Vec::new()));
         let mut sub = self.clone();
         sub.subshell += 1;
-        sub.traps.remove("DEBUG");
+        sub.trace_subshell();
         sub.xdepth += 1;
         // Without inherit_errexit, command substitution does not inherit `set -e`.
         sub.opts.errexit = self.opts.errexit && self.opts.inherit_errexit;
         let mut io = self.cur_io.clone();
         io.base = false;
         io.set(1, Some(Stream::Buf(buf.clone())));
+        sub.line_offset = self.lineno.saturating_sub(1);
         let status = sub.run_string_in(cmd, &io, true);
         self.last_status = status;
         self.cmdsub_ran = true;

@@ -18,6 +18,7 @@ pub mod state;
 mod test;
 mod tilde;
 pub mod tools;
+mod trace;
 
 pub use exec::Source;
 pub use state::Shell;

@@ -89,6 +89,10 @@ pub struct Caches {
     pub arith: HashMap<String, Rc<ast::ArithmeticExpr>>,
     pub patterns: HashMap<(String, bool), Option<Rc<regex::Regex>>>,
     pub regexes: HashMap<String, Option<Rc<regex::Regex>>>,
+    /// Signals a subshell sent to the top-level shell (`kill -s SIG $$`), not yet handled.
+    pub pending_signals: Vec<u32>,
+    /// Subshells started so far, to give each its own BASHPID.
+    pub subshells: u32,
 }
 
 /// Where the external command that is a whole pipeline stage may stream its output instead
@@ -157,10 +161,10 @@ pub struct Shell {
     pub last_bg: Option<u32>,
     /// `ulimit` values this shell has set: option letter -> (soft, hard), None = unlimited.
     pub limits: std::collections::BTreeMap<char, (Option<u64>, Option<u64>)>,
-    pub in_trap: bool,
-    /// A subshell keeps its parent's DEBUG trap for `trap -p` but does not
-    /// run it (no functrace) until it sets its own.
-    pub debug_inherited: bool,
+    /// DEBUG/RETURN/ERR trap bookkeeping (see trace.rs).
+    pub trace: crate::trace::TraceState,
+    /// Functions marked by `export -f`: child shells get them as BASH_FUNC_name%%.
+    pub exported_funcs: std::collections::HashSet<String>,
     pub dirstack: Vec<PathBuf>,
     pub getopts_sub: usize,
     /// An `exit` run inside a trap or eval string, to honour after it.
@@ -242,8 +246,8 @@ impl Shell {
             bg_started: 0,
             last_bg: None,
             limits: Default::default(),
-            in_trap: false,
-            debug_inherited: false,
+            trace: Default::default(),
+            exported_funcs: Default::default(),
             dirstack: Vec::new(),
             getopts_sub: 0,
             pending_exit: None,
@@ -289,6 +293,7 @@ impl Shell {
             .max(0);
         let _ = s.set_var("SHLVL", level.to_string());
         s.export("SHLVL");
+        s.import_functions(env);
         let cwd_s = cwd.to_string_lossy().into_owned();
         let _ = s.set_var("PWD", cwd_s);
         s.export("PWD");
@@ -410,47 +415,10 @@ impl Shell {
                 self.rng ^= self.rng << 5;
                 return Some(self.rng.to_string());
             }
-            "SHELLOPTS" => {
-                let mut v = Vec::new();
-                if self.opts.allexport {
-                    v.push("allexport");
-                }
-                if !self.opts.no_braceexpand {
-                    v.push("braceexpand");
-                }
-                if self.opts.errexit {
-                    v.push("errexit");
-                }
-                v.push("hashall");
-                if self.history.on {
-                    v.push("history");
-                }
-                v.push("interactive-comments");
-                if self.opts.noclobber {
-                    v.push("noclobber");
-                }
-                if self.opts.noglob {
-                    v.push("noglob");
-                }
-                if self.opts.nounset {
-                    v.push("nounset");
-                }
-                if self.opts.pipefail {
-                    v.push("pipefail");
-                }
-                if self.opts.verbose {
-                    v.push("verbose");
-                }
-                if self.opts.xtrace {
-                    v.push("xtrace");
-                }
-                return Some(v.join(":"));
-            }
+            "SHELLOPTS" => return Some(self.shellopts()),
             "BASH_ARGV0" => return Some(self.arg0.clone()),
             "BASHOPTS" => return Some(self.bashopts()),
-            // No process is forked for a subshell here; each level still gets its own
-            // number, as a real subshell would.
-            "BASHPID" => return Some(self.pid.wrapping_add(self.subshell).to_string()),
+            "BASHPID" => return Some(self.trace.bashpid.unwrap_or(self.pid).to_string()),
             "EPOCHSECONDS" => {
                 return Some(
                     std::time::SystemTime::now()
@@ -464,6 +432,13 @@ impl Shell {
             // Outside any function (even in a sourced file) FUNCNAME is unset.
             "FUNCNAME" if self.func_depth == 0 => return None,
             "FUNCNAME" => return self.frames.last().map(|f| f.name.clone()),
+            "BASH_ARGV" | "BASH_ARGC" if self.lookup(name).is_none() => {
+                return self
+                    .bash_argv(name == "BASH_ARGC")
+                    .into_iter()
+                    .next()
+                    .map(|(_, v)| v)
+            }
             "BASH_SOURCE" => {
                 return self
                     .frames
@@ -673,6 +648,9 @@ impl Shell {
             self.rng = val.parse::<u32>().unwrap_or(0).wrapping_add(1);
             return Ok(());
         }
+        if name == "BASH_XTRACEFD" {
+            self.check_xtracefd(&val);
+        }
         let allexport = self.opts.allexport;
         let v = self.target_mut(name);
         let val = Self::transform(v, val);
@@ -822,9 +800,12 @@ impl Shell {
                 m.insert(k.as_str(), val);
             }
         }
-        m.into_iter()
+        let mut env: Vec<(String, String)> = m
+            .into_iter()
             .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
-            .collect()
+            .collect();
+        self.export_functions(&mut env);
+        env
     }
 
     /// The prefix for an error message about the current line.

@@ -20,8 +20,7 @@ impl Shell {
     pub fn run_background(&mut self, l: &ast::AndOrList, io: &Io) -> i32 {
         let mut sub = self.clone();
         sub.subshell += 1;
-        // Under `set -T` the DEBUG trap carries into the subshell.
-        sub.debug_inherited = !self.set_option_value("functrace").unwrap_or(false);
+        sub.trace_subshell();
         let st = match sub.run_andor(l, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -30,7 +29,8 @@ impl Shell {
         sub.last_status = st;
         let st = sub.run_exit_trap(io);
         self.bg_started += 1;
-        let pid = self.pid.wrapping_add(self.bg_started);
+        // The job's pid is the BASHPID it had.
+        let pid = sub.trace.bashpid.unwrap_or(self.pid);
         self.bg_jobs.push(Job { pid, status: st });
         self.last_bg = Some(pid);
         0

@@ -203,6 +203,16 @@ impl Shell {
         true
     }
 
+    /// `$SHELLOPTS`: the `set -o` options that are on.
+    pub fn shellopts(&self) -> String {
+        let on: Vec<&str> = SET_O
+            .iter()
+            .copied()
+            .filter(|n| self.set_option_value(n) == Some(true))
+            .collect();
+        on.join(":")
+    }
+
     /// `set -t`: the shell exits after the command it has just run.
     pub fn one_command_done(&self) -> bool {
         self.opts.other_shopts.get("onecmd") == Some(&true)
@@ -456,6 +466,9 @@ impl Shell {
                         self.set_long_option(n, v);
                     } else if let Some(slot) = self.shopt_slot(n) {
                         *slot = v;
+                        if n == "extdebug" {
+                            self.extdebug_changed(v);
+                        }
                     }
                 }
                 None => {

@@ -50,6 +50,8 @@ impl Shell {
         let mut on_attrs: Vec<char> = Vec::new();
         let mut only_fnames = false;
         let (mut trace, mut capcase) = (false, false);
+        // The trace attribute of functions (`declare -ft`), and whether -f was given.
+        let (mut trace_given, mut func_on): (Option<bool>, bool) = (None, false);
         let mut opts_done = false;
         for (i, s) in a.iter().enumerate().skip(1) {
             let is_decl = decl.iter().any(|(k, _, _)| *k == i);
@@ -93,6 +95,8 @@ impl Shell {
                         }
                         'f' => {
                             func = true;
+                            // `+f` does not select functions for attribute changes.
+                            func_on |= on;
                             true
                         }
                         'p' => {
@@ -123,6 +127,7 @@ impl Shell {
                         }
                         't' => {
                             trace = on;
+                            trace_given = Some(on);
                             true
                         }
                         'I' => true,
@@ -169,9 +174,28 @@ impl Shell {
                     st = 1;
                 } else if readonly {
                     self.readonly_funcs.insert(n.to_string());
+                } else if unexport {
+                    self.exported_funcs.remove(n);
+                } else {
+                    // `export -f`: child shells get the function (BASH_FUNC_name%%).
+                    self.exported_funcs.insert(n.to_string());
                 }
             }
             return Ok(st);
+        }
+        if func && !print {
+            if let Some(on) = trace_given {
+                for (_, n) in names.iter().filter(|_| func_on) {
+                    if !self.funcs.contains_key(n) {
+                        st = 1;
+                    } else if on {
+                        self.trace.traced_funcs.insert(n.clone());
+                    } else {
+                        self.trace.traced_funcs.remove(n);
+                    }
+                }
+                return Ok(st);
+            }
         }
         if func {
             for (_, n) in &names {

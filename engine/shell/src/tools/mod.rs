@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 mod cat;
 pub(crate) mod date;
+pub(crate) use date::now_epoch;
 mod env;
 mod fsops;
 mod headtail;
@@ -252,4 +253,9 @@ pub(crate) fn getenv<'e>(env: &'e [(String, String)], name: &str) -> Option<&'e 
         .rev()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
+}
+
+/// `strftime` for `printf %(fmt)T`, in UTC like `date`.
+pub(crate) fn strftime(epoch: i64, fmt: &str) -> String {
+    date::format(&date::Tm::from_epoch(epoch, 0), fmt)
 }
