@@ -347,8 +347,12 @@ impl Shell {
                     Self::text(out, s.clone(), false, false)
                 }
             }
-            // Inside double quotes (a `${v:+'x'}` operand), single quotes are literal.
-            WP::SingleQuotedText(s) if in_dq => Self::text(out, format!("'{s}'"), true, false),
+            // Inside double quotes (a `${v:+'x'}` operand), single quotes are
+            // literal characters and what they enclose is still expanded.
+            WP::SingleQuotedText(s) if in_dq => {
+                let inner = self.expand_string_dq(s)?;
+                Self::text(out, format!("'{inner}'"), true, false)
+            }
             WP::SingleQuotedText(s) => Self::text(out, s.clone(), true, false),
             WP::AnsiCQuotedText(s) => Self::text(out, ansi_c(s), true, false),
             WP::EscapeSequence(s) => {
@@ -670,6 +674,27 @@ impl Shell {
             let pieces = self.parse_word(w)?;
             let pieces = if in_dq {
                 nested_dq_unescaped(&pieces).map_or(pieces, Rc::new)
+            } else {
+                pieces
+            };
+            // Inside double quotes `\}` in the operand is a plain `}`.
+            let pieces = if in_dq
+                && pieces
+                    .iter()
+                    .any(|p| matches!(&p.piece, WP::EscapeSequence(e) if e == "\\}"))
+            {
+                Rc::new(
+                    pieces
+                        .iter()
+                        .map(|p| match &p.piece {
+                            WP::EscapeSequence(e) if e == "\\}" => WordPieceWithSource {
+                                piece: WP::Text("}".into()),
+                                ..p.clone()
+                            },
+                            _ => p.clone(),
+                        })
+                        .collect(),
+                )
             } else {
                 pieces
             };
