@@ -19,6 +19,7 @@ pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
     let src = split_empty_for_parts(src);
     let src = crate::comsub_case::add_case_parens(&src);
     let src = crate::empty_for::fill_empty_for_lists(&src);
+    let src = crate::dq_blanks::quote_blank_runs(&src);
     let selected = crate::select::rewrite(&src);
     let src = selected.as_deref().unwrap_or(&src);
     let src = crate::condnl::join_newlines(src);

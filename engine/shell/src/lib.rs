@@ -7,6 +7,7 @@ mod builtins;
 mod cmdsub_comments;
 mod comsub_case;
 mod condnl;
+mod dq_blanks;
 mod empty_for;
 pub mod exec;
 mod expand;
