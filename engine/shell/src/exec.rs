@@ -1400,7 +1400,11 @@ impl Shell {
         for a in &assigns {
             let name = match &a.name {
                 ast::AssignmentName::VariableName(n) => n.clone(),
-                ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
+                ast::AssignmentName::ArrayElementName(n, idx) => {
+                    // An element cannot go into a command's environment.
+                    self.error_io(io, &format!("`{n}[{idx}]': not a valid identifier"));
+                    continue;
+                }
             };
             // Each binding sees the ones before it (`A=1 B=$A cmd`): they sit
             // in a scope of their own while the later ones expand.
