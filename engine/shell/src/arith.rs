@@ -52,7 +52,23 @@ impl Shell {
                         "syntax error in expression"
                     };
                     let tok = if tok.is_empty() { t.to_string() } else { tok };
-                    return Err(self.arith_error(t, msg, &tok));
+                    // An expression ending in an operator: bash shows the text from that
+                    // operator on, trailing blanks included, as it does the expression.
+                    let shown = s.trim_start();
+                    let body = shown.trim_end();
+                    let (msg, tok) = match trailing_operator(shown) {
+                        Some(op) if msg.ends_with("operand expected") => (msg, op.to_string()),
+                        // Two operands with nothing between: the second is the error.
+                        None if error_token(t).is_empty() && body.contains([' ', '\t']) => {
+                            let at = body.find([' ', '\t']).unwrap_or(0);
+                            (
+                                "syntax error in expression",
+                                shown[at..].trim_start().to_string(),
+                            )
+                        }
+                        _ => (msg, tok),
+                    };
+                    return Err(self.arith_error(shown, msg, &tok));
                 }
             },
         };
@@ -60,8 +76,20 @@ impl Shell {
     }
 
     fn arith_error(&mut self, expr: &str, msg: &str, tok: &str) -> Flow {
-        self.error(&format!("{expr}: {msg} (error token is \"{tok}\")"));
+        self.error(&format!(
+            "{}{expr}: {msg} (error token is \"{tok}\")",
+            self.arith_cmd
+        ));
         Flow::Abort(1)
+    }
+
+    /// Evaluates for the `((`, `for ((` and `let` commands, whose errors bash prefixes
+    /// with the command's name.
+    pub fn arith_cmd_str(&mut self, cmd: &'static str, s: &str) -> R<i64> {
+        let saved = std::mem::replace(&mut self.arith_cmd, cmd);
+        let r = self.arith_str(s);
+        self.arith_cmd = saved;
+        r
     }
 
     fn var_value(&mut self, t: &T, src: &str, depth: u32) -> R<i64> {
@@ -203,14 +231,15 @@ impl Shell {
             B::Multiply => x.wrapping_mul(y),
             B::Divide | B::Modulo => {
                 if y == 0 {
+                    // bash shows the expression and token with their trailing blanks.
                     let tok = src
-                        .trim()
+                        .trim_start()
                         .rsplit(['/', '%'])
                         .next()
                         .unwrap_or("")
-                        .trim()
+                        .trim_start()
                         .to_string();
-                    return Err(self.arith_error(src.trim(), "division by 0", &tok));
+                    return Err(self.arith_error(src.trim_start(), "division by 0", &tok));
                 }
                 if matches!(op, B::Divide) {
                     x.wrapping_div(y)
@@ -239,6 +268,27 @@ impl Shell {
 }
 
 /// bash reports the text from the first character it could not parse.
+/// The operator (one or two characters) ending `s`, with the blanks after it.
+fn trailing_operator(s: &str) -> Option<&str> {
+    let body = s.trim_end();
+    let last = body.chars().last()?;
+    if !"+-*/%<>=&|^!~".contains(last) {
+        return None;
+    }
+    let mut start = body.len() - last.len_utf8();
+    if let Some(prev) = body[..start].chars().last() {
+        let two = format!("{prev}{last}");
+        if [
+            "!=", "<=", ">=", "==", "&&", "||", "**", "<<", ">>", "++", "--",
+        ]
+        .contains(&two.as_str())
+        {
+            start -= prev.len_utf8();
+        }
+    }
+    Some(&s[start..])
+}
+
 fn error_token(t: &str) -> String {
     let ops = [
         '+', '-', '*', '/', '%', '<', '>', '=', '&', '|', '^', '!', '~', '(', ')', '?', ':', ',',

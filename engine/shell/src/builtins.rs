@@ -354,7 +354,7 @@ impl Shell {
             "let" => {
                 let mut v = 0;
                 for e in &a[1..] {
-                    v = self.arith_str(e)?;
+                    v = self.arith_cmd_str("let: ", e)?;
                 }
                 (v == 0) as i32
             }
@@ -664,10 +664,8 @@ impl Shell {
             None => io.stdin(),
         };
         let name = self.resolve(&name).into_owned();
-        if matches!(
-            self.lookup(&name).and_then(|v| v.value.as_ref()),
-            Some(Value::Assoc(_))
-        ) {
+        // Declared with -A, even while it has no value yet.
+        if self.is_assoc(&name) {
             self.error_io(io, &format!("{}: {name}: not an indexed array", a[0]));
             return 1;
         }

@@ -16,6 +16,8 @@ pub enum Source {
 }
 
 pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
+    let fnbody = crate::fnbody::rewrite(src);
+    let src = fnbody.as_deref().unwrap_or(src);
     let src = split_empty_for_parts(src);
     let src = crate::comsub_case::add_case_parens(&src);
     let src = crate::empty_for::fill_empty_for_lists(&src);
@@ -32,6 +34,15 @@ pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
 }
 
 fn parse_text(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
+    // A backslash ending the input quotes nothing: bash keeps it as a character.
+    let trailing = src.len() - src.trim_end_matches('\\').len();
+    let owned;
+    let src = if trailing % 2 == 1 {
+        owned = format!("{src}\\");
+        owned.as_str()
+    } else {
+        src
+    };
     let mut p = brush_parser::Parser::new(
         std::io::Cursor::new(src.as_bytes()),
         &brush_parser::ParserOptions::default(),
@@ -784,7 +795,7 @@ impl Shell {
                 if self.opts.xtrace {
                     self.xtrace_raw(&format!("(( {e} ))"), io);
                 }
-                match self.arith_str(&e) {
+                match self.arith_cmd_str("((: ", &e) {
                     Ok(v) => Ok((v == 0) as i32),
                     Err(Flow::Abort(s)) => Ok(s),
                     Err(e) => Err(e),
@@ -798,7 +809,7 @@ impl Shell {
                     if self.opts.xtrace {
                         self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
                     }
-                    self.arith_str(&e)?;
+                    self.arith_cmd_str("((: ", &e)?;
                 }
                 let mut st = 0;
                 self.loop_depth += 1;
@@ -814,7 +825,7 @@ impl Shell {
                             if self.opts.xtrace {
                                 self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
                             }
-                            if self.arith_str(&e)? == 0 {
+                            if self.arith_cmd_str("((: ", &e)? == 0 {
                                 break;
                             }
                         }
@@ -841,7 +852,7 @@ impl Shell {
                             if self.opts.xtrace {
                                 self.xtrace_raw(&format!("(( {} ))", e.trim()), io);
                             }
-                            self.arith_str(&e)?;
+                            self.arith_cmd_str("((: ", &e)?;
                         }
                     }
                     Ok(st)
@@ -1510,6 +1521,14 @@ impl Shell {
                 }
             }
             self.set_last_arg(new_last);
+            // bash reads a script given on stdin from fd 0 as it goes: once `exec` points
+            // fd 0 elsewhere, there is no more script to run.
+            if self.opts.invocation_flag == Some('s')
+                && self.subshell == 0
+                && self.fd_overlay.iter().any(|(f, _)| *f == 0)
+            {
+                return Err(Flow::Exit(0));
+            }
             return Ok(0);
         }
         // Declaration builtins get their assignment words structurally.
@@ -1959,7 +1978,13 @@ impl Shell {
                 io.get(2),
                 Some(Stream::Inherit(2)) | Some(Stream::Null) | None
             );
-            if to_stage && stderr_free && slot.func_depth == self.func_depth {
+            // Its stdin must not need the guest either (feeding a buffer while nobody reads
+            // the output could stall both sides).
+            let stdin_free = matches!(
+                io.get(0),
+                Some(Stream::Inherit(0)) | Some(Stream::Null) | Some(Stream::Running(_)) | None
+            );
+            if to_stage && stderr_free && stdin_free && slot.func_depth == self.func_depth {
                 match host.spawn_stage(&req, io) {
                     Ok(r) => {
                         *slot.running.borrow_mut() = Some(r);

@@ -44,7 +44,7 @@ impl Shell {
         if let Some(p) = self.caches.borrow().words.get(w) {
             return Ok(p.clone());
         }
-        match word::parse(w, &opts()) {
+        match word::parse(&bang_unbraced(w), &opts()) {
             Ok(p) => {
                 let p = Rc::new(p);
                 self.caches
@@ -304,32 +304,53 @@ impl Shell {
         in_dq: bool,
         out: &mut Vec<Part>,
     ) -> R<()> {
-        for (i, p) in pieces.iter().enumerate() {
-            // The parser leaves a `${...}` it cannot read (`${a&}`, `${#x-y}`)
-            // as the text `$` and then `{...}`; bash rejects it when expanding.
-            if let (WP::Text(d), Some(WP::Text(next))) =
-                (&p.piece, pieces.get(i + 1).map(|n| &n.piece))
-            {
-                if d == "$" && next.starts_with('{') {
-                    let body = next.find('}').map_or(next.as_str(), |e| &next[..=e]);
-                    let mut shown = String::new();
-                    if in_dq {
-                        for q in &pieces[..i] {
-                            if let WP::Text(t) = &q.piece {
-                                shown.push_str(t);
+        self.check_bad_substitution(pieces, in_dq)?;
+        for p in pieces {
+            self.expand_piece(&p.piece, in_dq, out)?;
+        }
+        Ok(())
+    }
+
+    /// The parser leaves a `${` it could not read as literal text: bash's "bad substitution".
+    /// Inside double quotes bash shows the quoted text up to the bad brace.
+    fn check_bad_substitution(&self, pieces: &[WordPieceWithSource], in_dq: bool) -> R<()> {
+        let mut run = String::new();
+        for p in pieces.iter().map(|p| Some(&p.piece)).chain([None]) {
+            if let Some(WP::Text(t)) = p {
+                run.push_str(t);
+                continue;
+            }
+            if let Some(start) = run.find("${") {
+                let rest = &run[start..];
+                let mut depth = 0usize;
+                let mut end = rest.len();
+                for (i, c) in rest.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                end = i + 1;
+                                break;
                             }
                         }
+                        _ => {}
                     }
-                    self.error(&format!("{shown}${body}: bad substitution"));
-                    // Under `set -e` the expansion error ends the shell.
-                    return Err(if self.opts.errexit {
-                        Flow::Exit(1)
-                    } else {
-                        Flow::Abort(1)
-                    });
                 }
+                let shown = if in_dq {
+                    &run[..start + end]
+                } else {
+                    &rest[..end]
+                };
+                self.error(&format!("{shown}: bad substitution"));
+                // Under `set -e` the expansion error ends the shell.
+                return Err(if self.opts.errexit {
+                    Flow::Exit(1)
+                } else {
+                    Flow::Abort(1)
+                });
             }
-            self.expand_piece(&p.piece, in_dq, out)?;
+            run.clear();
         }
         Ok(())
     }
@@ -374,7 +395,10 @@ impl Shell {
                 if !only_at {
                     Self::text(out, String::new(), true, false);
                 }
-                self.expand_pieces(inner, true, out)?;
+                self.check_bad_substitution(inner, true)?;
+                for p in inner {
+                    self.expand_piece(&p.piece, true, out)?;
+                }
             }
             // A tilde inside double quotes (the word of `"${x:-~}"`) is literal.
             WP::TildeExpansion(t) if in_dq => {
@@ -1455,6 +1479,35 @@ fn nested_dq_unescaped(pieces: &[WordPieceWithSource]) -> Option<Vec<WordPieceWi
     )
 }
 
+/// `${!}` written as `$!`: the parser reads `${!` as the start of an indirection.
+fn bang_unbraced(w: &str) -> std::borrow::Cow<'_, str> {
+    if !w.contains("${!}") {
+        return std::borrow::Cow::Borrowed(w);
+    }
+    let (mut sq, mut dq, mut esc) = (false, false, false);
+    let mut out = String::with_capacity(w.len());
+    let mut i = 0;
+    while i < w.len() {
+        let rest = &w[i..];
+        let Some(c) = rest.chars().next() else { break };
+        if !sq && !esc && rest.starts_with("${!}") {
+            out.push_str("$!");
+            i += 4;
+            continue;
+        }
+        match c {
+            _ if esc => esc = false,
+            '\\' if !sq => esc = true,
+            '\'' if !dq => sq = !sq,
+            '"' if !sq => dq = !dq,
+            _ => {}
+        }
+        out.push(c);
+        i += c.len_utf8();
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn upper_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -1513,7 +1566,60 @@ fn unescape_backquote(s: &str, in_dq: bool) -> String {
 
 /// Decodes `$'...'` / `echo -e` escapes.
 pub fn ansi_c(s: &str) -> String {
-    decode_escapes(s, false).0
+    // $'...' knows two escapes printf does not (`\x{HHH}` and `\c?`, and `\c\\`
+    // takes an escaped backslash): they are rewritten to octal first.
+    let mut pre = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            pre.push(c);
+            continue;
+        }
+        match it.peek().copied() {
+            Some('x') => {
+                it.next();
+                if it.peek() == Some(&'{') {
+                    it.next();
+                    let mut v: u32 = 0;
+                    while let Some(d) = it.peek().and_then(|d| d.to_digit(16)) {
+                        v = v.wrapping_mul(16).wrapping_add(d);
+                        it.next();
+                    }
+                    if it.peek() == Some(&'}') {
+                        it.next();
+                    }
+                    pre.push_str(&format!("\\{:03o}", v & 0xff));
+                } else {
+                    pre.push_str("\\x");
+                }
+            }
+            Some('c') => {
+                it.next();
+                match it.next() {
+                    None => pre.push_str("\\c"),
+                    Some(k) => {
+                        if k == '\\' && it.peek() == Some(&'\\') {
+                            it.next();
+                        }
+                        let v = if k == '?' { 0x7f } else { (k as u32) & 0x1f };
+                        pre.push_str(&format!("\\{v:03o}"));
+                    }
+                }
+            }
+            Some(n) => {
+                it.next();
+                pre.push('\\');
+                pre.push(n);
+            }
+            None => pre.push('\\'),
+        }
+    }
+    let mut out = decode_escapes(&pre, false).0;
+    // The result is a C string in bash: a NUL ends it.
+    if let Some(i) = out.find('\0') {
+        out.truncate(i);
+    }
+    out
 }
 
 /// Decodes backslash escapes; with `echo_mode`, `\c` stops output (second value true) and

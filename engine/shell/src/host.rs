@@ -476,7 +476,7 @@ mod wasi {
                 Some(Stream::Inherit(0)) | Some(Stream::Null) | None => None,
                 Some(s) => Some(s.read_to_end()),
             };
-            let om = if stage { "pipe" } else { mode(io.get(1), 1) };
+            let om = if stage { "stream" } else { mode(io.get(1), 1) };
             let em = mode(io.get(2), 2);
             let mut j = String::from("{\"argv\":[");
             for (i, a) in req.argv.iter().enumerate() {

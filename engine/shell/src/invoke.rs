@@ -286,7 +286,13 @@ fn shebang_shell(path: &Path) -> Option<(String, Option<String>)> {
     let mut head = [0u8; 128];
     let mut file = std::fs::File::open(path).ok()?;
     let n = file.read(&mut head).ok()?;
-    let line = head[..n].strip_prefix(b"#!")?;
+    let Some(line) = head[..n].strip_prefix(b"#!") else {
+        // No `#!`: the kernel refuses it (ENOEXEC) and bash runs it as a shell script
+        // itself, unless its first line holds a NUL (a binary file).
+        let first = head[..n].split(|&b| b == b'\n').next().unwrap_or_default();
+        let binary = first.contains(&0) || head[..n].starts_with(b"\x7fELF");
+        return (!binary && crate::test::is_executable(path)).then(|| ("bash".to_string(), None));
+    };
     let line = line.split(|&b| b == b'\n').next()?;
     let line = std::str::from_utf8(line).ok()?;
     let mut words = line.split_whitespace();

@@ -11,6 +11,7 @@ mod dq_blanks;
 mod empty_for;
 pub mod exec;
 mod expand;
+mod fnbody;
 pub mod host;
 pub mod invoke;
 pub mod io;

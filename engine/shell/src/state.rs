@@ -149,6 +149,8 @@ pub struct Shell {
     pub argv_main: Option<Vec<String>>,
     /// Set while `exec` runs a program: bash does not give it `_`.
     pub exec_running: bool,
+    /// What arithmetic error messages start with: `((: ` or `let: ` inside those commands.
+    pub arith_cmd: &'static str,
     /// `hash`: remembered command paths, in the order they were added.
     pub hashed: Vec<crate::builtins::hash::Hashed>,
     /// Whether the running select loop has shown its menu.
@@ -239,6 +241,7 @@ impl Shell {
             readonly_funcs: Default::default(),
             argv_main: None,
             exec_running: false,
+            arith_cmd: "",
             hashed: Vec::new(),
             select_menu_shown: false,
             disabled_builtins: Vec::new(),

@@ -37,11 +37,9 @@ pub const DEFAULT_MAX_COMMANDS: usize = 64;
 pub const DEFAULT_DRAIN_GRACE: Duration = Duration::from_secs(2);
 /// Default time `shutdown` waits for killed commands to be reaped.
 pub const DEFAULT_REAP_GRACE: Duration = Duration::from_secs(5);
-/// Most bytes of a command's piped stdout the host holds for the guest when that is the
-/// command's only piped stream: past it the host stops reading, so the command waits for the
-/// guest like a writer on a full pipe (a streamed pipeline stage never loses data to a slow
-/// reader). With both streams piped the host drains both to the output cap instead, so that
-/// reading one never deadlocks on the other.
+/// Most bytes of a `stream` output the host holds for the guest: past it the host stops
+/// reading, so the command waits for the guest like a writer on a full pipe (a streamed
+/// pipeline stage never loses data to a slow reader).
 const STREAM_WINDOW: usize = 1 << 20;
 /// Size of one read from a command's output pipe.
 const CHUNK: usize = 64 * 1024;
@@ -224,14 +222,12 @@ impl ExecHost {
         let mut drains = Vec::new();
         let mut stdout_buf = None;
         let mut stderr_buf = None;
-        let stdout_window = (req.stderr != OutputMode::Pipe).then_some(STREAM_WINDOW);
         if let Some(out) = child.stdout.take() {
             self.route(
                 out,
                 Stream::Stdout,
                 req.stdout,
                 cap,
-                stdout_window,
                 &mut forwarders,
                 &mut drains,
                 &mut stdout_buf,
@@ -243,7 +239,6 @@ impl ExecHost {
                 Stream::Stderr,
                 req.stderr,
                 cap,
-                None,
                 &mut forwarders,
                 &mut drains,
                 &mut stderr_buf,
@@ -288,7 +283,6 @@ impl ExecHost {
         stream: Stream,
         mode: OutputMode,
         cap: usize,
-        window: Option<usize>,
         forwarders: &mut Vec<JoinHandle<()>>,
         drains: &mut Vec<JoinHandle<()>>,
         buf: &mut Option<Arc<PipeBuf>>,
@@ -298,7 +292,8 @@ impl ExecHost {
                 let sink = Arc::clone(&self.cfg.stdout);
                 forwarders.push(tokio::spawn(forward(reader, stream, sink)));
             }
-            OutputMode::Pipe => {
+            OutputMode::Pipe | OutputMode::Stream => {
+                let window = (mode == OutputMode::Stream).then_some(STREAM_WINDOW);
                 let pipe = Arc::new(PipeBuf {
                     state: Mutex::new(PipeState::default()),
                     notify: Notify::new(),
@@ -488,7 +483,7 @@ fn command_env(
 
 fn output_stdio(mode: OutputMode) -> Stdio {
     match mode {
-        OutputMode::Inherit | OutputMode::Pipe => Stdio::piped(),
+        OutputMode::Inherit | OutputMode::Pipe | OutputMode::Stream => Stdio::piped(),
         OutputMode::Null => Stdio::null(),
     }
 }

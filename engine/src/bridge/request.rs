@@ -46,7 +46,11 @@ pub(crate) enum OutputMode {
     /// Straight to the hook's own output (the event stream).
     #[default]
     Inherit,
+    /// Buffered by the host for `exec_read`, up to the output cap (past it, dropped).
     Pipe,
+    /// Like `Pipe`, but the host holds at most a window for the guest and then stops reading,
+    /// so the command waits for the guest as a writer waits on a full pipe.
+    Stream,
     Null,
 }
 

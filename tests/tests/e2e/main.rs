@@ -16,5 +16,6 @@ mod sandbox_bridge;
 mod shell_attacks;
 mod shell_fuzz;
 mod shell_hooks;
+mod shell_pipes;
 mod shell_sandbox;
 mod smoke;

@@ -400,6 +400,16 @@ impl Shell {
                     name
                 };
                 let arr = arr || (bare_sub && !assoc);
+                // export/readonly give -a/-A only to a name that gets a value.
+                let (arr, assoc) = if matches!(cmd, "export" | "readonly")
+                    && value_str.is_none()
+                    && assignment.is_none()
+                    && reparsed.is_none()
+                {
+                    (false, false)
+                } else {
+                    (arr, assoc)
+                };
                 if !crate::state::valid_name(&name) {
                     self.error_io(io, &format!("{cmd}: `{raw}': not a valid identifier"));
                     st = 1;
