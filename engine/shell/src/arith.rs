@@ -16,6 +16,10 @@ impl Shell {
 
     fn arith_str_depth(&mut self, s: &str, depth: u32) -> R<i64> {
         let t = s.trim();
+        // An empty expression (`$(( ))`, `${a[@]: }`) is 0 for bash.
+        if t.is_empty() {
+            return Ok(0);
+        }
         if let Some(n) = t
             .parse::<i64>()
             .ok()

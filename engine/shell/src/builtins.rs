@@ -183,6 +183,12 @@ impl Shell {
                 return Err(Flow::Return(st));
             }
             "break" | "continue" => {
+                if a.len() > 2 && self.loop_depth > 0 {
+                    // bash leaves every loop after this error too.
+                    self.error_io(io, &format!("{name}: too many arguments"));
+                    self.last_status = 1;
+                    return Err(Flow::Break(self.loop_depth));
+                }
                 let n = match a.get(1).map(|s| (s, s.parse::<i64>())) {
                     None => 1,
                     Some((_, Ok(n))) if n >= 1 => u32::try_from(n).unwrap_or(u32::MAX),
@@ -203,6 +209,10 @@ impl Shell {
                     Some(_) => 1,
                 };
                 if self.loop_depth == 0 {
+                    self.error_io(
+                        io,
+                        &format!("{name}: only meaningful in a `for', `while', or `until' loop"),
+                    );
                     return Ok(0);
                 }
                 let n = n.min(self.loop_depth);
@@ -437,7 +447,7 @@ impl Shell {
                 out.push(' ');
             }
             if escapes {
-                let (d, stop) = crate::expand::decode_escapes(s, true);
+                let (d, stop) = crate::expand::decode_echo_escapes(s);
                 out.push_str(&d);
                 if stop {
                     io.out(out.as_bytes());
@@ -846,6 +856,20 @@ fn split_read(text: &str, ifs: &str, n: usize) -> Vec<String> {
                 && !(rest.len() >= 2 && rest[rest.len() - 2] == '\x01')
             {
                 rest.pop();
+            }
+            // One trailing non-whitespace delimiter ends the last field and is
+            // dropped (`a:b:` gives `b`); two in a row are kept (`b::`).
+            let n = rest.len();
+            if n >= 1 && is_delim(rest[n - 1]) && !is_ws(rest[n - 1]) {
+                let mut j = n - 1;
+                while j > 0 && is_ws(rest[j - 1]) {
+                    j -= 1;
+                }
+                let escaped = n >= 2 && rest[n - 2] == '\x01';
+                let doubled = j > 0 && is_delim(rest[j - 1]) && !is_ws(rest[j - 1]);
+                if !escaped && !doubled {
+                    rest.truncate(j);
+                }
             }
             fields.push(rest.into_iter().filter(|c| *c != '\x01').collect());
             return fields;

@@ -19,6 +19,9 @@ pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
     let fnbody = crate::fnbody::rewrite(src);
     let src = fnbody.as_deref().unwrap_or(src);
     let src = split_empty_for_parts(src);
+    let src = crate::comsub_case::add_case_parens(&src);
+    let src = crate::empty_for::fill_empty_for_lists(&src);
+    let src = crate::dq_blanks::quote_blank_runs(&src);
     let selected = crate::select::rewrite(&src);
     let src = selected.as_deref().unwrap_or(&src);
     let src = crate::condnl::join_newlines(src);
@@ -772,6 +775,9 @@ impl Shell {
                 let mut sub = self.clone();
                 sub.subshell += 1;
                 sub.trace_subshell();
+                // The enclosing loops stay in the parent: `break`/`continue`
+                // inside `( )` do not reach them.
+                sub.loop_depth = 0;
                 let st = match sub.run_list(&s.list, io) {
                     Ok(s) => s,
                     Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
@@ -856,6 +862,13 @@ impl Shell {
             }
             CC::ForClause(f) => {
                 self.set_line(&f.loc);
+                if !crate::state::valid_name(&f.variable_name) {
+                    self.error_io(
+                        io,
+                        &format!("`{}': not a valid identifier", f.variable_name),
+                    );
+                    return Ok(1);
+                }
                 let values = match &f.values {
                     Some(ws) => {
                         let mut v = Vec::new();
@@ -1398,7 +1411,11 @@ impl Shell {
         for a in &assigns {
             let name = match &a.name {
                 ast::AssignmentName::VariableName(n) => n.clone(),
-                ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
+                ast::AssignmentName::ArrayElementName(n, idx) => {
+                    // An element cannot go into a command's environment.
+                    self.error_io(io, &format!("`{n}[{idx}]': not a valid identifier"));
+                    continue;
+                }
             };
             // Each binding sees the ones before it (`A=1 B=$A cmd`): they sit
             // in a scope of their own while the later ones expand.
@@ -1611,7 +1628,7 @@ impl Shell {
                 };
                 if let Err(e) = self.set_var(n, v) {
                     self.error(&e);
-                    return Err(Flow::Abort(1));
+                    return Err(self.assignment_failed());
                 }
                 Ok(t)
             }
@@ -1646,7 +1663,7 @@ impl Shell {
                 };
                 if let Err(e) = self.set_elem(n, key, v) {
                     self.error(&e);
-                    return Err(Flow::Abort(1));
+                    return Err(self.assignment_failed());
                 }
                 Ok(t)
             }
@@ -1659,6 +1676,16 @@ impl Shell {
                 self.error(&format!("{n}: cannot assign list to array member"));
                 Err(Flow::Abort(1))
             }
+        }
+    }
+
+    /// A failed assignment (a readonly variable) abandons the rest of the
+    /// line; under `set -e` it ends the shell, even inside a condition.
+    fn assignment_failed(&self) -> Flow {
+        if self.opts.errexit {
+            Flow::Exit(1)
+        } else {
+            Flow::Abort(1)
         }
     }
 
@@ -1916,6 +1943,25 @@ impl Shell {
             };
             return Ok(tool(&argv, &mut ctx));
         }
+        let path_var = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str());
+        let script = crate::invoke::headerless_script(
+            &argv,
+            &self.cwd,
+            path_var.unwrap_or("/usr/local/bin:/usr/bin:/bin"),
+        );
+        if let Some(args) = script {
+            crate::io::flush_stdout();
+            let start = crate::invoke::Start {
+                host: self.host.clone(),
+                cwd: self.cwd.clone(),
+                env: &env,
+                temp_dir: self.temp_dir.clone(),
+            };
+            return Ok(crate::invoke::run(&args, start, io));
+        }
         let req = crate::host::ExecRequest {
             argv: &argv,
             env: &env,
@@ -1997,6 +2043,8 @@ impl Shell {
         let saved = std::mem::replace(&mut self.positional, it.collect());
         self.scopes.push(std::collections::HashMap::new());
         self.func_depth += 1;
+        // A function body does not see its caller's loops (bash 5.2).
+        let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
         let src = self
             .func_src
             .get(&name)
@@ -2047,6 +2095,7 @@ impl Shell {
         }
         self.lineno = saved_line;
         self.restore_local_options();
+        self.loop_depth = saved_loops;
         self.func_depth -= 1;
         let scope = self.scopes.pop();
         self.restore_local_opts(scope);

@@ -304,7 +304,7 @@ impl Shell {
         in_dq: bool,
         out: &mut Vec<Part>,
     ) -> R<()> {
-        self.check_bad_substitution(pieces)?;
+        self.check_bad_substitution(pieces, in_dq)?;
         for p in pieces {
             self.expand_piece(&p.piece, in_dq, out)?;
         }
@@ -312,7 +312,8 @@ impl Shell {
     }
 
     /// The parser leaves a `${` it could not read as literal text: bash's "bad substitution".
-    fn check_bad_substitution(&self, pieces: &[WordPieceWithSource]) -> R<()> {
+    /// Inside double quotes bash shows the quoted text up to the bad brace.
+    fn check_bad_substitution(&self, pieces: &[WordPieceWithSource], in_dq: bool) -> R<()> {
         let mut run = String::new();
         for p in pieces.iter().map(|p| Some(&p.piece)).chain([None]) {
             if let Some(WP::Text(t)) = p {
@@ -336,8 +337,18 @@ impl Shell {
                         _ => {}
                     }
                 }
-                self.error(&format!("{}: bad substitution", &rest[..end]));
-                return Err(Flow::Abort(1));
+                let shown = if in_dq {
+                    &run[..start + end]
+                } else {
+                    &rest[..end]
+                };
+                self.error(&format!("{shown}: bad substitution"));
+                // Under `set -e` the expansion error ends the shell.
+                return Err(if self.opts.errexit {
+                    Flow::Exit(1)
+                } else {
+                    Flow::Abort(1)
+                });
             }
             run.clear();
         }
@@ -357,8 +368,12 @@ impl Shell {
                     Self::text(out, s.clone(), false, false)
                 }
             }
-            // Inside double quotes (a `${v:+'x'}` operand), single quotes are literal.
-            WP::SingleQuotedText(s) if in_dq => Self::text(out, format!("'{s}'"), true, false),
+            // Inside double quotes (a `${v:+'x'}` operand), single quotes are
+            // literal characters and what they enclose is still expanded.
+            WP::SingleQuotedText(s) if in_dq => {
+                let inner = self.expand_string_dq(s)?;
+                Self::text(out, format!("'{inner}'"), true, false)
+            }
             WP::SingleQuotedText(s) => Self::text(out, s.clone(), true, false),
             WP::AnsiCQuotedText(s) => Self::text(out, ansi_c(s), true, false),
             WP::EscapeSequence(s) => {
@@ -380,7 +395,7 @@ impl Shell {
                 if !only_at {
                     Self::text(out, String::new(), true, false);
                 }
-                self.check_bad_substitution(inner)?;
+                self.check_bad_substitution(inner, true)?;
                 for p in inner {
                     self.expand_piece(&p.piece, true, out)?;
                 }
@@ -686,6 +701,27 @@ impl Shell {
             } else {
                 pieces
             };
+            // Inside double quotes `\}` in the operand is a plain `}`.
+            let pieces = if in_dq
+                && pieces
+                    .iter()
+                    .any(|p| matches!(&p.piece, WP::EscapeSequence(e) if e == "\\}"))
+            {
+                Rc::new(
+                    pieces
+                        .iter()
+                        .map(|p| match &p.piece {
+                            WP::EscapeSequence(e) if e == "\\}" => WordPieceWithSource {
+                                piece: WP::Text("}".into()),
+                                ..p.clone()
+                            },
+                            _ => p.clone(),
+                        })
+                        .collect(),
+                )
+            } else {
+                pieces
+            };
             let mut inner = Vec::new();
             self.expand_pieces(&pieces, in_dq, &mut inner)?;
             for p in inner {
@@ -716,15 +752,30 @@ impl Shell {
         }
     }
 
-    fn is_null(v: &PV, test: &ParameterTestType) -> bool {
+    /// Whether `${x:-...}` and friends take the alternative. With the colon a
+    /// list is null when its elements joined are: `[*]`/`$*` join with IFS's
+    /// first character inside double quotes, otherwise (and `[@]`/`$@`) with a
+    /// space.
+    fn is_null(&mut self, v: &PV, test: &ParameterTestType, in_dq: bool) -> bool {
         match v {
             PV::Unset => true,
             PV::Str(s) => matches!(test, ParameterTestType::UnsetOrNull) && s.is_empty(),
-            PV::List(l, _) => {
-                l.is_empty()
-                    || (matches!(test, ParameterTestType::UnsetOrNull)
-                        && l.len() == 1
-                        && l[0].is_empty())
+            PV::List(l, star) => {
+                if l.is_empty() {
+                    return true;
+                }
+                if !matches!(test, ParameterTestType::UnsetOrNull) {
+                    return false;
+                }
+                let sep = if *star && in_dq {
+                    match self.get("IFS") {
+                        Some(ifs) => ifs.chars().next().map(String::from).unwrap_or_default(),
+                        None => " ".to_string(),
+                    }
+                } else {
+                    " ".to_string()
+                };
+                l.iter().all(|e| e.is_empty()) && (l.len() == 1 || sep.is_empty())
             }
         }
     }
@@ -928,7 +979,7 @@ impl Shell {
                 default_value,
             } => {
                 let v = self.param_value(parameter, *indirect)?;
-                if Self::is_null(&v, test_type) {
+                if self.is_null(&v, test_type, in_dq) {
                     self.expand_word_parts(default_value, in_dq, out)?;
                 } else {
                     self.emit(v, in_dq, out);
@@ -941,7 +992,7 @@ impl Shell {
                 default_value,
             } => {
                 let v = self.param_value(parameter, *indirect)?;
-                if Self::is_null(&v, test_type) {
+                if self.is_null(&v, test_type, in_dq) {
                     // Inside double quotes the word is expanded as quoted text (no tilde).
                     let s = if in_dq {
                         let mut parts = Vec::new();
@@ -983,7 +1034,7 @@ impl Shell {
                 error_message,
             } => {
                 let v = self.param_value(parameter, *indirect)?;
-                if Self::is_null(&v, test_type) {
+                if self.is_null(&v, test_type, in_dq) {
                     let msg = self.word_str(error_message)?;
                     let msg = if error_message.as_deref().is_none_or(str::is_empty) {
                         if matches!(test_type, ParameterTestType::UnsetOrNull) {
@@ -1006,7 +1057,7 @@ impl Shell {
                 alternative_value,
             } => {
                 let v = self.param_value(parameter, *indirect)?;
-                if !Self::is_null(&v, test_type) {
+                if !self.is_null(&v, test_type, in_dq) {
                     self.expand_word_parts(alternative_value, in_dq, out)?;
                 }
             }
@@ -1574,6 +1625,16 @@ pub fn ansi_c(s: &str) -> String {
 /// Decodes backslash escapes; with `echo_mode`, `\c` stops output (second value true) and
 /// octal is `\0nnn`.
 pub fn decode_escapes(s: &str, echo_mode: bool) -> (String, bool) {
+    decode_escapes_with(s, echo_mode, true)
+}
+
+/// `echo -e` itself: as `decode_escapes` in echo mode, but octal needs the
+/// leading 0 (`\1` stays as written, while printf's `%b` reads it as octal).
+pub fn decode_echo_escapes(s: &str) -> (String, bool) {
+    decode_escapes_with(s, true, false)
+}
+
+fn decode_escapes_with(s: &str, echo_mode: bool, bare_octal: bool) -> (String, bool) {
     let mut out: Vec<u8> = Vec::new();
     let b = s.as_bytes();
     let mut i = 0;
@@ -1603,6 +1664,11 @@ pub fn decode_escapes(s: &str, echo_mode: bool) -> (String, bool) {
             b'c' if !echo_mode && i < b.len() => {
                 out.push(b[i] & 0x1f);
                 i += 1;
+            }
+            // echo -e knows octal only as \0nnn: `\1` stays as written.
+            b'1'..=b'7' if !bare_octal => {
+                out.push(b'\\');
+                out.push(c);
             }
             b'0'..=b'7' => {
                 // printf/$'..': \nnn (1-3 digits); echo -e: \0nnn (0-3 digits after the 0).

@@ -241,6 +241,35 @@ pub fn shell_command(argv: &[String], cwd: &Path) -> Option<Vec<String>> {
     Some(args)
 }
 
+/// An executable text file without a `#!` line fails to exec (ENOEXEC) and bash
+/// then runs it as a shell script itself: the arguments for that shell, when
+/// `argv` names such a file (directly or along `path`). Binaries (a NUL byte
+/// near the start) are left to the host.
+pub fn headerless_script(argv: &[String], cwd: &Path, path: &str) -> Option<Vec<String>> {
+    let first = argv.first()?;
+    let file = if first.contains('/') {
+        cwd.join(first)
+    } else {
+        path.split(':').find_map(|dir| {
+            let dir = if dir.is_empty() { "." } else { dir };
+            let p = cwd.join(dir).join(first);
+            (p.is_file() && crate::test::is_executable(&p)).then_some(p)
+        })?
+    };
+    if !file.is_file() || !crate::test::is_executable(&file) {
+        return None;
+    }
+    let mut head = [0u8; 128];
+    let n = std::fs::File::open(&file).ok()?.read(&mut head).ok()?;
+    let head = &head[..n];
+    if head.starts_with(b"#!") || head.contains(&0) {
+        return None;
+    }
+    let mut args = vec!["bash".to_string(), file.to_string_lossy().into_owned()];
+    args.extend(argv.iter().skip(1).cloned());
+    Some(args)
+}
+
 fn is_shell_name(name: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
     // By path, only where a system keeps its shells: `./bash` is some other program.

@@ -5,7 +5,10 @@
 mod arith;
 mod builtins;
 mod cmdsub_comments;
+mod comsub_case;
 mod condnl;
+mod dq_blanks;
+mod empty_for;
 pub mod exec;
 mod expand;
 mod fnbody;

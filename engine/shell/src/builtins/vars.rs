@@ -870,12 +870,17 @@ impl Shell {
 
     pub(crate) fn b_unset(&mut self, a: &[String], io: &Io) -> i32 {
         let mut funcs = false;
+        // Without -v or -f a name that is no variable unsets the function.
+        let mut vars_only = false;
         let mut unset_ref = false;
         let mut st = 0;
         for s in &a[1..] {
             match s.as_str() {
                 "-f" => funcs = true,
-                "-v" => funcs = false,
+                "-v" => {
+                    funcs = false;
+                    vars_only = true;
+                }
                 "-n" => unset_ref = true,
                 n => {
                     if unset_ref {
@@ -955,6 +960,7 @@ impl Shell {
                         }
                         continue;
                     }
+                    let was_var = self.lookup(n).is_some();
                     if let Err(e) = self.unset(n) {
                         self.error_io(
                             io,
@@ -967,10 +973,7 @@ impl Shell {
                             ),
                         );
                         st = 1;
-                    } else if !self.is_set(n)
-                        && self.funcs.contains_key(n)
-                        && self.lookup(n).is_none()
-                    {
+                    } else if !vars_only && !was_var && self.funcs.contains_key(n) {
                         self.funcs.remove(n);
                     }
                 }
