@@ -16,17 +16,17 @@ pub enum Source {
 }
 
 pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
-    let fnbody = crate::fnbody::rewrite(src);
+    let fnbody = crate::rewrite::fnbody::rewrite(src);
     let src = fnbody.as_deref().unwrap_or(src);
     let src = split_empty_for_parts(src);
-    let src = crate::comsub_case::add_case_parens(&src);
-    let src = crate::empty_for::fill_empty_for_lists(&src);
-    let src = crate::dq_blanks::quote_blank_runs(&src);
+    let src = crate::rewrite::comsub_case::add_case_parens(&src);
+    let src = crate::rewrite::empty_for::fill_empty_for_lists(&src);
+    let src = crate::rewrite::dq_blanks::quote_blank_runs(&src);
     let selected = crate::select::rewrite(&src);
     let src = selected.as_deref().unwrap_or(&src);
-    let src = crate::condnl::join_newlines(src);
+    let src = crate::rewrite::condnl::join_newlines(src);
     if src.contains("$(") && src.contains('#') {
-        if let Some(f) = crate::cmdsub_comments::blank(&src) {
+        if let Some(f) = crate::rewrite::cmdsub_comments::blank(&src) {
             return parse_text(&f);
         }
     }
@@ -310,7 +310,7 @@ impl Shell {
     /// Runs a whole script as bash does: lines before a late syntax error still run.
     pub fn run_script(&mut self, src: &str, source: Source, io: &Io) -> i32 {
         self.last_arg.clone_from(&self.arg0);
-        if let Some(e) = crate::condnl::first_error(src) {
+        if let Some(e) = crate::rewrite::condnl::first_error(src) {
             return self.run_to_cond_error(src, e, source, io);
         }
         if self.script_may_alias(src) {

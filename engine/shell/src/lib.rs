@@ -4,18 +4,13 @@
 
 mod arith;
 mod builtins;
-mod cmdsub_comments;
-mod comsub_case;
-mod condnl;
-mod dq_blanks;
-mod empty_for;
 pub mod exec;
 mod expand;
-mod fnbody;
 pub mod host;
 pub mod invoke;
 pub mod io;
 mod pattern;
+mod rewrite;
 mod select;
 pub mod state;
 mod test;

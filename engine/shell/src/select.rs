@@ -26,7 +26,7 @@ pub fn rewrite(src: &str) -> Option<String> {
     let mut i = 0;
     while i < toks.len() {
         let is_select = matches!(&toks[i], Token::Word(w, _) if w == "select")
-            && crate::condnl::command_position(&toks, i);
+            && crate::rewrite::condnl::command_position(&toks, i);
         if !is_select {
             i += 1;
             continue;
@@ -63,7 +63,7 @@ pub fn rewrite(src: &str) -> Option<String> {
         let mut close = None;
         while let Some(t) = toks.get(k) {
             if let Token::Word(w, _) = t {
-                if crate::condnl::command_position(&toks, k) {
+                if crate::rewrite::condnl::command_position(&toks, k) {
                     match w.as_str() {
                         "do" => depth += 1,
                         "done" => {
