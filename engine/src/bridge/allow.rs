@@ -16,6 +16,9 @@ use super::BridgeError;
 #[derive(Debug, Default)]
 pub(crate) struct Resolver {
     cache: HashMap<String, Result<PathBuf, Miss>>,
+    /// What relative entries of the policy `PATH` (`.venv/bin`) are relative to: the hook's
+    /// work directory. `None`: such entries are skipped.
+    work_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +28,14 @@ enum Miss {
 }
 
 impl Resolver {
+    /// A resolver for hooks run in `work_dir`.
+    pub fn new(work_dir: PathBuf) -> Self {
+        Resolver {
+            cache: HashMap::new(),
+            work_dir: Some(work_dir),
+        }
+    }
+
     /// The program a request runs: by the allow list (see [`Resolver::resolve`]), or, under
     /// `allow_any`, the way a plain shell finds it in the guest's `PATH` (`guest_path`, the
     /// policy's when the guest has none) and `cwd`. That answer is not cached: the guest may
@@ -90,7 +101,7 @@ impl Resolver {
         let answer = match self.cache.get(argv0) {
             Some(answer) => answer.clone(),
             None => {
-                let answer = decide(policy, argv0);
+                let answer = decide(policy, argv0, self.work_dir.as_deref());
                 self.cache.insert(argv0.to_string(), answer.clone());
                 answer
             }
@@ -106,10 +117,10 @@ impl Resolver {
     }
 }
 
-fn decide(policy: &Policy, argv0: &str) -> Result<PathBuf, Miss> {
+fn decide(policy: &Policy, argv0: &str, work_dir: Option<&Path>) -> Result<PathBuf, Miss> {
     if !argv0.contains('/') {
         // A name: allowed by name, or because it resolves to an allowed absolute path.
-        let found = find_in_path(&policy.path, argv0);
+        let found = find_in_path(&policy.path, argv0, work_dir);
         let by_name = policy.allow.iter().any(|a| a == argv0);
         let by_path = found
             .as_ref()
@@ -129,7 +140,7 @@ fn decide(policy: &Policy, argv0: &str) -> Result<PathBuf, Miss> {
         if a.contains('/') {
             Path::new(a) == path
         } else {
-            find_in_path(&policy.path, a).is_some_and(|p| p == path)
+            find_in_path(&policy.path, a, work_dir).is_some_and(|p| p == path)
         }
     });
     if !allowed {
@@ -142,11 +153,20 @@ fn decide(policy: &Policy, argv0: &str) -> Result<PathBuf, Miss> {
     }
 }
 
-/// The first executable regular file named `name` in the absolute directories of `path`.
-fn find_in_path(path: &str, name: &str) -> Option<PathBuf> {
+/// The first executable regular file named `name` in the directories of `path`: absolute
+/// ones as they are, relative ones (`.venv/bin`) inside `work_dir` — the tenant's policy
+/// names its own tools there, as a hook's own `PATH` would.
+fn find_in_path(path: &str, name: &str, work_dir: Option<&Path>) -> Option<PathBuf> {
     path.split(':')
-        .map(Path::new)
-        .filter(|dir| dir.is_absolute())
+        .filter(|dir| !dir.is_empty())
+        .filter_map(|dir| {
+            let dir = Path::new(dir);
+            if dir.is_absolute() {
+                Some(dir.to_path_buf())
+            } else {
+                work_dir.map(|w| w.join(dir))
+            }
+        })
         .map(|dir| dir.join(name))
         .find(|candidate| is_executable_file(candidate))
 }
@@ -281,6 +301,25 @@ mod tests {
         assert!(r
             .resolve_request(&strict, "./bin/tool", Some("bin"), cwd)
             .is_err());
+    }
+
+    #[test]
+    fn relative_policy_path_entries_are_inside_the_work_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join(".venv/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let tool = bin.join("python");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let p = Policy {
+            path: ".venv/bin:/usr/bin".into(),
+            ..policy(&["python"])
+        };
+        let mut r = Resolver::new(dir.path().to_path_buf());
+        assert_eq!(r.resolve(&p, "python").unwrap(), tool);
+        // Without a work directory, the relative entry means nothing.
+        let mut r = Resolver::default();
+        assert!(r.resolve(&p, "python").map_or(true, |found| found != tool));
     }
 
     #[test]

@@ -108,8 +108,8 @@ struct Proc {
 impl ExecHost {
     pub fn new(cfg: ExecConfig) -> Self {
         ExecHost {
+            resolver: Resolver::new(cfg.work_dir.clone()),
             cfg,
-            resolver: Resolver::default(),
             user: None,
             extra_dirs: Vec::new(),
             procs: HashMap::new(),
