@@ -53,164 +53,9 @@ const COPT_DEFAULT: u32 = 1 << 1;
 const COPT_DIRNAMES: u32 = 1 << 2;
 const COPT_PLUSDIRS: u32 = 1 << 7;
 
-/// bash 5.2's builtins, in the order of its builtin table.
-pub const BASH_BUILTINS: &[&str] = &[
-    ".",
-    ":",
-    "[",
-    "alias",
-    "bg",
-    "bind",
-    "break",
-    "builtin",
-    "caller",
-    "cd",
-    "command",
-    "compgen",
-    "complete",
-    "compopt",
-    "continue",
-    "declare",
-    "dirs",
-    "disown",
-    "echo",
-    "enable",
-    "eval",
-    "exec",
-    "exit",
-    "export",
-    "false",
-    "fc",
-    "fg",
-    "getopts",
-    "hash",
-    "help",
-    "history",
-    "jobs",
-    "kill",
-    "let",
-    "local",
-    "logout",
-    "mapfile",
-    "popd",
-    "printf",
-    "pushd",
-    "pwd",
-    "read",
-    "readarray",
-    "readonly",
-    "return",
-    "set",
-    "shift",
-    "shopt",
-    "source",
-    "suspend",
-    "test",
-    "times",
-    "trap",
-    "true",
-    "type",
-    "typeset",
-    "ulimit",
-    "umask",
-    "unalias",
-    "unset",
-    "wait",
-];
-
 const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until", "do",
     "done", "in", "function", "time", "{", "}", "!", "[[", "]]", "coproc",
-];
-
-const SETOPTS: &[&str] = &[
-    "allexport",
-    "braceexpand",
-    "emacs",
-    "errexit",
-    "errtrace",
-    "functrace",
-    "hashall",
-    "histexpand",
-    "history",
-    "ignoreeof",
-    "interactive-comments",
-    "keyword",
-    "monitor",
-    "noclobber",
-    "noexec",
-    "noglob",
-    "nolog",
-    "notify",
-    "nounset",
-    "onecmd",
-    "physical",
-    "pipefail",
-    "posix",
-    "privileged",
-    "verbose",
-    "vi",
-    "xtrace",
-];
-
-const SHOPTS: &[&str] = &[
-    "autocd",
-    "assoc_expand_once",
-    "cdable_vars",
-    "cdspell",
-    "checkhash",
-    "checkjobs",
-    "checkwinsize",
-    "cmdhist",
-    "compat31",
-    "compat32",
-    "compat40",
-    "compat41",
-    "compat42",
-    "compat43",
-    "compat44",
-    "complete_fullquote",
-    "direxpand",
-    "dirspell",
-    "dotglob",
-    "execfail",
-    "expand_aliases",
-    "extdebug",
-    "extglob",
-    "extquote",
-    "failglob",
-    "force_fignore",
-    "globasciiranges",
-    "globskipdots",
-    "globstar",
-    "gnu_errfmt",
-    "histappend",
-    "histreedit",
-    "histverify",
-    "hostcomplete",
-    "huponexit",
-    "inherit_errexit",
-    "interactive_comments",
-    "lastpipe",
-    "lithist",
-    "localvar_inherit",
-    "localvar_unset",
-    "login_shell",
-    "mailwarn",
-    "no_empty_cmd_completion",
-    "nocaseglob",
-    "nocasematch",
-    "noexpand_translation",
-    "nullglob",
-    "patsub_replacement",
-    "progcomp",
-    "progcomp_alias",
-    "promptvars",
-    "restricted_shell",
-    "shift_verbose",
-    "sourcepath",
-    "varredir_close",
-    "xpg_echo",
 ];
 
 /// Signal names as bash on Linux lists them (trap names included).
@@ -755,7 +600,10 @@ impl Shell {
             funcs.iter().map(|s| s.as_str()),
             word,
         ));
-        out.extend(Self::names_with_prefix(BASH_BUILTINS.iter().copied(), word));
+        out.extend(Self::names_with_prefix(
+            super::enable::BASH_BUILTINS.iter().copied(),
+            word,
+        ));
         let path = self
             .lookup("PATH")
             .and_then(|v| match &v.value {
@@ -790,7 +638,9 @@ impl Shell {
                 matches!(v.value, Some(Value::Arr(_)) | Some(Value::Assoc(_)))
             }),
             "binding" => Self::names_with_prefix(super::bind::FUNCTIONS.iter().copied(), word),
-            "builtin" | "enabled" => Self::names_with_prefix(BASH_BUILTINS.iter().copied(), word),
+            "builtin" | "enabled" => {
+                Self::names_with_prefix(super::enable::BASH_BUILTINS.iter().copied(), word)
+            }
             "command" => self.command_matches(word),
             "directory" => self.filename_matches(word, true),
             "file" => self.filename_matches(word, false),
@@ -843,15 +693,15 @@ impl Shell {
                 v
             }
             "helptopic" => {
-                let mut v: Vec<&str> = BASH_BUILTINS.to_vec();
+                let mut v: Vec<&str> = super::enable::BASH_BUILTINS.to_vec();
                 v.extend(EXTRA_TOPICS.iter().copied());
                 v.sort();
                 v.dedup();
                 Self::names_with_prefix(v, word)
             }
             "keyword" => Self::names_with_prefix(KEYWORDS.iter().copied(), word),
-            "setopt" => Self::names_with_prefix(SETOPTS.iter().copied(), word),
-            "shopt" => Self::names_with_prefix(SHOPTS.iter().copied(), word),
+            "setopt" => Self::names_with_prefix(super::options::SET_O.iter().copied(), word),
+            "shopt" => Self::names_with_prefix(super::options::SHOPT.iter().copied(), word),
             "signal" => Self::names_with_prefix(SIGNALS.iter().copied(), word),
             "variable" => self
                 .visible_vars()

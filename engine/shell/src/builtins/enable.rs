@@ -4,7 +4,7 @@ use crate::io::Io;
 use crate::state::Shell;
 
 /// bash 5.2's builtins, in the order `enable` lists them.
-const BASH_BUILTINS: &[&str] = &[
+pub(crate) const BASH_BUILTINS: &[&str] = &[
     ".",
     ":",
     "[",

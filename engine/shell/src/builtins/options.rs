@@ -6,7 +6,7 @@ use crate::io::Io;
 use crate::state::{Shell, R};
 
 /// Every `set -o` name, in the (alphabetical) order bash lists them.
-const SET_O: &[&str] = &[
+pub(crate) const SET_O: &[&str] = &[
     "allexport",
     "braceexpand",
     "emacs",
@@ -60,7 +60,7 @@ const FLAGS: &[(char, &str)] = &[
 ];
 
 /// Every `shopt` name, in the order bash lists them.
-const SHOPT: &[&str] = &[
+pub(crate) const SHOPT: &[&str] = &[
     "autocd",
     "assoc_expand_once",
     "cdable_vars",
