@@ -157,6 +157,7 @@ impl ExecHost {
             )));
         }
         let user = match &self.user {
+            _ if self.cfg.policy.keep_user => None,
             Some(user) => user.clone(),
             None => {
                 let user = user::resolve(self.cfg.policy.run_as.as_deref())

@@ -53,6 +53,13 @@ pub struct Policy {
     /// cannot set it. Default false. Confinement still applies to what starts.
     #[serde(skip)]
     pub allow_any: bool,
+    /// Run bridged commands as hookbox's own user instead of `run_as`, even when that is root
+    /// — then with every capability dropped (uid 0 that owns root's files in the granted
+    /// directories and can do nothing else a user could not). Only for `hookbox shell`, which
+    /// works on the developer's own files as the developer; a tenant's `hookbox.toml` cannot
+    /// set it. Default false.
+    #[serde(skip)]
+    pub keep_user: bool,
 }
 
 impl Default for Policy {
@@ -65,6 +72,7 @@ impl Default for Policy {
             run_as: None,
             accept_weak_confinement: false,
             allow_any: false,
+            keep_user: false,
         }
     }
 }

@@ -85,16 +85,6 @@ impl Dirs {
         })
     }
 
-    /// Gives the temporary directory to the hook user, who runs bridged commands when
-    /// hookbox runs as root (`sort` and `mktemp` write there).
-    pub fn give_temp_to_hook_user(&self, policy: &Policy) -> Result<()> {
-        if let Some(ids) = super::glue::hook_ids(policy)? {
-            std::os::unix::fs::chown(&self.temp_dir, Some(ids.uid), Some(ids.gid))
-                .context("giving the temporary directory to the hook user")?;
-        }
-        Ok(())
-    }
-
     /// An invocation in these directories with `PATH`, `HOME` and `TMPDIR` set.
     pub fn invocation(
         &self,

@@ -111,9 +111,11 @@ pub fn shell(args: ShellArgs) -> Result<u8> {
     }
     policy.allow = args.allow.clone();
     policy.allow_any = args.allow_all_commands;
+    // A shell on the developer's own files: commands run as the developer (see
+    // `Policy::keep_user`), so `chmod`, `ln` and `sed -i` work where bash's would.
+    policy.keep_user = true;
     let cwd = std::env::current_dir().context("the current directory")?;
     let dirs = Dirs::new(&cwd, "hookbox-shell-")?;
-    dirs.give_temp_to_hook_user(&policy)?;
 
     let mut sh_args = args.args.clone();
     let (stdin, inherit) = match script_from(&sh_args) {

@@ -376,3 +376,37 @@ fn starting_a_shell_does_not_leave_the_sandbox() {
     let o = sh(&arena, &[], "bash -c 'echo $((6 * 7)); exit 3'");
     assert_eq!((status(&o), o.out().as_str()), (3, "42\n"), "{}", o.err());
 }
+
+/// `hookbox shell` runs bridged commands as the developer (so `chmod` works on their files);
+/// when that is root, with no capability at all: the kernel's root powers (modules, mounts,
+/// raw devices) are gone, and Landlock still holds the files.
+#[test]
+fn a_shells_bridged_commands_as_root_have_no_capabilities() {
+    let arena = Arena::new();
+    std::fs::write(arena.work.join("mine"), "x").unwrap();
+    let o = sh(
+        &arena,
+        &["--allow-all-commands"],
+        "/usr/bin/chmod +x mine && [ -x mine ] && echo chmod-ok; \
+         /usr/bin/grep -E '^Cap(Eff|Prm|Bnd|Amb):' /proc/self/status; \
+         echo pwned | /usr/bin/tee ../outside-marker; /usr/bin/cat /etc/shadow",
+    );
+    assert!(o.out().contains("chmod-ok"), "{}{}", o.out(), o.err());
+    assert!(
+        !arena.base.path().join("outside-marker").exists(),
+        "wrote outside"
+    );
+    assert!(!o.out().contains("root:"), "read /etc/shadow");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        for set in ["CapEff", "CapPrm", "CapBnd", "CapAmb"] {
+            assert!(
+                o.out()
+                    .lines()
+                    .any(|l| l.starts_with(set) && l.ends_with("0000000000000000")),
+                "{set} not empty:\n{}",
+                o.out()
+            );
+        }
+    }
+}

@@ -15,7 +15,8 @@
 //!    namespace — `setsid`, double forks and daemons included;
 //! 5. in the child: a private `/proc` of the PID namespace (in the new mount namespace,
 //!    readable through one more Landlock rule), `lo` up (network level `loopback`), rlimits, `setgroups([])` + `setgid` +
-//!    `setuid` to the hook user, `PR_SET_NO_NEW_PRIVS`, `PR_SET_PDEATHSIG(SIGKILL)` (so killing
+//!    `setuid` to the hook user (or, for root kept as root by `keep_user`, every capability
+//!    dropped: bounding set, ambient, effective, permitted, inheritable), `PR_SET_NO_NEW_PRIVS`, `PR_SET_PDEATHSIG(SIGKILL)` (so killing
 //!    the waiting parent kills the namespace), and `landlock_restrict_self`;
 //! 6. one more `fork`: init stays behind, confined, waiting, and exits with the command's
 //!    status; the command runs as init's child, so signals reach it as on any host (init
@@ -190,6 +191,8 @@ impl Prepared {
                 clamped(libc::RLIMIT_NOFILE, DEFAULT_NOFILE, DEFAULT_NOFILE),
             ],
             user: spec.user.as_ref().map(|u| (u.uid, u.gid)),
+            // Root without a user switch (`keep_user`): no capability survives.
+            drop_caps: euid == 0 && spec.user.is_none(),
             weak,
         };
         Ok((
