@@ -788,6 +788,11 @@ impl Shell {
                 return Some(p.display().to_string());
             }
         }
+        // The guest sees only its grants; the host says what the bridge would run.
+        #[cfg(target_os = "wasi")]
+        if let Some(found) = crate::host::which(n, &path, &self.cwd) {
+            return Some(found);
+        }
         None
     }
 }

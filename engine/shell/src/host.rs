@@ -45,9 +45,9 @@ pub trait Running {
 #[cfg(not(target_os = "wasi"))]
 pub use native::NativeHost as DefaultHost;
 #[cfg(target_os = "wasi")]
-pub use wasi::file_mode;
-#[cfg(target_os = "wasi")]
 pub use wasi::BridgeHost as DefaultHost;
+#[cfg(target_os = "wasi")]
+pub use wasi::{file_mode, which};
 
 #[cfg(not(target_os = "wasi"))]
 mod native {
@@ -320,6 +320,32 @@ mod wasi {
         fn exec_kill(h: i32) -> i32;
         fn last_error(buf: *mut u8, cap: i32) -> i32;
         fn path_mode(ptr: *const u8, len: i32) -> i32;
+        fn exec_which(req: *const u8, len: i32, buf: *mut u8, cap: i32) -> i32;
+    }
+
+    /// The host program `name` would start through the bridge (policy and PATH applied), for
+    /// `command -v`, `type` and `hash`: the guest cannot see the host's directories.
+    pub fn which(name: &str, path: &str, cwd: &std::path::Path) -> Option<String> {
+        let mut j = String::from("{\"argv\":[");
+        json_str(&mut j, name);
+        j.push_str("],\"env\":[[\"PATH\",");
+        json_str(&mut j, path);
+        j.push_str("]],\"cwd\":");
+        json_str(&mut j, &cwd.to_string_lossy());
+        j.push('}');
+        let mut buf = vec![0u8; 4096];
+        // SAFETY: both buffers are valid for their lengths.
+        let n = unsafe {
+            exec_which(
+                j.as_ptr(),
+                j.len() as i32,
+                buf.as_mut_ptr(),
+                buf.len() as i32,
+            )
+        };
+        let n = usize::try_from(n).ok().filter(|n| *n <= buf.len())?;
+        buf.truncate(n);
+        String::from_utf8(buf).ok()
     }
 
     /// The host's `st_mode` of a granted file (WASI's file stat has no mode bits).

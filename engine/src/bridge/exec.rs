@@ -131,6 +131,25 @@ impl ExecHost {
         granted_mode(std::path::Path::new(path), &granted)
     }
 
+    /// The program an `exec_spawn` of this request would start, without starting it (the
+    /// shell's `command -v`, `type`, `hash`): the same policy decision, so a hook's
+    /// `command -v sqlite3 || exit 1` sees what it may run.
+    pub fn which(&mut self, request_json: &[u8]) -> Result<PathBuf, BridgeError> {
+        let req = ExecRequest::parse(request_json)?;
+        let argv0 = req.argv.first().cloned().unwrap_or_default();
+        let cwd = req.cwd.clone().unwrap_or_else(|| self.cfg.work_dir.clone());
+        let mut granted = vec![self.cfg.work_dir.as_path(), self.cfg.temp_dir.as_path()];
+        granted.extend(self.extra_dirs.iter().map(PathBuf::as_path));
+        let cwd = check_cwd(&cwd, &granted)?;
+        let guest_path = req
+            .env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str());
+        self.resolver
+            .resolve_request(&self.cfg.policy, &argv0, guest_path, &cwd)
+    }
+
     /// Checks a request against the policy and starts it confined; returns its handle.
     pub async fn spawn(&mut self, request_json: &[u8]) -> Result<u32, BridgeError> {
         if Instant::now() >= self.cfg.deadline {

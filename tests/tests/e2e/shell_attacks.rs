@@ -410,3 +410,25 @@ fn a_shells_bridged_commands_as_root_have_no_capabilities() {
         }
     }
 }
+
+/// `command -v`, `type` and `hash` in the sandbox see what the bridge would run: an allowed
+/// host command is found at its host path (the guest cannot see /usr/bin itself), one off the
+/// allow list is not found — so a hook's `command -v X || exit 1` takes its fallback.
+#[test]
+fn command_v_sees_exactly_what_the_policy_lets_run() {
+    let arena = Arena::new();
+    let o = sh(
+        &arena,
+        &["--allow", "sh"],
+        "command -v sh; type -P sh; command -v sqlite3 || echo 'sqlite3 not allowed'",
+    );
+    let out = o.out();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}{}", o.err());
+    assert!(
+        lines[0].ends_with("/sh") && lines[0].starts_with('/'),
+        "{lines:?}"
+    );
+    assert_eq!(lines[0], lines[1]);
+    assert_eq!(lines[2], "sqlite3 not allowed");
+}

@@ -122,7 +122,7 @@ fn guest_range(ptr: i32, len: i32) -> Option<std::ops::Range<usize>> {
 
 /// The "write into (buf, cap), return the full length" convention of `context` and
 /// `last_error`.
-fn reply(caller: &mut Caller<'_, HostState>, bytes: &[u8], buf: i32, cap: i32) -> i32 {
+pub(crate) fn reply(caller: &mut Caller<'_, HostState>, bytes: &[u8], buf: i32, cap: i32) -> i32 {
     let Ok(full) = i32::try_from(bytes.len()) else {
         return caller
             .data_mut()

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use wasmtime::{Caller, Linker};
 
-use super::abi::{read_guest, write_guest, ERR_BAD_REQUEST, MODULE};
+use super::abi::{read_guest, reply, write_guest, ERR_BAD_REQUEST, MODULE};
 use super::store::HostState;
 use crate::bridge::exec::{ExecConfig, ExecHost};
 use crate::runner::output::OutputCapper;
@@ -60,6 +60,23 @@ fn to_i32<T: TryInto<i32>>(caller: &mut Caller<'_, HostState>, v: T) -> i32 {
 }
 
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        MODULE,
+        "exec_which",
+        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32, buf: i32, cap: i32| -> i32 {
+            let request = match read_guest(&mut caller, ptr, len) {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            match caller.data_mut().bridge.exec.0.which(&request) {
+                Ok(path) => reply(&mut caller, path.to_string_lossy().as_bytes(), buf, cap),
+                Err(e) => {
+                    let code = e.code();
+                    caller.data_mut().bridge.fail(code, e.to_string())
+                }
+            }
+        },
+    )?;
     linker.func_wrap(
         MODULE,
         "path_mode",
