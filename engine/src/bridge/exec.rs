@@ -126,9 +126,32 @@ impl ExecHost {
 
     /// The `st_mode` of a file inside the granted directories (see ABI.md's `path_mode`).
     pub fn path_mode(&self, path: &str) -> Result<u32, BridgeError> {
+        granted_mode(std::path::Path::new(path), &self.granted_dirs())
+    }
+
+    /// The work and temporary directories and those granted with [`ExecHost::grant_dir`].
+    fn granted_dirs(&self) -> Vec<&std::path::Path> {
         let mut granted = vec![self.cfg.work_dir.as_path(), self.cfg.temp_dir.as_path()];
         granted.extend(self.extra_dirs.iter().map(PathBuf::as_path));
-        granted_mode(std::path::Path::new(path), &granted)
+        granted
+    }
+
+    /// The program a request names and the directory it starts in, as the policy decides
+    /// them (the cwd inside the grants, the program by the allow list or, with `allow_any`,
+    /// the guest's own `PATH`).
+    fn program_and_cwd(&mut self, req: &ExecRequest) -> Result<(PathBuf, PathBuf), BridgeError> {
+        let argv0 = req.argv.first().map(String::as_str).unwrap_or_default();
+        let cwd = req.cwd.as_deref().unwrap_or(&self.cfg.work_dir);
+        let cwd = check_cwd(cwd, &self.granted_dirs())?;
+        let guest_path = req
+            .env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str());
+        let program = self
+            .resolver
+            .resolve_request(&self.cfg.policy, argv0, guest_path, &cwd)?;
+        Ok((program, cwd))
     }
 
     /// The program an `exec_spawn` of this request would start, without starting it (the
@@ -136,18 +159,7 @@ impl ExecHost {
     /// `command -v sqlite3 || exit 1` sees what it may run.
     pub fn which(&mut self, request_json: &[u8]) -> Result<PathBuf, BridgeError> {
         let req = ExecRequest::parse(request_json)?;
-        let argv0 = req.argv.first().cloned().unwrap_or_default();
-        let cwd = req.cwd.clone().unwrap_or_else(|| self.cfg.work_dir.clone());
-        let mut granted = vec![self.cfg.work_dir.as_path(), self.cfg.temp_dir.as_path()];
-        granted.extend(self.extra_dirs.iter().map(PathBuf::as_path));
-        let cwd = check_cwd(&cwd, &granted)?;
-        let guest_path = req
-            .env
-            .iter()
-            .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.as_str());
-        self.resolver
-            .resolve_request(&self.cfg.policy, &argv0, guest_path, &cwd)
+        Ok(self.program_and_cwd(&req)?.0)
     }
 
     /// Checks a request against the policy and starts it confined; returns its handle.
@@ -158,18 +170,7 @@ impl ExecHost {
         }
         let req = ExecRequest::parse(request_json)?;
         let argv0 = req.argv.first().cloned().unwrap_or_default();
-        let cwd = req.cwd.clone().unwrap_or_else(|| self.cfg.work_dir.clone());
-        let mut granted = vec![self.cfg.work_dir.as_path(), self.cfg.temp_dir.as_path()];
-        granted.extend(self.extra_dirs.iter().map(PathBuf::as_path));
-        let cwd = check_cwd(&cwd, &granted)?;
-        let guest_path = req
-            .env
-            .iter()
-            .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.as_str());
-        let program = self
-            .resolver
-            .resolve_request(&self.cfg.policy, &argv0, guest_path, &cwd)?;
+        let (program, cwd) = self.program_and_cwd(&req)?;
         if self.procs.len() >= DEFAULT_MAX_COMMANDS {
             return Err(BridgeError::SpawnFailed(format!(
                 "more than {DEFAULT_MAX_COMMANDS} bridged commands running at once"
