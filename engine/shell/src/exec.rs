@@ -250,19 +250,9 @@ fn misplaced_keyword(src: &str) -> Option<(usize, String)> {
                             return bad(w);
                         }
                     }
-                    "done" => {
-                        if kind == "do" && seen {
-                            stack.pop();
-                            if let Some(p) = stack.last_mut() {
-                                p.1 = true;
-                            }
-                            cmd_start = false;
-                        } else {
-                            return bad(w);
-                        }
-                    }
-                    "}" => {
-                        if kind == "{" && seen {
+                    "done" | "}" => {
+                        let opener = if w == "done" { "do" } else { "{" };
+                        if kind == opener && seen {
                             stack.pop();
                             if let Some(p) = stack.last_mut() {
                                 p.1 = true;
