@@ -18,5 +18,6 @@ mod tilde;
 pub mod tools;
 mod trace;
 
+pub use builtins::is_builtin;
 pub use exec::Source;
 pub use state::Shell;

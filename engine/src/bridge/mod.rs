@@ -8,7 +8,7 @@
 //! that load code), `confine` (what the kernel enforces in the child); the hook's user comes
 //! from `runner::user`, shared with the native runner.
 
-mod allow;
+pub(crate) mod allow;
 pub mod confine;
 pub mod env;
 pub mod exec;

@@ -52,8 +52,10 @@ pub enum Command {
     Plan(PlanArgs),
     /// Check DIR's hooks without running any: shebangs, exec bits, Procfile syntax, `bash -n`,
     /// hookbox.toml keys. Exits 1 when it finds a problem.
-    #[command(after_help = EXIT_CODES)]
-    Validate(PlanArgs),
+    #[command(after_help = format!("Output: one problem a line, `file:line:col: error|warning: message [HBnnn]` \
+(the rule ids are in docs/validate.md), or --json. Warnings (a Site Factory script left non-executable, \
+which disables it) do not fail unless --strict.\n\n{EXIT_CODES}"))]
+    Validate(ValidateArgs),
     /// Run the hooks of one STAGE in place on DIR (no release is made).
     #[command(after_help = format!("Examples:\n  hookbox run pre-deploy\n  hookbox run release ./app --env DATABASE_URL=sqlite:///tmp/db\n  hookbox run post-staging-update . -- sitegroup env db_role domain\n\n{EXIT_CODES}"))]
     Run(RunArgs),
@@ -79,13 +81,19 @@ the same DIR while one runs fails at once (exit 2). Ctrl-C stops the running hoo
     /// the script embedded), which every convention accepts as a `.wasm` hook. A syntax error
     /// exits 2 with file and line and writes nothing.
     Compile(super::compile::CompileArgs),
+    /// Print a completion script for SHELL on stdout
+    /// (`hookbox completions bash > /etc/bash_completion.d/hookbox`).
+    Completions(super::docs::CompletionsArgs),
+    /// Print hookbox's man page (roff) on stdout (`hookbox man | man -l -`).
+    Man,
 }
 
 impl Command {
     /// Whether the command was asked for JSON output.
     pub fn json(&self) -> bool {
         match self {
-            Command::Plan(a) | Command::Validate(a) => a.json,
+            Command::Plan(a) => a.json,
+            Command::Validate(a) => a.plan.json,
             Command::Run(a) => a.hook.json,
             Command::Deploy(a) => a.hook.json,
             Command::Rollback(a) => a.json,
@@ -130,6 +138,16 @@ impl From<RunnerArg> for RunnerKind {
             RunnerArg::Sandbox => RunnerKind::Sandbox,
         }
     }
+}
+
+/// Flags of `hookbox validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Fail (exit 1) on warnings too, not only on errors.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

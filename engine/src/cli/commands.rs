@@ -8,9 +8,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use super::args::{Command, DeployArgs, EnvArgs, HookArgs, PlanArgs, RollbackArgs, RunArgs};
+use super::args::{
+    Command, DeployArgs, EnvArgs, HookArgs, PlanArgs, RollbackArgs, RunArgs, ValidateArgs,
+};
 use super::glue::{self, DiscoverInput};
 use super::Ended;
+use crate::discover::Severity;
 use crate::events::redact::Redactor;
 use crate::events::{Events, Terminal};
 use crate::lifecycle::deploy::{DeployOptions, DEFAULT_HEALTH_INTERVAL};
@@ -32,6 +35,8 @@ pub fn dispatch(command: Command) -> Result<Ended> {
         Command::Exec(a) => super::exec::exec(a).map(Ended::Status),
         Command::Shell(a) => super::shell::shell(a).map(Ended::Status),
         Command::Compile(a) => super::compile::compile(a).map(Ended::Status),
+        Command::Completions(a) => super::docs::completions(a).map(Ended::Status),
+        Command::Man => super::docs::man().map(Ended::Status),
     }
 }
 
@@ -197,7 +202,7 @@ fn context(
 
 fn print_outcome(json: bool, outcome: &Outcome) {
     if json {
-        let value = serde_json::json!({ "event": "outcome", "outcome": outcome });
+        let value = serde_json::json!({ "v": crate::events::JSON_VERSION, "event": "outcome", "outcome": outcome });
         println!("{value}");
     }
 }
@@ -317,7 +322,8 @@ pub fn render_plan(plan: &Plan) -> String {
     s
 }
 
-fn validate(a: PlanArgs) -> Result<Ended> {
+fn validate(v: ValidateArgs) -> Result<Ended> {
+    let a = v.plan;
     let penv = read_process_env()?;
     let dir = project_dir(a.dir.as_deref())?;
     let problems = glue::validate(&DiscoverInput {
@@ -327,23 +333,38 @@ fn validate(a: PlanArgs) -> Result<Ended> {
         acquia_env: a.acquia_env,
         ..Default::default()
     })?;
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let warnings = problems.len() - errors;
+    let failed = errors > 0 || (v.strict && warnings > 0);
     if a.json {
         println!(
             "{}",
-            serde_json::json!({ "dir": dir, "ok": problems.is_empty(), "problems": problems })
+            serde_json::json!({
+                "v": 1,
+                "dir": dir,
+                "ok": !failed,
+                "errors": errors,
+                "warnings": warnings,
+                "problems": problems,
+            })
         );
-    } else if problems.is_empty() {
-        println!("{}: no problems found", dir.display());
     } else {
         for p in &problems {
-            println!("{p}");
+            println!("{}", p.lint_line());
         }
-        println!("{} problem(s) found", problems.len());
+        if problems.is_empty() {
+            println!("{}: no problems found", dir.display());
+        } else {
+            println!("{errors} error(s), {warnings} warning(s)");
+        }
     }
-    Ok(if problems.is_empty() {
-        Ended::Success
-    } else {
+    Ok(if failed {
         Ended::Failed
+    } else {
+        Ended::Success
     })
 }
 

@@ -5,6 +5,10 @@
 //! In: the script file. Out: the module file (written whole through a temporary file and a
 //! rename, so a reader never sees half of it), or, on a syntax error, the shell's message
 //! with file and line on stderr, exit 2 and nothing written.
+//!
+//! Without `-o` the module goes to `hookbox-out/NAME.wasm` under the current directory, a
+//! folder no convention reads: beside the script, `NAME.sh` and `NAME.wasm` would be two hooks
+//! of one name, which discovery refuses, so a plain `compile` would break the project.
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -21,7 +25,8 @@ use crate::shell_module::SHELL_WASM;
 pub struct CompileArgs {
     /// The shell hook (`.sh`, or a bash/sh shebang).
     pub script: PathBuf,
-    /// Where to write the module (default: the script's name with `.wasm`).
+    /// Where to write the module. Default: `hookbox-out/NAME.wasm` in the current directory,
+    /// which discovery never reads (a `NAME.wasm` beside `NAME.sh` would clash with it).
     #[arg(short = 'o', long = "output", value_name = "HOOK.wasm")]
     pub output: Option<PathBuf>,
 }
@@ -30,14 +35,22 @@ pub struct CompileArgs {
 pub fn compile(args: CompileArgs) -> Result<u8> {
     let script = std::fs::canonicalize(&args.script)
         .with_context(|| format!("{}: cannot open the script", args.script.display()))?;
+    let meta = std::fs::metadata(&script)
+        .with_context(|| format!("{}: cannot open the script", args.script.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{}: not a regular file; give the path of a shell hook (`hookbox compile pre-deploy.sh`)",
+            args.script.display()
+        );
+    }
     let text = std::fs::read(&script)
         .with_context(|| format!("{}: cannot read the script", args.script.display()))?;
     let text = String::from_utf8(text)
         .with_context(|| format!("{}: the script is not UTF-8", args.script.display()))?;
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| args.script.with_extension("wasm"));
+    let output = match &args.output {
+        Some(output) => output.clone(),
+        None => default_output(&args.script)?,
+    };
     if std::fs::canonicalize(&output).is_ok_and(|o| o == script) {
         anyhow::bail!(
             "{}: the output would overwrite the script",
@@ -74,5 +87,23 @@ pub fn compile(args: CompileArgs) -> Result<u8> {
     tmp.persist(&output)
         .map_err(|e| e.error)
         .with_context(|| format!("{}: cannot write", output.display()))?;
+    if args.output.is_none() {
+        eprintln!(
+            "wrote {} (put it where a hook goes with `-o`, e.g. `-o pre-deploy.wasm` after removing the script)",
+            output.display()
+        );
+    }
     Ok(0)
+}
+
+/// `hookbox-out/NAME.wasm` in the current directory, the folder made if missing.
+fn default_output(script: &std::path::Path) -> Result<PathBuf> {
+    let stem = script
+        .file_stem()
+        .filter(|s| !s.is_empty())
+        .with_context(|| format!("{}: the script has no file name", script.display()))?;
+    let folder = PathBuf::from("hookbox-out");
+    std::fs::create_dir_all(&folder)
+        .with_context(|| format!("{}: cannot create the output folder", folder.display()))?;
+    Ok(folder.join(stem).with_extension("wasm"))
 }

@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod compile;
+mod docs;
 pub mod exec;
 mod glue;
 mod guest;
@@ -72,6 +73,7 @@ pub fn main() -> ExitCode {
         if json {
             // Machine readers of --json get the error on stdout too.
             let value = serde_json::json!({
+                "v": crate::events::JSON_VERSION,
                 "event": "error",
                 "message": format!("{e:#}"),
                 "exit_code": exit_code(&result),

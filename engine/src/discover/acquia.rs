@@ -27,7 +27,8 @@ pub(crate) fn scan(ctx: &Ctx<'_>, out: &mut Scan) {
                     None,
                     format!("Acquia environment name `{env}` is not a folder name"),
                 )
-                .fix("pass the environment's name (`dev`, `test`, `prod`)"),
+                .fix("pass the environment's name (`dev`, `test`, `prod`)")
+                .rule(super::rules::LAYOUT),
             );
             return;
         }

@@ -174,7 +174,8 @@ pub(crate) fn load(ctx: &Ctx<'_>, out: &mut Scan) -> Option<Config> {
         Err(msg) => {
             out.errors.push(
                 Problem::new(shown, None, format!("{FILE_NAME} {msg}"))
-                    .fix("make hookbox.toml a UTF-8 TOML file"),
+                    .fix("make hookbox.toml a UTF-8 TOML file")
+                    .rule(super::rules::FILE),
             );
             return None;
         }
@@ -229,7 +230,8 @@ pub fn parse(text: &str, file: &Path) -> (Config, Vec<Problem>) {
                     line,
                     format!("TOML syntax error: {}", e.message().trim()),
                 )
-                .fix("fix the TOML syntax (https://toml.io)"),
+                .fix("fix the TOML syntax (https://toml.io)")
+                .rule(super::rules::CONFIG_SYNTAX),
             );
             return (cfg, p.problems);
         }
@@ -347,8 +349,11 @@ impl Parser<'_> {
     }
 
     fn push(&mut self, line: usize, message: impl Into<String>, fix: impl Into<String>) {
-        self.problems
-            .push(Problem::new(self.file.clone(), Some(line), message).fix(fix));
+        self.problems.push(
+            Problem::new(self.file.clone(), Some(line), message)
+                .fix(fix)
+                .rule(super::rules::CONFIG_VALUE),
+        );
     }
 
     fn unknown(&mut self, key: &str, section: &str, line: usize, known: &[&str]) {
@@ -364,6 +369,9 @@ impl Parser<'_> {
             ),
             fix,
         );
+        if let Some(p) = self.problems.last_mut() {
+            p.rule = super::rules::CONFIG_UNKNOWN_KEY;
+        }
     }
 
     fn known_keys(&mut self, t: &Table<'_>, section: &str, known: &[&str]) {
@@ -545,7 +553,7 @@ impl Parser<'_> {
                 self.push(
                     line,
                     format!("invalid [policy]: {}", e.message().trim()),
-                    "see the [policy] keys in hookbox.toml's documentation",
+                    "see the [policy] keys in docs/hookbox-toml.md",
                 );
                 Policy::default()
             }
@@ -779,7 +787,9 @@ pub(crate) fn apply_hooks(ctx: &Ctx<'_>, cfg: &Config, out: &mut Scan) {
     let shown_cfg = ctx.shown(&cfg.rel);
     for h in &cfg.hooks {
         let problem = |msg: String, fix: &str| {
-            Problem::new(shown_cfg.clone(), Some(h.line), msg).fix(fix.to_string())
+            Problem::new(shown_cfg.clone(), Some(h.line), msg)
+                .fix(fix.to_string())
+                .rule(super::rules::CONFIG_HOOK)
         };
         let (program, runner, file_name) = match &h.program {
             ConfigProgram::Command(c) => (
@@ -919,5 +929,30 @@ mod tests {
         let (cfg, problems) = parse(text, Path::new("hookbox.toml"));
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(cfg.hooks.iter().map(|h| h.line).collect::<Vec<_>>(), [4, 8]);
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    /// docs/hookbox-toml.md is the file's documentation; every key the parser accepts must
+    /// have its row there, so the two cannot drift apart.
+    #[test]
+    fn every_key_is_documented() {
+        let doc = include_str!("../../../docs/hookbox-toml.md");
+        for keys in [
+            super::TOP_KEYS,
+            super::DEPLOY_KEYS,
+            super::POLICY_KEYS,
+            super::LIMITS_KEYS,
+            super::SITE_FACTORY_KEYS,
+            super::HOOK_KEYS,
+        ] {
+            for key in keys {
+                assert!(
+                    doc.contains(&format!("| `{key}` |")),
+                    "hookbox.toml key `{key}` has no row in docs/hookbox-toml.md"
+                );
+            }
+        }
     }
 }

@@ -56,7 +56,8 @@ pub(crate) fn scan(ctx: &Ctx<'_>, default_command: Option<&str>, out: &mut Scan)
             Err(msg) => {
                 out.errors.push(
                     Problem::new(ctx.shown(base), None, format!("factory-hooks {msg}"))
-                        .fix("make factory-hooks a readable folder of hook folders"),
+                        .fix("make factory-hooks a readable folder of hook folders")
+                        .rule(super::rules::LAYOUT),
                 );
                 return;
             }
@@ -112,7 +113,8 @@ pub(crate) fn scan_dir(
         Err(msg) => {
             out.errors.push(
                 Problem::new(ctx.shown(rel), None, format!("hook folder {msg}"))
-                    .fix("make it a folder of executable hook scripts"),
+                    .fix("make it a folder of executable hook scripts")
+                    .rule(super::rules::LAYOUT),
             );
             return 0;
         }

@@ -14,6 +14,7 @@
 //! checks they share; nothing here runs a hook.
 
 pub mod acquia;
+pub mod commands;
 pub mod config;
 pub mod factory;
 mod files;
@@ -57,6 +58,26 @@ pub struct DiscoverOptions {
     pub target_code_version: Option<String>,
 }
 
+/// How bad a [`Problem`] is. An error means the project will not run as written; a warning
+/// is something a reader should look at (a Site Factory script left non-executable on purpose
+/// is disabled, not broken). `validate` fails on errors, and on warnings with `--strict`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    #[default]
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// One problem in a project: where it is and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -65,6 +86,11 @@ pub struct Problem {
     pub file: PathBuf,
     /// 1-based line, when the problem is on one.
     pub line: Option<usize>,
+    /// 1-based column (in characters) of the line, when known.
+    pub column: Option<usize>,
+    pub severity: Severity,
+    /// Stable id of the check (`HB101`), listed in docs/validate.md.
+    pub rule: &'static str,
     pub message: String,
     pub fix: Option<String>,
 }
@@ -74,6 +100,9 @@ impl Problem {
         Problem {
             file,
             line,
+            column: None,
+            severity: Severity::Error,
+            rule: rules::GENERIC,
             message: message.into(),
             fix: None,
         }
@@ -83,6 +112,104 @@ impl Problem {
         self.fix = Some(fix.into());
         self
     }
+
+    pub(crate) fn rule(mut self, rule: &'static str) -> Self {
+        self.rule = rule;
+        self
+    }
+
+    pub(crate) fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    pub(crate) fn column(mut self, column: usize) -> Self {
+        self.column = Some(column);
+        self
+    }
+
+    /// The linter form: `file:line:col: error|warning: message [HBnnn]`, then the fix
+    /// indented on the next line (the form compilers and shellcheck's gcc format use, which
+    /// editors and CI annotators parse).
+    pub fn lint_line(&self) -> String {
+        let mut out = self.file.display().to_string();
+        if let Some(line) = self.line {
+            out.push_str(&format!(":{line}"));
+            if let Some(col) = self.column {
+                out.push_str(&format!(":{col}"));
+            }
+        }
+        out.push_str(&format!(
+            ": {}: {} [{}]",
+            self.severity.as_str(),
+            self.message,
+            self.rule
+        ));
+        if let Some(fix) = &self.fix {
+            out.push_str(&format!("\n  fix: {fix}"));
+        }
+        out
+    }
+}
+
+/// The ids of `validate`'s checks. Each is documented in docs/validate.md (a test checks that
+/// every id here is there).
+pub mod rules {
+    /// A problem not yet given its own id.
+    pub const GENERIC: &str = "HB000";
+    /// The project directory cannot be used.
+    pub const PROJECT: &str = "HB001";
+    /// A file cannot be read, is not UTF-8, is too large, or has a non-UTF-8 name.
+    pub const FILE: &str = "HB002";
+    /// hookbox.toml: a TOML syntax error.
+    pub const CONFIG_SYNTAX: &str = "HB100";
+    /// hookbox.toml: an unknown key.
+    pub const CONFIG_UNKNOWN_KEY: &str = "HB101";
+    /// hookbox.toml: a key with a value of the wrong type or out of range.
+    pub const CONFIG_VALUE: &str = "HB102";
+    /// hookbox.toml: a `[[hook]]` that cannot be made into a hook.
+    pub const CONFIG_HOOK: &str = "HB103";
+    /// Procfile: a line that is not `type: command`.
+    pub const PROCFILE: &str = "HB200";
+    /// A hook script without a shebang, or with one that is not the convention's.
+    pub const SHEBANG: &str = "HB300";
+    /// A script with CRLF line ends.
+    pub const CRLF: &str = "HB301";
+    /// A shell syntax error.
+    pub const SYNTAX: &str = "HB302";
+    /// A hook file that is empty or binary.
+    pub const CONTENT: &str = "HB303";
+    /// A Site Factory or Acquia hook script without its executable flag: not run.
+    pub const NOT_EXECUTABLE: &str = "HB304";
+    /// A `.sh` and a `.wasm` hook of one name.
+    pub const CLASH: &str = "HB305";
+    /// A sandboxed hook calls a command the policy does not allow: it will fail with 127.
+    pub const NOT_ALLOWED: &str = "HB400";
+    /// Site Factory / Acquia layout: a folder or file in the wrong place.
+    pub const LAYOUT: &str = "HB500";
+    /// The project asks for more than the operator's platform policy grants.
+    pub const CEILING: &str = "HB600";
+
+    /// Every id, for the documentation test.
+    pub const ALL: &[&str] = &[
+        GENERIC,
+        PROJECT,
+        FILE,
+        CONFIG_SYNTAX,
+        CONFIG_UNKNOWN_KEY,
+        CONFIG_VALUE,
+        CONFIG_HOOK,
+        PROCFILE,
+        SHEBANG,
+        CRLF,
+        SYNTAX,
+        CONTENT,
+        NOT_EXECUTABLE,
+        CLASH,
+        NOT_ALLOWED,
+        LAYOUT,
+        CEILING,
+    ];
 }
 
 impl fmt::Display for Problem {
@@ -385,6 +512,7 @@ fn check_project_path(ctx: &Ctx<'_>, out: &mut Scan) -> Option<PathBuf> {
     let bad = |msg: &str| {
         Problem::new(lossy(pp), None, format!("PROJECT_PATH {msg}"))
             .fix("set PROJECT_PATH to a folder of the project, relative to its root (`apps/web`)")
+            .rule(rules::PROJECT)
     };
     let mut clean = PathBuf::new();
     for c in pp.components() {
@@ -441,7 +569,8 @@ fn check_sandbox_programs(ctx: &Ctx<'_>, out: &mut Scan) {
                             Some(1),
                             "the sandbox runs shell scripts and wasm modules only; this is neither",
                         )
-                        .fix("set `runner = \"native\"` for this hook in hookbox.toml, or compile it to wasm"),
+                        .fix("set `runner = \"native\"` for this hook in hookbox.toml, or compile it to wasm")
+                        .rule(rules::CONTENT),
                     );
                 }
             }
@@ -468,15 +597,19 @@ pub(crate) fn hook_program(
             path: shown.clone(),
             reason: reason.into(),
         });
-        out.lints
-            .push(Problem::new(shown, None, reason).fix("rename it with a UTF-8 (ASCII) name"));
+        out.lints.push(
+            Problem::new(shown, None, reason)
+                .fix("rename it with a UTF-8 (ASCII) name")
+                .rule(rules::FILE),
+        );
         return None;
     };
     let abs = ctx.abs(rel);
     if let Err(msg) = ctx.contained(&abs) {
         out.errors.push(
             Problem::new(shown, None, format!("{name} {msg}"))
-                .fix("keep hook files inside the project (copy the file instead of linking it)"),
+                .fix("keep hook files inside the project (copy the file instead of linking it)")
+                .rule(rules::FILE),
         );
         return None;
     }
@@ -485,18 +618,22 @@ pub(crate) fn hook_program(
         Err(msg) => {
             out.errors.push(
                 Problem::new(shown, None, format!("{name} {msg}"))
-                    .fix("make the hook a readable regular file (or remove it)"),
+                    .fix("make the hook a readable regular file (or remove it)")
+                    .rule(rules::FILE),
             );
             return None;
         }
     };
-    fn skip(out: &mut Scan, shown: &Path, reason: String, fix: String) {
+    fn skip(out: &mut Scan, shown: &Path, reason: String, fix: String, rule: &'static str) {
         out.skipped.push(Skipped {
             path: shown.to_path_buf(),
             reason: reason.clone(),
         });
-        out.lints
-            .push(Problem::new(shown.to_path_buf(), None, reason).fix(fix));
+        out.lints.push(
+            Problem::new(shown.to_path_buf(), None, reason)
+                .fix(fix)
+                .rule(rule),
+        );
     }
     if require_exec && !found.executable {
         skip(
@@ -509,6 +646,7 @@ pub(crate) fn hook_program(
                 "chmod +x {0} && git update-index --chmod=+x {0}",
                 rel.display()
             ),
+            rules::NOT_EXECUTABLE,
         );
         return None;
     }
@@ -522,7 +660,8 @@ pub(crate) fn hook_program(
                     None,
                     format!("{name} is not a wasm module (no `\\0asm` header)"),
                 )
-                .fix("build it for wasm32-wasip1, or rename it"),
+                .fix("build it for wasm32-wasip1, or rename it")
+                .rule(rules::CONTENT),
             );
             None
         }
@@ -533,7 +672,8 @@ pub(crate) fn hook_program(
                     None,
                     format!("{name} is a wasm module without the .wasm extension"),
                 )
-                .fix("rename it to end in .wasm"),
+                .fix("rename it to end in .wasm")
+                .rule(rules::CONTENT),
             );
             None
         }
@@ -543,6 +683,7 @@ pub(crate) fn hook_program(
                 &shown,
                 format!("{name} is empty: nothing to run"),
                 "write the hook, or remove the file".into(),
+                rules::CONTENT,
             );
             None
         }
@@ -553,7 +694,8 @@ pub(crate) fn hook_program(
                     None,
                     format!("{name} is a binary file, neither a script nor a program"),
                 )
-                .fix("replace it with a script (`#!/bin/bash` first line) or remove it"),
+                .fix("replace it with a script (`#!/bin/bash` first line) or remove it")
+                .rule(rules::CONTENT),
             );
             None
         }
@@ -564,7 +706,8 @@ pub(crate) fn hook_program(
                     None,
                     format!("{name} is a compiled program, not a shell script"),
                 )
-                .fix("put a shell script here, or compile the hook to wasm and name it .wasm"),
+                .fix("put a shell script here, or compile the hook to wasm and name it .wasm")
+                .rule(rules::CONTENT),
             );
             None
         }
@@ -584,7 +727,8 @@ pub(crate) fn clash(ctx: &Ctx<'_>, out: &mut Scan, sh_rel: &Path, wasm_rel: &Pat
                 wasm_rel.display()
             ),
         )
-        .fix("remove one of them"),
+        .fix("remove one of them")
+        .rule(rules::CLASH),
     );
 }
 

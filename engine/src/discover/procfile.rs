@@ -106,7 +106,8 @@ pub(crate) fn scan(ctx: &Ctx<'_>, out: &mut Scan) {
         Err(msg) => {
             out.errors.push(
                 Problem::new(shown, None, format!("Procfile {msg}"))
-                    .fix("make the Procfile a UTF-8 text file of `type: command` lines"),
+                    .fix("make the Procfile a UTF-8 text file of `type: command` lines")
+                    .rule(super::rules::FILE),
             );
             return;
         }
@@ -115,13 +116,15 @@ pub(crate) fn scan(ctx: &Ctx<'_>, out: &mut Scan) {
     for (line, message) in problems {
         out.errors.push(
             Problem::new(shown.clone(), Some(line), message)
-                .fix("write `type: command` (for example `postdeploy: ./migrate.sh`), or comment the line out with `#`"),
+                .fix("write `type: command` (for example `postdeploy: ./migrate.sh`), or comment the line out with `#`")
+                .rule(super::rules::PROCFILE),
         );
     }
     if entries.is_empty() {
         out.lints.push(
             Problem::new(shown.clone(), None, "Procfile declares no process type")
-                .fix("add `postdeploy: COMMAND` or remove the empty Procfile"),
+                .fix("add `postdeploy: COMMAND` or remove the empty Procfile")
+                .rule(super::rules::PROCFILE),
         );
     }
     for hook_type in HOOK_TYPES {

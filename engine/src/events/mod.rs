@@ -405,9 +405,14 @@ impl Events {
     }
 }
 
+/// Version of the JSON event stream's shape (docs/json.md); raised when a field changes
+/// meaning or goes away, not when one is added.
+pub const JSON_VERSION: u64 = 1;
+
 fn json_line(event: &Event, ts: &str) -> Option<String> {
     let mut value = serde_json::to_value(event).ok()?;
     if let Some(map) = value.as_object_mut() {
+        map.insert("v".to_string(), serde_json::Value::from(JSON_VERSION));
         map.insert("ts".to_string(), serde_json::Value::String(ts.to_string()));
     }
     serde_json::to_string(&value).ok()

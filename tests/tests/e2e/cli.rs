@@ -319,3 +319,156 @@ fn json_errors_reach_stdout_as_json() {
     assert_eq!(v["exit_code"], 2);
     assert!(v["message"].as_str().unwrap_or_default().contains("nope"));
 }
+
+#[test]
+fn compile_without_o_writes_where_discovery_does_not_look_and_refuses_non_files() {
+    let p = Project::new();
+    p.file("pre-deploy.sh", "#!/bin/bash\necho migrated\n");
+    let compile = |args: &[&str]| {
+        code(
+            hookbox()
+                .current_dir(p.path())
+                .env("HOOKBOX_CACHE_DIR", super::sandbox::shared_cache_dir())
+                .arg("compile")
+                .args(args),
+        )
+    };
+    let (c, _, err) = compile(&["pre-deploy.sh"]);
+    assert_eq!(c, 0, "{err}");
+    assert!(err.contains("hookbox-out/pre-deploy.wasm"), "{err}");
+    assert!(p.path().join("hookbox-out/pre-deploy.wasm").is_file());
+    assert!(!p.path().join("pre-deploy.wasm").exists());
+    // The project still plans: no `.sh` and `.wasm` of one name.
+    let (c, out, err) = code(hookbox().arg("plan").arg(p.path()));
+    assert_eq!(c, 0, "{out}{err}");
+
+    for not_a_file in ["/dev/null", "."] {
+        let (c, _, err) = compile(&[not_a_file]);
+        assert_eq!(c, 2, "{not_a_file}: {err}");
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+    assert!(!std::path::Path::new("/dev/null.wasm").exists());
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef hookbox"),
+        ("fish", "complete -c hookbox"),
+    ] {
+        let (c, out, err) = code(hookbox().args(["completions", shell]));
+        assert_eq!(c, 0, "{shell}: {err}");
+        assert!(out.contains(marker), "{shell}: {out}");
+        assert!(
+            out.contains("deploy") && out.contains("validate"),
+            "{shell}"
+        );
+    }
+    let (c, _, err) = code(hookbox().args(["completions", "tcsh"]));
+    assert_eq!(c, 2, "{err}");
+    let (c, out, err) = code(hookbox().arg("man"));
+    assert_eq!(c, 0, "{err}");
+    assert!(
+        out.starts_with(".ie") || out.contains(".TH hookbox"),
+        "{out}"
+    );
+    assert!(
+        out.contains(".TH hookbox-deploy"),
+        "one section per command"
+    );
+}
+
+#[test]
+fn every_json_line_carries_the_format_version() {
+    let p = Project::new();
+    p.file("pre-deploy.sh", "#!/bin/bash\necho hello\n");
+    let (c, out, err) = code(
+        hookbox()
+            .args(["run", "pre-deploy", "--json"])
+            .arg(p.path())
+            .args(logged(&p)),
+    );
+    assert_eq!(c, 0, "{err}");
+    let mut events = Vec::new();
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("one JSON object a line");
+        assert_eq!(v["v"], 1, "{line}");
+        events.push(v["event"].as_str().unwrap_or_default().to_string());
+    }
+    assert!(events.contains(&"hook-started".to_string()), "{events:?}");
+    assert_eq!(events.last().map(String::as_str), Some("outcome"));
+    let (c, out, _) = code(hookbox().args(["run", "pre-deploy", "/no/such/dir", "--json"]));
+    assert_eq!(c, 2);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["v"].as_u64(), v["event"].as_str()),
+        (Some(1), Some("error"))
+    );
+}
+
+#[test]
+fn validate_lints_every_problem_with_rule_ids_and_warnings_pass_unless_strict() {
+    // A sandboxed Procfile hook calling a command no policy allows: an error at its column.
+    let p = Project::new();
+    p.file(
+        "Procfile",
+        "web: true\nrelease: bundle exec rake db:migrate\n",
+    )
+    .file("hookbox.toml", "runner = \"sandbox\"\n");
+    let (c, out, _) = code(hookbox().arg("validate").arg(p.path()));
+    assert_eq!(c, 1, "{out}");
+    assert!(
+        out.contains("Procfile:2:10: error: `bundle` is not allowed by the policy")
+            && out.contains("[HB400]")
+            && out.contains("allow = [\"bundle\"]"),
+        "{out}"
+    );
+    // Allowed: clean.
+    p.file(
+        "hookbox.toml",
+        "runner = \"sandbox\"\n[policy]\nallow = [\"bundle\"]\npath = \"/usr/bin:/bin\"\n",
+    );
+    let (_, out, _) = code(hookbox().arg("validate").arg(p.path()));
+    assert!(!out.contains("not allowed"), "{out}");
+
+    // A Site Factory script left non-executable is disabled on purpose: a warning.
+    let sf = Project::new();
+    sf.file(
+        "factory-hooks/post-install/10-off.sh",
+        "#!/bin/bash\necho off\n",
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            sf.path().join("factory-hooks/post-install/10-off.sh"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+    }
+    let (c, out, _) = code(hookbox().arg("validate").arg(sf.path()));
+    assert_eq!(c, 0, "{out}");
+    assert!(
+        out.contains(": warning: ") && out.contains("[HB304]"),
+        "{out}"
+    );
+    let (c, _, _) = code(hookbox().args(["validate", "--strict"]).arg(sf.path()));
+    assert_eq!(c, 1);
+    let (_, out, _) = code(hookbox().args(["validate", "--json"]).arg(sf.path()));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["v"], 1);
+    assert_eq!(v["warnings"], 1);
+    assert_eq!(v["problems"][0]["rule"], "HB304");
+    assert_eq!(v["problems"][0]["severity"], "warning");
+
+    // Syntax of a sandboxed script comes from the bundled parser, with its line.
+    let bad = Project::new();
+    bad.file("pre-deploy.sh", "#!/bin/bash\necho ok\nif then\n")
+        .file("hookbox.toml", "runner = \"sandbox\"\n");
+    let (c, out, _) = code(hookbox().arg("validate").arg(bad.path()));
+    assert_eq!(c, 1);
+    assert!(
+        out.contains("pre-deploy.sh:3: error: syntax error") && out.contains("[HB302]"),
+        "{out}"
+    );
+}
