@@ -11,7 +11,8 @@ Exit codes:
   0  success (warnings allowed: a failed post-deploy hook is a WARNING)
   1  the stage or the deployment failed (a hook, the build, the health check; --json says which);
      `validate`: a problem was found
-  2  usage or configuration error; nothing ran
+  2  usage or configuration error; nothing ran (also `validate` of a project that asks for
+     more than the operator's platform policy grants)
   exec, shell: the guest's own status, like sh; 124 when its time limit stops it, 137 for fuel
      or memory
 
@@ -286,7 +287,12 @@ mod tests {
         assert_eq!(r.platform.platform, None);
         assert_eq!(r.platform.tenant, None);
         let cli = Cli::try_parse_from([
-            "hookbox", "validate", "--platform", "/p.toml", "--tenant", "acme",
+            "hookbox",
+            "validate",
+            "--platform",
+            "/p.toml",
+            "--tenant",
+            "acme",
         ])
         .unwrap();
         let Command::Validate(v) = cli.command else {

@@ -384,8 +384,7 @@ fn run(a: RunArgs) -> Result<Ended> {
         platform: policy.clone(),
     })?;
     force_runner(&mut plan, a.hook.runner.map(Into::into));
-    let _uid =
-        super::platform::give_hook_user(&mut plan, policy.as_ref(), &a.platform, &dir)?;
+    let _uid = super::platform::give_hook_user(&mut plan, policy.as_ref(), &a.platform, &dir)?;
     let app_env = app_env(&plan, &a.env)?;
     let log = match &a.hook.log_file {
         Some(p) => Some(p.clone()),
@@ -436,8 +435,7 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
         ..Default::default()
     })?;
     force_runner(&mut plan, a.hook.runner.map(Into::into));
-    let _uid =
-        super::platform::give_hook_user(&mut plan, policy.as_ref(), &a.platform, &dir)?;
+    let _uid = super::platform::give_hook_user(&mut plan, policy.as_ref(), &a.platform, &dir)?;
     let app_env = app_env(&plan, &a.env)?;
     let log = a
         .hook

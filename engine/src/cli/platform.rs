@@ -36,7 +36,10 @@ pub fn load(args: &PlatformArgs) -> Result<Option<PlatformPolicy>> {
 
 /// `--runner KIND` is the operator's command line, but it still may not pick a runner the
 /// platform policy forbids for tenant code.
-pub fn check_runner_flag(platform: Option<&PlatformPolicy>, runner: Option<RunnerKind>) -> Result<()> {
+pub fn check_runner_flag(
+    platform: Option<&PlatformPolicy>,
+    runner: Option<RunnerKind>,
+) -> Result<()> {
     if let (Some(pp), Some(kind)) = (platform, runner) {
         if !pp.allows_runner(kind) {
             bail!(
@@ -73,7 +76,10 @@ pub fn give_hook_user(
     if unsafe { libc::geteuid() } != 0 {
         // Hooks run as hookbox's own (unprivileged) user: no uid to give, nothing to record.
         if let Some(eff) = plan.effective_policy.as_mut() {
-            eff.set_hook_user(&tenant, Some("hookbox's own user (hookbox is not root)".into()));
+            eff.set_hook_user(
+                &tenant,
+                Some("hookbox's own user (hookbox is not root)".into()),
+            );
         }
         return Ok(None);
     }
@@ -82,7 +88,9 @@ pub fn give_hook_user(
         plan.policy.run_as = Some(l.run_as());
     }
     if let Some(eff) = plan.effective_policy.as_mut() {
-        let uid = lease.as_ref().map(|l| format!("uid {} gid {}", l.uid, l.gid));
+        let uid = lease
+            .as_ref()
+            .map(|l| format!("uid {} gid {}", l.uid, l.gid));
         eff.set_hook_user(&tenant, uid);
     }
     Ok(lease)
@@ -141,7 +149,10 @@ pub fn passthrough_env(platform: Option<&PlatformPolicy>) -> BTreeMap<String, St
 }
 
 /// The redactor of a run: the application variables' secrets and the passed-through ones.
-pub fn redactor(app_env: &BTreeMap<String, String>, passthrough: &BTreeMap<String, String>) -> Redactor {
+pub fn redactor(
+    app_env: &BTreeMap<String, String>,
+    passthrough: &BTreeMap<String, String>,
+) -> Redactor {
     let mut r = Redactor::from_env(app_env);
     r.extend(&Redactor::from_env(passthrough));
     r
@@ -223,7 +234,12 @@ pub fn render_policy(eff: &EffectivePolicy) -> String {
     }
     let runners: Vec<String> = eff.runners_allowed.iter().map(kebab).collect();
     let _ = writeln!(s, "  {:<24} {}", "runners allowed", runners.join(", "));
-    row(&mut s, "default runner", kebab(&eff.default_runner.value), &eff.default_runner);
+    row(
+        &mut s,
+        "default runner",
+        kebab(&eff.default_runner.value),
+        &eff.default_runner,
+    );
     row(&mut s, "allow", list(&eff.allow.value), &eff.allow);
     if !eff.not_granted.is_empty() {
         let _ = writeln!(
@@ -235,14 +251,24 @@ pub fn render_policy(eff: &EffectivePolicy) -> String {
     }
     row(&mut s, "path", eff.path.value.clone(), &eff.path);
     row(&mut s, "network", kebab(&eff.network.value), &eff.network);
-    row(&mut s, "work-dir", kebab(&eff.work_dir.value), &eff.work_dir);
+    row(
+        &mut s,
+        "work-dir",
+        kebab(&eff.work_dir.value),
+        &eff.work_dir,
+    );
     row(
         &mut s,
         "accept-weak-confinement",
         eff.accept_weak_confinement.value.to_string(),
         &eff.accept_weak_confinement,
     );
-    row(&mut s, "hook user", eff.hook_user.value.clone(), &eff.hook_user);
+    row(
+        &mut s,
+        "hook user",
+        eff.hook_user.value.clone(),
+        &eff.hook_user,
+    );
     row(
         &mut s,
         "timeout-seconds",

@@ -20,7 +20,14 @@ use crate::discover::Problem;
 use crate::plan::RunnerKind;
 use crate::runner::user::MIN_TENANT_UID;
 
-const TOP_KEYS: &[&str] = &["runners", "runner", "hook-uids", "policy", "limits", "sandbox"];
+const TOP_KEYS: &[&str] = &[
+    "runners",
+    "runner",
+    "hook-uids",
+    "policy",
+    "limits",
+    "sandbox",
+];
 const HOOK_UIDS_KEYS: &[&str] = &["first", "count", "gid", "per", "registry"];
 const POLICY_KEYS: &[&str] = &[
     "allow",
@@ -31,7 +38,12 @@ const POLICY_KEYS: &[&str] = &[
     "extra-dirs",
     "env-passthrough",
 ];
-const LIMITS_KEYS: &[&str] = &["timeout-seconds", "memory-bytes", "output-cap-bytes", "fuel"];
+const LIMITS_KEYS: &[&str] = &[
+    "timeout-seconds",
+    "memory-bytes",
+    "output-cap-bytes",
+    "fuel",
+];
 const SANDBOX_KEYS: &[&str] = &["meter-fuel"];
 
 /// Reads the file: a regular file (symlinks are followed: the path is the operator's), at
@@ -354,7 +366,9 @@ pub(super) fn parse(text: &str, file: &Path) -> (PlatformPolicy, Vec<Problem>) {
                                 if let Some(s) = p.string(v, "path") {
                                     // Relative entries are inside the work directory (as
                                     // in hookbox.toml); `..` would leave it.
-                                    if s.split(':').any(|e| e.is_empty() || e.split('/').any(|c| c == "..")) {
+                                    if s.split(':')
+                                        .any(|e| e.is_empty() || e.split('/').any(|c| c == ".."))
+                                    {
                                         p.push(
                                             l,
                                             format!("`path` = {s:?} has an empty entry or one with `..`"),
@@ -386,19 +400,26 @@ pub(super) fn parse(text: &str, file: &Path) -> (PlatformPolicy, Vec<Problem>) {
                                         if !d.starts_with('/') {
                                             p.push(
                                                 l,
-                                                format!("extra directory `{d}` is not an absolute path"),
+                                                format!(
+                                                    "extra directory `{d}` is not an absolute path"
+                                                ),
                                                 "write absolute paths",
                                             );
                                         }
                                     }
-                                    policy.extra_dirs = dirs.into_iter().map(PathBuf::from).collect();
+                                    policy.extra_dirs =
+                                        dirs.into_iter().map(PathBuf::from).collect();
                                 }
                             }
                             "env-passthrough" => {
                                 if let Some(names) = p.strings(v, "env-passthrough") {
                                     for n in &names {
-                                        let valid = n.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-                                            && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                                        let valid = n
+                                            .bytes()
+                                            .next()
+                                            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                                            && n.bytes()
+                                                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
                                         if !valid {
                                             p.push(
                                                 l,
@@ -444,7 +465,9 @@ pub(super) fn parse(text: &str, file: &Path) -> (PlatformPolicy, Vec<Problem>) {
         }
     }
     if !policy.runners.contains(&policy.default_runner) {
-        let line = runner_line.or(policy.lines.get("runners").copied()).unwrap_or(1);
+        let line = runner_line
+            .or(policy.lines.get("runners").copied())
+            .unwrap_or(1);
         let default = if policy.default_runner == RunnerKind::Native {
             "native"
         } else {
@@ -518,7 +541,9 @@ fn hook_uids(p: &mut Parser<'_>, t: &DeTable<'_>, line: usize) -> Option<HookUid
     if first < MIN_TENANT_UID {
         p.push(
             line,
-            format!("hook-uids starts at {first}, among the system accounts (below {MIN_TENANT_UID})"),
+            format!(
+                "hook-uids starts at {first}, among the system accounts (below {MIN_TENANT_UID})"
+            ),
             "start the range at an unused uid above the host's accounts, e.g. 200000",
         );
         return None;
@@ -575,11 +600,20 @@ mod tests {
         assert_eq!(p.max_fuel, Some(5));
         assert!(p.meter_fuel);
         let uids = p.hook_uids.unwrap();
-        assert_eq!((uids.first, uids.count, uids.gid), (200000, 10, Some(300000)));
+        assert_eq!(
+            (uids.first, uids.count, uids.gid),
+            (200000, 10, Some(300000))
+        );
         assert_eq!(p.lines.get("policy.network"), Some(&6));
         let (_, problems) = parse("runner = \"native\"\n", Path::new("p.toml"));
-        assert!(problems[0].message.contains("not in `runners`"), "{problems:?}");
+        assert!(
+            problems[0].message.contains("not in `runners`"),
+            "{problems:?}"
+        );
         let (_, problems) = parse("hook-uids = { first = 10, count = 5 }\n", Path::new("p"));
-        assert!(problems[0].message.contains("system accounts"), "{problems:?}");
+        assert!(
+            problems[0].message.contains("system accounts"),
+            "{problems:?}"
+        );
     }
 }

@@ -329,7 +329,10 @@ mod tests {
     fn tenant_names() {
         let a = PlatformPolicy::tenant_name(None, Path::new("/srv/a/app")).unwrap();
         let b = PlatformPolicy::tenant_name(None, Path::new("/srv/b/app")).unwrap();
-        assert!(a.starts_with("app-") && b.starts_with("app-") && a != b, "{a} {b}");
+        assert!(
+            a.starts_with("app-") && b.starts_with("app-") && a != b,
+            "{a} {b}"
+        );
         assert_eq!(
             PlatformPolicy::tenant_name(Some("acme"), Path::new("/x")).unwrap(),
             "acme"

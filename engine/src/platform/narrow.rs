@@ -61,7 +61,6 @@ fn setting<T>(value: T, from: Origin, ceiling: Option<String>) -> Setting<T> {
 
 /// The effective policy of a plan, for `plan` (text and `--json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 pub struct EffectivePolicy {
     /// `developer` (no platform policy) or `platform`.
     pub mode: String,
@@ -234,7 +233,9 @@ pub(crate) fn narrow(
             let ceiling = j.ceiling("hook-uids", "the operator's hook user".into());
             j.refuse(
                 line("policy.run-as"),
-                format!("`run-as = \"{wanted}\"`: a project cannot choose the user its hooks run as"),
+                format!(
+                    "`run-as = \"{wanted}\"`: a project cannot choose the user its hooks run as"
+                ),
                 ceiling.clone(),
                 "remove `run-as`: the operator gives each tenant its own uid",
             );
@@ -281,6 +282,7 @@ pub(crate) fn narrow(
         "policy.network",
         format!("network = \"{}\"", network_name(pp.network)),
     );
+    let net_shown = (!pp.developer).then(|| net_ceiling.clone());
     if network_rank(tenant.network) > network_rank(pp.network) {
         j.refuse(
             line("policy.network"),
@@ -293,9 +295,9 @@ pub(crate) fn narrow(
         );
     }
     let network = if set("policy.network") {
-        setting(tenant.network, Origin::Tenant, Some(net_ceiling))
+        setting(tenant.network, Origin::Tenant, net_shown)
     } else {
-        setting(Network::None, Origin::Default, Some(net_ceiling))
+        setting(Network::None, Origin::Default, net_shown)
     };
 
     // Work directory.
@@ -306,6 +308,7 @@ pub(crate) fn narrow(
             DirAccess::ReadOnly => "work-dir = \"read-only\"".into(),
         },
     );
+    let wd_shown = (!pp.developer).then(|| wd_ceiling.clone());
     let work_dir = if set("policy.work-dir") {
         if tenant.work_dir == DirAccess::ReadWrite && pp.work_dir == DirAccess::ReadOnly {
             j.refuse(
@@ -315,15 +318,15 @@ pub(crate) fn narrow(
                 "write work-dir = \"read-only\", or remove it",
             );
         }
-        setting(tenant.work_dir, Origin::Tenant, Some(wd_ceiling))
+        setting(tenant.work_dir, Origin::Tenant, wd_shown)
     } else if pp.work_dir == DirAccess::ReadOnly {
         setting(
             DirAccess::ReadOnly,
             from_operator(pp, "policy.work-dir"),
-            Some(wd_ceiling),
+            wd_shown,
         )
     } else {
-        setting(DirAccess::ReadWrite, Origin::Default, Some(wd_ceiling))
+        setting(DirAccess::ReadWrite, Origin::Default, wd_shown)
     };
 
     // Commands: the tenant's list ∩ the operator's.
@@ -385,8 +388,8 @@ pub(crate) fn narrow(
     // Limits: a tenant may ask up to the maxima; the defaults are cut to them.
     let tenant_limits = plan.limits.clone();
     let mut limit = |key: &str, asked: Option<u64>, default: u64, max: u64| -> Setting<u64> {
-        let ceiling = (!pp.developer)
-            .then(|| j.ceiling(&format!("limits.{key}"), format!("{key} = {max}")));
+        let ceiling =
+            (!pp.developer).then(|| j.ceiling(&format!("limits.{key}"), format!("{key} = {max}")));
         match asked {
             Some(v) => {
                 if v > max {
@@ -438,8 +441,10 @@ pub(crate) fn narrow(
         if let Some(c) = cfg {
             for h in &c.hooks {
                 if let Some(t) = h.timeout.filter(|t| *t > pp.max_timeout) {
-                    let ceiling =
-                        j.ceiling("limits.timeout-seconds", format!("timeout-seconds = {max_secs}"));
+                    let ceiling = j.ceiling(
+                        "limits.timeout-seconds",
+                        format!("timeout-seconds = {max_secs}"),
+                    );
                     j.refuse(
                         h.timeout_line.or(Some(h.line)),
                         format!(
@@ -470,7 +475,12 @@ pub(crate) fn narrow(
     };
 
     let effective = EffectivePolicy {
-        mode: if pp.developer { "developer" } else { "platform" }.into(),
+        mode: if pp.developer {
+            "developer"
+        } else {
+            "platform"
+        }
+        .into(),
         platform_file: pp.file.clone(),
         tenant: None,
         runners_allowed: pp.runners.clone(),
@@ -527,6 +537,7 @@ pub(crate) fn narrow(
             output_cap_bytes: Some(effective.output_cap_bytes.value),
         };
     }
+    j.problems.sort_by_key(|p| p.line);
     (effective, j.problems)
 }
 

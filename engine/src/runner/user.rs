@@ -244,7 +244,15 @@ mod tests {
     fn a_tenant_may_choose_only_users_that_own_nothing() {
         assert!(tenant_may_choose("nobody").is_ok());
         assert!(tenant_may_choose("43210").is_ok());
-        for refused in ["root", "0", "1", "daemon", "100", "43210:43210", "no-such-user-x"] {
+        for refused in [
+            "root",
+            "0",
+            "1",
+            "daemon",
+            "100",
+            "43210:43210",
+            "no-such-user-x",
+        ] {
             assert!(tenant_may_choose(refused).is_err(), "{refused}");
         }
         // A real account of this host, whatever its uid.

@@ -87,13 +87,21 @@ const HOOK: &str = "#!/bin/bash\n: > \"$WORK_DIR/ran\"\n";
 fn native_runner_is_refused_when_the_platform_forbids_it() {
     let op = Operator::new("# tenants get the sandbox only\nrunners = [\"sandbox\"]\n");
     let p = Project::new();
-    p.file("hookbox.toml", "# a tenant asking for native\nrunner = \"native\"\n")
-        .file("pre-deploy.sh", HOOK);
+    p.file(
+        "hookbox.toml",
+        "# a tenant asking for native\nrunner = \"native\"\n",
+    )
+    .file("pre-deploy.sh", HOOK);
     let ceiling = format!("{}:2", op.file().display());
     refused_everywhere(
         &p,
         &op,
-        &["hookbox.toml:2", "runner = \"native\"", "runners = [\"sandbox\"]", &ceiling],
+        &[
+            "hookbox.toml:2",
+            "runner = \"native\"",
+            "runners = [\"sandbox\"]",
+            &ceiling,
+        ],
     );
 
     // The same through a [[hook]]'s own runner.
@@ -115,7 +123,10 @@ fn native_runner_is_refused_when_the_platform_forbids_it() {
         .arg(op.arg())
         .arg(op.log()));
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("--runner native") && text.contains("runners"), "{text}");
+    assert!(
+        text.contains("--runner native") && text.contains("runners"),
+        "{text}"
+    );
 
     // A project that names no runner runs in the operator's default: the sandbox.
     let (code, text) = out(hookbox().arg("plan").arg(r.path()).arg(op.arg()));
@@ -134,8 +145,11 @@ fn native_runner_is_refused_when_the_platform_forbids_it() {
 fn run_as_from_the_project_is_refused() {
     let op = Operator::new("runners = [\"sandbox\", \"native\"]\n");
     let p = Project::new();
-    p.file("hookbox.toml", "runner = \"native\"\n\n[policy]\nrun-as = \"postgres\"\n")
-        .file("pre-deploy.sh", HOOK);
+    p.file(
+        "hookbox.toml",
+        "runner = \"native\"\n\n[policy]\nrun-as = \"postgres\"\n",
+    )
+    .file("pre-deploy.sh", HOOK);
     refused_everywhere(&p, &op, &["hookbox.toml:4", "run-as", "hook user"]);
     // `nobody` is a choice of user too: the hook user is the operator's alone.
     let q = Project::new();
@@ -146,7 +160,12 @@ fn run_as_from_the_project_is_refused() {
 
 #[test]
 fn in_developer_mode_run_as_cannot_name_root_or_an_account_that_owns_data() {
-    for (user, why) in [("root", "root"), ("0", "root"), ("daemon", "account"), ("1", "system account")] {
+    for (user, why) in [
+        ("root", "root"),
+        ("0", "root"),
+        ("daemon", "account"),
+        ("1", "system account"),
+    ] {
         let p = Project::new();
         p.file(
             "hookbox.toml",
@@ -155,7 +174,10 @@ fn in_developer_mode_run_as_cannot_name_root_or_an_account_that_owns_data() {
         .file("pre-deploy.sh", HOOK);
         let (code, text) = out(hookbox().arg("validate").arg(p.path()));
         assert_ne!(code, 0, "{user}: {text}");
-        assert!(text.contains("hookbox.toml:3") && text.contains(why), "{user}: {text}");
+        assert!(
+            text.contains("hookbox.toml:3") && text.contains(why),
+            "{user}: {text}"
+        );
         let (code, text) = out(hookbox()
             .args(["run", "pre-deploy"])
             .arg(p.path())
@@ -165,8 +187,11 @@ fn in_developer_mode_run_as_cannot_name_root_or_an_account_that_owns_data() {
     }
     // An unnamed uid is a user that owns nothing: accepted, and the hook really runs as it.
     let p = Project::new();
-    p.file("hookbox.toml", "runner = \"native\"\n[policy]\nrun-as = \"43217\"\n")
-        .file("pre-deploy.sh", "#!/bin/bash\nid -u > \"$WORK_DIR/uid\"\n");
+    p.file(
+        "hookbox.toml",
+        "runner = \"native\"\n[policy]\nrun-as = \"43217\"\n",
+    )
+    .file("pre-deploy.sh", "#!/bin/bash\nid -u > \"$WORK_DIR/uid\"\n");
     let (code, text) = out(hookbox()
         .args(["run", "pre-deploy"])
         .arg(p.path())
@@ -215,13 +240,18 @@ fn weak_confinement_and_a_wider_path_are_the_operators_alone() {
 fn allow_is_the_intersection_of_the_tenants_and_the_operators() {
     let op = Operator::new("[policy]\nallow = [\"id\", \"uname\"]\n");
     let p = Project::new();
-    p.file("hookbox.toml", "[policy]\nallow = [\"id\", \"date\"]\n").file(
+    // sqlite3 and uname are host programs (not tools of the bundled shell): only the bridge
+    // can start them.
+    p.file("hookbox.toml", "[policy]\nallow = [\"id\", \"sqlite3\"]\n").file(
         "pre-deploy.sh",
-        "#!/bin/bash\nid -u > \"$WORK_DIR/id.out\"\ndate\necho \"date $?\" > \"$WORK_DIR/date.status\"\nuname\necho \"uname $?\" > \"$WORK_DIR/uname.status\"\n",
+        "#!/bin/bash\nid -u > \"$WORK_DIR/id.out\"\nsqlite3 -version\necho \"sqlite3 $?\" > \"$WORK_DIR/sqlite3.status\"\nuname\necho \"uname $?\" > \"$WORK_DIR/uname.status\"\n",
     );
     let (code, text) = out(hookbox().arg("plan").arg(p.path()).arg(op.arg()));
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("not granted") && text.contains("date"), "{text}");
+    assert!(
+        text.contains("not granted") && text.contains("sqlite3"),
+        "{text}"
+    );
     let (code, text) = out(hookbox()
         .args(["run", "pre-deploy"])
         .arg(p.path())
@@ -231,7 +261,7 @@ fn allow_is_the_intersection_of_the_tenants_and_the_operators() {
     // In both lists: it ran.
     assert!(p.read("id.out").trim().parse::<u32>().is_ok(), "{text}");
     // The tenant's, not the operator's: denied like a missing command.
-    assert_eq!(p.read("date.status").trim(), "date 127", "{text}");
+    assert_eq!(p.read("sqlite3.status").trim(), "sqlite3 127", "{text}");
     // The operator's, not the tenant's: denied too.
     assert_eq!(p.read("uname.status").trim(), "uname 127", "{text}");
 }
@@ -245,7 +275,11 @@ fn limits_above_the_maximum_are_refused_below_accepted_and_effective() {
     p.file("hookbox.toml", "[limits]\nmemory-bytes = 400000000\n")
         .file("pre-deploy.sh", HOOK);
     let ceiling = format!("memory-bytes = 300000000 ({}:3)", op.file().display());
-    refused_everywhere(&p, &op, &["hookbox.toml:2", "memory-bytes = 400000000", &ceiling]);
+    refused_everywhere(
+        &p,
+        &op,
+        &["hookbox.toml:2", "memory-bytes = 400000000", &ceiling],
+    );
     let p = Project::new();
     p.file("hookbox.toml", "[limits]\nfuel = 2000000000000\n")
         .file("pre-deploy.sh", HOOK);
@@ -256,7 +290,15 @@ fn limits_above_the_maximum_are_refused_below_accepted_and_effective() {
         "[[hook]]\nstage = \"pre-deploy\"\nscript = \"pre-deploy.sh\"\ntimeout-seconds = 120\n",
     )
     .file("pre-deploy.sh", HOOK);
-    refused_everywhere(&p, &op, &["hookbox.toml:4", "timeout-seconds = 120", "timeout-seconds = 60"]);
+    refused_everywhere(
+        &p,
+        &op,
+        &[
+            "hookbox.toml:4",
+            "timeout-seconds = 120",
+            "timeout-seconds = 60",
+        ],
+    );
 
     // Below the maxima: accepted, and what runs.
     let p = Project::new();
@@ -265,12 +307,15 @@ fn limits_above_the_maximum_are_refused_below_accepted_and_effective() {
         "[limits]\nmemory-bytes = 200000000\n\n[[hook]]\nstage = \"pre-deploy\"\nscript = \"pre-deploy.sh\"\ntimeout-seconds = 1\n",
     )
     .file("pre-deploy.sh", "#!/bin/bash\nwhile :; do :; done\n");
-    let (code, text) = out(hookbox().args(["plan", "--json"]).arg(p.path()).arg(op.arg()));
+    let (code, text) = out(hookbox()
+        .args(["plan", "--json"])
+        .arg(p.path())
+        .arg(op.arg()));
     assert_eq!(code, 0, "{text}");
     let plan: serde_json::Value = serde_json::from_str(&text).expect("plan JSON");
-    let eff = &plan["effective-policy"];
-    assert_eq!(eff["memory-bytes"]["value"], 200000000, "{eff}");
-    assert_eq!(eff["memory-bytes"]["from"], "tenant", "{eff}");
+    let eff = &plan["effective_policy"];
+    assert_eq!(eff["memory_bytes"]["value"], 200000000, "{eff}");
+    assert_eq!(eff["memory_bytes"]["from"], "tenant", "{eff}");
     // No project budget: the operator's maximum is the budget.
     assert_eq!(eff["fuel"]["value"], 1000000000000u64, "{eff}");
     assert_eq!(eff["fuel"]["from"], "operator", "{eff}");
@@ -296,7 +341,9 @@ fn limits_above_the_maximum_are_refused_below_accepted_and_effective() {
 
 /// The uid a hook of `dir` runs as under `op` (written by the hook itself).
 fn uid_of_run(op: &Operator, dir: &Path, tenant: Option<&str>) -> u32 {
+    // Left by an earlier run as another uid, they could not be overwritten.
     let _ = std::fs::remove_file(dir.join("uid"));
+    let _ = std::fs::remove_file(dir.join("gid"));
     let mut cmd = hookbox();
     cmd.args(["run", "pre-deploy"])
         .arg(dir)
@@ -336,7 +383,10 @@ fn two_tenants_get_different_uids_from_the_operators_range() {
     let ub = uid_of_run(&op, b.path(), None);
     assert_ne!(ua, ub, "two tenants share a uid");
     for u in [ua, ub] {
-        assert!((231000..231050).contains(&u), "uid {u} outside the operator's range");
+        assert!(
+            (231000..231050).contains(&u),
+            "uid {u} outside the operator's range"
+        );
     }
     assert_eq!(a.read("gid").trim(), "231999");
     // A tenant keeps its uid on the next run.
@@ -352,7 +402,10 @@ fn two_tenants_get_different_uids_from_the_operators_range() {
     c.file("hookbox.toml", "[policy]\nallow = [\"id\"]\n")
         .file("pre-deploy.sh", "#!/bin/bash\nid -u > \"$WORK_DIR/uid\"\n");
     let uc = uid_of_run(&op, c.path(), None);
-    assert!((231000..231050).contains(&uc) && uc != ua && uc != ub, "{uc}");
+    assert!(
+        (231000..231050).contains(&uc) && uc != ua && uc != ub,
+        "{uc}"
+    );
     // plan shows the recorded uid.
     let (code, text) = out(hookbox().arg("plan").arg(c.path()).arg(op.arg()));
     assert_eq!(code, 0, "{text}");
@@ -381,13 +434,19 @@ fn plan_shows_the_effective_policy_and_never_a_secret() {
             assert!(!text.contains(secret), "{secret} in the plan: {text}");
             assert!(!json.contains(secret), "{secret} in plan --json: {json}");
         }
-        assert!(text.contains("APP_ENV=production") && text.contains("API_TOKEN=***"), "{text}");
+        assert!(
+            text.contains("APP_ENV=production") && text.contains("API_TOKEN=***"),
+            "{text}"
+        );
         let v: serde_json::Value = serde_json::from_str(&json).expect("plan JSON");
         assert_eq!(v["env"]["APP_ENV"], "production");
-        let eff = &v["effective-policy"];
+        let eff = &v["effective_policy"];
         match platform {
             None => {
-                assert!(text.contains("no platform policy: developer mode"), "{text}");
+                assert!(
+                    text.contains("no platform policy: developer mode"),
+                    "{text}"
+                );
                 assert_eq!(eff["mode"], "developer");
             }
             Some(_) => {
@@ -395,13 +454,16 @@ fn plan_shows_the_effective_policy_and_never_a_secret() {
                 assert_eq!(eff["mode"], "platform");
                 assert_eq!(eff["network"]["value"], "loopback");
                 assert_eq!(eff["network"]["from"], "tenant");
-                assert_eq!(eff["default-runner"]["value"], "sandbox");
-                assert_eq!(eff["default-runner"]["from"], "default");
+                assert_eq!(eff["default_runner"]["value"], "sandbox");
+                assert_eq!(eff["default_runner"]["from"], "default");
                 assert_eq!(eff["allow"]["value"][0], "sqlite3");
-                assert_eq!(eff["hook-user"]["from"], "default");
-                assert!(eff["network"]["ceiling"]
-                    .as_str()
-                    .is_some_and(|c| c.contains(":3")), "{eff}");
+                assert_eq!(eff["hook_user"]["from"], "default");
+                assert!(
+                    eff["network"]["ceiling"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(":3")),
+                    "{eff}"
+                );
             }
         }
     }
@@ -428,7 +490,10 @@ fn an_unknown_key_in_the_platform_file_names_its_line_and_a_suggestion() {
 fn a_read_only_ceiling_makes_the_work_dir_read_only() {
     let op = Operator::new("[policy]\nwork-dir = \"read-only\"\n");
     let p = Project::new();
-    p.file("pre-deploy.sh", "#!/bin/bash\necho x > \"$WORK_DIR/written\"\n");
+    p.file(
+        "pre-deploy.sh",
+        "#!/bin/bash\necho x > \"$WORK_DIR/written\"\n",
+    );
     let (code, text) = out(hookbox()
         .args(["run", "pre-deploy"])
         .arg(p.path())
@@ -449,7 +514,10 @@ fn without_a_platform_file_the_examples_are_in_developer_mode_and_valid() {
         let dir = examples.join(name);
         let (code, text) = out(hookbox().arg("plan").arg(&dir));
         assert_eq!(code, 0, "{name}: {text}");
-        assert!(text.contains("no platform policy: developer mode"), "{name}: {text}");
+        assert!(
+            text.contains("no platform policy: developer mode"),
+            "{name}: {text}"
+        );
     }
     let (code, text) = out(hookbox().arg("validate").arg(examples.join("flux-sqlite")));
     assert_eq!(code, 0, "{text}");
