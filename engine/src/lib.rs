@@ -21,5 +21,6 @@ pub mod events;
 pub mod lifecycle;
 pub mod limits;
 pub mod plan;
+pub mod platform;
 pub mod runner;
 pub mod shell_module;

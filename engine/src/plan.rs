@@ -216,4 +216,9 @@ pub struct Plan {
     /// Site Factory default command and code versions.
     #[serde(default)]
     pub site_factory: SiteFactorySettings,
+    /// What the operator's platform policy (or developer mode) made of the tenant's
+    /// settings, and where each value came from; `policy` and `limits` above are already
+    /// the narrowed values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_policy: Option<crate::platform::EffectivePolicy>,
 }

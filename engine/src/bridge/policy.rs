@@ -1,5 +1,9 @@
 //! The tenant's policy: what a hook is granted. Deny by default: nothing is granted that a
 //! field does not grant.
+//!
+//! A tenant's hookbox.toml `[policy]` is read into this type, then narrowed by the operator's
+//! platform policy (`crate::platform`): by the time a runner sees a `Policy`, every field is
+//! the effective value (`run_as` is the operator's uid, `allow` the intersection, …).
 
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +46,10 @@ pub struct Policy {
     pub path: String,
     /// Network for bridged commands. Default none.
     pub network: Network,
-    /// User hooks run as when hookbox runs as root. Default `None`: `nobody`.
+    /// User hooks run as when hookbox runs as root: a name, a uid, or `UID:GID` (the
+    /// platform policy's per-tenant uid). Default `None`: `nobody`. A tenant's hookbox.toml
+    /// may set it only in developer mode, and only to a user that owns nothing
+    /// (`runner::user::tenant_may_choose`); under a platform policy it is refused.
     pub run_as: Option<String>,
     /// Run even where the kernel lacks a confinement (Landlock, namespaces), saying so.
     /// Default false: refuse.
@@ -60,6 +67,11 @@ pub struct Policy {
     /// set it. Default false.
     #[serde(skip)]
     pub keep_user: bool,
+    /// More directories granted read-write to every hook and bridged command, like a
+    /// deployment's `shared/`. Only the operator's platform policy sets them (`extra-dirs`);
+    /// a tenant's hookbox.toml cannot. Default none.
+    #[serde(skip)]
+    pub extra_dirs: Vec<std::path::PathBuf>,
 }
 
 impl Default for Policy {
@@ -73,6 +85,25 @@ impl Default for Policy {
             accept_weak_confinement: false,
             allow_any: false,
             keep_user: false,
+            extra_dirs: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented defaults (docs/platform.md and the field docs above).
+    #[test]
+    fn defaults_deny_by_default() {
+        let p = Policy::default();
+        assert_eq!(p.work_dir, DirAccess::ReadWrite);
+        assert!(p.allow.is_empty());
+        assert_eq!(p.path, DEFAULT_POLICY_PATH);
+        assert_eq!(p.network, Network::None);
+        assert_eq!(p.run_as, None);
+        assert!(!p.accept_weak_confinement && !p.allow_any && !p.keep_user);
+        assert!(p.extra_dirs.is_empty());
     }
 }

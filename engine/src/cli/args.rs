@@ -11,7 +11,8 @@ Exit codes:
   0  success (warnings allowed: a failed post-deploy hook is a WARNING)
   1  the stage or the deployment failed (a hook, the build, the health check; --json says which);
      `validate`: a problem was found
-  2  usage or configuration error; nothing ran
+  2  usage or configuration error; nothing ran (also `validate` of a project that asks for
+     more than the operator's platform policy grants)
   exec, shell: the guest's own status, like sh; 124 when its time limit stops it, 137 for fuel
      or memory
 
@@ -20,6 +21,7 @@ Environment (read only here, never by hooks):
   SKIP_HOOKS      true|1|yes: skip every hook, and say so
   PROJECT_PATH    monorepo subfolder whose hook files win over the root's
   XDG_STATE_HOME  where `run` keeps hooks.log (default ~/.local/state/hookbox/hooks.log)
+  HOOKBOX_PLATFORM  the operator's platform policy file (as --platform)
   RUST_LOG        diagnostics on stderr (or -v, -vv)";
 
 const ABOUT: &str = "Run deployment hooks (Flux-Orbit pre-deploy.sh/post-deploy.sh, Procfile \
@@ -150,10 +152,25 @@ pub struct ValidateArgs {
     pub strict: bool,
 }
 
+/// The operator's side of a run: the platform policy and the tenant.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PlatformArgs {
+    /// The operator's platform policy, whose ceilings the project can only narrow (default:
+    /// /etc/hookbox/platform.toml when it exists; without one, developer mode).
+    #[arg(long, value_name = "FILE", env = "HOOKBOX_PLATFORM")]
+    pub platform: Option<PathBuf>,
+    /// The tenant the project belongs to, which decides its hook uid under the platform
+    /// policy (default: derived from DIR's canonical path).
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// Project directory (default: the current directory).
     pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
     /// Use this convention instead of detecting one.
     #[arg(long, value_enum)]
     pub convention: Option<ConventionArg>,
@@ -212,6 +229,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "VERSION")]
     pub target_code_version: Option<String>,
     #[command(flatten)]
+    pub platform: PlatformArgs,
+    #[command(flatten)]
     pub env: EnvArgs,
     #[command(flatten)]
     pub hook: HookArgs,
@@ -226,6 +245,8 @@ pub struct DeployArgs {
     pub dir: Option<PathBuf>,
     #[arg(long, value_enum)]
     pub convention: Option<ConventionArg>,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
     #[command(flatten)]
     pub env: EnvArgs,
     #[command(flatten)]
@@ -242,6 +263,8 @@ pub struct DeployArgs {
 pub struct RollbackArgs {
     /// Project directory (default: the current directory).
     pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
     #[command(flatten)]
     pub env: EnvArgs,
     /// Append the hook log here (default DIR/.hookbox/logs/hooks.log).
@@ -278,5 +301,22 @@ mod tests {
         };
         assert_eq!(r.dir, Some(PathBuf::from("app")));
         assert_eq!(r.args, ["a", "b"]);
+        // No --platform: the CLI looks for the default file itself.
+        assert_eq!(r.platform.platform, None);
+        assert_eq!(r.platform.tenant, None);
+        let cli = Cli::try_parse_from([
+            "hookbox",
+            "validate",
+            "--platform",
+            "/p.toml",
+            "--tenant",
+            "acme",
+        ])
+        .unwrap();
+        let Command::Validate(v) = cli.command else {
+            panic!("not validate")
+        };
+        assert_eq!(v.platform.platform, Some(PathBuf::from("/p.toml")));
+        assert_eq!(v.platform.tenant.as_deref(), Some("acme"));
     }
 }

@@ -179,18 +179,23 @@ fn context(
     penv: &ProcessEnv,
     hook: &HookArgs,
     extra_args: Vec<String>,
+    policy: Option<&crate::platform::PlatformPolicy>,
 ) -> Result<RunContext> {
     let mut platform = Platform::new(dir, &plan.policy.path);
     platform.project_path = penv.project_path.clone();
     platform.flux_peer_index = penv.flux_peer_index;
+    platform.extra = super::platform::passthrough_env(policy);
     let progress = !hook.json && std::io::stdout().is_terminal();
     Ok(RunContext {
         app_env,
         platform,
-        timeouts: Timeouts {
-            cli: hook.timeout.map(Duration::from_secs),
-            env: penv.hook_timeout,
-        },
+        timeouts: super::platform::cap_timeouts(
+            policy,
+            Timeouts {
+                cli: hook.timeout.map(Duration::from_secs),
+                env: penv.hook_timeout,
+            },
+        ),
         skip_hooks: penv.skip_hooks,
         extra_args,
         limits: plan.limits.apply(Limits::default()),
@@ -218,18 +223,23 @@ fn ended(outcome: &Outcome) -> Ended {
 fn plan(a: PlanArgs) -> Result<Ended> {
     let penv = read_process_env()?;
     let dir = project_dir(a.dir.as_deref())?;
-    let plan = glue::discover(&DiscoverInput {
-        dir,
+    let policy = super::platform::load(&a.platform)?;
+    let mut plan = glue::discover(&DiscoverInput {
+        dir: dir.clone(),
         convention: a.convention.map(Into::into),
         project_path: penv.project_path,
         acquia_env: a.acquia_env,
+        platform: policy.clone(),
         ..Default::default()
     })?;
+    super::platform::show_hook_user(&mut plan, policy.as_ref(), &a.platform, &dir)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&plan)?);
+        let value = super::platform::plan_json(&plan)?;
+        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(Ended::Success);
     }
-    print!("{}", render_plan(&plan));
+    let redactor = Redactor::from_env(&plan.env);
+    print!("{}", redactor.redact(&render_plan(&plan)));
     Ok(Ended::Success)
 }
 
@@ -308,6 +318,9 @@ pub fn render_plan(plan: &Plan) -> String {
     for (name, command) in &plan.processes {
         let _ = writeln!(s, "Process (not a hook): {name}: {command}");
     }
+    for (name, value) in &plan.env {
+        let _ = writeln!(s, "Env: {name}={value}");
+    }
     let d = &plan.deploy;
     for (name, c) in [
         ("install", &d.install),
@@ -319,6 +332,9 @@ pub fn render_plan(plan: &Plan) -> String {
             let _ = writeln!(s, "Deploy {name}: {c}");
         }
     }
+    if let Some(eff) = &plan.effective_policy {
+        s.push_str(&super::platform::render_policy(eff));
+    }
     s
 }
 
@@ -326,11 +342,13 @@ fn validate(v: ValidateArgs) -> Result<Ended> {
     let a = v.plan;
     let penv = read_process_env()?;
     let dir = project_dir(a.dir.as_deref())?;
+    let policy = super::platform::load(&a.platform)?;
     let problems = glue::validate(&DiscoverInput {
         dir: dir.clone(),
         convention: a.convention.map(Into::into),
         project_path: penv.project_path,
         acquia_env: a.acquia_env,
+        platform: policy,
         ..Default::default()
     })?;
     let errors = problems
@@ -361,6 +379,10 @@ fn validate(v: ValidateArgs) -> Result<Ended> {
             println!("{errors} error(s), {warnings} warning(s)");
         }
     }
+    if let Some(p) = problems.iter().find(|p| p.ceiling.is_some()) {
+        // Asking for more than the operator grants is a configuration error: exit 2.
+        bail!("the project asks for more than the platform policy grants: {p}");
+    }
     Ok(if failed {
         Ended::Failed
     } else {
@@ -371,6 +393,8 @@ fn validate(v: ValidateArgs) -> Result<Ended> {
 fn run(a: RunArgs) -> Result<Ended> {
     let penv = read_process_env()?;
     let dir = project_dir(a.dir.as_deref())?;
+    let policy = super::platform::load(&a.platform)?;
+    super::platform::check_runner_flag(policy.as_ref(), a.hook.runner.map(Into::into))?;
     let mut plan = glue::discover(&DiscoverInput {
         dir: dir.clone(),
         convention: a.convention.map(Into::into),
@@ -378,8 +402,10 @@ fn run(a: RunArgs) -> Result<Ended> {
         acquia_env: a.acquia_env.clone(),
         source_code_version: a.source_code_version.clone(),
         target_code_version: a.target_code_version.clone(),
+        platform: policy.clone(),
     })?;
     force_runner(&mut plan, a.hook.runner.map(Into::into));
+    let _uid = super::platform::give_hook_user(&mut plan, policy.as_ref(), &a.platform, &dir)?;
     let app_env = app_env(&plan, &a.env)?;
     let log = match &a.hook.log_file {
         Some(p) => Some(p.clone()),
@@ -388,9 +414,17 @@ fn run(a: RunArgs) -> Result<Ended> {
     let events = Arc::new(Events::new(
         log.as_deref(),
         terminal(a.hook.json),
-        Redactor::from_env(&app_env),
+        super::platform::redactor(&app_env, &super::platform::passthrough_env(policy.as_ref())),
     )?);
-    let ctx = context(&plan, &dir, app_env, &penv, &a.hook, a.args.clone())?;
+    let ctx = context(
+        &plan,
+        &dir,
+        app_env,
+        &penv,
+        &a.hook,
+        a.args.clone(),
+        policy.as_ref(),
+    )?;
     let native = glue::native_runner()?;
     let rt = runtime()?;
     let outcome = rt.block_on(async {
@@ -411,14 +445,18 @@ fn run(a: RunArgs) -> Result<Ended> {
 fn deploy(a: DeployArgs) -> Result<Ended> {
     let penv = read_process_env()?;
     let dir = project_dir(a.dir.as_deref())?;
+    let policy = super::platform::load(&a.platform)?;
+    super::platform::check_runner_flag(policy.as_ref(), a.hook.runner.map(Into::into))?;
     let mut plan = glue::discover(&DiscoverInput {
         dir: dir.clone(),
         convention: a.convention.map(Into::into),
         project_path: penv.project_path.clone(),
         acquia_env: None,
+        platform: policy.clone(),
         ..Default::default()
     })?;
     force_runner(&mut plan, a.hook.runner.map(Into::into));
+    let _uid = super::platform::give_hook_user(&mut plan, policy.as_ref(), &a.platform, &dir)?;
     let app_env = app_env(&plan, &a.env)?;
     let log = a
         .hook
@@ -428,9 +466,17 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
     let events = Arc::new(Events::new(
         Some(&log),
         terminal(a.hook.json),
-        Redactor::from_env(&app_env),
+        super::platform::redactor(&app_env, &super::platform::passthrough_env(policy.as_ref())),
     )?);
-    let ctx = context(&plan, &dir, app_env, &penv, &a.hook, Vec::new())?;
+    let ctx = context(
+        &plan,
+        &dir,
+        app_env,
+        &penv,
+        &a.hook,
+        Vec::new(),
+        policy.as_ref(),
+    )?;
     let opts = DeployOptions {
         keep: a.keep.max(1),
         health_timeout: Duration::from_secs(a.health_timeout),
@@ -462,6 +508,7 @@ fn rollback(a: RollbackArgs) -> Result<Ended> {
         .clone()
         .unwrap_or_else(|| Layout::default_log(&dir));
     let current = Layout::of(&dir).current_id();
+    let policy = super::platform::load(&a.platform)?;
     // The application variables of the release rolled back to come from its own config.
     let plan_of = |release: &Path| {
         glue::discover(&DiscoverInput {
@@ -469,13 +516,19 @@ fn rollback(a: RollbackArgs) -> Result<Ended> {
             convention: None,
             project_path: penv.project_path.clone(),
             acquia_env: None,
+            platform: policy.clone(),
             ..Default::default()
         })
         .ok()
     };
-    let base_plan = current
+    let mut base_plan = current
         .as_ref()
         .and_then(|id| plan_of(&Layout::of(&dir).release(id)));
+    // The tenant is the project's (DIR), not the release's, so its uid is the deploy's.
+    let _uid = match base_plan.as_mut() {
+        Some(p) => super::platform::give_hook_user(p, policy.as_ref(), &a.platform, &dir)?,
+        None => None,
+    };
     let toml_env = base_plan
         .as_ref()
         .map(|p| p.env.clone())

@@ -21,6 +21,8 @@ pub struct DiscoverInput {
     pub acquia_env: Option<String>,
     pub source_code_version: Option<String>,
     pub target_code_version: Option<String>,
+    /// The operator's platform policy (`None`: developer mode).
+    pub platform: Option<crate::platform::PlatformPolicy>,
 }
 
 impl DiscoverInput {
@@ -33,6 +35,7 @@ impl DiscoverInput {
             site_factory_args: None,
             source_code_version: self.source_code_version.clone(),
             target_code_version: self.target_code_version.clone(),
+            platform: self.platform.clone(),
         }
     }
 }

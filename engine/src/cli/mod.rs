@@ -10,6 +10,7 @@ mod docs;
 pub mod exec;
 mod glue;
 mod guest;
+mod platform;
 mod shell;
 
 use std::process::ExitCode;

@@ -24,8 +24,12 @@
 //! allow = ["sqlite3"]          # host commands sandboxed hooks may start
 //! path = "/usr/local/bin:/usr/bin:/bin"
 //! network = "none"             # | "loopback" | "host"
-//! run-as = "nobody"
+//! run-as = "nobody"             # developer mode only, and only `nobody` or an unused uid
+//!                              #   ≥ 1000; refused under a platform policy (docs/platform.md)
 //! accept-weak-confinement = false
+//!
+//! Under the operator's platform policy every key here can only narrow what it grants
+//! (`crate::platform`); `Config::lines` keeps where each was written for those messages.
 //!
 //! [limits]
 //! fuel = 1000000000            # sandbox instruction budget per hook
@@ -143,6 +147,10 @@ pub struct ConfigHook {
     pub failure: Option<FailureRule>,
     pub timeout: Option<Duration>,
     pub runner: Option<RunnerKind>,
+    /// Line of its `runner` key, when it has one (the platform policy names it).
+    pub runner_line: Option<usize>,
+    /// Line of its `timeout-seconds` key, when it has one.
+    pub timeout_line: Option<usize>,
     pub args: Vec<String>,
 }
 
@@ -160,6 +168,9 @@ pub struct Config {
     pub hooks: Vec<ConfigHook>,
     /// `[deploy]` commands with their lines, for `validate`'s `bash -n`.
     pub deploy_lines: Vec<(String, String, usize)>,
+    /// Where each tenant setting the platform policy judges was written: `runner`,
+    /// `policy.<key>` and `limits.<key>` (kebab-case) → its 1-based line.
+    pub lines: BTreeMap<String, usize>,
 }
 
 /// Find, read and parse the project's hookbox.toml; problems go to `out.errors`.
@@ -239,7 +250,10 @@ pub fn parse(text: &str, file: &Path) -> (Config, Vec<Problem>) {
     for (key, value) in doc.get_ref().iter() {
         let line = p.line(&key.span());
         match key.get_ref().as_ref() {
-            "runner" => cfg.runner = p.runner(value, "runner"),
+            "runner" => {
+                cfg.lines.insert("runner".into(), line);
+                cfg.runner = p.runner(value, "runner");
+            }
             "env" => {
                 if let Some(t) = p.table(value, "env") {
                     cfg.env = p.env(t);
@@ -265,12 +279,14 @@ pub fn parse(text: &str, file: &Path) -> (Config, Vec<Problem>) {
             }
             "policy" => {
                 if let Some(t) = p.table(value, "policy") {
+                    cfg.lines.extend(p.key_lines(t, "policy"));
                     cfg.policy = p.policy(t, line);
                 }
             }
             "limits" => {
                 if let Some(t) = p.table(value, "limits") {
                     p.known_keys(t, "[limits]", LIMITS_KEYS);
+                    cfg.lines.extend(p.key_lines(t, "limits"));
                     cfg.limits = PlanLimits {
                         fuel: p.opt_positive(t, "fuel", "[limits]"),
                         memory_bytes: p.opt_positive(t, "memory-bytes", "[limits]"),
@@ -372,6 +388,18 @@ impl Parser<'_> {
         if let Some(p) = self.problems.last_mut() {
             p.rule = super::rules::CONFIG_UNKNOWN_KEY;
         }
+    }
+
+    /// `section.key` (kebab-case) → line of every key of `t`.
+    fn key_lines(&self, t: &Table<'_>, section: &str) -> Vec<(String, usize)> {
+        t.iter()
+            .map(|(k, _)| {
+                (
+                    format!("{section}.{}", k.get_ref().replace('_', "-")),
+                    self.line(&k.span()),
+                )
+            })
+            .collect()
     }
 
     fn known_keys(&mut self, t: &Table<'_>, section: &str, known: &[&str]) {
@@ -709,6 +737,11 @@ impl Parser<'_> {
             );
             return None;
         }
+        let key_line = |key: &str| {
+            t.iter()
+                .find(|(k, _)| k.get_ref().as_ref() == key)
+                .map(|(k, _)| self.line(&k.span()))
+        };
         Some(ConfigHook {
             line,
             name,
@@ -718,6 +751,8 @@ impl Parser<'_> {
             failure,
             timeout: timeout.map(Duration::from_secs),
             runner,
+            runner_line: key_line("runner"),
+            timeout_line: key_line("timeout-seconds"),
             args,
         })
     }
@@ -749,7 +784,7 @@ fn to_value(v: &DeValue<'_>) -> Option<toml::Value> {
 }
 
 /// The known key nearest `key` (edit distance at most 2, or `-`/`_` spelling).
-fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     let norm = key.replace('_', "-").to_ascii_lowercase();
     known
         .iter()

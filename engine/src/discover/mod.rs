@@ -56,6 +56,9 @@ pub struct DiscoverOptions {
     pub source_code_version: Option<String>,
     /// Code version of the target (staged) environment. Wins over hookbox.toml.
     pub target_code_version: Option<String>,
+    /// The operator's platform policy the project is narrowed by. `None`: developer mode
+    /// ([`crate::platform::PlatformPolicy::developer`]).
+    pub platform: Option<crate::platform::PlatformPolicy>,
 }
 
 /// How bad a [`Problem`] is. An error means the project will not run as written; a warning
@@ -93,6 +96,10 @@ pub struct Problem {
     pub rule: &'static str,
     pub message: String,
     pub fix: Option<String>,
+    /// When the project asks for more than the operator's platform policy grants: the
+    /// ceiling it exceeds and where the operator set it. `validate` exits 2 for these.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ceiling: Option<String>,
 }
 
 impl Problem {
@@ -105,11 +112,19 @@ impl Problem {
             rule: rules::GENERIC,
             message: message.into(),
             fix: None,
+            ceiling: None,
         }
     }
 
     pub(crate) fn fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
+        self
+    }
+
+    /// Marks the problem as a platform ceiling exceeded (`rules::CEILING`).
+    pub(crate) fn ceiling(mut self, ceiling: impl Into<String>) -> Self {
+        self.ceiling = Some(ceiling.into());
+        self.rule = rules::CEILING;
         self
     }
 
@@ -399,12 +414,15 @@ pub fn discover(dir: &Path, opts: &DiscoverOptions) -> Result<Plan, DiscoverErro
 pub(crate) fn scan(dir: &Path, opts: &DiscoverOptions) -> Result<(Plan, Scan), DiscoverError> {
     let root = project_root(dir)?;
     let mut out = Scan::default();
+    let developer = crate::platform::PlatformPolicy::developer();
+    let platform = opts.platform.as_ref().unwrap_or(&developer);
     let mut ctx = Ctx {
         root,
         shown_root: dir.to_path_buf(),
         project_path: None,
         opts,
-        runner: RunnerKind::Native,
+        // Under a platform policy, hooks whose project names no runner get the operator's.
+        runner: platform.default_runner,
     };
     ctx.project_path = check_project_path(&ctx, &mut out);
 
@@ -459,17 +477,27 @@ pub(crate) fn scan(dir: &Path, opts: &DiscoverOptions) -> Result<(Plan, Scan), D
         processes: out.processes.clone(),
         ..Plan::default()
     };
-    if let Some(cfg) = cfg {
-        plan.env = cfg.env;
-        plan.deploy = cfg.deploy;
-        plan.policy = cfg.policy;
-        plan.limits = cfg.limits;
-        if let Some(cmd) = cfg.site_factory.default_command {
-            site_factory.default_command = cmd;
+    if let Some(cfg) = &cfg {
+        plan.env = cfg.env.clone();
+        plan.deploy = cfg.deploy.clone();
+        plan.policy = cfg.policy.clone();
+        plan.limits = cfg.limits.clone();
+        if let Some(cmd) = &cfg.site_factory.default_command {
+            site_factory.default_command = cmd.clone();
         }
-        site_factory.source_code_version = cfg.site_factory.source_code_version;
-        site_factory.target_code_version = cfg.site_factory.target_code_version;
+        site_factory.source_code_version = cfg.site_factory.source_code_version.clone();
+        site_factory.target_code_version = cfg.site_factory.target_code_version.clone();
     }
+    // The tenant's settings, narrowed by the operator's ceilings; asking for more is an
+    // error that stops the plan (and is reported by `validate`).
+    let cfg_shown = ctx.shown(
+        cfg.as_ref()
+            .map_or(Path::new(config::FILE_NAME), |c| c.rel.as_path()),
+    );
+    let (effective, refused) =
+        crate::platform::narrow::narrow(platform, cfg.as_ref(), &cfg_shown, &mut plan);
+    plan.effective_policy = Some(effective);
+    out.errors.extend(refused);
     if opts.source_code_version.is_some() {
         site_factory.source_code_version = opts.source_code_version.clone();
     }

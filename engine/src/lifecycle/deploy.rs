@@ -205,7 +205,14 @@ impl Flow<'_> {
             ),
             work_dir: self.ctx.platform.work_dir.clone(),
             temp_dir: home.path().to_path_buf(),
-            shared_dirs: self.ctx.platform.shared_dir.iter().cloned().collect(),
+            shared_dirs: self
+                .ctx
+                .platform
+                .shared_dir
+                .iter()
+                .chain(&self.policy.extra_dirs)
+                .cloned()
+                .collect(),
             limits: Limits {
                 timeout,
                 ..self.ctx.limits.clone()

@@ -87,7 +87,13 @@ pub(super) async fn run_one(
         env,
         work_dir: ctx.platform.work_dir.clone(),
         temp_dir: home.path().to_path_buf(),
-        shared_dirs: ctx.platform.shared_dir.iter().cloned().collect(),
+        shared_dirs: ctx
+            .platform
+            .shared_dir
+            .iter()
+            .chain(&plan.policy.extra_dirs)
+            .cloned()
+            .collect(),
         limits: Limits {
             timeout,
             ..ctx.limits.clone()

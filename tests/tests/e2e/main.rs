@@ -10,6 +10,7 @@ mod examples;
 mod examples_bin;
 mod lifecycle;
 mod native;
+mod platform;
 mod sandbox;
 mod sandbox_attacks;
 mod sandbox_bridge;
