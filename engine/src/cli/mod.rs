@@ -9,6 +9,7 @@ mod compile;
 pub mod exec;
 mod glue;
 mod guest;
+mod manage;
 mod shell;
 
 use std::process::ExitCode;
