@@ -20,8 +20,10 @@ Environment (read only here, never by hooks):
   HOOK_TIMEOUT    seconds a hook may run (default 300); --timeout and hookbox.toml win over it
   SKIP_HOOKS      true|1|yes: skip every hook, and say so
   PROJECT_PATH    monorepo subfolder whose hook files win over the root's
-  XDG_STATE_HOME  where `run` keeps hooks.log (default ~/.local/state/hookbox/hooks.log)
   HOOKBOX_PLATFORM  the operator's platform policy file (as --platform)
+  XDG_STATE_HOME  where `run` keeps hooks.log (default ~/.local/state/hookbox/hooks.log) and,
+                  when not root, `deploy` its state (…/hookbox/deploys/<name>; as root
+                  /var/lib/hookbox/deploys/<name>)
   RUST_LOG        diagnostics on stderr (or -v, -vv)";
 
 const ABOUT: &str = "Run deployment hooks (Flux-Orbit pre-deploy.sh/post-deploy.sh, Procfile \
@@ -35,7 +37,9 @@ Examples:
   hookbox run pre-deploy ./app          run one stage's hooks in place
   hookbox run post-staging-update . -- mygroup 01live db1 example.com
   hookbox deploy ./app --env-file prod.env --keep 3
-  hookbox rollback ./app                point current at the previous release";
+  hookbox rollback ./app                point current at the previous release
+  hookbox releases ./app                the releases kept (* marks current)
+  hookbox logs ./app --follow           the deploy's hooks.log as it grows";
 
 #[derive(Debug, Parser)]
 #[command(name = "hookbox", version, about = ABOUT, after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"))]
@@ -61,15 +65,31 @@ which disables it) do not fail unless --strict.\n\n{EXIT_CODES}"))]
     /// Run the hooks of one STAGE in place on DIR (no release is made).
     #[command(after_help = format!("Examples:\n  hookbox run pre-deploy\n  hookbox run release ./app --env DATABASE_URL=sqlite:///tmp/db\n  hookbox run post-staging-update . -- sitegroup env db_role domain\n\n{EXIT_CODES}"))]
     Run(RunArgs),
-    /// Deploy DIR locally into DIR/.hookbox/: copy to releases/<id>, install, pre-deploy
-    /// hooks, build, start, health check, Procfile gate, switch `current`, post-deploy hooks.
+    /// Deploy DIR locally into its state folder (outside DIR; see --state-dir): copy to
+    /// releases/<id>, install, pre-deploy hooks, build, start, health check, Procfile gate,
+    /// switch `current`, post-deploy hooks.
     #[command(after_help = format!("On failure `current` keeps pointing at the previous release. A second deploy of \
 the same DIR while one runs fails at once (exit 2). Ctrl-C stops the running hook and leaves `current` as it was \
 (status cancelled, exit 1).\n\n{EXIT_CODES}"))]
     Deploy(DeployArgs),
-    /// Point DIR/.hookbox/current at the release before it and restart its application.
+    /// Point DIR's `current` at the release before it (or --to ID, older or newer) and start
+    /// its application as its deploy recorded it.
     #[command(after_help = EXIT_CODES)]
     Rollback(RollbackArgs),
+    /// List the releases kept in DIR's deploy state folder, oldest first (* marks current).
+    #[command(after_help = EXIT_CODES)]
+    Releases(ManageArgs),
+    /// Show DIR's deployment: the current release, the last deploy, the running application.
+    #[command(after_help = EXIT_CODES)]
+    Status(ManageArgs),
+    /// Print DIR's deploy hooks.log (--app: the application's output); --follow keeps
+    /// printing lines as they are written, until interrupted.
+    #[command(after_help = EXIT_CODES)]
+    Logs(LogsArgs),
+    /// Stop the application DIR's deploy started (only while the recorded pid is still the
+    /// process it started: same start time, process group and uid).
+    #[command(after_help = EXIT_CODES)]
+    Stop(ManageArgs),
     /// Run one WASI module in the sandbox with a hook's grants and limits (the current
     /// directory as work directory); exits with the module's status (124: time limit, 137:
     /// fuel or memory limit). Writes no hooks.log.
@@ -99,6 +119,8 @@ impl Command {
             Command::Run(a) => a.hook.json,
             Command::Deploy(a) => a.hook.json,
             Command::Rollback(a) => a.json,
+            Command::Releases(a) | Command::Status(a) | Command::Stop(a) => a.json,
+            Command::Logs(a) => a.manage.json,
             _ => false,
         }
     }
@@ -197,7 +219,7 @@ pub struct HookArgs {
     /// Seconds each hook may run; wins over hookbox.toml and HOOK_TIMEOUT (default 300).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
-    /// Append the hook log here (default: deploy → DIR/.hookbox/logs/hooks.log, run →
+    /// Append the hook log here (default: deploy → logs/hooks.log of its state folder, run →
     /// $XDG_STATE_HOME/hookbox/hooks.log).
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
@@ -257,6 +279,43 @@ pub struct DeployArgs {
     /// Seconds the health check may take (default 60).
     #[arg(long, value_name = "SECS", default_value_t = crate::lifecycle::deploy::DEFAULT_HEALTH_TIMEOUT.as_secs())]
     pub health_timeout: u64,
+    #[command(flatten)]
+    pub state: StateDirArg,
+}
+
+/// Where a project's deploy state lives.
+#[derive(Debug, Args)]
+pub struct StateDirArg {
+    /// The deploy state folder (releases/, current, shared/, logs/, app.json, records/).
+    /// Default: /var/lib/hookbox/deploys/<name> as root, else
+    /// $XDG_STATE_HOME/hookbox/deploys/<name> (~/.local/state/…); <name> is DIR's last
+    /// component and a hash of its canonical path. Must be owned by hookbox's user and
+    /// writable by no one else.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ManageArgs {
+    /// Project directory (default: the current directory); not needed with --state-dir.
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateDirArg,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub manage: ManageArgs,
+    /// Keep printing lines as they are appended, until interrupted.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// The application's output (logs/app.log) instead of hooks.log.
+    #[arg(long)]
+    pub app: bool,
 }
 
 #[derive(Debug, Args)]
@@ -267,7 +326,13 @@ pub struct RollbackArgs {
     pub platform: PlatformArgs,
     #[command(flatten)]
     pub env: EnvArgs,
-    /// Append the hook log here (default DIR/.hookbox/logs/hooks.log).
+    /// The release to point `current` at, older or newer than it (`hookbox releases` lists
+    /// them). Default: the newest successful release before `current`.
+    #[arg(long, value_name = "ID")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub state: StateDirArg,
+    /// Append the hook log here (default: logs/hooks.log of the state folder).
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
     /// Print JSON lines instead of text.
@@ -292,6 +357,7 @@ mod tests {
             panic!("not deploy")
         };
         assert_eq!(d.keep, 5);
+        assert_eq!(d.state.state_dir, None);
         assert_eq!(d.health_timeout, 60);
         assert_eq!(d.hook.timeout, None);
         let cli =

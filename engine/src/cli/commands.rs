@@ -16,8 +16,8 @@ use super::Ended;
 use crate::discover::Severity;
 use crate::events::redact::Redactor;
 use crate::events::{Events, Terminal};
-use crate::lifecycle::deploy::{DeployOptions, DEFAULT_HEALTH_INTERVAL};
-use crate::lifecycle::releases::Layout;
+use crate::lifecycle::deploy::{DeployOptions, RollbackOptions, DEFAULT_HEALTH_INTERVAL};
+use crate::lifecycle::releases::{state_name, StateDir};
 use crate::lifecycle::{env, Outcome, Platform, RunContext, Runners, Timeouts};
 use crate::limits::Limits;
 use crate::plan::{HookProgram, Plan, RunnerKind};
@@ -32,6 +32,10 @@ pub fn dispatch(command: Command) -> Result<Ended> {
         Command::Run(a) => run(a),
         Command::Deploy(a) => deploy(a),
         Command::Rollback(a) => rollback(a),
+        Command::Releases(a) => super::manage::releases(a),
+        Command::Status(a) => super::manage::status(a),
+        Command::Logs(a) => super::manage::logs(a),
+        Command::Stop(a) => super::manage::stop(a),
         Command::Exec(a) => super::exec::exec(a).map(Ended::Status),
         Command::Shell(a) => super::shell::shell(a).map(Ended::Status),
         Command::Compile(a) => super::compile::compile(a).map(Ended::Status),
@@ -40,14 +44,19 @@ pub fn dispatch(command: Command) -> Result<Ended> {
     }
 }
 
+/// Where deploy state folders live by default as root.
+pub const ROOT_DEPLOYS_DIR: &str = "/var/lib/hookbox/deploys";
+
 /// The process environment, read once, here only.
-struct ProcessEnv {
+pub(super) struct ProcessEnv {
     hook_timeout: Option<Duration>,
     skip_hooks: bool,
     project_path: Option<String>,
     flux_peer_index: u32,
     state_dir: Option<PathBuf>,
-    temp_root: PathBuf,
+    /// Where deploy state folders are made by default (`None`: no HOME to put them in).
+    deploys_root: Option<PathBuf>,
+    pub(super) temp_root: PathBuf,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -78,7 +87,7 @@ pub fn parse_hook_timeout(value: Option<&str>) -> Result<Option<Duration>> {
     }
 }
 
-fn read_process_env() -> Result<ProcessEnv> {
+pub(super) fn read_process_env() -> Result<ProcessEnv> {
     let state_dir = match var("XDG_STATE_HOME").filter(|v| v.starts_with('/')) {
         Some(x) => Some(PathBuf::from(x).join("hookbox")),
         None => var("HOME")
@@ -92,7 +101,13 @@ fn read_process_env() -> Result<ProcessEnv> {
             .parse()
             .with_context(|| format!("FLUX_PEER_INDEX={v:?} is not a number (e.g. 0)"))?,
     };
+    let deploys_root = if rustix::process::geteuid().is_root() {
+        Some(PathBuf::from(ROOT_DEPLOYS_DIR))
+    } else {
+        state_dir.as_ref().map(|d| d.join("deploys"))
+    };
     Ok(ProcessEnv {
+        deploys_root,
         hook_timeout: parse_hook_timeout(var("HOOK_TIMEOUT").as_deref())?,
         skip_hooks: parse_skip_hooks(var("SKIP_HOOKS").as_deref())?,
         project_path: var("PROJECT_PATH").filter(|p| !p.is_empty()),
@@ -102,7 +117,33 @@ fn read_process_env() -> Result<ProcessEnv> {
     })
 }
 
-fn project_dir(dir: Option<&Path>) -> Result<PathBuf> {
+/// The deploy state folder of the project `dir` (canonical): `--state-dir` (made absolute),
+/// else `<deploys root>/<state_name(dir)>`.
+pub(super) fn deploy_state_dir(
+    dir: &Path,
+    flag: Option<&Path>,
+    penv: &ProcessEnv,
+) -> Result<PathBuf> {
+    if let Some(d) = flag {
+        return absolute(d);
+    }
+    let root = penv.deploys_root.as_ref().context(
+        "no place for the deploy state: HOME and XDG_STATE_HOME are unset; give --state-dir",
+    )?;
+    Ok(root.join(state_name(dir)))
+}
+
+/// `path` made absolute against the current directory (not resolved: the state folder's last
+/// component is opened without following a symlink).
+pub(super) fn absolute(path: &Path) -> Result<PathBuf> {
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(cwd.join(path))
+}
+
+pub(super) fn project_dir(dir: Option<&Path>) -> Result<PathBuf> {
     let dir = match dir {
         Some(d) => d.to_path_buf(),
         None => std::env::current_dir().context("cannot read the current directory")?,
@@ -458,16 +499,8 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
     force_runner(&mut plan, a.hook.runner.map(Into::into));
     let _uid = super::platform::give_hook_user(&mut plan, policy.as_ref(), &a.platform, &dir)?;
     let app_env = app_env(&plan, &a.env)?;
-    let log = a
-        .hook
-        .log_file
-        .clone()
-        .unwrap_or_else(|| Layout::default_log(&dir));
-    let events = Arc::new(Events::new(
-        Some(&log),
-        terminal(a.hook.json),
-        super::platform::redactor(&app_env, &super::platform::passthrough_env(policy.as_ref())),
-    )?);
+    let redactor =
+        super::platform::redactor(&app_env, &super::platform::passthrough_env(policy.as_ref()));
     let ctx = context(
         &plan,
         &dir,
@@ -477,6 +510,17 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
         Vec::new(),
         policy.as_ref(),
     )?;
+    let state_path = deploy_state_dir(&dir, a.state.state_dir.as_deref(), &penv)?;
+    let state = StateDir::create(&state_path, ctx.hook_user)?;
+    let events = Arc::new(match &a.hook.log_file {
+        Some(log) => Events::new(Some(log), terminal(a.hook.json), redactor)?,
+        None => Events::with_log_file(
+            state.open_log("hooks.log")?,
+            &state.log_path("hooks.log"),
+            terminal(a.hook.json),
+            redactor,
+        ),
+    });
     let opts = DeployOptions {
         keep: a.keep.max(1),
         health_timeout: Duration::from_secs(a.health_timeout),
@@ -492,7 +536,7 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
             native: native.as_ref(),
             sandbox: sandbox.as_deref(),
         };
-        crate::lifecycle::deploy::deploy(&plan, &ctx, &opts, runners, &events, cancel)
+        crate::lifecycle::deploy::deploy(&plan, &state, &ctx, &opts, runners, &events, cancel)
             .await
             .map_err(anyhow::Error::from)
     })?;
@@ -502,76 +546,49 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
 
 fn rollback(a: RollbackArgs) -> Result<Ended> {
     let penv = read_process_env()?;
-    let dir = project_dir(a.dir.as_deref())?;
-    let log = a
-        .log_file
-        .clone()
-        .unwrap_or_else(|| Layout::default_log(&dir));
-    let current = Layout::of(&dir).current_id();
-    let policy = super::platform::load(&a.platform)?;
-    // The application variables of the release rolled back to come from its own config.
-    let plan_of = |release: &Path| {
-        glue::discover(&DiscoverInput {
-            dir: release.to_path_buf(),
-            convention: None,
-            project_path: penv.project_path.clone(),
-            acquia_env: None,
-            platform: policy.clone(),
-            ..Default::default()
-        })
-        .ok()
+    let state_path = match &a.state.state_dir {
+        Some(d) => absolute(d)?,
+        None => deploy_state_dir(&project_dir(a.dir.as_deref())?, None, &penv)?,
     };
-    let mut base_plan = current
-        .as_ref()
-        .and_then(|id| plan_of(&Layout::of(&dir).release(id)));
-    // The tenant is the project's (DIR), not the release's, so its uid is the deploy's.
-    let _uid = match base_plan.as_mut() {
-        Some(p) => super::platform::give_hook_user(p, policy.as_ref(), &a.platform, &dir)?,
-        None => None,
+    let Some(state) = StateDir::open(&state_path)? else {
+        bail!(crate::lifecycle::deploy::DeployError::NotDeployed {
+            dir: a.dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+            state: state_path,
+        });
     };
-    let toml_env = base_plan
-        .as_ref()
-        .map(|p| p.env.clone())
-        .unwrap_or_default();
-    let policy_path = base_plan
-        .as_ref()
-        .map(|p| p.policy.path.clone())
-        .unwrap_or_else(|| crate::bridge::policy::DEFAULT_POLICY_PATH.to_string());
+    // Only the operator's own --env/--env-file go over what the deploy recorded; nothing is
+    // read from the release (its files belong to the hook user).
     let file = match &a.env.env_file {
         Some(path) => env::read_env_file(path)?,
         None => BTreeMap::new(),
     };
-    let mut cli = BTreeMap::new();
+    let mut extra = file;
     for e in &a.env.env {
         let (k, v) = env::parse_env_arg(e)?;
-        cli.insert(k, v);
+        extra.insert(k, v);
     }
-    let app_env = env::layer_app_env(&toml_env, &file, &cli);
-    let events = Arc::new(Events::new(
-        Some(&log),
-        terminal(a.json),
-        Redactor::from_env(&app_env),
-    )?);
-    let mut platform = Platform::new(&dir, &policy_path);
-    platform.project_path = penv.project_path.clone();
-    platform.flux_peer_index = penv.flux_peer_index;
-    let hook_user = match &base_plan {
-        Some(p) => glue::hook_ids(&p.policy)?,
-        None => glue::hook_ids(&Default::default())?,
-    };
-    let ctx = RunContext {
-        app_env,
-        platform,
-        timeouts: Timeouts::default(),
-        skip_hooks: penv.skip_hooks,
-        extra_args: Vec::new(),
-        limits: Limits::default(),
+    let mut redactor = Redactor::from_env(&extra);
+    // Whichever release is started, its recorded secrets stay out of the output.
+    for id in state.list()? {
+        if let Some(record) = state.record(&id)? {
+            redactor.extend(&Redactor::from_env(&record.start_env));
+        }
+    }
+    let events = Arc::new(match &a.log_file {
+        Some(log) => Events::new(Some(log), terminal(a.json), redactor)?,
+        None => Events::with_log_file(
+            state.open_log("hooks.log")?,
+            &state.log_path("hooks.log"),
+            terminal(a.json),
+            redactor,
+        ),
+    });
+    let opts = RollbackOptions {
+        to: a.to.clone(),
         temp_root: penv.temp_root.clone(),
-        hook_user,
-        progress_every: None,
+        env: extra,
     };
-    let start_of = |release: &Path| plan_of(release).and_then(|p| p.deploy.start);
-    let outcome = crate::lifecycle::deploy::rollback(&dir, &ctx, &events, &start_of)?;
+    let outcome = crate::lifecycle::deploy::rollback(&state, &opts, &events)?;
     print_outcome(a.json, &outcome);
     Ok(ended(&outcome))
 }

@@ -11,6 +11,7 @@ pub mod exec;
 mod glue;
 mod guest;
 mod platform;
+mod manage;
 mod shell;
 
 use std::process::ExitCode;

@@ -342,6 +342,31 @@ impl Events {
         })
     }
 
+    /// Events appended to `log`, a hooks.log the caller opened itself (the deploy state
+    /// folder opens its log no-follow, through a directory handle); `log_path` is for
+    /// messages only.
+    pub fn with_log_file(
+        log: File,
+        log_path: &Path,
+        terminal: Terminal,
+        redactor: Redactor,
+    ) -> Self {
+        let out: Option<Box<dyn Write + Send>> = match terminal {
+            Terminal::Quiet => None,
+            _ => Some(Box::new(std::io::stdout())),
+        };
+        Events {
+            terminal,
+            log_path: Some(log_path.to_path_buf()),
+            inner: Mutex::new(Inner {
+                log: Some(log),
+                log_failed: false,
+                out,
+                redactor,
+            }),
+        }
+    }
+
     /// The hooks.log path, if any.
     pub fn log_path(&self) -> Option<&Path> {
         self.log_path.as_deref()

@@ -1,12 +1,17 @@
 //! The deployed application's "start" process: started in the background in its own process
-//! group, recorded in `.hookbox/app.json`, stopped by the next deploy, a rollback, or the
-//! failure of the deploy that started it.
+//! group, recorded in the state folder's `app.json` (root-owned, 0600), stopped by the next
+//! deploy, a rollback, `hookbox stop`, or the failure of the deploy that started it.
 //!
-//! A stale record never kills a stranger: the record keeps the process's start time from
-//! `/proc/PID/stat`, and a process whose start time differs is left alone.
+//! A record never makes hookbox signal a stranger: it lives where no tenant can write, and
+//! before signalling, the process must still be the one recorded — same start time (from
+//! `/proc/PID/stat`), still leader of its own process group, same real uid. A process that
+//! differs in any of these is left alone and the stale record dropped.
+//!
+//! The one place that launches the command is [`spawn_deploy_command`].
 
 use std::collections::BTreeMap;
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File};
+use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,19 +20,23 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::deploy::DeployError;
-use super::releases::Layout;
-use super::HookIds;
+use super::releases::StateDir;
+use super::{safefs, HookIds};
 
 /// Time between SIGTERM and SIGKILL when stopping the application: 5 s.
 pub const DEFAULT_APP_STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// What `.hookbox/app.json` records about the running application.
+const APP_FILE: &str = "app.json";
+
+/// What `app.json` records about the running application.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppRecord {
     /// Process id, also its process group id.
     pub pid: i32,
-    /// Start time of the process (clock ticks since boot), to recognise it later.
-    pub start_time: Option<u64>,
+    /// Start time of the process (clock ticks since boot, `/proc/PID/stat` field 22).
+    pub start_time: u64,
+    /// Real uid of the process, read from `/proc/PID/status` when it started.
+    pub uid: u32,
     pub release: String,
     pub command: String,
     /// The process's private HOME, removed when it is stopped.
@@ -41,38 +50,46 @@ pub struct App {
     child: Option<Child>,
 }
 
-fn proc_start_time(pid: i32) -> Option<u64> {
+/// What `/proc/PID` says about a process: (start time, process group, real uid).
+fn proc_identity(pid: i32) -> Option<(u64, i32, u32)> {
+    if pid <= 1 {
+        return None;
+    }
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 22, counted after the command name in parentheses (which may contain spaces).
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19)?.parse().ok()
+    // Fields after the command name in parentheses (which may contain spaces): state is
+    // field 3, pgrp field 5, starttime field 22.
+    let after: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    if after.first() == Some(&"Z") {
+        return None;
+    }
+    let pgrp = after.get(2)?.parse().ok()?;
+    let start = after.get(19)?.parse().ok()?;
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((start, pgrp, uid))
 }
 
-fn group_alive(pgid: i32) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    unsafe { libc::kill(-pgid, 0) == 0 }
+/// Whether the process `record` names is still that process (see the module doc).
+pub fn is_running(record: &AppRecord) -> bool {
+    proc_identity(record.pid) == Some((record.start_time, record.pid, record.uid))
 }
 
-/// Starts `bash -c COMMAND` in `work_dir` with exactly `env`, as `user` when given, in a new
-/// process group, output appended to `.hookbox/logs/app.log`.
-pub fn start(
-    layout: &Layout,
-    release: &str,
+/// Launches `bash -c COMMAND` in `work_dir` with exactly `env`, as `user` when given, in a new
+/// process group, stdout and stderr into `log`. The one launching point of `start`.
+pub(super) fn spawn_deploy_command(
     work_dir: &Path,
     command: &str,
     env: &BTreeMap<String, String>,
-    home: PathBuf,
     user: Option<HookIds>,
-) -> Result<App, DeployError> {
-    let log_path = layout.logs.join("app.log");
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(|e| DeployError::io("open", &log_path, e))?;
-    let log2 = log
-        .try_clone()
-        .map_err(|e| DeployError::io("open", &log_path, e))?;
+    log: File,
+) -> std::io::Result<Child> {
+    let log2 = log.try_clone()?;
     let mut cmd = Command::new("/bin/bash");
     cmd.arg("-c")
         .arg(command)
@@ -88,23 +105,64 @@ pub fn start(
         // parent is root.
         cmd.uid(ids.uid).gid(ids.gid);
     }
-    let child = cmd
-        .spawn()
+    cmd.spawn()
+}
+
+/// Starts the application of `release` and records it in `app.json`; output is appended to
+/// the state folder's `logs/app.log`.
+pub fn start(
+    state: &StateDir,
+    release: &str,
+    work_dir: &Path,
+    command: &str,
+    env: &BTreeMap<String, String>,
+    home: PathBuf,
+    user: Option<HookIds>,
+) -> Result<App, DeployError> {
+    let log = state.open_log("app.log")?;
+    let mut child = spawn_deploy_command(work_dir, command, env, user, log)
         .map_err(|e| DeployError::io("start", Path::new("/bin/bash"), e))?;
     let pid = child.id() as i32;
+    let Some((start_time, _, uid)) = proc_identity(pid) else {
+        // Already gone: the health check reports its exit status.
+        let record = AppRecord {
+            pid,
+            start_time: 0,
+            uid: user.map(|u| u.uid).unwrap_or(u32::MAX),
+            release: release.to_string(),
+            command: command.to_string(),
+            home: Some(home),
+        };
+        let _ = child.try_wait();
+        return Ok(App {
+            record,
+            child: Some(child),
+        });
+    };
     let record = AppRecord {
         pid,
-        start_time: proc_start_time(pid),
+        start_time,
+        uid,
         release: release.to_string(),
         command: command.to_string(),
         home: Some(home),
     };
-    let text = serde_json::to_string_pretty(&record).unwrap_or_default();
-    fs::write(&layout.app, text).map_err(|e| DeployError::io("write", &layout.app, e))?;
+    if let Err(e) = write(state, &record) {
+        stop_group(&record, Some(&mut child));
+        return Err(e);
+    }
     Ok(App {
         record,
         child: Some(child),
     })
+}
+
+fn write(state: &StateDir, record: &AppRecord) -> Result<(), DeployError> {
+    let path = state.path().join(APP_FILE);
+    let text = serde_json::to_vec_pretty(record)
+        .map_err(|e| DeployError::io("write", &path, std::io::Error::other(e)))?;
+    safefs::write_file_atomic(state.fd(), APP_FILE, &text, 0o600)
+        .map_err(|e| DeployError::io("write", &path, e))
 }
 
 impl App {
@@ -116,42 +174,55 @@ impl App {
     }
 
     /// Stops the whole process group and forgets the record.
-    pub fn stop(mut self, layout: &Layout) {
+    pub fn stop(mut self, state: &StateDir) {
         stop_group(&self.record, self.child.as_mut());
-        forget(layout, &self.record);
+        forget(state, &self.record);
     }
 }
 
-fn forget(layout: &Layout, record: &AppRecord) {
-    if let Ok(text) = fs::read_to_string(&layout.app) {
-        if let Ok(on_disk) = serde_json::from_str::<AppRecord>(&text) {
-            if on_disk.pid == record.pid {
-                let _ = fs::remove_file(&layout.app);
-            }
-        }
+fn forget(state: &StateDir, record: &AppRecord) {
+    if recorded(state).is_some_and(|r| r.pid == record.pid) {
+        let _ = safefs::remove_file_at(state.fd(), APP_FILE);
     }
-    if let Some(home) = &record.home {
-        let _ = fs::remove_dir_all(home);
+    remove_home(record);
+}
+
+/// Removes the application's private HOME (walking handles: its owner is the hook user).
+fn remove_home(record: &AppRecord) {
+    let Some(home) = &record.home else { return };
+    let (Some(parent), Some(name)) = (home.parent(), home.file_name().and_then(|n| n.to_str()))
+    else {
+        return;
+    };
+    if let Ok(fd) = safefs::open_dir_path(parent) {
+        let _ = safefs::remove_tree_at(fd.as_fd(), name);
     }
 }
 
+/// Signals the process group of `record` — only while it is still the recorded process.
 fn stop_group(record: &AppRecord, mut child: Option<&mut Child>) {
     let pgid = record.pid;
-    if pgid <= 1 {
+    if !is_running(record) {
+        if let Some(c) = child {
+            let _ = c.try_wait();
+        }
         return;
     }
-    // SAFETY: signalling a process group we started (checked by start time below).
+    // SAFETY: kill(2) on a process group verified above to be the one we started.
     unsafe { libc::kill(-pgid, libc::SIGTERM) };
     let deadline = Instant::now() + DEFAULT_APP_STOP_GRACE;
     while Instant::now() < deadline {
         if let Some(c) = child.as_mut() {
             let _ = c.try_wait();
         }
-        if !group_alive(pgid) {
+        // SAFETY: signal 0 only checks whether the group still has members.
+        if unsafe { libc::kill(-pgid, 0) } != 0 {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The leader may be gone with members left: a group id is not reused while any member
+    // lives, so the group is still ours.
     // SAFETY: as above.
     unsafe { libc::kill(-pgid, libc::SIGKILL) };
     if let Some(c) = child {
@@ -159,25 +230,24 @@ fn stop_group(record: &AppRecord, mut child: Option<&mut Child>) {
     }
 }
 
-/// The recorded application, if one is recorded.
-pub fn recorded(layout: &Layout) -> Option<AppRecord> {
-    let text = fs::read_to_string(&layout.app).ok()?;
-    serde_json::from_str(&text).ok()
+/// The recorded application, if one is recorded (and the record is readable).
+pub fn recorded(state: &StateDir) -> Option<AppRecord> {
+    let data = safefs::read_file_at(state.fd(), APP_FILE).ok()??;
+    serde_json::from_slice(&data).ok()
 }
 
-/// Stops the application recorded in app.json (if it is still the same process) and removes
-/// the record. Returns the record.
-pub fn stop_recorded(layout: &Layout) -> Option<AppRecord> {
-    let record = recorded(layout)?;
-    let same = record.start_time.is_some() && proc_start_time(record.pid) == record.start_time;
-    if same {
+/// Stops the application recorded in `app.json` (when it is still the recorded process) and
+/// removes the record. Returns the record.
+pub fn stop_recorded(state: &StateDir) -> Option<AppRecord> {
+    let record = recorded(state)?;
+    if is_running(&record) {
         stop_group(&record, None);
-    } else if group_alive(record.pid) {
-        tracing::warn!(
-            "app.json names pid {} but that is another process now; not stopping it",
+    } else {
+        tracing::info!(
+            "app.json names pid {}, which is no longer the recorded process; not signalling it",
             record.pid
         );
     }
-    forget(layout, &record);
+    forget(state, &record);
     Some(record)
 }

@@ -1,4 +1,5 @@
-//! `hookbox deploy` and `hookbox rollback`: a real local deployment into `DIR/.hookbox/`.
+//! `hookbox deploy` and `hookbox rollback`: a real local deployment into a state folder
+//! owned by hookbox, outside the project ([`super::releases`]).
 //!
 //! The flow (each step reported with its duration):
 //! copy DIR into `releases/<id>` → install → pre-deploy hooks → build → start (background)
@@ -11,7 +12,12 @@
 //! and says that the previous release keeps serving. Install, build, health-check commands run
 //! through the native runner (bash -c in the release, the hook environment, as the hook user
 //! when root); "start" runs in the background ([`super::app`]).
+//!
+//! What a later rollback or restart needs (the start command, its environment, the user, the
+//! policy) is recorded in the state folder at deploy time ([`ReleaseRecord`]) and read from
+//! there, never from the release, which the hook user owns.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,7 +25,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::app::{self, App};
-use super::releases::{Layout, Lock, DEFAULT_KEEP_RELEASES};
+use super::copyfilter::{CopyFilter, IgnoreError};
+use super::releases::{ReleaseRecord, StateDir, DEFAULT_KEEP_RELEASES};
 use super::{
     env, fsutil, run_point, LifecycleError, Outcome, PointResult, RunContext, Runners, Status,
 };
@@ -89,6 +96,14 @@ pub enum DeployError {
     },
     #[error("nothing to roll back to in {dir}: {why}")]
     NoRollback { dir: PathBuf, why: String },
+    #[error("refusing the deploy state folder {path}: {why}; give --state-dir a folder only hookbox's user owns and can write (mode 0700 or 0711)")]
+    UnsafeState { path: PathBuf, why: String },
+    #[error("{dir} was never deployed here (no state folder {state}); deploy it first, or give the --state-dir it was deployed with")]
+    NotDeployed { dir: PathBuf, state: PathBuf },
+    #[error("no release {id} in {state}; `hookbox releases` lists the ones kept")]
+    UnknownRelease { id: String, state: PathBuf },
+    #[error(transparent)]
+    Ignore(#[from] IgnoreError),
 }
 
 impl DeployError {
@@ -122,7 +137,7 @@ impl OutputSink for TailSink {
 }
 
 struct Flow<'a> {
-    layout: Layout,
+    state: &'a StateDir,
     opts: &'a DeployOptions,
     ctx: RunContext,
     runners: Runners<'a>,
@@ -271,7 +286,10 @@ impl Flow<'_> {
                 }
                 Some(status) => {
                     let why =
-                        format!("the start command exited ({status}); see .hookbox/logs/app.log");
+                        format!(
+                        "the start command exited ({status}); see {}",
+                        self.state.log_path("app.log").display()
+                    );
                     self.step_end(
                         "health-check",
                         StepState::Failed,
@@ -328,7 +346,10 @@ impl Flow<'_> {
                 }
                 let why = match (app_died, result) {
                     (Some(status), _) => {
-                        format!("the start command exited ({status}); see .hookbox/logs/app.log")
+                        format!(
+                            "the start command exited ({status}); see {}",
+                            self.state.log_path("app.log").display()
+                        )
                     }
                     (None, Ok(r)) => format!(
                         "not healthy after {attempts} attempt(s) in {} s (last: {})",
@@ -430,41 +451,39 @@ fn rebase(plan: &Plan, release: &Path) -> Plan {
     p
 }
 
-/// Deploys the project of `plan` (discovered from `plan.root`). `ctx.platform` is adjusted
-/// per release (work dir, `CONTAINER_VERSION`, shared dir). Errors mean nothing was deployed
-/// and nothing ran (the lock is held by another deploy, the state folder is unusable).
+/// Deploys the project of `plan` (discovered from `plan.root`) into the state folder `state`
+/// ([`StateDir::create`]). `ctx.platform` is adjusted per release (work dir,
+/// `CONTAINER_VERSION`, shared dir). Errors mean nothing was deployed and nothing ran (the
+/// lock is held by another deploy, the state folder is unusable, a bad `.hookboxignore`).
 pub async fn deploy(
     plan: &Plan,
+    state: &StateDir,
     ctx: &RunContext,
     opts: &DeployOptions,
     runners: Runners<'_>,
     events: &Arc<Events>,
     cancel: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Outcome, LifecycleError> {
-    let layout = Layout::of(&plan.root);
-    super::check_reachable(&plan.root, ctx.hook_user)?;
-    layout.create()?;
-    let _lock = Lock::acquire(&layout)?;
+    let filter = CopyFilter::for_project(&plan.root).map_err(DeployError::from)?;
+    super::check_reachable(&state.releases_path(), ctx.hook_user)?;
+    let _lock = state.lock()?;
     if !ctx.skip_hooks {
         super::check_runners(
             plan.hooks.iter().filter(|h| h.point != Point::Task),
             &runners,
         )?;
     }
-    let previous = layout.current_id();
-    let id = layout.new_id()?;
-    let release_dir = layout.release(&id);
+    let previous = state.current_id();
+    let id = state.new_id()?;
+    let release_dir = state.release(&id);
+    let work_dir = release_dir.clone();
 
     let mut run_ctx = ctx.clone();
-    let work_dir = match &ctx.platform.project_path {
-        Some(pp) if release_dir.join(pp).is_dir() => release_dir.join(pp),
-        _ => release_dir.clone(),
-    };
     run_ctx.platform.work_dir = work_dir.clone();
     run_ctx.platform.container_version = Some(id.clone());
-    run_ctx.platform.shared_dir = Some(layout.shared.clone());
+    run_ctx.platform.shared_dir = Some(state.shared());
     let mut flow = Flow {
-        layout: layout.clone(),
+        state,
         opts,
         ctx: run_ctx,
         runners,
@@ -476,8 +495,9 @@ pub async fn deploy(
     };
     events.emit(&Event::Info {
         message: format!(
-            "Deploying {} as release {id} (current: {})",
+            "Deploying {} as release {id} into {} (current: {})",
             plan.root.display(),
+            release_dir.display(),
             previous.as_deref().unwrap_or("none")
         ),
     });
@@ -485,17 +505,30 @@ pub async fn deploy(
     super::report_not_run(plan, events);
     // copy
     let started = flow.step_start("copy", Some(format!("releases/{id}")));
-    let copied =
-        fsutil::copy_tree(&plan.root, &release_dir, &[".hookbox"]).and_then(|()| {
-            match ctx.hook_user {
-                Some(ids) => fsutil::chown_tree(&release_dir, ids)
-                    .and_then(|()| fsutil::chown_tree(&layout.shared, ids)),
-                None => Ok(()),
-            }
-        });
+    let skip = |rel: &Path, is_dir: bool| filter.skips(rel, is_dir);
+    let mut record = ReleaseRecord {
+        id: id.clone(),
+        project: plan.root.clone(),
+        deployed_at: crate::events::time::rfc3339(std::time::SystemTime::now()),
+        status: "deploying".into(),
+        work_dir: work_dir.clone(),
+        start: plan.deploy.start.clone(),
+        start_env: recordable_env(env::hook_env(
+            &flow.ctx.app_env,
+            &flow.ctx.platform,
+            "start",
+            "start",
+            Path::new(""),
+        )),
+        user: ctx.hook_user,
+        policy: plan.policy.clone(),
+    };
+    let copied = state
+        .create_release(&id, &plan.root, &skip, ctx.hook_user)
+        .and_then(|_| state.write_record(&record));
     if let Err(e) = copied {
         flow.step_end("copy", StepState::Failed, started, Some(e.to_string()));
-        let _ = std::fs::remove_dir_all(&release_dir);
+        let _ = state.remove_release(&id);
         return Ok(finish(
             flow,
             Status::BuildFailed,
@@ -569,20 +602,14 @@ pub async fn deploy(
             None => flow.skipped("start", "not configured"),
             Some(command) => {
                 let started = flow.step_start("start", Some(command.to_string()));
-                stopped_previous = app::stop_recorded(&layout);
+                stopped_previous = app::stop_recorded(state);
                 let home = fsutil::private_temp_dir(&ctx.temp_root, "hookbox-app-", ctx.hook_user)
                     .map(|t| t.keep());
                 let result = home
                     .map_err(|e| DeployError::io("create", &ctx.temp_root, e))
                     .and_then(|home| {
-                        let env = env::hook_env(
-                            &flow.ctx.app_env,
-                            &flow.ctx.platform,
-                            "start",
-                            "start",
-                            &home,
-                        );
-                        app::start(&layout, &id, &work_dir, command, &env, home, ctx.hook_user)
+                        let env = with_home(&record.start_env, &home);
+                        app::start(state, &id, &work_dir, command, &env, home, ctx.hook_user)
                     });
                 match result {
                     Ok(a) => {
@@ -592,7 +619,10 @@ pub async fn deploy(
                             "start",
                             StepState::Ok,
                             started,
-                            Some(format!("pid {pid}, output in .hookbox/logs/app.log")),
+                            Some(format!(
+                                "pid {pid}, output in {}",
+                                state.log_path("app.log").display()
+                            )),
                         );
                     }
                     Err(e) => {
@@ -640,23 +670,23 @@ pub async fn deploy(
     if let Some(e) = error {
         // Nothing could run (a temporary directory, a runner): undo as for a failure.
         if let Some(a) = app.take() {
-            a.stop(&layout);
+            a.stop(state);
         }
         if let Some(prev) = stopped_previous {
             restart_previous(&mut flow, &prev);
         }
-        let _ = std::fs::remove_dir_all(&release_dir);
+        let _ = state.remove_release(&id);
         return Err(e);
     }
     if let Some((status, why)) = failure {
         // Undo: stop what this deploy started, bring the previous application back.
         if let Some(a) = app.take() {
-            a.stop(&layout);
+            a.stop(state);
         }
         if let Some(prev) = stopped_previous {
             restart_previous(&mut flow, &prev);
         }
-        let _ = std::fs::remove_dir_all(&release_dir);
+        let _ = state.remove_release(&id);
         return Ok(finish(
             flow,
             status,
@@ -670,15 +700,15 @@ pub async fn deploy(
 
     // switch
     let started = flow.step_start("switch", Some(format!("current -> releases/{id}")));
-    if let Err(e) = layout.switch(&id) {
+    if let Err(e) = state.switch(&id) {
         flow.step_end("switch", StepState::Failed, started, Some(e.to_string()));
         if let Some(a) = app.take() {
-            a.stop(&layout);
+            a.stop(state);
         }
         if let Some(prev) = stopped_previous {
             restart_previous(&mut flow, &prev);
         }
-        let _ = std::fs::remove_dir_all(&release_dir);
+        let _ = state.remove_release(&id);
         return Ok(finish(
             flow,
             Status::BuildFailed,
@@ -692,14 +722,14 @@ pub async fn deploy(
     flow.step_end("switch", StepState::Ok, started, None);
     if d.start.is_none() {
         // The new release runs no application: the old one must not keep serving.
-        app::stop_recorded(&layout);
+        app::stop_recorded(state);
     }
 
     // post-deploy: failures are warnings; a cancel here no longer undoes the switch.
     let r = flow.hooks("post-deploy", &plan, Point::AfterSwitch).await?;
     flow.hooks.absorb(r);
 
-    match layout.prune(opts.keep) {
+    match state.prune(opts.keep) {
         Ok(removed) if !removed.is_empty() => events.emit(&Event::Info {
             message: format!("Removed old release(s): {}", removed.join(", ")),
         }),
@@ -717,6 +747,14 @@ pub async fn deploy(
     } else {
         Status::SuccessWithWarnings
     };
+    record.status = status.to_string();
+    if let Err(e) = state.write_record(&record) {
+        let message = format!("could not record the release's status: {e}");
+        events.emit(&Event::Warning {
+            message: message.clone(),
+        });
+        flow.hooks.warnings.push(message);
+    }
     Ok(finish(
         flow,
         status,
@@ -728,33 +766,77 @@ pub async fn deploy(
     ))
 }
 
+/// The recorded environment of `start`: everything but the per-run `HOME` and `TMPDIR`.
+fn recordable_env(mut env: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    env.remove("HOME");
+    env.remove("TMPDIR");
+    env
+}
+
+/// A recorded environment with this run's private `HOME` and `TMPDIR`.
+fn with_home(recorded: &BTreeMap<String, String>, home: &Path) -> BTreeMap<String, String> {
+    let mut env = recorded.clone();
+    let h = home.to_string_lossy().into_owned();
+    env.insert("HOME".into(), h.clone());
+    env.insert("TMPDIR".into(), h);
+    env
+}
+
+/// Starts release `id`'s application as its deploy recorded it (command, environment with
+/// `extra` over it, user), never as the release's own files now say.
+fn start_recorded(
+    state: &StateDir,
+    record: &ReleaseRecord,
+    command: &str,
+    temp_root: &Path,
+    extra: &BTreeMap<String, String>,
+) -> Result<App, DeployError> {
+    let home = fsutil::private_temp_dir(temp_root, "hookbox-app-", record.user)
+        .map(|t| t.keep())
+        .map_err(|e| DeployError::io("create", temp_root, e))?;
+    let mut env = with_home(&record.start_env, &home);
+    env.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    app::start(
+        state,
+        &record.id,
+        &record.work_dir,
+        command,
+        &env,
+        home,
+        record.user,
+    )
+}
+
 fn restart_previous(flow: &mut Flow<'_>, prev: &app::AppRecord) {
-    let dir = flow.layout.release(&prev.release);
-    if !dir.is_dir() {
+    let record = match flow.state.record(&prev.release) {
+        Ok(Some(r)) => r,
+        Ok(None) | Err(_) => {
+            flow.events.emit(&Event::Warning {
+                message: format!(
+                    "the application of releases/{} cannot be started again: its deploy record is missing",
+                    prev.release
+                ),
+            });
+            return;
+        }
+    };
+    let Some(command) = record.start.clone() else {
+        return;
+    };
+    if !flow.state.release(&record.id).is_dir() {
         return;
     }
     let started = flow.step_start(
         "restart-previous",
         Some(format!("releases/{}", prev.release)),
     );
-    let mut platform = flow.ctx.platform.clone();
-    platform.work_dir = dir.clone();
-    platform.container_version = Some(prev.release.clone());
-    let result = fsutil::private_temp_dir(&flow.ctx.temp_root, "hookbox-app-", flow.ctx.hook_user)
-        .map(|t| t.keep())
-        .map_err(|e| DeployError::io("create", &flow.ctx.temp_root, e))
-        .and_then(|home| {
-            let env = env::hook_env(&flow.ctx.app_env, &platform, "start", "start", &home);
-            app::start(
-                &flow.layout,
-                &prev.release,
-                &dir,
-                &prev.command,
-                &env,
-                home,
-                flow.ctx.hook_user,
-            )
-        });
+    let result = start_recorded(
+        flow.state,
+        &record,
+        &command,
+        &flow.ctx.temp_root,
+        &BTreeMap::new(),
+    );
     match result {
         Ok(_) => flow.step_end("restart-previous", StepState::Ok, started, None),
         Err(e) => flow.step_end(
@@ -807,75 +889,111 @@ fn finish(
     }
 }
 
-/// `hookbox rollback`: points `current` at the release before it and restarts the application
-/// with that release's start command (`start_of` reads it from the release's own config).
+/// Options of a rollback.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RollbackOptions {
+    /// The release to point `current` at (older or newer than it). Default: the newest
+    /// successfully deployed release older than `current`.
+    pub to: Option<String>,
+    /// Where the application's private HOME is made.
+    pub temp_root: PathBuf,
+    /// Variables over the recorded environment of `start` (the operator's `--env`).
+    pub env: BTreeMap<String, String>,
+}
+
+fn deployed_ok(record: &Option<ReleaseRecord>) -> bool {
+    record
+        .as_ref()
+        .is_some_and(|r| r.status == Status::Success.as_str() || r.status == Status::SuccessWithWarnings.as_str())
+}
+
+/// `hookbox rollback`: points `current` at another kept release (the one before it, or
+/// `opts.to`) and starts that release's application with what its deploy recorded: command,
+/// environment, user — never the release's own `hookbox.toml`, which a hook may have
+/// rewritten. A release whose deploy did not succeed (or left no record) is refused.
 pub fn rollback(
-    dir: &Path,
-    ctx: &RunContext,
+    state: &StateDir,
+    opts: &RollbackOptions,
     events: &Arc<Events>,
-    start_of: &dyn Fn(&Path) -> Option<String>,
 ) -> Result<Outcome, LifecycleError> {
-    let layout = Layout::of(dir);
-    if !layout.state.is_dir() {
-        return Err(DeployError::NoRollback {
-            dir: dir.to_path_buf(),
-            why: "it was never deployed (no .hookbox/ folder)".into(),
+    let dir = state.path().to_path_buf();
+    let _lock = state.lock()?;
+    let ids = state.list()?;
+    let current = state.current_id();
+    let (target, record) = match &opts.to {
+        Some(to) => {
+            if !ids.contains(to) {
+                return Err(DeployError::UnknownRelease {
+                    id: to.clone(),
+                    state: dir,
+                }
+                .into());
+            }
+            if current.as_ref() == Some(to) {
+                return Err(DeployError::NoRollback {
+                    dir,
+                    why: format!("releases/{to} is already current"),
+                }
+                .into());
+            }
+            let record = state.record(to)?;
+            if !deployed_ok(&record) {
+                return Err(DeployError::NoRollback {
+                    dir,
+                    why: format!(
+                        "releases/{to} was not deployed successfully ({})",
+                        record.map(|r| r.status).unwrap_or_else(|| "no record".into())
+                    ),
+                }
+                .into());
+            }
+            (to.clone(), record)
         }
-        .into());
-    }
-    let _lock = Lock::acquire(&layout)?;
-    let ids = layout.list()?;
-    let current = layout.current_id().ok_or_else(|| DeployError::NoRollback {
-        dir: dir.to_path_buf(),
-        why: "no current release".into(),
-    })?;
-    let target = ids
-        .iter()
-        .rfind(|id| **id < current)
-        .cloned()
-        .ok_or_else(|| DeployError::NoRollback {
-            dir: dir.to_path_buf(),
-            why: format!("releases/{current} is the oldest release kept"),
-        })?;
+        None => {
+            let Some(cur) = current.clone() else {
+                return Err(DeployError::NoRollback {
+                    dir,
+                    why: "no current release".into(),
+                }
+                .into());
+            };
+            let mut found = None;
+            for id in ids.iter().rev().filter(|id| **id < cur) {
+                let record = state.record(id)?;
+                if deployed_ok(&record) {
+                    found = Some((id.clone(), record));
+                    break;
+                }
+            }
+            found.ok_or_else(|| DeployError::NoRollback {
+                dir,
+                why: format!("releases/{cur} is the oldest release kept"),
+            })?
+        }
+    };
+    let was = current.as_deref().unwrap_or("none").to_string();
     let started = Instant::now();
-    layout.switch(&target)?;
+    state.switch(&target)?;
+    let detail = format!("current -> releases/{target} (was {was})");
     events.emit(&Event::Step {
         step: "switch".into(),
         state: StepState::Ok,
         duration_ms: Some(started.elapsed().as_millis() as u64),
-        detail: Some(format!("current -> releases/{target} (was {current})")),
+        detail: Some(detail.clone()),
     });
     let mut steps = vec![StepOutcome {
         step: "switch".into(),
         state: StepState::Ok,
         duration_ms: started.elapsed().as_millis() as u64,
-        detail: Some(format!("current -> releases/{target}")),
+        detail: Some(detail),
     }];
     let mut warnings = Vec::new();
-    let release_dir = layout.release(&target);
-    let had_app = app::stop_recorded(&layout).is_some();
-    if let Some(command) = start_of(&release_dir) {
+    let had_app = app::stop_recorded(state).is_some();
+    let command = record.as_ref().and_then(|r| r.start.clone());
+    if let (Some(record), Some(command)) = (&record, command) {
         let started = Instant::now();
-        let mut platform = ctx.platform.clone();
-        platform.work_dir = release_dir.clone();
-        platform.container_version = Some(target.clone());
-        platform.shared_dir = Some(layout.shared.clone());
-        let result = fsutil::private_temp_dir(&ctx.temp_root, "hookbox-app-", ctx.hook_user)
-            .map(|t| t.keep())
-            .map_err(|e| DeployError::io("create", &ctx.temp_root, e))
-            .and_then(|home| {
-                let env = env::hook_env(&ctx.app_env, &platform, "start", "start", &home);
-                app::start(
-                    &layout,
-                    &target,
-                    &release_dir,
-                    &command,
-                    &env,
-                    home,
-                    ctx.hook_user,
-                )
-            });
-        let (state, detail) = match result {
+        let result = start_recorded(state, record, &command, &opts.temp_root, &opts.env);
+        let (step_state, detail) = match result {
             Ok(a) => (StepState::Ok, Some(format!("pid {}", a.record.pid))),
             Err(e) => {
                 let m = format!("the application of releases/{target} did not start: {e}");
@@ -887,13 +1005,13 @@ pub fn rollback(
         let duration_ms = started.elapsed().as_millis() as u64;
         events.emit(&Event::Step {
             step: "start".into(),
-            state,
+            state: step_state,
             duration_ms: Some(duration_ms),
             detail: detail.clone(),
         });
         steps.push(StepOutcome {
             step: "start".into(),
-            state,
+            state: step_state,
             duration_ms,
             detail,
         });
@@ -907,8 +1025,7 @@ pub fn rollback(
     } else {
         Status::SuccessWithWarnings
     };
-    let message =
-        format!("Rollback status: {status}; current -> releases/{target} (was {current})");
+    let message = format!("Rollback status: {status}; current -> releases/{target} (was {was})");
     events.emit(&Event::Status {
         status: status.to_string(),
         message: message.clone(),

@@ -12,11 +12,14 @@
 //! [`crate::events::Events`].
 
 pub mod app;
+pub mod copyfilter;
 pub mod deploy;
 pub mod env;
 mod fsutil;
 mod hook;
+pub mod manage;
 pub mod releases;
+pub mod safefs;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -52,7 +55,7 @@ impl<'a> Runners<'a> {
 
 /// The user hook processes run as, when hookbox runs as root: the folders a hook may write
 /// (its temporary HOME, the release, shared/) are handed to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct HookIds {
     pub uid: u32,
     pub gid: u32,

@@ -282,6 +282,8 @@ fn project_the_hook_user_cannot_enter_is_refused_before_anything_runs() {
         hookbox()
             .arg("deploy")
             .arg(&dir)
+            .arg("--state-dir")
+            .arg(closed.path().join("state"))
             .arg("--log-file")
             .arg(closed.path().join("log")),
     );
@@ -290,7 +292,9 @@ fn project_the_hook_user_cannot_enter_is_refused_before_anything_runs() {
         err.contains("cannot reach") && err.contains("mode 700"),
         "{err}"
     );
-    assert!(!dir.join(".hookbox/releases").exists());
+    assert!(std::fs::read_dir(closed.path().join("state/releases"))
+        .map(|d| d.count() == 0)
+        .unwrap_or(true));
     let (c, out, err) = code(
         hookbox()
             .args(["run", "pre-deploy"])

@@ -12,10 +12,48 @@ use hookbox_tests::hookbox;
 
 use super::lifecycle::Project;
 
-fn deploy(p: &Project, extra: &[&str]) -> Output {
-    hookbox()
-        .arg("deploy")
-        .arg(p.path())
+/// A project and its deploy state folder (outside the project, in its own temporary folder
+/// the hook user may enter).
+pub struct Deployed {
+    pub project: Project,
+    _state_root: tempfile::TempDir,
+    pub state: PathBuf,
+}
+
+impl Deployed {
+    pub fn new() -> Self {
+        Self::of(Project::new())
+    }
+
+    pub fn of(project: Project) -> Self {
+        let root = tempfile::tempdir().expect("tempdir");
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(root.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+        let state = root.path().join("state");
+        Deployed {
+            project,
+            _state_root: root,
+            state,
+        }
+    }
+}
+
+impl std::ops::Deref for Deployed {
+    type Target = Project;
+    fn deref(&self) -> &Project {
+        &self.project
+    }
+}
+
+/// `hookbox SUBCOMMAND` with the project's `--state-dir`.
+pub fn managed(p: &Deployed, sub: &str) -> std::process::Command {
+    let mut cmd = hookbox();
+    cmd.arg(sub).arg(p.path()).arg("--state-dir").arg(&p.state);
+    cmd
+}
+
+fn deploy(p: &Deployed, extra: &[&str]) -> Output {
+    managed(p, "deploy")
         .args(extra)
         .output()
         .expect("run hookbox deploy")
@@ -29,14 +67,14 @@ fn text(out: &Output) -> String {
     )
 }
 
-fn current(p: &Project) -> Option<String> {
-    fs::read_link(p.path().join(".hookbox/current"))
+fn current(p: &Deployed) -> Option<String> {
+    fs::read_link(p.state.join("current"))
         .ok()
         .and_then(|t| t.file_name().map(|n| n.to_string_lossy().into_owned()))
 }
 
-fn releases(p: &Project) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(p.path().join(".hookbox/releases"))
+fn releases(p: &Deployed) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(p.state.join("releases"))
         .map(|d| {
             d.flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -47,15 +85,15 @@ fn releases(p: &Project) -> Vec<String> {
     v
 }
 
-fn shared(p: &Project, rel: &str) -> PathBuf {
-    p.path().join(".hookbox/shared").join(rel)
+fn shared(p: &Deployed, rel: &str) -> PathBuf {
+    p.state.join("shared").join(rel)
 }
 
 /// Stops the application a test deployed (the deploy leaves it running on success).
-struct AppGuard<'a>(&'a Project);
+pub struct AppGuard<'a>(pub &'a Deployed);
 impl Drop for AppGuard<'_> {
     fn drop(&mut self) {
-        if let Ok(text) = fs::read_to_string(self.0.path().join(".hookbox/app.json")) {
+        if let Ok(text) = fs::read_to_string(self.0.state.join("app.json")) {
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
                 if let Some(pid) = v["pid"].as_i64() {
                     // SAFETY: kill(2) on the process group the test's deploy started.
@@ -66,8 +104,8 @@ impl Drop for AppGuard<'_> {
     }
 }
 
-fn flux_project() -> Project {
-    let p = Project::new();
+fn flux_project() -> Deployed {
+    let p = Deployed::new();
     p.file(
         "pre-deploy.sh",
         "#!/bin/bash\nset -e\necho \"Running database migrations...\"\necho \"$CONTAINER_VERSION\" >> \"$HOOKBOX_SHARED_DIR/migrations\"\n",
@@ -89,7 +127,7 @@ fn deploy_creates_a_release_and_switches_current() {
     let rels = releases(&p);
     assert_eq!(rels.len(), 1, "{t}");
     assert_eq!(current(&p).as_ref(), Some(&rels[0]));
-    let rel = p.path().join(".hookbox/releases").join(&rels[0]);
+    let rel = p.state.join("releases").join(&rels[0]);
     assert!(rel.join(".git/HEAD").is_file(), ".git is copied");
     assert!(
         !rel.join(".hookbox").exists(),
@@ -116,7 +154,12 @@ fn deploy_creates_a_release_and_switches_current() {
         assert!(t.contains(step), "missing {step:?} in {t}");
     }
     assert!(t.contains("Deployment status: success"), "{t}");
-    let log = fs::read_to_string(p.path().join(".hookbox/logs/hooks.log")).expect("hooks.log");
+    assert!(
+        t.contains(&format!("into {}", rel.display())),
+        "where the release went: {t}"
+    );
+    assert!(!p.path().join(".hookbox").exists(), "no state in the project");
+    let log = fs::read_to_string(p.state.join("logs/hooks.log")).expect("hooks.log");
     assert!(log.contains("Running hook: pre-deploy.sh"), "{log}");
     assert!(log.contains("Running hook: post-deploy.sh"), "{log}");
 }
@@ -149,7 +192,7 @@ fn failed_pre_deploy_keeps_the_previous_release_current() {
 
 #[test]
 fn procfile_gate_failure_is_hook_error_and_keeps_previous() {
-    let p = Project::new();
+    let p = Deployed::new();
     p.file(
         "Procfile",
         "web: sleep 1\npostdeploy: echo migrating && exit 1\n",
@@ -202,19 +245,11 @@ fn keep_n_releases_and_rollback() {
     let rels = releases(&p);
     assert_eq!(rels.len(), 2, "{rels:?}");
     assert_eq!(current(&p).as_ref(), Some(&rels[1]));
-    let out = hookbox()
-        .arg("rollback")
-        .arg(p.path())
-        .output()
-        .expect("rollback");
+    let out = managed(&p, "rollback").output().expect("rollback");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(current(&p).as_ref(), Some(&rels[0]));
     // Nothing older is kept: a second rollback changes nothing and says why.
-    let out = hookbox()
-        .arg("rollback")
-        .arg(p.path())
-        .output()
-        .expect("rollback");
+    let out = managed(&p, "rollback").output().expect("rollback");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("nothing to roll back to"),
@@ -222,17 +257,30 @@ fn keep_n_releases_and_rollback() {
         text(&out)
     );
     assert_eq!(current(&p).as_ref(), Some(&rels[0]));
+    // Roll forward to the newer kept release.
+    let out = managed(&p, "rollback")
+        .args(["--to", &rels[1], "--json"])
+        .output()
+        .expect("rollback --to");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(current(&p).as_ref(), Some(&rels[1]));
+    let out = managed(&p, "rollback")
+        .args(["--to", "nope"])
+        .output()
+        .expect("rollback --to");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no release nope"), "{}", text(&out));
 }
 
 #[test]
 fn a_second_deploy_while_one_runs_is_refused() {
     let p = flux_project();
-    fs::create_dir_all(p.path().join(".hookbox")).expect("state dir");
+    fs::create_dir_all(&p.state).expect("state dir");
     let lock = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(p.path().join(".hookbox/lock"))
+        .open(p.state.join("lock"))
         .expect("lock file");
     // SAFETY: flock on a descriptor this test owns.
     assert_eq!(
@@ -282,14 +330,12 @@ fn sigint_during_a_hook_stops_it_and_leaves_current() {
         "pre-deploy.sh",
         "#!/bin/bash\nsleep 31337 &\necho started\nwait\n",
     );
-    let child = hookbox()
-        .arg("deploy")
-        .arg(p.path())
+    let child = managed(&p, "deploy")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn deploy");
-    let log = p.path().join(".hookbox/logs/hooks.log");
+    let log = p.state.join("logs/hooks.log");
     assert!(wait_for(
         &log,
         "[pre-deploy.sh] stdout: started",
@@ -331,8 +377,8 @@ fn install_or_build_failure_is_build_failed() {
     }
 }
 
-fn app_pid(p: &Project) -> i32 {
-    let text = fs::read_to_string(p.path().join(".hookbox/app.json")).expect("app.json");
+fn app_pid(p: &Deployed) -> i32 {
+    let text = fs::read_to_string(p.state.join("app.json")).expect("app.json");
     let v: serde_json::Value = serde_json::from_str(&text).expect("json");
     v["pid"].as_i64().expect("pid") as i32
 }
@@ -378,13 +424,13 @@ fn start_health_check_and_the_next_deploy_replaces_the_app() {
     let restarted = app_pid(&p);
     assert!(alive(restarted), "{t}");
     let v: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(p.path().join(".hookbox/app.json")).expect("app"))
+        serde_json::from_str(&fs::read_to_string(p.state.join("app.json")).expect("app"))
             .expect("json");
     assert_eq!(v["release"], good.as_str());
 }
 
 /// A copy of `hooks-examples/NAME` that the hook user can read.
-fn example_copy(name: &str) -> Project {
+fn example_copy(name: &str) -> Deployed {
     let p = Project::new();
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../hooks-examples")
@@ -400,7 +446,7 @@ fn example_copy(name: &str) -> Project {
     // user (`run` works in place, and hookbox does not hand a project to another user).
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(p.path(), fs::Permissions::from_mode(0o777)).expect("chmod");
-    p
+    Deployed::of(p)
 }
 
 #[test]
@@ -422,7 +468,7 @@ fn examples_deploy_with_the_seeds_results() {
         );
         assert_eq!(current(&p).is_some(), code == 0, "{name}");
         // Secrets from hookbox.toml never reach the terminal or the log.
-        let log = fs::read_to_string(p.path().join(".hookbox/logs/hooks.log")).unwrap_or_default();
+        let log = fs::read_to_string(p.state.join("logs/hooks.log")).unwrap_or_default();
         assert!(
             !t.contains("s3cr3t-Pa55word") && !log.contains("s3cr3t-Pa55word"),
             "{name}"
@@ -501,4 +547,87 @@ fn site_factory_examples_run_as_the_seed_says() {
         "the error is in the task log: {t}"
     );
     assert!(!t.contains("Running hook: 20-never-runs.sh"), "{t}");
+}
+
+fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)))
+}
+
+#[test]
+fn releases_status_logs_and_stop_manage_the_deployment() {
+    let p = flux_project();
+    let _guard = AppGuard(&p);
+    p.file("hookbox.toml", "[deploy]\nstart = \"exec sleep 300\"\n");
+    let out = managed(&p, "status").output().expect("status");
+    assert_eq!(out.status.code(), Some(2), "never deployed: {}", text(&out));
+    assert!(text(&out).contains("never deployed"), "{}", text(&out));
+    for _ in 0..2 {
+        assert!(deploy(&p, &[]).status.success());
+    }
+    let rels = releases(&p);
+    let out = managed(&p, "releases").arg("--json").output().expect("releases");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json_of(&out);
+    let list = v["releases"].as_array().expect("releases");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[1]["id"], rels[1].as_str());
+    assert_eq!(list[1]["current"], true);
+    assert_eq!(list[0]["current"], false);
+    assert_eq!(list[0]["status"], "success");
+    let out = managed(&p, "releases").output().expect("releases");
+    assert!(text(&out).contains(&format!("* {}", rels[1])), "{}", text(&out));
+
+    let out = managed(&p, "status").arg("--json").output().expect("status");
+    let v = json_of(&out);
+    assert_eq!(v["current"], rels[1].as_str());
+    assert_eq!(v["app"]["running"], true, "{v}");
+    let pid = v["app"]["pid"].as_i64().expect("pid") as i32;
+    assert!(alive(pid));
+
+    let out = managed(&p, "logs").output().expect("logs");
+    let t = text(&out);
+    assert_eq!(t.matches("Running hook: pre-deploy.sh").count(), 2, "{t}");
+    let out = managed(&p, "logs").arg("--json").output().expect("logs");
+    let first = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
+        .expect("a line");
+    assert!(first["ts"].as_str().is_some_and(|t| t.ends_with('Z')), "{first}");
+
+    // --follow prints what a later deploy appends.
+    let mut follow = managed(&p, "logs")
+        .arg("--follow")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("follow");
+    let stdout = follow.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    assert!(deploy(&p, &[]).status.success());
+    let mut successes = 0;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while successes < 3 && Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            successes += usize::from(line.contains("Deployment status: success"));
+        }
+    }
+    let _ = follow.kill();
+    let _ = follow.wait();
+    assert_eq!(successes, 3, "--follow showed the third deploy");
+
+    let pid = app_pid(&p);
+    let out = managed(&p, "stop").arg("--json").output().expect("stop");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(json_of(&out)["stopped"], true);
+    assert!(!alive(pid), "stop stopped the app");
+    let out = managed(&p, "stop").output().expect("stop");
+    assert!(text(&out).contains("No application is recorded"), "{}", text(&out));
+    let out = managed(&p, "status").arg("--json").output().expect("status");
+    assert!(json_of(&out)["app"].is_null());
 }

@@ -16,6 +16,8 @@ fn example(name: &str) -> PathBuf {
 /// A copy of an example in a temporary folder, with the app it starts stopped on drop.
 struct Copy {
     dir: tempfile::TempDir,
+    /// The deploy state folder's parent (outside the project, enterable by the hook user).
+    state_root: tempfile::TempDir,
 }
 
 impl Copy {
@@ -30,7 +32,27 @@ impl Copy {
         assert!(status.success());
         // Keep the copy free of state from a deploy someone ran in the checkout.
         let _ = std::fs::remove_dir_all(dir.path().join(".hookbox"));
-        Copy { dir }
+        let state_root = tempfile::tempdir().expect("tempdir");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(state_root.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        Copy { dir, state_root }
+    }
+
+    fn state(&self) -> PathBuf {
+        self.state_root.path().join("state")
+    }
+
+    /// `hookbox deploy ARGS DIR --state-dir STATE`.
+    fn deploy(&self, args: &[&str]) -> Output {
+        hookbox()
+            .arg("deploy")
+            .args(args)
+            .arg(self.path())
+            .arg("--state-dir")
+            .arg(self.state())
+            .output()
+            .expect("run hookbox deploy")
     }
 
     fn path(&self) -> &Path {
@@ -38,16 +60,16 @@ impl Copy {
     }
 
     fn current(&self) -> Option<PathBuf> {
-        std::fs::read_link(self.path().join(".hookbox/current")).ok()
+        std::fs::read_link(self.state().join("current")).ok()
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.path().join(".hookbox/logs/hooks.log")).unwrap_or_default()
+        std::fs::read_to_string(self.state().join("logs/hooks.log")).unwrap_or_default()
     }
 
     fn sqlite(&self, db: &str, sql: &str) -> String {
         let out = std::process::Command::new("sqlite3")
-            .arg(self.path().join(".hookbox/shared").join(db))
+            .arg(self.state().join("shared").join(db))
             .arg(sql)
             .output()
             .expect("sqlite3");
@@ -58,7 +80,7 @@ impl Copy {
 impl Drop for Copy {
     fn drop(&mut self) {
         // Stop the example app this test's deploy started (its process group, by its pid).
-        let record = self.path().join(".hookbox/app.json");
+        let record = self.state().join("app.json");
         if let Ok(text) = std::fs::read_to_string(record) {
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
                 if let Some(pid) = v.get("pid").and_then(|p| p.as_i64()) {
@@ -124,11 +146,11 @@ fn validate_passes_the_good_examples_and_flags_the_disabled_script() {
 #[test]
 fn flux_sqlite_deploys_migrates_idempotently_and_a_broken_migration_keeps_the_release() {
     let app = Copy::of("flux-sqlite");
-    let out = run(&["deploy"], app.path());
+    let out = app.deploy(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let first = app.current().expect("current after the first deploy");
     assert_eq!(app.sqlite("app.db", "SELECT count(*) FROM items;"), "3");
-    let cache = std::fs::read_to_string(app.path().join(".hookbox/current/cache/counts.json"))
+    let cache = std::fs::read_to_string(app.state().join("current/cache/counts.json"))
         .expect("post-deploy wrote the cache");
     assert!(cache.contains("\"items\":3"), "{cache}");
     let log = app.log();
@@ -137,7 +159,7 @@ fn flux_sqlite_deploys_migrates_idempotently_and_a_broken_migration_keeps_the_re
     let all = format!("{}{log}", text(&out));
     assert!(!all.contains("s3cr3t-Pa55word"), "secret leaked:\n{all}");
 
-    let out = run(&["deploy"], app.path());
+    let out = app.deploy(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(app.log().contains("(already applied)"));
     let second = app.current().expect("current");
@@ -148,7 +170,7 @@ fn flux_sqlite_deploys_migrates_idempotently_and_a_broken_migration_keeps_the_re
         app.path().join("migrations/004_add_stock_broken.sql"),
     )
     .expect("copy migration");
-    let out = run(&["deploy"], app.path());
+    let out = app.deploy(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert_eq!(
         app.current(),
@@ -174,15 +196,15 @@ fn flux_sqlite_deploys_migrates_idempotently_and_a_broken_migration_keeps_the_re
 #[test]
 fn flux_sqlite_deploys_with_shell_hooks_in_the_sandbox() {
     let app = Copy::of("flux-sqlite");
-    let out = run(&["deploy", "--runner", "sandbox"], app.path());
+    let out = app.deploy(&["--runner", "sandbox"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(app.sqlite("app.db", "SELECT count(*) FROM items;"), "3");
     let log = app.log();
     assert!(log.contains("instructions used:"), "not sandboxed:\n{log}");
-    let cache = std::fs::read_to_string(app.path().join(".hookbox/current/cache/counts.json"))
+    let cache = std::fs::read_to_string(app.state().join("current/cache/counts.json"))
         .expect("post-deploy wrote the cache");
     assert!(cache.contains("\"items\":3"), "{cache}");
-    let out = run(&["deploy", "--runner", "sandbox"], app.path());
+    let out = app.deploy(&["--runner", "sandbox"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(app.log().contains("(already applied)"));
 }
@@ -190,7 +212,7 @@ fn flux_sqlite_deploys_with_shell_hooks_in_the_sandbox() {
 #[test]
 fn procfile_postdeploy_gates_the_switch_and_its_failure_is_a_hook_error() {
     let app = Copy::of("procfile");
-    let out = run(&["deploy"], app.path());
+    let out = app.deploy(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let first = app.current().expect("current");
     assert_eq!(
@@ -203,7 +225,7 @@ fn procfile_postdeploy_gates_the_switch_and_its_failure_is_a_hook_error() {
         app.path().join("Procfile"),
     )
     .expect("copy Procfile");
-    let out = run(&["deploy"], app.path());
+    let out = app.deploy(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("hook-error"), "{}", text(&out));
     assert!(
@@ -276,11 +298,11 @@ fn examples_run_their_shell_hooks_in_the_sandbox_by_default_and_agree_with_nativ
     let mut counts = Vec::new();
     for runner in [None, Some("native")] {
         let app = Copy::of("procfile");
-        let mut args = vec!["deploy"];
+        let mut args = vec![];
         if let Some(r) = runner {
             args.extend(["--runner", r]);
         }
-        let out = run(&args, app.path());
+        let out = app.deploy(&args);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         let log = app.log();
         assert_eq!(

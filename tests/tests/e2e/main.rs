@@ -20,3 +20,4 @@ mod shell_hooks;
 mod shell_pipes;
 mod shell_sandbox;
 mod smoke;
+mod state_attacks;
