@@ -216,4 +216,9 @@ pub struct Plan {
     /// Site Factory default command and code versions.
     #[serde(default)]
     pub site_factory: SiteFactorySettings,
+    /// The project's runner: the one of hooks that name none, and of the `[deploy]` install,
+    /// build and health-check commands (tenant code, run like a hook). Default
+    /// [`RunnerKind::Native`]; hookbox.toml `runner` or the CLI's `--runner` set it.
+    #[serde(default)]
+    pub runner: RunnerKind,
 }

@@ -7,14 +7,14 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use super::deploy::DeployError;
+use super::deploy_cmd::{self, StartCommand, StartGrants};
 use super::releases::Layout;
 use super::HookIds;
 
@@ -53,8 +53,9 @@ fn group_alive(pgid: i32) -> bool {
     unsafe { libc::kill(-pgid, 0) == 0 }
 }
 
-/// Starts `bash -c COMMAND` in `work_dir` with exactly `env`, as `user` when given, in a new
-/// process group, output appended to `.hookbox/logs/app.log`.
+/// Starts `bash -c COMMAND` in `work_dir` with exactly `env`, as `user` when given, confined
+/// (see [`deploy_cmd::spawn_start`]), output appended to `.hookbox/logs/app.log`.
+#[allow(clippy::too_many_arguments)]
 pub fn start(
     layout: &Layout,
     release: &str,
@@ -63,6 +64,7 @@ pub fn start(
     env: &BTreeMap<String, String>,
     home: PathBuf,
     user: Option<HookIds>,
+    grants: &StartGrants,
 ) -> Result<App, DeployError> {
     let log_path = layout.logs.join("app.log");
     let log = OpenOptions::new()
@@ -73,24 +75,16 @@ pub fn start(
     let log2 = log
         .try_clone()
         .map_err(|e| DeployError::io("open", &log_path, e))?;
-    let mut cmd = Command::new("/bin/bash");
-    cmd.arg("-c")
-        .arg(command)
-        .current_dir(work_dir)
-        .env_clear()
-        .envs(env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log2))
-        .process_group(0);
-    if let Some(ids) = user {
-        // std drops root's supplementary groups (setgroups) before switching uid when the
-        // parent is root.
-        cmd.uid(ids.uid).gid(ids.gid);
-    }
-    let child = cmd
-        .spawn()
-        .map_err(|e| DeployError::io("start", Path::new("/bin/bash"), e))?;
+    let child = deploy_cmd::spawn_start(StartCommand {
+        work_dir,
+        command,
+        env,
+        home: &home,
+        shared: &layout.shared,
+        user,
+        grants,
+        log: (log, log2),
+    })?;
     let pid = child.id() as i32;
     let record = AppRecord {
         pid,

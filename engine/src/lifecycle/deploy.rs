@@ -9,8 +9,9 @@
 //! SIGINT/SIGTERM, through the cancel watch) stops what this deploy started, starts the
 //! previous application again when this deploy had stopped it, removes the failed release,
 //! and says that the previous release keeps serving. Install, build, health-check commands run
-//! through the native runner (bash -c in the release, the hook environment, as the hook user
-//! when root); "start" runs in the background ([`super::app`]).
+//! like command hooks under the project's runner (in the release, the hook environment, as the
+//! hook user when root, confined); "start" runs confined in the background ([`super::app`],
+//! [`super::deploy_cmd`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::app::{self, App};
+use super::deploy_cmd::{self, StartGrants};
 use super::releases::{Layout, Lock, DEFAULT_KEEP_RELEASES};
 use super::{
     env, fsutil, run_point, LifecycleError, Outcome, PointResult, RunContext, Runners, Status,
@@ -132,6 +134,8 @@ struct Flow<'a> {
     hooks: PointResult,
     /// The project's policy: install/build/health run as its user, like hooks.
     policy: crate::bridge::policy::Policy,
+    /// The project's runner: install/build/health run under it, like hooks.
+    runner: crate::plan::RunnerKind,
 }
 
 impl Flow<'_> {
@@ -180,7 +184,7 @@ impl Flow<'_> {
         *self.cancel.borrow()
     }
 
-    /// Runs `bash -c command` through the native runner in the release.
+    /// Runs `bash -c command` in the release through the project's runner, like a hook.
     async fn command(
         &self,
         step: &str,
@@ -212,8 +216,7 @@ impl Flow<'_> {
             },
             policy: self.policy.clone(),
         };
-        self.runners
-            .native
+        deploy_cmd::runner(&self.runners, self.runner)?
             .run(&invocation, sink, self.cancel.clone())
             .await
             .map_err(|e| e.to_string())
@@ -466,6 +469,7 @@ pub async fn deploy(
         steps: Vec::new(),
         hooks: PointResult::default(),
         policy: plan.policy.clone(),
+        runner: plan.runner,
     };
     events.emit(&Event::Info {
         message: format!(
@@ -575,7 +579,17 @@ pub async fn deploy(
                             "start",
                             &home,
                         );
-                        app::start(&layout, &id, &work_dir, command, &env, home, ctx.hook_user)
+                        let grants = StartGrants::of(&flow.policy, &ctx.limits);
+                        app::start(
+                            &layout,
+                            &id,
+                            &work_dir,
+                            command,
+                            &env,
+                            home,
+                            ctx.hook_user,
+                            &grants,
+                        )
                     });
                 match result {
                     Ok(a) => {
@@ -746,6 +760,7 @@ fn restart_previous(flow: &mut Flow<'_>, prev: &app::AppRecord) {
                 &env,
                 home,
                 flow.ctx.hook_user,
+                &StartGrants::of(&flow.policy, &flow.ctx.limits),
             )
         });
     match result {
@@ -866,6 +881,9 @@ pub fn rollback(
                     &env,
                     home,
                     ctx.hook_user,
+                    // The policy is not recorded with the release: the default (no network)
+                    // is the strictest. Recording it at deploy time belongs with the state.
+                    &StartGrants::of(&crate::bridge::policy::Policy::default(), &ctx.limits),
                 )
             });
         let (state, detail) = match result {

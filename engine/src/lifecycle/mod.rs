@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod deploy;
+mod deploy_cmd;
 pub mod env;
 mod fsutil;
 mod hook;
