@@ -16,6 +16,7 @@
 
 pub mod bridge;
 pub mod cli;
+pub mod confine;
 pub mod discover;
 pub mod events;
 pub mod lifecycle;

@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{timeout_at, Instant};
 
 use super::allow::{check_cwd, granted_mode, Resolver};
-use super::confine::{ConfineSpec, Prepared};
+use super::confine::ConfineSpec;
 use super::policy::Policy;
 use super::request::{ExecRequest, InputMode, OutputMode};
 pub use super::BridgeError;
@@ -198,7 +198,7 @@ impl ExecHost {
             memory_bytes: self.cfg.limits.memory_bytes,
             cpu_seconds: remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0),
         };
-        let (mut prepared, mut warnings) = Prepared::new(&spec)?;
+        let (mut prepared, mut warnings) = spec.prepare()?;
 
         // The earlier command's output this one reads, taken before anything starts: a bad
         // handle refuses the request.
@@ -221,10 +221,13 @@ impl ExecHost {
             .stdout(output_stdio(req.stdout))
             .stderr(output_stdio(req.stderr))
             .kill_on_drop(true);
-        prepared.install(&mut cmd);
+        prepared.install(cmd.as_std_mut());
         let spawned = cmd.spawn();
-        let (child_warnings, failure) = prepared.finish(spawned.as_ref().err());
-        warnings.extend(child_warnings);
+        let finished = prepared.finish(spawned.as_ref().err());
+        let failure = finished
+            .refused
+            .map(|why| format!("confinement unavailable: {why}"));
+        warnings.extend(finished.warnings);
         for warning in &warnings {
             tracing::warn!(command = %argv0, "bridge: weak confinement: {warning}");
             let line = format!("hookbox: warning: {argv0}: {warning}\n");
@@ -282,6 +285,7 @@ impl ExecHost {
         let kill = Arc::new(Notify::new());
         let supervisor = tokio::spawn(supervise(
             child,
+            finished.lifeline,
             self.cfg.deadline,
             Arc::clone(&kill),
             status_tx,
@@ -538,6 +542,9 @@ fn output_stdio(mode: OutputMode) -> Stdio {
 /// deadline or on request.
 async fn supervise(
     mut child: Child,
+    // Dropped when the command is reaped or this task is aborted: the command's waiter then
+    // kills whatever is left of it. hookbox dying has the same effect.
+    _lifeline: Option<crate::confine::Lifeline>,
     deadline: Instant,
     kill: Arc<Notify>,
     status: watch::Sender<Option<i32>>,

@@ -172,6 +172,7 @@ fn app_env(plan: &Plan, args: &EnvArgs) -> Result<BTreeMap<String, String>> {
 
 fn force_runner(plan: &mut Plan, runner: Option<RunnerKind>) {
     if let Some(kind) = runner {
+        plan.runner = kind;
         for hook in &mut plan.hooks {
             if !matches!(hook.program, HookProgram::Wasm(_)) {
                 hook.runner = kind;

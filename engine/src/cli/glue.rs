@@ -58,7 +58,12 @@ pub fn native_runner() -> Result<Box<dyn Runner>> {
 /// The sandbox runner, made only when the plan has sandboxed hooks (it owns a wasmtime
 /// engine and its ticker). Call inside the tokio runtime.
 pub fn sandbox_runner(plan: &Plan) -> Result<Option<Box<dyn Runner>>> {
-    if !plan.hooks.iter().any(|h| h.runner == RunnerKind::Sandbox) {
+    // `[deploy]` commands run under the project's runner too.
+    let deploy_commands = plan.deploy.install.is_some()
+        || plan.deploy.build.is_some()
+        || plan.deploy.health_check.is_some();
+    let deploy_sandboxed = deploy_commands && plan.runner == RunnerKind::Sandbox;
+    if !deploy_sandboxed && !plan.hooks.iter().any(|h| h.runner == RunnerKind::Sandbox) {
         return Ok(None);
     }
     let runner = SandboxRunner::new(SandboxConfig {

@@ -475,6 +475,7 @@ pub(crate) fn scan(dir: &Path, opts: &DiscoverOptions) -> Result<(Plan, Scan), D
         hooks: out.hooks.clone(),
         skipped: out.skipped.clone(),
         processes: out.processes.clone(),
+        runner: ctx.runner,
         ..Plan::default()
     };
     if let Some(cfg) = &cfg {

@@ -7,19 +7,20 @@
 //! `/proc/PID/stat`), still leader of its own process group, same real uid. A process that
 //! differs in any of these is left alone and the stale record dropped.
 //!
-//! The one place that launches the command is [`spawn_deploy_command`].
+//! The command is launched, confined like every tenant command, by
+//! [`deploy_cmd::spawn_start`].
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
+use std::fs;
 use std::os::fd::AsFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use super::deploy::DeployError;
+use super::deploy_cmd::{self, StartCommand, StartGrants};
 use super::releases::StateDir;
 use super::{safefs, HookIds};
 
@@ -80,36 +81,9 @@ pub fn is_running(record: &AppRecord) -> bool {
     proc_identity(record.pid) == Some((record.start_time, record.pid, record.uid))
 }
 
-/// Launches `bash -c COMMAND` in `work_dir` with exactly `env`, as `user` when given, in a new
-/// process group, stdout and stderr into `log`. The one launching point of `start`.
-pub(super) fn spawn_deploy_command(
-    work_dir: &Path,
-    command: &str,
-    env: &BTreeMap<String, String>,
-    user: Option<HookIds>,
-    log: File,
-) -> std::io::Result<Child> {
-    let log2 = log.try_clone()?;
-    let mut cmd = Command::new("/bin/bash");
-    cmd.arg("-c")
-        .arg(command)
-        .current_dir(work_dir)
-        .env_clear()
-        .envs(env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log2))
-        .process_group(0);
-    if let Some(ids) = user {
-        // std drops root's supplementary groups (setgroups) before switching uid when the
-        // parent is root.
-        cmd.uid(ids.uid).gid(ids.gid);
-    }
-    cmd.spawn()
-}
-
 /// Starts the application of `release` and records it in `app.json`; output is appended to
 /// the state folder's `logs/app.log`.
+#[allow(clippy::too_many_arguments)]
 pub fn start(
     state: &StateDir,
     release: &str,
@@ -118,10 +92,23 @@ pub fn start(
     env: &BTreeMap<String, String>,
     home: PathBuf,
     user: Option<HookIds>,
+    grants: &StartGrants,
 ) -> Result<App, DeployError> {
+    let log_path = state.log_path("app.log");
     let log = state.open_log("app.log")?;
-    let mut child = spawn_deploy_command(work_dir, command, env, user, log)
-        .map_err(|e| DeployError::io("start", Path::new("/bin/bash"), e))?;
+    let log2 = log
+        .try_clone()
+        .map_err(|e| DeployError::io("open", &log_path, e))?;
+    let mut child = deploy_cmd::spawn_start(StartCommand {
+        work_dir,
+        command,
+        env,
+        home: &home,
+        shared: &state.shared(),
+        user,
+        grants,
+        log: (log, log2),
+    })?;
     let pid = child.id() as i32;
     let Some((start_time, _, uid)) = proc_identity(pid) else {
         // Already gone: the health check reports its exit status.

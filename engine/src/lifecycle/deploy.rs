@@ -10,8 +10,9 @@
 //! SIGINT/SIGTERM, through the cancel watch) stops what this deploy started, starts the
 //! previous application again when this deploy had stopped it, removes the failed release,
 //! and says that the previous release keeps serving. Install, build, health-check commands run
-//! through the native runner (bash -c in the release, the hook environment, as the hook user
-//! when root); "start" runs in the background ([`super::app`]).
+//! like command hooks under the project's runner (in the release, the hook environment, as the
+//! hook user when root, confined); "start" runs confined in the background ([`super::app`],
+//! [`super::deploy_cmd`]).
 //!
 //! What a later rollback or restart needs (the start command, its environment, the user, the
 //! policy) is recorded in the state folder at deploy time ([`ReleaseRecord`]) and read from
@@ -26,6 +27,7 @@ use serde::Serialize;
 
 use super::app::{self, App};
 use super::copyfilter::{CopyFilter, IgnoreError};
+use super::deploy_cmd::{self, StartGrants};
 use super::releases::{ReleaseRecord, StateDir, DEFAULT_KEEP_RELEASES};
 use super::{
     env, fsutil, run_point, LifecycleError, Outcome, PointResult, RunContext, Runners, Status,
@@ -147,6 +149,8 @@ struct Flow<'a> {
     hooks: PointResult,
     /// The project's policy: install/build/health run as its user, like hooks.
     policy: crate::bridge::policy::Policy,
+    /// The project's runner: install/build/health run under it, like hooks.
+    runner: crate::plan::RunnerKind,
 }
 
 impl Flow<'_> {
@@ -195,7 +199,7 @@ impl Flow<'_> {
         *self.cancel.borrow()
     }
 
-    /// Runs `bash -c command` through the native runner in the release.
+    /// Runs `bash -c command` in the release through the project's runner, like a hook.
     async fn command(
         &self,
         step: &str,
@@ -234,8 +238,7 @@ impl Flow<'_> {
             },
             policy: self.policy.clone(),
         };
-        self.runners
-            .native
+        deploy_cmd::runner(&self.runners, self.runner)?
             .run(&invocation, sink, self.cancel.clone())
             .await
             .map_err(|e| e.to_string())
@@ -492,6 +495,7 @@ pub async fn deploy(
         steps: Vec::new(),
         hooks: PointResult::default(),
         policy: plan.policy.clone(),
+        runner: plan.runner,
     };
     events.emit(&Event::Info {
         message: format!(
@@ -609,7 +613,17 @@ pub async fn deploy(
                     .map_err(|e| DeployError::io("create", &ctx.temp_root, e))
                     .and_then(|home| {
                         let env = with_home(&record.start_env, &home);
-                        app::start(state, &id, &work_dir, command, &env, home, ctx.hook_user)
+                        let grants = StartGrants::of(&flow.policy, &ctx.limits);
+                        app::start(
+                            state,
+                            &id,
+                            &work_dir,
+                            command,
+                            &env,
+                            home,
+                            ctx.hook_user,
+                            &grants,
+                        )
                     });
                 match result {
                     Ok(a) => {
@@ -796,6 +810,8 @@ fn start_recorded(
         .map_err(|e| DeployError::io("create", temp_root, e))?;
     let mut env = with_home(&record.start_env, &home);
     env.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    // The memory limit is not recorded; the default applies to a restarted application.
+    let grants = StartGrants::of(&record.policy, &Limits::default());
     app::start(
         state,
         &record.id,
@@ -804,6 +820,7 @@ fn start_recorded(
         &env,
         home,
         record.user,
+        &grants,
     )
 }
 

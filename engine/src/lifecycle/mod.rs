@@ -14,6 +14,7 @@
 pub mod app;
 pub mod copyfilter;
 pub mod deploy;
+mod deploy_cmd;
 pub mod env;
 mod fsutil;
 mod hook;

@@ -3,6 +3,7 @@
 
 mod bridge;
 mod cli;
+mod confine_attacks;
 mod deploy;
 mod discover;
 mod events;

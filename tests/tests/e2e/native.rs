@@ -208,9 +208,10 @@ async fn assert_none_left(marker: &str) {
 
 /// Shell lines that start `sleep MARKER` through `launcher` (`setsid -f`, or nothing with
 /// `suffix` `&` for a background job) and wait until it runs, so a test of what is left
-/// afterwards cannot pass because the process never started.
+/// afterwards cannot pass because the process never started. The flag file is in the work
+/// directory (the hook's cwd): Landlock lets a hook write nowhere else.
 fn started_then_sleep(launcher: &str, marker: &str, suffix: &str) -> String {
-    let ready = format!("/tmp/hookbox-ready-{marker}");
+    let ready = format!(".hookbox-ready-{marker}");
     format!(
         "rm -f {ready}\n{launcher} bash -c 'touch {ready}; exec sleep {marker}' \
          >/dev/null 2>&1 </dev/null {suffix}\n\
@@ -883,10 +884,11 @@ async fn unprivileged_inner() {
     let uid = unsafe { libc::geteuid() };
     assert_ne!(uid, 0, "must run unprivileged");
     let dir = tempfile::tempdir().unwrap();
-    let mut inv = Project {
+    // Kept alive: its folder is the hook's temporary directory, a grant that must exist.
+    let project = Project {
         dir: tempfile::tempdir().unwrap(),
-    }
-    .invocation(HookProgram::Command(String::new()));
+    };
+    let mut inv = project.invocation(HookProgram::Command(String::new()));
     inv.work_dir = dir.path().to_path_buf();
     let detached = marker();
     let script = dir.path().join("hook.sh");

@@ -1,6 +1,6 @@
-//! The native runner: each hook an ordinary host process, in its own process group and (where
-//! the kernel allows) its own PID namespace, under the hook's user, with exactly the hook's
-//! environment.
+//! The native runner: each hook a host process inside the one confinement of tenant code
+//! ([`crate::confine`]: PID, mount and network namespaces, a private `/proc`, Landlock,
+//! seccomp, rlimits, `no_new_privs`, the hook's user), with exactly the hook's environment.
 //!
 //! In: an [`Invocation`] (program, arguments, environment, work directory, limits, policy), a
 //! sink and a cancel signal. Out: a [`RunReport`]; the output goes to the sink line by line as
@@ -14,33 +14,41 @@
 //!    which names the file and line (`x.sh: line 3: syntax error …`), arrives on stderr, as
 //!    bash would print it. Other shebangs run through their interpreter.
 //! 3. The hook starts with stdin `/dev/null`, the work directory as cwd, `env_clear` then the
-//!    invocation's environment, in a new process group and PID namespace (see [`contain`]).
+//!    invocation's environment, confined: it may read the system program trees, the granted
+//!    directories and its own script; write the work directory (unless the policy makes it
+//!    read-only), its temporary directory and the shared directories; reach the network the
+//!    policy's level grants (default none); see only its own processes. The `bash -n` check
+//!    runs under the same confinement.
 //! 4. At the deadline (or on cancel) the group gets SIGTERM, then SIGKILL after
 //!    `limits.kill_grace`: the report says `TimedOut` (or `Cancelled`), whatever the status.
 //! 5. When the hook's main process ends, everything it left behind is killed: the PID
 //!    namespace goes down with its init, and the group gets SIGKILL. A hook that wants work
 //!    to continue after it must hand it to a service manager, not a background job.
 //!
-//! Where the kernel refuses a PID namespace (no user namespaces for unprivileged users, a
-//! restrictive container), the runner falls back to the process group alone and logs a
-//! warning once: then a child that calls `setsid` escapes the group and may outlive the hook.
-//! [`Containment::ProcessGroup`] chooses that mode explicitly.
+//! 6. If hookbox itself dies (even by `SIGKILL`), the hook's waiter sees its lifeline close
+//!    and kills the namespace: nothing of the hook outlives hookbox.
+//!
+//! Where the kernel refuses a part of the confinement (no user namespaces for unprivileged
+//! users, a restrictive container, an old kernel without Landlock), the hook does not run
+//! (`RunError::Confinement`, naming the part) unless the policy sets
+//! `accept_weak_confinement`; then it runs with a warning on its stderr.
+//! [`Containment::ProcessGroup`] leaves out the namespaces explicitly: then a child that calls
+//! `setsid` escapes the group and may outlive the hook.
 
-mod contain;
 mod program;
 
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
-use self::contain::ChildSetup;
 use self::program::Launch;
+use crate::confine::{Lifeline, Prepared, Spec};
 use super::output::OutputCapper;
 use super::user::{self, HookUser};
 use super::{Exit, Invocation, OutputSink, RunError, RunFuture, RunReport, Runner, Stream};
@@ -60,13 +68,14 @@ const CHECK_OUTPUT_CAP_BYTES: u64 = 64 * 1024;
 /// How a hook's processes are kept from outliving it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Containment {
-    /// Default: a PID namespace per hook (inside a user namespace when hookbox is not root),
-    /// plus the process group; nothing outlives the hook, `setsid` included. Falls back to
-    /// [`Containment::ProcessGroup`] with a warning where the kernel refuses it.
+    /// Default: PID, mount and network namespaces per hook (inside a user namespace when
+    /// hookbox is not root), plus the process group; nothing outlives the hook, `setsid`
+    /// included.
     #[default]
     PidNamespace,
-    /// The process group alone: background jobs are killed with the group, but a process that
-    /// calls `setsid` leaves the group and can outlive the hook.
+    /// No namespaces, the process group alone (the rest of the confinement stays): background
+    /// jobs are killed with the group, but a process that calls `setsid` leaves the group and
+    /// can outlive the hook, and the hook sees the host's processes and network.
     ProcessGroup,
 }
 
@@ -74,8 +83,6 @@ pub enum Containment {
 #[derive(Debug, Default)]
 pub struct NativeRunner {
     containment: Containment,
-    /// Set when the kernel refused a PID namespace once: later hooks skip the attempt.
-    namespace_refused: AtomicBool,
 }
 
 impl NativeRunner {
@@ -86,10 +93,7 @@ impl NativeRunner {
 
     /// A runner with the given containment.
     pub fn with_containment(containment: Containment) -> Self {
-        NativeRunner {
-            containment,
-            namespace_refused: AtomicBool::new(false),
-        }
+        NativeRunner { containment }
     }
 
     async fn run_hook(
@@ -143,7 +147,8 @@ impl NativeRunner {
                 argv: &check,
                 inv,
                 user: user.as_ref(),
-                pid_namespace: false,
+                namespaces: self.containment == Containment::PidNamespace,
+                deadline,
             };
             let exit = self
                 .supervise(spawn, &check_output, deadline, &mut cancel)
@@ -167,13 +172,12 @@ impl NativeRunner {
             }
         }
 
-        let pid_namespace = self.containment == Containment::PidNamespace
-            && !self.namespace_refused.load(Ordering::Relaxed);
         let spawn = Spawn {
             argv: &argv,
             inv,
             user: user.as_ref(),
-            pid_namespace,
+            namespaces: self.containment == Containment::PidNamespace,
+            deadline,
         };
         let exit = self
             .supervise(spawn, &output, deadline, &mut cancel)
@@ -190,7 +194,7 @@ impl NativeRunner {
         deadline: tokio::time::Instant,
         cancel: &mut watch::Receiver<bool>,
     ) -> Result<Exit, RunError> {
-        let mut child = self.spawn(&spawn)?;
+        let (mut child, lifeline) = spawn.start(output)?;
         let group = Group::new(child.id());
         let pumps: Vec<_> = [
             child
@@ -240,6 +244,7 @@ impl NativeRunner {
         };
         // Whatever the hook left running (background jobs) goes with it.
         group.signal(libc::SIGKILL);
+        drop(lifeline);
         drain(pumps).await;
         output.finish();
 
@@ -254,23 +259,6 @@ impl NativeRunner {
         tracing::debug!(argv0 = ?spawn.argv.first(), ?exit, "native process ended");
         Ok(exit)
     }
-
-    fn spawn(&self, spawn: &Spawn<'_>) -> Result<tokio::process::Child, RunError> {
-        match spawn.command(spawn.pid_namespace).spawn() {
-            Ok(child) => Ok(child),
-            Err(err) if spawn.pid_namespace && namespace_refusal(&err) => {
-                if !self.namespace_refused.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(
-                        error = %err,
-                        "no PID namespace for hooks on this host: falling back to the process \
-                         group alone; a hook's child that calls setsid can outlive the hook"
-                    );
-                }
-                Ok(spawn.command(false).spawn()?)
-            }
-            Err(err) => Err(err.into()),
-        }
-    }
 }
 
 impl Runner for NativeRunner {
@@ -284,14 +272,6 @@ impl Runner for NativeRunner {
     }
 }
 
-/// Errors of `unshare` that mean "not allowed here", as opposed to a broken program.
-fn namespace_refusal(err: &std::io::Error) -> bool {
-    matches!(
-        err.raw_os_error(),
-        Some(libc::EPERM | libc::EINVAL | libc::ENOSPC | libc::EUSERS | libc::ENOSYS)
-    )
-}
-
 type Pipe = Box<dyn tokio::io::AsyncRead + Unpin + Send>;
 
 /// One process to start.
@@ -299,15 +279,49 @@ struct Spawn<'a> {
     argv: &'a [OsString],
     inv: &'a Invocation,
     user: Option<&'a HookUser>,
-    pid_namespace: bool,
+    /// PID, mount and network namespaces ([`Containment::PidNamespace`]).
+    namespaces: bool,
+    deadline: tokio::time::Instant,
 }
 
 impl Spawn<'_> {
-    fn command(&self, pid_namespace: bool) -> tokio::process::Command {
+    /// Starts the process inside the confinement. Warnings (weak confinement accepted) go to
+    /// the hook's stderr.
+    fn start(
+        &self,
+        output: &OutputCapper,
+    ) -> Result<(tokio::process::Child, Option<Lifeline>), RunError> {
         let (program, args) = match self.argv.split_first() {
             Some((program, args)) => (program.as_os_str(), args),
             None => (std::ffi::OsStr::new("/bin/false"), &[][..]),
         };
+        let inv = self.inv;
+        // The interpreter (outside the system trees, say /opt/python/bin/python3) and the
+        // script itself (outside the work directory) are readable; nothing beside them.
+        let mut extra_read = vec![PathBuf::from(program)];
+        if let HookProgram::Script(file) = &inv.program {
+            extra_read.push(inv.work_dir.join(file));
+        }
+        let remaining = self
+            .deadline
+            .saturating_duration_since(tokio::time::Instant::now());
+        let spec = Spec {
+            network: inv.policy.network,
+            work_dir: &inv.work_dir,
+            work_access: inv.policy.work_dir,
+            temp_dir: &inv.temp_dir,
+            extra_dirs: &inv.shared_dirs,
+            extra_read: &extra_read,
+            user: self.user.map(|u| (u.uid, u.gid)),
+            memory_bytes: inv.limits.memory_bytes,
+            cpu_seconds: Some(remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0)),
+            accept_weak: inv.policy.accept_weak_confinement,
+            namespaces: self.namespaces,
+            lifeline: true,
+        };
+        let (mut prepared, mut warnings) =
+            Prepared::new(&spec).map_err(|e| RunError::Confinement(e.reason()))?;
+
         let mut cmd = tokio::process::Command::new(program);
         // bash names itself by its argv[0] in messages (`bash: x.sh: No such file…`): the
         // same words as when a user runs `bash x.sh`.
@@ -316,20 +330,30 @@ impl Spawn<'_> {
         }
         cmd.args(args)
             .env_clear()
-            .envs(&self.inv.env)
-            .current_dir(&self.inv.work_dir)
+            .envs(&inv.env)
+            .current_dir(&inv.work_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0)
             .kill_on_drop(true);
-        let setup = ChildSetup::new(pid_namespace, self.user.map(|u| (u.uid, u.gid)));
-        // SAFETY: `apply` is written for the forked child: no allocation, async-signal-safe
-        // calls only, and everything it reads was prepared here, before the fork.
-        unsafe {
-            cmd.pre_exec(move || setup.apply());
+        prepared.install(cmd.as_std_mut());
+        let spawned = cmd.spawn();
+        let finished = prepared.finish(spawned.as_ref().err());
+        warnings.extend(finished.warnings);
+        for warning in &warnings {
+            tracing::warn!(hook = %inv.hook_name, "weak confinement: {warning}");
+            output.push(
+                Stream::Stderr,
+                format!("hookbox: warning: {warning}\n").as_bytes(),
+            );
         }
-        cmd
+        match spawned {
+            Ok(child) => Ok((child, finished.lifeline)),
+            Err(err) => match finished.refused {
+                Some(why) => Err(RunError::Confinement(why)),
+                None => Err(err.into()),
+            },
+        }
     }
 }
 

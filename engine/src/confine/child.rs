@@ -2,13 +2,17 @@
 //!
 //! Only async-signal-safe system calls on data prepared before `fork` (no allocation, no
 //! locks): the host is multi-threaded, and another thread may have held any lock at `fork`.
+//!
+//! ```text
+//! hookbox ── waiter (session leader; lifeline) ── init (pid 1, confined) ── command
+//! ```
 
 use std::ffi::CString;
 use std::io;
 use std::os::fd::RawFd;
 
 // Steps of the child's setup, reported on the pipe (`| WEAK` when skipped under
-// `accept_weak_confinement`).
+// `accept_weak`).
 const STEP_SETSID: u8 = 1;
 pub(super) const STEP_USERNS: u8 = 2;
 pub(super) const STEP_NAMESPACES: u8 = 3;
@@ -20,6 +24,8 @@ const STEP_NO_NEW_PRIVS: u8 = 8;
 const STEP_PDEATHSIG: u8 = 9;
 const STEP_LANDLOCK: u8 = 10;
 const STEP_CAPS: u8 = 11;
+const STEP_SECCOMP: u8 = 12;
+const STEP_SIGNALS: u8 = 13;
 pub(super) const WEAK: u8 = 0x80;
 
 pub(super) fn step_name(step: u8) -> &'static str {
@@ -35,9 +41,34 @@ pub(super) fn step_name(step: u8) -> &'static str {
         STEP_PDEATHSIG => "the parent-death signal",
         STEP_LANDLOCK => "Landlock (landlock_restrict_self)",
         STEP_CAPS => "dropping capabilities (capset)",
+        STEP_SECCOMP => "the seccomp filter",
+        STEP_SIGNALS => "signal dispositions (sigaction)",
         _ => "an unknown step",
     }
 }
+
+/// Signals the waiter and init ignore: everything catchable that a hook may send its own group
+/// (`kill 0`) and the runner's SIGTERM at the deadline, so those reach the command while the
+/// status still travels back. Synchronous fault signals, SIGCHLD and SIGCONT keep their action.
+const HELPERS_IGNORE: [libc::c_int; 17] = [
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGPIPE,
+    libc::SIGALRM,
+    libc::SIGTERM,
+    libc::SIGTSTP,
+    libc::SIGTTIN,
+    libc::SIGTTOU,
+    libc::SIGXCPU,
+    libc::SIGXFSZ,
+    libc::SIGVTALRM,
+    libc::SIGPROF,
+    libc::SIGIO,
+    libc::SIGPWR,
+];
 
 /// `struct landlock_path_beneath_attr` of the kernel's UAPI (packed).
 #[repr(C, packed)]
@@ -47,9 +78,11 @@ struct PathBeneathAttr {
 }
 /// `LANDLOCK_RULE_PATH_BENEATH`.
 const LANDLOCK_RULE_PATH_BENEATH: libc::c_int = 1;
-/// `LANDLOCK_ACCESS_FS_WRITE_FILE | READ_FILE | READ_DIR` of the UAPI: the private `/proc`
-/// (writing is for `/dev/stdout`-style paths through `/proc/self/fd`).
-const PROC_ACCESS: u64 = (1 << 1) | (1 << 2) | (1 << 3);
+/// `LANDLOCK_ACCESS_FS_READ_FILE | READ_DIR` of the UAPI: the private `/proc` is readable,
+/// never writable — no `/proc/sys`, no `/proc/sysrq-trigger`, even for root kept as root.
+/// (`> /dev/stdout` still works: reopening a pipe through `/proc/self/fd` is not a file-system
+/// access Landlock restricts.)
+const PROC_ACCESS: u64 = (1 << 2) | (1 << 3);
 
 /// `ifreq` as `SIOCGIFFLAGS`/`SIOCSIFFLAGS` use it (name, flags, the rest of the union).
 #[repr(C)]
@@ -63,7 +96,10 @@ struct IfreqFlags {
 pub(super) struct ChildPlan {
     pub(super) report_fd: RawFd,
     pub(super) ruleset_fd: RawFd,
+    /// Read end of the lifeline pipe, or -1.
+    pub(super) lifeline_fd: RawFd,
     pub(super) userns: Option<UserNsMaps>,
+    /// Namespaces to unshare; 0 for none (process group only).
     pub(super) ns_flags: libc::c_int,
     pub(super) loopback: bool,
     pub(super) rlimits: [(libc::__rlimit_resource_t, u64, u64); 6],
@@ -71,6 +107,8 @@ pub(super) struct ChildPlan {
     pub(super) user: Option<(libc::uid_t, libc::gid_t)>,
     /// Drop every capability (root kept as root).
     pub(super) drop_caps: bool,
+    /// Install the seccomp filter of [`super::seccomp`].
+    pub(super) deny_unix_sockets: bool,
     pub(super) weak: bool,
 }
 
@@ -116,14 +154,29 @@ fn write_file(path: &[u8], data: &[u8]) -> bool {
     }
 }
 
+/// `fork` without glibc's atfork handlers.
+unsafe fn raw_fork() -> libc::pid_t {
+    // SAFETY: clone with only SIGCHLD is fork; the caller handles both sides.
+    unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0) as _ }
+}
+
 pub(super) fn child_setup(plan: &ChildPlan) -> io::Result<()> {
     // SAFETY (whole function): only async-signal-safe system calls on prepared data.
     unsafe {
         if libc::setsid() < 0 {
             return fail(plan, STEP_SETSID);
         }
-        let mut namespaced = true;
-        if let Some(maps) = &plan.userns {
+        // The dispositions the command would have had, restored before its exec.
+        let mut saved: [libc::sigaction; HELPERS_IGNORE.len()] = std::mem::zeroed();
+        for (sig, old) in HELPERS_IGNORE.iter().zip(saved.iter_mut()) {
+            let mut ignore: libc::sigaction = std::mem::zeroed();
+            ignore.sa_sigaction = libc::SIG_IGN;
+            if libc::sigaction(*sig, &ignore, old) != 0 {
+                return fail(plan, STEP_SIGNALS);
+            }
+        }
+        let mut namespaced = plan.ns_flags != 0;
+        if let (true, Some(maps)) = (namespaced, &plan.userns) {
             if libc::unshare(libc::CLONE_NEWUSER) != 0
                 || !write_file(b"/proc/self/setgroups\0", b"deny")
                 || !write_file(b"/proc/self/uid_map\0", maps.uid_map.as_bytes())
@@ -138,19 +191,27 @@ pub(super) fn child_setup(plan: &ChildPlan) -> io::Result<()> {
             soft_fail(plan, STEP_NAMESPACES)?;
             pid_ns = false;
         }
-        // A raw clone is fork without glibc's atfork handlers.
-        let pid = libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0);
+        // init → waiter: the command's raw wait status.
+        let mut status_pipe: [libc::c_int; 2] = [-1, -1];
+        if pid_ns && libc::pipe2(status_pipe.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+            return fail(plan, STEP_FORK);
+        }
+        let pid = raw_fork();
         if pid < 0 {
             return fail(plan, STEP_FORK);
         }
         if pid > 0 {
-            wait_and_exit(pid as libc::pid_t);
+            waiter(pid, status_pipe[0], plan.lifeline_fd, pid_ns);
         }
-        if plan.ruleset_fd >= 0 {
+        if pid_ns {
+            libc::close(status_pipe[0]);
+        }
+        // Without a namespace this process is the command itself (its parent the waiter).
+        if pid_ns && plan.ns_flags & libc::CLONE_NEWNS != 0 && plan.ruleset_fd >= 0 {
             // Without it, commands run with no /proc at all, which is stricter, not weaker.
             let _ = private_proc(plan.ruleset_fd);
         }
-        if plan.loopback && !loopback_up() {
+        if plan.loopback && pid_ns && !loopback_up() {
             soft_fail(plan, STEP_LOOPBACK)?;
         }
         for (resource, soft, hard) in plan.rlimits {
@@ -165,7 +226,7 @@ pub(super) fn child_setup(plan: &ChildPlan) -> io::Result<()> {
         if let Some((uid, gid)) = plan.user {
             // The host's pipes belong to root: give the hook user the ones on 0-2, so that
             // reopening them (`> /dev/stdout`, through /proc/self/fd) works after the switch.
-            // Only pipes: fchown of an inherited /dev/null would change the device node.
+            // Only pipes: fchown of an inherited /dev/null or log file would change it.
             for fd in 0..3 {
                 let mut st: libc::stat = std::mem::zeroed();
                 if libc::fstat(fd, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO {
@@ -175,6 +236,8 @@ pub(super) fn child_setup(plan: &ChildPlan) -> io::Result<()> {
             if libc::setgroups(0, std::ptr::null()) != 0
                 || libc::setgid(gid) != 0
                 || libc::setuid(uid) != 0
+                || libc::getuid() != uid
+                || libc::geteuid() != uid
             {
                 return fail(plan, STEP_USER);
             }
@@ -189,6 +252,22 @@ pub(super) fn child_setup(plan: &ChildPlan) -> io::Result<()> {
         if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
             return fail(plan, STEP_PDEATHSIG);
         }
+        if plan.deny_unix_sockets {
+            let prog = libc::sock_fprog {
+                len: super::seccomp::NO_UNIX_SOCKETS.len() as libc::c_ushort,
+                filter: super::seccomp::NO_UNIX_SOCKETS.as_ptr().cast_mut(),
+            };
+            if libc::prctl(
+                libc::PR_SET_SECCOMP,
+                libc::SECCOMP_MODE_FILTER,
+                &prog as *const libc::sock_fprog,
+                0,
+                0,
+            ) != 0
+            {
+                return fail(plan, STEP_SECCOMP);
+            }
+        }
         if plan.ruleset_fd >= 0
             && libc::syscall(libc::SYS_landlock_restrict_self, plan.ruleset_fd, 0) != 0
         {
@@ -197,49 +276,186 @@ pub(super) fn child_setup(plan: &ChildPlan) -> io::Result<()> {
         if pid_ns {
             // The command must not be the namespace's init: init ignores every signal it has
             // no handler for, so a script's `kill $$` would do nothing. This process stays
-            // init, confined like the command, and exits with its status (which ends the
-            // namespace and whatever the command left in it).
-            let pid = libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0);
+            // init, confined like the command, and reports its status.
+            let pid = raw_fork();
             if pid < 0 {
                 return fail(plan, STEP_FORK);
             }
             if pid > 0 {
-                wait_and_exit(pid as libc::pid_t);
+                init_process(pid, status_pipe[1]);
+            }
+            libc::close(status_pipe[1]);
+        }
+        for (sig, old) in HELPERS_IGNORE.iter().zip(saved.iter()) {
+            if libc::sigaction(*sig, old, std::ptr::null_mut()) != 0 {
+                return fail(plan, STEP_SIGNALS);
             }
         }
     }
     Ok(())
 }
 
-/// A waiting parent (the one left outside the PID namespace, and the namespace's init): closes
-/// everything (the host's pipes, the spawn's error pipe, so the host sees the exec of the
-/// command, not this process), waits for its child and exits with its status as a shell
-/// reports it.
-fn wait_and_exit(pid: libc::pid_t) -> ! {
-    // SAFETY: close_range/close/waitpid/_exit are async-signal-safe.
+/// The helpers hold nothing of the command's: stdio goes to /dev/null (so the output pipes
+/// close when the command's side does) and every other descriptor but `keep` (moved to 3, 4…)
+/// is closed — the spawn's error pipe included, so the spawn returns at the command's exec,
+/// and the lifeline write ends of other commands forked at the same time.
+unsafe fn detach_descriptors(keep: &mut [RawFd]) {
+    // SAFETY: descriptor operations on this process only.
     unsafe {
-        if libc::syscall(libc::SYS_close_range, 0u32, u32::MAX, 0u32) != 0 {
-            for fd in 0..4096 {
+        // First out of the way of the targets (above any low number), then into place.
+        for fd in keep.iter_mut().filter(|fd| **fd >= 0) {
+            *fd = libc::fcntl(*fd, libc::F_DUPFD, 64);
+        }
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+            if null > 2 {
+                libc::close(null);
+            }
+        }
+        let mut target = 3;
+        for fd in keep.iter_mut().filter(|fd| **fd >= 0) {
+            libc::dup2(*fd, target);
+            *fd = target;
+            target += 1;
+        }
+        if libc::syscall(libc::SYS_close_range, target as u32, u32::MAX, 0u32) != 0 {
+            for fd in target..4096 {
                 libc::close(fd);
             }
         }
+    }
+}
+
+extern "C" fn on_sigchld(_: libc::c_int) {}
+
+/// The waiter: waits for its child (init, or the command without a PID namespace), watching
+/// the lifeline meanwhile; ends the way the command ended.
+fn waiter(child: libc::pid_t, status_read: RawFd, lifeline: RawFd, pid_ns: bool) -> ! {
+    // SAFETY: async-signal-safe calls only; never returns.
+    unsafe {
+        let mut keep = [status_read, lifeline];
+        detach_descriptors(&mut keep);
+        let [status_read, mut lifeline] = keep;
+        // SIGCHLD interrupts the wait for the lifeline; blocked except inside ppoll, so it
+        // cannot slip in between the check for the child and the wait.
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigchld as extern "C" fn(libc::c_int) as usize;
+        libc::sigaction(libc::SIGCHLD, &action, std::ptr::null_mut());
+        let mut chld: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut chld);
+        libc::sigaddset(&mut chld, libc::SIGCHLD);
+        libc::sigprocmask(libc::SIG_BLOCK, &chld, std::ptr::null_mut());
+        let mut open: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut open);
+
         let mut status: libc::c_int = 0;
         loop {
-            let r = libc::waitpid(pid, &mut status, 0);
-            if r == pid {
+            let r = libc::waitpid(child, &mut status, libc::WNOHANG);
+            if r == child {
                 break;
             }
             if r < 0 && *libc::__errno_location() != libc::EINTR {
-                libc::_exit(126);
+                libc::_exit(125);
+            }
+            if lifeline < 0 {
+                libc::sigsuspend(&open);
+                continue;
+            }
+            let mut fds = [libc::pollfd {
+                fd: lifeline,
+                events: libc::POLLIN,
+                revents: 0,
+            }];
+            if libc::ppoll(fds.as_mut_ptr(), 1, std::ptr::null(), &open) > 0 {
+                let mut byte = 0u8;
+                if libc::read(lifeline, (&mut byte as *mut u8).cast(), 1) <= 0 {
+                    // hookbox is gone, or gave the command up: nothing may outlive it.
+                    libc::close(lifeline);
+                    lifeline = -1;
+                    if pid_ns {
+                        libc::kill(child, libc::SIGKILL);
+                    } else {
+                        libc::kill(0, libc::SIGKILL);
+                    }
+                }
             }
         }
+        if !pid_ns {
+            end_like(status);
+        }
+        let mut command_status: libc::c_int = 0;
+        let want = std::mem::size_of::<libc::c_int>();
+        let mut got = 0usize;
+        while got < want {
+            let n = libc::read(
+                status_read,
+                (&mut command_status as *mut libc::c_int)
+                    .cast::<u8>()
+                    .add(got)
+                    .cast(),
+                want - got,
+            );
+            if n > 0 {
+                got += n as usize;
+            } else if n == 0 || *libc::__errno_location() != libc::EINTR {
+                break;
+            }
+        }
+        // Without a status init itself was killed (SIGKILL): end like it.
+        end_like(if got == want { command_status } else { status })
+    }
+}
+
+/// PID 1 of the namespace: reaps orphans until the command ends, reports its status. Its exit
+/// makes the kernel kill whatever else is left in the namespace.
+fn init_process(command: libc::pid_t, status_write: RawFd) -> ! {
+    // SAFETY: async-signal-safe calls only; never returns.
+    unsafe {
+        let mut keep = [status_write];
+        detach_descriptors(&mut keep);
+        let [status_write] = keep;
+        loop {
+            let mut status: libc::c_int = 0;
+            let r = libc::waitpid(-1, &mut status, 0);
+            if r == command {
+                let bytes = (&status as *const libc::c_int).cast::<libc::c_void>();
+                libc::write(status_write, bytes, std::mem::size_of::<libc::c_int>());
+                libc::_exit(0);
+            }
+            if r < 0 && *libc::__errno_location() != libc::EINTR {
+                libc::_exit(125);
+            }
+        }
+    }
+}
+
+/// Ends this process the way a wait status says: same exit code, or same signal.
+fn end_like(status: libc::c_int) -> ! {
+    // SAFETY: async-signal-safe calls only; never returns.
+    unsafe {
         if libc::WIFEXITED(status) {
             libc::_exit(libc::WEXITSTATUS(status));
         }
         if libc::WIFSIGNALED(status) {
-            libc::_exit(128 + libc::WTERMSIG(status));
+            let sig = libc::WTERMSIG(status);
+            // The command already dumped core if it was going to; the waiter must not.
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+            let no_core = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+            libc::signal(sig, libc::SIG_DFL);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, sig);
+            libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            libc::kill(libc::getpid(), sig);
         }
-        libc::_exit(126)
+        libc::_exit(125)
     }
 }
 
