@@ -22,4 +22,5 @@ pub mod lifecycle;
 pub mod limits;
 pub mod plan;
 pub mod runner;
+pub mod shebang;
 pub mod shell_module;

@@ -13,6 +13,7 @@ mod native;
 mod sandbox;
 mod sandbox_attacks;
 mod sandbox_bridge;
+mod sandbox_prep_attacks;
 mod shell_attacks;
 mod shell_fuzz;
 mod shell_hooks;
