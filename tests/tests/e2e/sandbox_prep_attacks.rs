@@ -48,7 +48,7 @@ fn watched(cmd: &mut Command, data_bytes: u64, watchdog: Duration) -> Ran {
         });
     }
     let started = Instant::now();
-    let mut child = cmd.spawn().expect("start hookbox");
+    let child = cmd.spawn().expect("start hookbox");
     let pid = child.id();
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let dog = std::thread::spawn(move || {
