@@ -24,4 +24,5 @@ pub mod limits;
 pub mod plan;
 pub mod platform;
 pub mod runner;
+pub mod shebang;
 pub mod shell_module;

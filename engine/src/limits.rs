@@ -14,6 +14,47 @@ pub const DEFAULT_OUTPUT_CAP_BYTES: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
 /// Default time between SIGTERM and SIGKILL when a native hook's deadline passes: 5 s.
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(5);
+/// Default largest file a sandboxed hook may write through WASI: 1 GiB, the same as the
+/// `RLIMIT_FSIZE` of bridged commands (`bridge::confine::DEFAULT_FSIZE_BYTES`).
+pub const DEFAULT_FILE_SIZE_BYTES: u64 = 1024 * 1024 * 1024;
+/// Default largest `.wasm` module file hookbox reads and compiles: 64 MiB. The bundled shell
+/// is under 2 MiB and Rust hooks built in release mode a few MiB; compiling costs about a
+/// second per MiB of code, so the cap also bounds what one module can cost before it runs.
+pub const DEFAULT_MODULE_BYTES_MAX: u64 = 64 * 1024 * 1024;
+/// Longest timeout hookbox accepts anywhere (`--timeout`, `HOOK_TIMEOUT`, hookbox.toml): a
+/// day. The command line refuses more; a library caller's longer value is clamped to it
+/// ([`deadline_after`]), so no deadline computation can overflow.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The instant `timeout` after `now`, with `timeout` clamped to [`MAX_TIMEOUT`]: adding an
+/// arbitrary `Duration` to an `Instant` panics on overflow, and a limit set by a library
+/// caller (or a tenant's file) must never be able to make hookbox panic.
+pub fn deadline_after(now: tokio::time::Instant, timeout: Duration) -> tokio::time::Instant {
+    let timeout = timeout.min(MAX_TIMEOUT);
+    now.checked_add(timeout).unwrap_or(now)
+}
+
+/// Parses a number of seconds given by a person (`--timeout`, `HOOK_TIMEOUT`): a whole number
+/// from 1 to [`MAX_TIMEOUT`]'s seconds. The error says what was wrong and what is accepted.
+pub fn parse_timeout_secs(text: &str) -> Result<Duration, String> {
+    let max = MAX_TIMEOUT.as_secs();
+    let text = text.trim();
+    let too_long = || {
+        format!(
+            "{text} seconds is longer than the longest timeout hookbox accepts, {max} s (a day)"
+        )
+    };
+    match text.parse::<u64>() {
+        Ok(0) => Err("a timeout must be at least 1 second".into()),
+        Ok(n) if n > max => Err(too_long()),
+        Ok(n) => Ok(Duration::from_secs(n)),
+        // Digits only, yet not a u64: too many of them.
+        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => Err(too_long()),
+        Err(_) => Err(format!(
+            "`{text}` is not a whole number of seconds (from 1 to {max}, e.g. 600)"
+        )),
+    }
+}
 
 /// The limits one hook runs under.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +77,17 @@ pub struct Limits {
     /// Native runner: time between SIGTERM and SIGKILL at the deadline. Default
     /// [`DEFAULT_KILL_GRACE`].
     pub kill_grace: Duration,
+    /// Sandbox: the largest regular file the guest may make through WASI (`fd_write`,
+    /// `fd_pwrite`, `fd_filestat_set_size`). Default [`DEFAULT_FILE_SIZE_BYTES`]. A write that
+    /// would end past it fails with `EFBIG` and leaves the file as it was; hookbox says so
+    /// once on the hook's stderr. Guards the host's disk against a guest filling it with
+    /// one file (bridged commands have `RLIMIT_FSIZE` for the same).
+    pub file_size_bytes: u64,
+    /// Sandbox: the largest `.wasm` module file read for a hook (or `exec`). Default
+    /// [`DEFAULT_MODULE_BYTES_MAX`]. A larger file is refused before it is read, naming its
+    /// size and the limit. Guards hookbox's memory and CPU: the module is read whole and
+    /// compiled before it runs.
+    pub module_bytes_max: u64,
 }
 
 impl Default for Limits {
@@ -46,6 +98,56 @@ impl Default for Limits {
             fuel: None,
             memory_bytes: DEFAULT_MEMORY_BYTES,
             kill_grace: DEFAULT_KILL_GRACE,
+            file_size_bytes: DEFAULT_FILE_SIZE_BYTES,
+            module_bytes_max: DEFAULT_MODULE_BYTES_MAX,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let l = Limits::default();
+        assert_eq!(l.timeout, Duration::from_secs(300));
+        assert_eq!(l.file_size_bytes, 1 << 30);
+        assert_eq!(l.module_bytes_max, 64 << 20);
+        // One limit for guests and bridged commands alike.
+        assert_eq!(
+            l.file_size_bytes,
+            crate::bridge::confine::DEFAULT_FSIZE_BYTES
+        );
+    }
+
+    #[test]
+    fn huge_timeouts_never_overflow_a_deadline() {
+        let now = tokio::time::Instant::now();
+        let far = deadline_after(now, Duration::MAX);
+        assert_eq!(far.duration_since(now), MAX_TIMEOUT);
+        let near = deadline_after(now, Duration::from_secs(5));
+        assert_eq!(near.duration_since(now), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn timeouts_from_people_are_checked() {
+        assert_eq!(parse_timeout_secs("600"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_timeout_secs("86400"), Ok(MAX_TIMEOUT));
+        for bad in [
+            "0",
+            "86401",
+            "18446744073709551615",
+            "99999999999999999999",
+            "5m",
+            "",
+            "-1",
+        ] {
+            let err = parse_timeout_secs(bad).unwrap_err();
+            assert!(!err.is_empty(), "{bad}");
+        }
+        assert!(parse_timeout_secs("18446744073709551615")
+            .unwrap_err()
+            .contains("a day"));
     }
 }

@@ -216,17 +216,14 @@ pub struct Plan {
     /// Site Factory default command and code versions.
     #[serde(default)]
     pub site_factory: SiteFactorySettings,
-<<<<<<< HEAD
     /// What the operator's platform policy (or developer mode) made of the tenant's
     /// settings, and where each value came from; `policy` and `limits` above are already
     /// the narrowed values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effective_policy: Option<crate::platform::EffectivePolicy>,
-=======
     /// The project's runner: the one of hooks that name none, and of the `[deploy]` install,
     /// build and health-check commands (tenant code, run like a hook). Default
     /// [`RunnerKind::Native`]; hookbox.toml `runner` or the CLI's `--runner` set it.
     #[serde(default)]
     pub runner: RunnerKind,
->>>>>>> confine
 }

@@ -41,6 +41,13 @@ Examples:
   hookbox releases ./app                the releases kept (* marks current)
   hookbox logs ./app --follow           the deploy's hooks.log as it grows";
 
+/// Parses a `--timeout`-like flag: whole seconds from 1 to a day
+/// ([`crate::limits::MAX_TIMEOUT`]); anything else is a usage error (exit 2), never a panic
+/// later when the deadline is computed.
+pub fn timeout_secs(text: &str) -> Result<u64, String> {
+    crate::limits::parse_timeout_secs(text).map(|d| d.as_secs())
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "hookbox", version, about = ABOUT, after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"))]
 pub struct Cli {
@@ -216,8 +223,9 @@ pub struct EnvArgs {
 
 #[derive(Debug, Args)]
 pub struct HookArgs {
-    /// Seconds each hook may run; wins over hookbox.toml and HOOK_TIMEOUT (default 300).
-    #[arg(long, value_name = "SECS")]
+    /// Seconds each hook may run, 1 to 86400; wins over hookbox.toml and HOOK_TIMEOUT
+    /// (default 300).
+    #[arg(long, value_name = "SECS", value_parser = timeout_secs)]
     pub timeout: Option<u64>,
     /// Append the hook log here (default: deploy → logs/hooks.log of its state folder, run →
     /// $XDG_STATE_HOME/hookbox/hooks.log).
@@ -276,8 +284,8 @@ pub struct DeployArgs {
     /// Releases to keep (default 5).
     #[arg(long, value_name = "N", default_value_t = crate::lifecycle::releases::DEFAULT_KEEP_RELEASES)]
     pub keep: usize,
-    /// Seconds the health check may take (default 60).
-    #[arg(long, value_name = "SECS", default_value_t = crate::lifecycle::deploy::DEFAULT_HEALTH_TIMEOUT.as_secs())]
+    /// Seconds the health check may take, 1 to 86400 (default 60).
+    #[arg(long, value_name = "SECS", value_parser = timeout_secs, default_value_t = crate::lifecycle::deploy::DEFAULT_HEALTH_TIMEOUT.as_secs())]
     pub health_timeout: u64,
     #[command(flatten)]
     pub state: StateDirArg,
@@ -384,5 +392,41 @@ mod tests {
         };
         assert_eq!(v.platform.platform, Some(PathBuf::from("/p.toml")));
         assert_eq!(v.platform.tenant.as_deref(), Some("acme"));
+    }
+
+    #[test]
+    fn timeouts_past_a_day_are_usage_errors() {
+        for args in [
+            &[
+                "hookbox",
+                "run",
+                "pre-deploy",
+                "--timeout",
+                "18446744073709551615",
+            ][..],
+            &["hookbox", "deploy", "--timeout", "86401"],
+            &[
+                "hookbox",
+                "deploy",
+                "--health-timeout",
+                "18446744073709551615",
+            ],
+            &[
+                "hookbox",
+                "exec",
+                "m.wasm",
+                "--timeout",
+                "18446744073709551615",
+            ],
+            &["hookbox", "shell", "--timeout", "0", "-c", "true"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+        let cli = Cli::try_parse_from(["hookbox", "deploy", "--timeout", "86400"]).unwrap();
+        let Command::Deploy(d) = cli.command else {
+            panic!("not deploy")
+        };
+        assert_eq!(d.hook.timeout, Some(86400));
     }
 }

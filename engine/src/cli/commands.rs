@@ -76,13 +76,13 @@ pub fn parse_skip_hooks(value: Option<&str>) -> Result<bool> {
     }
 }
 
-/// `HOOK_TIMEOUT`: whole seconds, at least 1.
+/// `HOOK_TIMEOUT`: whole seconds, from 1 to a day ([`crate::limits::MAX_TIMEOUT`]).
 pub fn parse_hook_timeout(value: Option<&str>) -> Result<Option<Duration>> {
     match value {
         None => Ok(None),
-        Some(v) => match v.trim().parse::<u64>() {
-            Ok(n) if n > 0 => Ok(Some(Duration::from_secs(n))),
-            _ => bail!("HOOK_TIMEOUT={v:?} is not a number of seconds (e.g. HOOK_TIMEOUT=600)"),
+        Some(v) => match crate::limits::parse_timeout_secs(v) {
+            Ok(timeout) => Ok(Some(timeout)),
+            Err(why) => bail!("HOOK_TIMEOUT={v:?}: {why} (e.g. HOOK_TIMEOUT=600)"),
         },
     }
 }
@@ -619,5 +619,7 @@ mod tests {
         assert_eq!(parse_hook_timeout(None).unwrap(), None);
         assert!(parse_hook_timeout(Some("0")).is_err());
         assert!(parse_hook_timeout(Some("5m")).is_err());
+        let err = parse_hook_timeout(Some("18446744073709551615")).unwrap_err();
+        assert!(err.to_string().contains("HOOK_TIMEOUT"), "{err}");
     }
 }

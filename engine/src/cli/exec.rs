@@ -27,8 +27,8 @@ use crate::runner::{Exit, Invocation, OutputSink, RunReport, Runner, Stream};
 pub struct ExecArgs {
     /// The WASI preview 1 module (`.wasm`) to run.
     pub module: PathBuf,
-    /// Wall-clock limit in seconds. Default: HOOK_TIMEOUT, else 300.
-    #[arg(long, value_name = "SECONDS")]
+    /// Wall-clock limit in seconds, 1 to 86400. Default: HOOK_TIMEOUT, else 300.
+    #[arg(long, value_name = "SECONDS", value_parser = super::args::timeout_secs)]
     pub timeout: Option<u64>,
     /// Instruction budget (fuel). Default: unlimited (still metered).
     #[arg(long, value_name = "INSTRUCTIONS")]
@@ -139,12 +139,8 @@ pub fn exec(args: ExecArgs) -> Result<u8> {
     let env_timeout = std::env::var("HOOK_TIMEOUT").ok().filter(|v| !v.is_empty());
     if let Some(secs) = args.timeout {
         limits.timeout = Duration::from_secs(secs);
-    } else if let Some(v) = env_timeout {
-        let secs: u64 = v
-            .trim()
-            .parse()
-            .with_context(|| format!("HOOK_TIMEOUT={v:?} is not a number of seconds"))?;
-        limits.timeout = Duration::from_secs(secs);
+    } else if let Some(timeout) = super::commands::parse_hook_timeout(env_timeout.as_deref())? {
+        limits.timeout = timeout;
     }
     limits.fuel = args.fuel;
     if let Some(bytes) = args.memory {
@@ -165,7 +161,9 @@ pub fn exec(args: ExecArgs) -> Result<u8> {
     let work_dir = std::env::current_dir()
         .and_then(std::fs::canonicalize)
         .context("the current directory")?;
-    let module = std::fs::canonicalize(&args.module)
+    // Absolute but not resolved: the runner opens it without following a symlink (beneath
+    // the work directory when it lies there), so a link cannot point it elsewhere.
+    let module = std::path::absolute(&args.module)
         .with_context(|| format!("{}: cannot open the module", args.module.display()))?;
     let temp = tempfile::Builder::new()
         .prefix("hookbox-exec-")

@@ -21,8 +21,8 @@ use crate::runner::{Invocation, OutputSink, Stream};
 /// The limit flags of a sandboxed run started from the command line.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct LimitFlags {
-    /// Wall-clock limit in seconds. Default: HOOK_TIMEOUT, else 300.
-    #[arg(long, value_name = "SECONDS")]
+    /// Wall-clock limit in seconds, 1 to 86400. Default: HOOK_TIMEOUT, else 300.
+    #[arg(long, value_name = "SECONDS", value_parser = super::args::timeout_secs)]
     pub timeout: Option<u64>,
     /// Instruction budget (fuel). Default: unlimited (still metered).
     #[arg(long, value_name = "INSTRUCTIONS")]
@@ -42,12 +42,13 @@ impl LimitFlags {
         let mut limits = Limits::default();
         if let Some(secs) = self.timeout {
             limits.timeout = Duration::from_secs(secs);
-        } else if let Some(v) = std::env::var("HOOK_TIMEOUT").ok().filter(|v| !v.is_empty()) {
-            let secs: u64 = v
-                .trim()
-                .parse()
-                .with_context(|| format!("HOOK_TIMEOUT={v:?} is not a number of seconds"))?;
-            limits.timeout = Duration::from_secs(secs);
+        } else if let Some(timeout) = super::commands::parse_hook_timeout(
+            std::env::var("HOOK_TIMEOUT")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .as_deref(),
+        )? {
+            limits.timeout = timeout;
         }
         limits.fuel = self.fuel;
         if let Some(bytes) = self.memory {

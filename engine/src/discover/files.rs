@@ -48,6 +48,19 @@ impl Inspected {
         self.shebang.as_deref().is_some_and(shebang_is_shell)
     }
 
+    /// Whether the sandbox can run this: a shell hook, or a `#!` line that fails the same way
+    /// in both runners (`#!/usr/bin/env bash -e`, see [`crate::shebang::Shebang::Broken`]).
+    pub fn sandbox_runs(&self, rel: &Path) -> bool {
+        self.is_shell(rel)
+            || (self.content == Content::Text
+                && self.shebang.as_deref().is_some_and(|s| {
+                    matches!(
+                        crate::shebang::classify_line(s),
+                        crate::shebang::Shebang::Broken { .. }
+                    )
+                }))
+    }
+
     /// Whether this runs as a shell hook: a shell shebang, or text without a shebang named
     /// `*.sh` (Flux-Orbit runs its `.sh` hooks with bash either way).
     pub fn is_shell(&self, rel: &Path) -> bool {
@@ -61,22 +74,10 @@ impl Inspected {
     }
 }
 
-/// `#!` lines that are shell hooks: the interpreter (or `env`'s argument) is bash or sh.
+/// `#!` lines (without `#!`) that are shell hooks, by the one classifier the runners use
+/// ([`crate::shebang`]): bash or sh, directly or through `env` (`env -S bash -e` too).
 pub fn shebang_is_shell(line: &str) -> bool {
-    let mut words = line.split_whitespace();
-    let Some(first) = words.next() else {
-        return false;
-    };
-    let base = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
-    let interp = if base(first) == "env" {
-        match words.find(|w| !w.starts_with('-')) {
-            Some(w) => base(w),
-            None => return false,
-        }
-    } else {
-        base(first)
-    };
-    matches!(interp.as_str(), "bash" | "sh")
+    crate::shebang::classify_line(line).is_shell()
 }
 
 /// A short, stable message for an I/O error (no OS error numbers).
@@ -247,10 +248,18 @@ mod tests {
             "/usr/bin/env bash",
             "/bin/sh",
             "/usr/bin/env -S bash -e",
+            "/bin/bash foo",
         ] {
             assert!(shebang_is_shell(s), "{s}");
         }
-        for s in ["/usr/bin/env python3", "/usr/bin/perl", "", "/usr/bin/env"] {
+        for s in [
+            "/usr/bin/env python3",
+            "/usr/bin/perl",
+            "",
+            "/usr/bin/env",
+            "/usr/bin/env bash -e",
+            "/usr/bin/env -i bash",
+        ] {
             assert!(!shebang_is_shell(s), "{s}");
         }
     }

@@ -591,7 +591,7 @@ fn check_sandbox_programs(ctx: &Ctx<'_>, out: &mut Scan) {
         if let HookProgram::Script(path) = &hook.program {
             let rel = path.strip_prefix(&ctx.root).unwrap_or(path);
             if let Ok(found) = files::inspect(path) {
-                if !found.is_shell(rel) {
+                if !found.sandbox_runs(rel) {
                     problems.push(
                         Problem::new(
                             ctx.shown(rel),

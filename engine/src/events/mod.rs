@@ -387,6 +387,14 @@ impl Events {
         }
     }
 
+    /// Where output may be cut without splitting a secret ([`Redactor::cut_point`]).
+    pub fn cut_point(&self, bytes: &[u8], at: usize) -> usize {
+        match self.inner.lock() {
+            Ok(inner) => inner.redactor.cut_point(bytes, at),
+            Err(_) => Redactor::empty().cut_point(bytes, at),
+        }
+    }
+
     /// Redacts, logs and prints one event.
     pub fn emit(&self, event: &Event) {
         let Ok(mut inner) = self.inner.lock() else {
@@ -480,6 +488,10 @@ impl OutputSink for HookSink {
             stream,
             line: text.to_string(),
         });
+    }
+
+    fn cut_point(&self, bytes: &[u8], at: usize) -> usize {
+        self.events.cut_point(bytes, at)
     }
 
     fn truncated(&self, cap_bytes: u64) {

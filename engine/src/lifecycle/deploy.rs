@@ -310,7 +310,9 @@ impl Flow<'_> {
                 self.opts.health_timeout.as_secs()
             )),
         );
-        let deadline = started + self.opts.health_timeout;
+        let deadline = started
+            .checked_add(self.opts.health_timeout.min(crate::limits::MAX_TIMEOUT))
+            .unwrap_or(started);
         let mut attempts = 0u32;
         loop {
             attempts += 1;

@@ -71,6 +71,14 @@ pub trait OutputSink: Send + Sync {
     fn raw(&self, _stream: Stream, _bytes: &[u8]) -> bool {
         false
     }
+    /// Where hookbox may cut a line it must deliver in pieces (longer than
+    /// [`output::LINE_CHUNK_BYTES`], or cut by the output cap): at most `at`, and `0` for
+    /// nowhere. A redacting sink moves the cut before any secret that would straddle it
+    /// (`bytes` may continue past its end), so each piece is redacted whole. The default
+    /// cuts at `at`.
+    fn cut_point(&self, _bytes: &[u8], at: usize) -> usize {
+        at
+    }
 }
 
 /// How a hook ended.

@@ -83,7 +83,7 @@ impl OutputCapper {
     pub fn finish(&self) {
         let mut state = self.lock();
         if !state.finished {
-            self.flush_partials(&mut state);
+            self.flush_finished(&mut state);
             state.finished = true;
         }
     }
@@ -123,7 +123,8 @@ impl OutputCapper {
                 None => {
                     pending.extend_from_slice(bytes);
                     while pending.len() >= LINE_CHUNK_BYTES {
-                        let rest = pending.split_off(LINE_CHUNK_BYTES);
+                        let at = self.cut(pending, LINE_CHUNK_BYTES);
+                        let rest = pending.split_off(at);
                         let chunk = std::mem::replace(pending, rest);
                         self.sink.line(stream, &chunk);
                     }
@@ -133,18 +134,50 @@ impl OutputCapper {
         }
     }
 
-    /// Delivers one line, in pieces of at most [`LINE_CHUNK_BYTES`].
-    fn deliver_chunks(&self, stream: Stream, line: &[u8]) {
-        if line.is_empty() {
-            self.sink.line(stream, line);
-            return;
-        }
-        for chunk in line.chunks(LINE_CHUNK_BYTES) {
-            self.sink.line(stream, chunk);
+    /// Where to cut a piece of at most `max` bytes off the front of `bytes`: where the sink
+    /// says (before a secret that would straddle the cut), or at `max` when the sink finds no
+    /// place (a secret longer than a whole piece is cut like any text).
+    fn cut(&self, bytes: &[u8], max: usize) -> usize {
+        match self.sink.cut_point(bytes, max) {
+            0 => max,
+            at => at.min(max),
         }
     }
 
+    /// Delivers one line, in pieces of at most [`LINE_CHUNK_BYTES`], cut where no secret is
+    /// split.
+    fn deliver_chunks(&self, stream: Stream, mut line: &[u8]) {
+        if line.len() <= LINE_CHUNK_BYTES {
+            self.sink.line(stream, line);
+            return;
+        }
+        while line.len() > LINE_CHUNK_BYTES {
+            let at = self.cut(line, LINE_CHUNK_BYTES);
+            self.sink.line(stream, &line[..at]);
+            line = &line[at..];
+        }
+        if !line.is_empty() {
+            self.sink.line(stream, line);
+        }
+    }
+
+    /// Delivers the partial lines the output cap cut off: their ends are dropped, so a
+    /// secret's beginning at the end is dropped with them rather than logged half.
     fn flush_partials(&self, state: &mut State) {
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let pending = std::mem::take(state.pending(stream));
+            if !pending.is_empty() {
+                let at = self.sink.cut_point(&pending, pending.len());
+                if at > 0 {
+                    self.sink.line(stream, &pending[..at]);
+                }
+            }
+        }
+    }
+
+    /// Delivers the partial lines at the end of the output as they are: that is where the
+    /// hook's output ended.
+    fn flush_finished(&self, state: &mut State) {
         for stream in [Stream::Stdout, Stream::Stderr] {
             let pending = std::mem::take(state.pending(stream));
             if !pending.is_empty() {
@@ -251,6 +284,77 @@ mod tests {
         out.push(Stream::Stdout, b"ab\ncdefgh\n");
         assert_eq!(texts(&sink), ["ab", "cde"]);
         assert_eq!(sink.truncated.lock().unwrap().len(), 1);
+    }
+
+    /// A sink that refuses cuts inside `SECRET`, as the redacting sink does.
+    struct Guarded(Collect);
+    const SECRET: &[u8] = b"s3cr3t-t0ken-value";
+
+    impl OutputSink for Guarded {
+        fn line(&self, stream: Stream, line: &[u8]) {
+            self.0.line(stream, line)
+        }
+        fn truncated(&self, cap_bytes: u64) {
+            self.0.truncated(cap_bytes)
+        }
+        fn cut_point(&self, bytes: &[u8], at: usize) -> usize {
+            let mut r = crate::events::redact::Redactor::empty();
+            r.add_secret(std::str::from_utf8(SECRET).unwrap());
+            r.cut_point(bytes, at)
+        }
+    }
+
+    fn guarded(cap: u64) -> (Arc<Guarded>, OutputCapper) {
+        let sink = Arc::new(Guarded(Collect::default()));
+        (sink.clone(), OutputCapper::new(sink, cap))
+    }
+
+    #[test]
+    fn a_secret_across_the_line_split_stays_in_one_piece() {
+        let mut line = vec![b'x'; LINE_CHUNK_BYTES - 5];
+        line.extend_from_slice(SECRET);
+        line.extend_from_slice(b"tail");
+        // Whole, in one push, and byte by byte around the split: the same pieces.
+        for pushes in [
+            vec![line.clone()],
+            line.chunks(7).map(<[u8]>::to_vec).collect(),
+        ] {
+            let (sink, out) = guarded(u64::MAX);
+            for p in &pushes {
+                out.push(Stream::Stdout, p);
+            }
+            out.push(Stream::Stdout, b"\n");
+            let lines = sink.0.lines.lock().unwrap().clone();
+            assert!(lines.iter().all(|(_, l)| l.len() <= LINE_CHUNK_BYTES));
+            assert!(
+                lines
+                    .iter()
+                    .any(|(_, l)| l.windows(SECRET.len()).any(|w| w == SECRET)),
+                "the secret was cut in two"
+            );
+            assert_eq!(lines.concat_bytes(), line);
+        }
+    }
+
+    #[test]
+    fn the_cap_drops_a_secrets_beginning_rather_than_logging_it() {
+        let (sink, out) = guarded(20);
+        out.push(Stream::Stdout, b"ab\ncd s3cr3t-");
+        // stderr floods past the cap: stdout's partial line is cut there.
+        out.push(Stream::Stderr, &[b'e'; 100]);
+        let texts = texts(&sink.0);
+        assert_eq!(texts[0], "ab");
+        assert!(texts.iter().all(|t| !t.contains("s3cr3t")), "{texts:?}");
+        assert!(texts.contains(&"cd ".to_string()), "{texts:?}");
+    }
+
+    trait ConcatBytes {
+        fn concat_bytes(&self) -> Vec<u8>;
+    }
+    impl ConcatBytes for Vec<(Stream, Vec<u8>)> {
+        fn concat_bytes(&self) -> Vec<u8> {
+            self.iter().flat_map(|(_, l)| l.iter().copied()).collect()
+        }
     }
 
     #[test]

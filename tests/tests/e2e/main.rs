@@ -15,6 +15,7 @@ mod platform;
 mod sandbox;
 mod sandbox_attacks;
 mod sandbox_bridge;
+mod sandbox_prep_attacks;
 mod shell_attacks;
 mod shell_fuzz;
 mod shell_hooks;

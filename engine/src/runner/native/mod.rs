@@ -103,7 +103,8 @@ impl NativeRunner {
         mut cancel: watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
         let started = Instant::now();
-        let deadline = tokio::time::Instant::now() + inv.limits.timeout;
+        let deadline =
+            crate::limits::deadline_after(tokio::time::Instant::now(), inv.limits.timeout);
         let output = Arc::new(OutputCapper::new(sink, inv.limits.output_cap_bytes));
         let report = |exit: Exit, output: &OutputCapper| RunReport {
             exit,
@@ -222,14 +223,14 @@ impl NativeRunner {
                 _ = tokio::time::sleep_until(deadline), if stopping.is_none() => {
                     stopping = Some(Exit::TimedOut);
                     group.signal(libc::SIGTERM);
-                    kill_at = tokio::time::Instant::now() + grace;
+                    kill_at = crate::limits::deadline_after(tokio::time::Instant::now(), grace);
                 }
                 changed = cancel.changed(), if stopping.is_none() && cancel_open => {
                     match changed {
                         Ok(()) if *cancel.borrow_and_update() => {
                             stopping = Some(Exit::Cancelled);
                             group.signal(libc::SIGTERM);
-                            kill_at = tokio::time::Instant::now() + grace;
+                            kill_at = crate::limits::deadline_after(tokio::time::Instant::now(), grace);
                         }
                         Ok(()) => {}
                         // The caller dropped its sender: it can no longer cancel.

@@ -6,8 +6,9 @@
 //! script's first line is read to find its shebang.
 //!
 //! Rules:
-//! - A script whose shebang names `bash` or `sh` (directly or through `env`), a script without
-//!   a shebang, and a script that cannot be read all run as `bash [SHEBANG-OPTIONS] PATH ARGS…`,
+//! - A script whose shebang names `bash` or `sh` (directly or through `env`, [`crate::shebang`]
+//!   decides), a script without a shebang, and a script that cannot be read all run as
+//!   `bash [SHEBANG-ARGS] PATH ARGS…`,
 //!   so the result is what `bash PATH` gives (bash reports unreadable and binary files itself).
 //!   `#!/bin/sh` runs under bash too, as in the sandbox. A trailing `\r` on the shebang line
 //!   (a CRLF file) does not stop it being a shell script: bash then sees the `\r`s, as it would.
@@ -16,17 +17,12 @@
 //! - A command line runs as `bash -c LINE HOOK_NAME ARGS…` (`$0` is the hook's name).
 
 use std::ffi::OsString;
-use std::fs::File;
-use std::io::Read;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::plan::HookProgram;
 use crate::runner::RunError;
-
-/// Bytes of a script read to find its shebang: the kernel's own limit (`BINPRM_BUF_SIZE`).
-const SHEBANG_MAX_BYTES: usize = 256;
+use crate::shebang::Shebang;
 
 /// Where bash is looked for when the hook's `PATH` has none.
 const FALLBACK_BASH: [&str; 2] = ["/usr/bin/bash", "/bin/bash"];
@@ -73,9 +69,9 @@ pub(super) fn launch(
 
 fn script(file: &Path, args: &[String], path: &str) -> Result<Launch, RunError> {
     let args = args.iter().map(OsString::from);
-    match shebang(file) {
-        Some(Shebang { interpreter, arg }) if !is_shell(&interpreter, arg.as_deref()) => {
-            let interp = PathBuf::from(std::ffi::OsStr::from_bytes(&interpreter));
+    let options = match crate::shebang::read(file) {
+        Shebang::Interpreter { path: interp, arg } => {
+            let interp = PathBuf::from(interp);
             if let Err(why) = check_interpreter(&interp) {
                 return Ok(Launch::Fail {
                     code: 126,
@@ -87,90 +83,30 @@ fn script(file: &Path, args: &[String], path: &str) -> Result<Launch, RunError> 
                 });
             }
             let mut argv: Vec<OsString> = vec![interp.into()];
-            argv.extend(arg.map(|a| OsString::from(std::ffi::OsStr::from_bytes(&a))));
+            argv.extend(arg.map(OsString::from));
             argv.push(file.into());
             argv.extend(args);
-            Ok(Launch::Run { check: None, argv })
+            return Ok(Launch::Run { check: None, argv });
         }
-        found => {
-            let bash: OsString = find_bash(path)?.into();
-            // Options on a bash shebang (`#!/bin/bash -e`) are kept, as exec would keep them.
-            let options: Vec<OsString> = found
-                .and_then(|s| s.arg)
-                .map(|a| trim_cr(&a).to_vec())
-                .filter(|a| a.starts_with(b"-"))
-                .map(|a| OsString::from(std::ffi::OsStr::from_bytes(&a)))
-                .into_iter()
-                .collect();
-            let mut check = vec![bash.clone(), "-n".into()];
-            check.extend(options.iter().cloned());
-            check.push(file.into());
-            let mut argv = vec![bash];
-            argv.extend(options);
-            argv.push(file.into());
-            argv.extend(args);
-            Ok(Launch::Run {
-                check: Some(check),
-                argv,
-            })
-        }
-    }
-}
-
-/// A shebang line split the way Linux splits it: the interpreter, then at most one argument
-/// (the rest of the line, spaces included).
-#[derive(Debug, PartialEq, Eq)]
-struct Shebang {
-    interpreter: Vec<u8>,
-    arg: Option<Vec<u8>>,
-}
-
-fn shebang(file: &Path) -> Option<Shebang> {
-    let mut head = Vec::with_capacity(SHEBANG_MAX_BYTES);
-    File::open(file)
-        .ok()?
-        .take(SHEBANG_MAX_BYTES as u64)
-        .read_to_end(&mut head)
-        .ok()?;
-    parse_shebang(&head)
-}
-
-fn parse_shebang(head: &[u8]) -> Option<Shebang> {
-    let rest = head.strip_prefix(b"#!")?;
-    let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
-    let blank = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = line.iter().position(|b| !blank(b))?;
-    let line = &line[start..];
-    let end = line.iter().position(blank).unwrap_or(line.len());
-    let interpreter = line[..end].to_vec();
-    let arg = &line[end..];
-    let arg_start = arg.iter().position(|b| !blank(b));
-    let arg = arg_start.map(|s| {
-        let a = &arg[s..];
-        let trimmed_end = a.iter().rposition(|b| !blank(b)).map_or(0, |e| e + 1);
-        a[..trimmed_end].to_vec()
-    });
-    Some(Shebang { interpreter, arg })
-}
-
-fn trim_cr(bytes: &[u8]) -> &[u8] {
-    bytes.strip_suffix(b"\r").unwrap_or(bytes)
-}
-
-fn base_name(path: &[u8]) -> &[u8] {
-    path.rsplit(|&b| b == b'/').next().unwrap_or(path)
-}
-
-/// Whether a shebang names bash or sh, directly (`#!/bin/bash`, `#!/bin/sh -e`) or through
-/// env (`#!/usr/bin/env bash`).
-fn is_shell(interpreter: &[u8], arg: Option<&[u8]>) -> bool {
-    let name = base_name(trim_cr(interpreter));
-    let shell = |n: &[u8]| n == b"bash" || n == b"sh";
-    if shell(name) {
-        // `#!/bin/bash foo` would make bash run `foo`: only options keep it a shell script.
-        return arg.is_none_or(|a| trim_cr(a).starts_with(b"-"));
-    }
-    name == b"env" && arg.is_some_and(|a| shell(trim_cr(a)))
+        Shebang::Broken { code, message } => return Ok(Launch::Fail { code, message }),
+        // The shebang's arguments go to bash as the kernel would pass them (`-e`; `foo`,
+        // which bash then runs), so both runners see the same command line.
+        Shebang::Shell { args } => args,
+        Shebang::Absent => Vec::new(),
+    };
+    let bash: OsString = find_bash(path)?.into();
+    let options: Vec<OsString> = options.into_iter().map(OsString::from).collect();
+    let mut check = vec![bash.clone(), "-n".into()];
+    check.extend(options.iter().cloned());
+    check.push(file.into());
+    let mut argv = vec![bash];
+    argv.extend(options);
+    argv.push(file.into());
+    argv.extend(args);
+    Ok(Launch::Run {
+        check: Some(check),
+        argv,
+    })
 }
 
 fn check_interpreter(interp: &Path) -> Result<(), String> {
@@ -206,33 +142,86 @@ fn find_bash(path: &str) -> Result<PathBuf, RunError> {
 mod tests {
     use super::*;
 
-    fn sb(line: &[u8]) -> Option<Shebang> {
-        parse_shebang(line)
+    fn run(text: &[u8]) -> Launch {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hook");
+        std::fs::write(&file, text).unwrap();
+        let launch = launch(
+            &HookProgram::Script(file.clone()),
+            &["a1".into()],
+            "hook",
+            "/usr/bin:/bin",
+        )
+        .unwrap();
+        // Paths in the argv are the temp file's: compare them as a placeholder.
+        match launch {
+            Launch::Run { check, argv } => {
+                let f = file.as_os_str();
+                let swap = |v: Vec<OsString>| -> Vec<OsString> {
+                    v.into_iter()
+                        .map(|a| if a == f { "FILE".into() } else { a })
+                        .collect()
+                };
+                Launch::Run {
+                    check: check.map(swap),
+                    argv: swap(argv),
+                }
+            }
+            fail => fail,
+        }
+    }
+
+    fn words(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
     }
 
     #[test]
-    fn shebang_split_like_the_kernel() {
-        let s = sb(b"#! /usr/bin/env  python3 -u \nprint(1)").unwrap();
-        assert_eq!(s.interpreter, b"/usr/bin/env");
-        assert_eq!(s.arg.as_deref(), Some(&b"python3 -u"[..]));
-        assert_eq!(sb(b"#!/bin/bash").unwrap().arg, None);
-        assert_eq!(sb(b"echo hi\n"), None);
-        assert_eq!(sb(b"#!\n"), None);
+    fn shell_shebangs_run_in_bash_with_the_kernels_arguments() {
+        let bash = find_bash("/usr/bin:/bin").unwrap();
+        let b = bash.to_str().unwrap();
+        for (text, opts) in [
+            (&b"#!/bin/bash\n"[..], &[][..]),
+            (b"#!/bin/bash\r\n", &[]),
+            (b"#!/bin/sh -e\n", &["-e"]),
+            (b"#!/usr/bin/env bash\n", &[]),
+            (b"#!/usr/bin/env -S bash -e\n", &["-e"]),
+            (b"#!/bin/bash foo\n", &["foo"]),
+            (b"echo no shebang\n", &[]),
+        ] {
+            let mut check = vec![b, "-n"];
+            check.extend(opts);
+            check.push("FILE");
+            let mut argv = vec![b];
+            argv.extend(opts);
+            argv.extend(["FILE", "a1"]);
+            assert_eq!(
+                run(text),
+                Launch::Run {
+                    check: Some(words(&check)),
+                    argv: words(&argv)
+                },
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
     }
 
     #[test]
-    fn shell_shebangs_are_recognised() {
-        let shell = |line: &[u8]| {
-            let s = sb(line).unwrap();
-            is_shell(&s.interpreter, s.arg.as_deref())
-        };
-        assert!(shell(b"#!/bin/bash\n"));
-        assert!(shell(b"#!/bin/bash\r\n"));
-        assert!(shell(b"#!/bin/sh -e\n"));
-        assert!(shell(b"#!/usr/bin/env bash\n"));
-        assert!(shell(b"#!/usr/bin/env bash\r\n"));
-        assert!(!shell(b"#!/usr/bin/env python3\n"));
-        assert!(!shell(b"#!/usr/bin/python3\n"));
-        assert!(!shell(b"#!/bin/bash other-script\n"));
+    fn other_interpreters_run_as_the_kernel_runs_them() {
+        assert_eq!(
+            run(b"#!/usr/bin/env python3 -u\n"),
+            Launch::Run {
+                check: None,
+                argv: words(&["/usr/bin/env", "python3 -u", "FILE", "a1"])
+            }
+        );
+        assert!(matches!(
+            run(b"#!/usr/bin/env bash -e\n"),
+            Launch::Fail { code: 127, .. }
+        ));
+        assert!(matches!(
+            run(b"#!/nonexistent/python\n"),
+            Launch::Fail { code: 126, .. }
+        ));
     }
 }

@@ -32,27 +32,32 @@ mod abi;
 mod cache;
 mod engine;
 mod exec_link;
+mod file_size;
+mod load;
 mod shell;
 mod stdio;
 mod store;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
-use wasmtime::{InstancePre, Linker, Store, Trap};
+use wasmtime::{Engine, InstancePre, Linker, Store, Trap};
 use wasmtime_wasi::I32Exit;
 
 pub use cache::{CacheOutcome, ModuleCache};
 pub use engine::{SandboxEngine, DEFAULT_EPOCH_TICK};
+pub use load::{MAX_FUNCTION_BODY_BYTES, MAX_FUNCTION_LOCALS, MAX_MODULE_FUNCTIONS};
 pub use shell::{embed_script, embedded_script, ShellInput, SCRIPT_SECTION};
 pub use store::{MAX_STORE_ITEMS, MAX_TABLE_ELEMENTS};
 
+use crate::limits::deadline_after;
 use crate::plan::HookProgram;
 use crate::runner::output::OutputCapper;
 use crate::runner::{Exit, Invocation, OutputSink, RunError, RunFuture, RunReport, Runner, Stream};
 use crate::shell_module::SHELL_WASM;
+use load::{FileKey, ModuleFile};
 use store::{GuestStdin, HostState, MemoryLimiter};
 
 /// Fuel given to a run without a budget: metered, never reached in practice (at a few
@@ -82,29 +87,43 @@ impl Default for SandboxConfig {
     }
 }
 
-/// Identity of a module file for the in-memory table: path plus what changes when the file
-/// is rewritten.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct FileKey {
-    path: PathBuf,
-    len: u64,
-    modified: Option<SystemTime>,
+/// A module compiled and linked, or why it could not be.
+type Compiled = Result<(InstancePre<HostState>, CacheOutcome), String>;
+
+/// One module in the runner's table.
+enum Slot {
+    Ready {
+        pre: InstancePre<HostState>,
+        used: u64,
+    },
+    /// Being compiled on a blocking thread; the result arrives here. A run whose deadline
+    /// passes stops waiting, the compilation goes on, and the next run of the same file
+    /// takes its result instead of compiling again.
+    Compiling(tokio::sync::watch::Receiver<Option<Compiled>>),
 }
 
-struct Ready {
-    pre: InstancePre<HostState>,
-    used: u64,
+#[derive(Default)]
+struct Table {
+    clock: u64,
+    slots: HashMap<FileKey, Slot>,
+}
+
+/// Why preparing a module did not give a module to run.
+enum Unprepared {
+    Failed(RunError),
+    TimedOut,
+    Cancelled,
 }
 
 /// Runs `.wasm` hooks in the sandbox. See the module docs.
 pub struct SandboxRunner {
     engine: SandboxEngine,
-    linker: Linker<HostState>,
+    linker: Arc<Linker<HostState>>,
     cache: ModuleCache,
     ready_modules: usize,
-    // A tokio mutex: a miss compiles while holding it, so concurrent runs of one new module
-    // compile it once and the others wait for it.
-    ready: tokio::sync::Mutex<(u64, HashMap<FileKey, Ready>)>,
+    // Never held across an await: concurrent runs of one new module find its `Compiling`
+    // slot and wait for that one compilation.
+    ready: Mutex<Table>,
 }
 
 impl std::fmt::Debug for SandboxRunner {
@@ -115,10 +134,10 @@ impl std::fmt::Debug for SandboxRunner {
     }
 }
 
-/// What a run instantiates: a module file, or the bundled shell.
+/// What a run instantiates: a module file (already read), or the bundled shell.
 #[derive(Clone, Copy)]
 enum Source<'a> {
-    File(&'a Path),
+    File(&'a ModuleFile),
     Shell,
 }
 
@@ -126,11 +145,14 @@ impl Source<'_> {
     /// The path errors name.
     fn path(&self) -> PathBuf {
         match self {
-            Source::File(path) => path.to_path_buf(),
-            Source::Shell => PathBuf::from("<bundled shell>"),
+            Source::File(file) => file.key.path.clone(),
+            Source::Shell => PathBuf::from(SHELL_NAME),
         }
     }
 }
+
+/// How errors and the module table name the bundled shell.
+const SHELL_NAME: &str = "<bundled shell>";
 
 enum Ended {
     Returned(wasmtime::Result<wasmtime::Result<()>>),
@@ -145,15 +167,16 @@ impl SandboxRunner {
         let mut linker = Linker::new(engine.wasmtime());
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| &mut s.wasi)
             .and_then(|()| abi::shadow_proc_exit(&mut linker))
+            .and_then(|()| file_size::shadow_file_writes(&mut linker))
             .and_then(|()| abi::add_to_linker(&mut linker))
             .map_err(|e| RunError::Other(format!("linking the sandbox imports: {e:#}")))?;
         let cache = ModuleCache::new(engine.wasmtime(), config.cache_dir);
         Ok(SandboxRunner {
             engine,
-            linker,
+            linker: Arc::new(linker),
             cache,
             ready_modules: config.ready_modules.max(1),
-            ready: tokio::sync::Mutex::new((0, HashMap::new())),
+            ready: Mutex::new(Table::default()),
         })
     }
 
@@ -168,99 +191,162 @@ impl SandboxRunner {
     }
 
     /// Compiles (or loads from the cache) and links a module without running it: the check
-    /// `validate` and `compile` want. Errors say what is wrong with the module.
+    /// `validate` and `compile` want. Errors say what is wrong with the module. The file is
+    /// read and checked as a hook's is (no symlink, a regular file, the default
+    /// [`Limits::module_bytes_max`](crate::limits::Limits::module_bytes_max) and compile caps);
+    /// the compilation has no deadline.
     pub async fn prepare(&self, path: &Path) -> Result<CacheOutcome, RunError> {
-        self.instance_pre(Source::File(path))
-            .await
-            .map(|(_, outcome)| outcome)
+        let max = crate::limits::DEFAULT_MODULE_BYTES_MAX;
+        let owned = path.to_path_buf();
+        let file = tokio::task::spawn_blocking(move || {
+            let file = load::read_file(&owned, &[], max)?;
+            load::inspect(&file.bytes)?;
+            Ok::<_, String>(file)
+        })
+        .await
+        .map_err(|e| RunError::Other(format!("reading the module: {e}")))?
+        .map_err(|message| RunError::Program {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        self.prepared(Source::File(&file), None, None).await
     }
 
     /// Compiles (or loads from the cache) the bundled shell, so the first shell hook does
     /// not pay for it.
     pub async fn prepare_shell(&self) -> Result<CacheOutcome, RunError> {
-        self.instance_pre(Source::Shell)
-            .await
-            .map(|(_, outcome)| outcome)
+        self.prepared(Source::Shell, None, None).await
     }
 
+    async fn prepared(
+        &self,
+        source: Source<'_>,
+        deadline: Option<tokio::time::Instant>,
+        cancel: Option<tokio::sync::watch::Receiver<bool>>,
+    ) -> Result<CacheOutcome, RunError> {
+        match self.instance_pre(source, deadline, cancel).await {
+            Ok((_, outcome)) => Ok(outcome),
+            Err(Unprepared::Failed(e)) => Err(e),
+            Err(Unprepared::TimedOut | Unprepared::Cancelled) => Err(RunError::Other(
+                "preparing the module was stopped before it finished".into(),
+            )),
+        }
+    }
+
+    fn table(&self) -> MutexGuard<'_, Table> {
+        // The table holds no invariant a panic could break half-way.
+        self.ready.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The module linked and ready to instantiate: from the table, or compiled on a blocking
+    /// thread while this run waits, until `deadline` when there is one (a tenant's module
+    /// counts its compilation against its hook's time; the bundled shell is ours and is not
+    /// timed) or until `cancel`.
     async fn instance_pre(
         &self,
         source: Source<'_>,
-    ) -> Result<(InstancePre<HostState>, CacheOutcome), RunError> {
-        let path = source.path();
-        let program_err = |message: String| RunError::Program {
-            path: path.clone(),
-            message,
-        };
+        deadline: Option<tokio::time::Instant>,
+        cancel: Option<tokio::sync::watch::Receiver<bool>>,
+    ) -> Result<(InstancePre<HostState>, CacheOutcome), Unprepared> {
         let key = match source {
-            Source::File(file) => {
-                let meta = tokio::fs::metadata(file)
-                    .await
-                    .map_err(|e| program_err(format!("cannot read the module: {e}")))?;
-                FileKey {
-                    path: file.to_path_buf(),
-                    len: meta.len(),
-                    modified: meta.modified().ok(),
+            Source::File(file) => file.key.clone(),
+            Source::Shell => FileKey::builtin(SHELL_NAME, SHELL_WASM.len()),
+        };
+        let mut compiled = {
+            let mut table = self.table();
+            table.clock += 1;
+            let now = table.clock;
+            match table.slots.get_mut(&key) {
+                Some(Slot::Ready { pre, used }) => {
+                    *used = now;
+                    return Ok((pre.clone(), CacheOutcome::Hit));
+                }
+                Some(Slot::Compiling(result)) => result.clone(),
+                None => {
+                    let (tx, rx) = tokio::sync::watch::channel(None);
+                    let wasm = match source {
+                        Source::File(file) => file.bytes.clone(),
+                        Source::Shell => bytes::Bytes::from_static(SHELL_WASM),
+                    };
+                    let engine = self.engine.wasmtime().clone();
+                    let (cache, linker) = (self.cache.clone(), Arc::clone(&self.linker));
+                    tokio::task::spawn_blocking(move || {
+                        let _ = tx.send(Some(compile(&engine, &cache, &linker, &wasm)));
+                    });
+                    self.evict(&mut table);
+                    table.slots.insert(key.clone(), Slot::Compiling(rx.clone()));
+                    rx
                 }
             }
-            Source::Shell => FileKey {
-                path: path.clone(),
-                len: SHELL_WASM.len() as u64,
-                modified: None,
-            },
         };
-        let mut guard = self.ready.lock().await;
-        let (clock, table) = &mut *guard;
-        *clock += 1;
-        if let Some(ready) = table.get_mut(&key) {
-            ready.used = *clock;
-            return Ok((ready.pre.clone(), CacheOutcome::Hit));
-        }
-        let wasm = match source {
-            Source::File(file) => tokio::fs::read(file)
-                .await
-                .map_err(|e| program_err(format!("cannot read the module: {e}")))?,
-            Source::Shell => SHELL_WASM.to_vec(),
+        let wait = async {
+            let far = deadline.unwrap_or_else(|| {
+                deadline_after(tokio::time::Instant::now(), crate::limits::MAX_TIMEOUT)
+            });
+            let cancel = async {
+                match cancel {
+                    Some(cancel) => cancelled(cancel).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                () = cancel => Err(Unprepared::Cancelled),
+                done = tokio::time::timeout_at(far, compiled.wait_for(Option::is_some)) => match done {
+                    Err(_) if deadline.is_some() => Err(Unprepared::TimedOut),
+                    Err(_) => Err(Unprepared::Failed(RunError::Other("compiling the module took longer than a day".into()))),
+                    Ok(Err(_)) => Ok(None),
+                    Ok(Ok(result)) => Ok(result.clone()),
+                },
+            }
         };
-        // Compiling is CPU-bound (seconds for a large module): off the async workers.
-        let (engine, cache) = (self.engine.wasmtime().clone(), self.cache.clone());
-        let (module, outcome) = tokio::task::spawn_blocking(move || cache.load(&engine, &wasm))
-            .await
-            .map_err(|e| program_err(format!("compiling the module: {e}")))?
-            .map_err(|e| program_err(format!("not a valid WebAssembly module: {e:#}")))?;
-        for import in module.imports() {
-            let known =
-                import.module() == abi::MODULE || import.module() == "wasi_snapshot_preview1";
-            if !known {
-                return Err(program_err(format!(
-                    "the module imports `{}::{}`, which the sandbox does not provide (it \
-                     provides `wasi_snapshot_preview1` and `hookbox`)",
-                    import.module(),
-                    import.name()
-                )));
+        let result = wait.await?.unwrap_or_else(|| {
+            Err("compiling the module failed (the compiler thread ended without a result)".into())
+        });
+        let mut table = self.table();
+        if matches!(table.slots.get(&key), Some(Slot::Compiling(_))) {
+            let now = table.clock;
+            match &result {
+                Ok((pre, _)) => {
+                    table.slots.insert(
+                        key,
+                        Slot::Ready {
+                            pre: pre.clone(),
+                            used: now,
+                        },
+                    );
+                }
+                Err(_) => {
+                    table.slots.remove(&key);
+                }
             }
         }
-        let pre = self
-            .linker
-            .instantiate_pre(&module)
-            .map_err(|e| program_err(format!("cannot link the module: {e:#}")))?;
-        if table.len() >= self.ready_modules {
-            if let Some(oldest) = table
-                .iter()
-                .min_by_key(|(_, r)| r.used)
-                .map(|(k, _)| k.clone())
-            {
-                table.remove(&oldest);
-            }
+        result.map_err(|message| {
+            Unprepared::Failed(RunError::Program {
+                path: source.path(),
+                message,
+            })
+        })
+    }
+
+    /// Makes room for one more module: drops the least recently used ready one (a module
+    /// still compiling is kept, so its compilation is never started twice).
+    fn evict(&self, table: &mut Table) {
+        if table.slots.len() < self.ready_modules {
+            return;
         }
-        table.insert(
-            key,
-            Ready {
-                pre: pre.clone(),
-                used: *clock,
-            },
-        );
-        Ok((pre, outcome))
+        let oldest = table
+            .slots
+            .iter()
+            .filter_map(|(k, slot)| match slot {
+                Slot::Ready { used, .. } => Some((k, *used)),
+                Slot::Compiling(_) => None,
+            })
+            .min_by_key(|(_, used)| *used)
+            .map(|(k, _)| k.clone());
+        if let Some(oldest) = oldest {
+            table.slots.remove(&oldest);
+        }
     }
 
     /// Runs the bundled shell (`engine/shell`) with exactly `argv` (`argv[0]` included: `bash
@@ -293,10 +379,52 @@ impl SandboxRunner {
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
+        let deadline = deadline_after(tokio::time::Instant::now(), invocation.limits.timeout);
+        self.run_module_until(deadline, invocation, source, argv, stdin, output, cancel)
+            .await
+    }
+
+    /// [`Self::run_module`] with the deadline already set (a `.wasm` hook's starts before its
+    /// file is read).
+    #[allow(clippy::too_many_arguments)]
+    async fn run_module_until(
+        &self,
+        deadline: tokio::time::Instant,
+        invocation: &Invocation,
+        source: Source<'_>,
+        argv: Vec<String>,
+        stdin: GuestStdin,
+        output: Arc<dyn OutputSink>,
+        cancel: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<RunReport, RunError> {
         let started = Instant::now();
-        let deadline = tokio::time::Instant::now() + invocation.limits.timeout;
         let path = source.path();
-        let (pre, _) = self.instance_pre(source).await?;
+        let timed = matches!(source, Source::File(_)).then_some(deadline);
+        let pre = match self.instance_pre(source, timed, Some(cancel.clone())).await {
+            Ok((pre, _)) => pre,
+            Err(Unprepared::Failed(e)) => return Err(e),
+            Err(stopped) => {
+                let exit = match stopped {
+                    Unprepared::TimedOut => {
+                        let line = format!(
+                            "hookbox: {} was still compiling when the hook's time limit ({} s) \
+                             passed",
+                            path.display(),
+                            invocation.limits.timeout.as_secs()
+                        );
+                        output.line(Stream::Stderr, line.as_bytes());
+                        Exit::TimedOut
+                    }
+                    _ => Exit::Cancelled,
+                };
+                return Ok(RunReport {
+                    exit,
+                    duration: started.elapsed(),
+                    instructions: None,
+                    output_truncated: false,
+                });
+            }
+        };
         let capper = Arc::new(OutputCapper::new(
             Arc::clone(&output),
             invocation.limits.output_cap_bytes,
@@ -310,6 +438,8 @@ impl SandboxRunner {
         )?;
         let exec = exec_link::ExecState::new(invocation, deadline, &capper);
         let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec);
+        let file_limit =
+            file_size::FileSizeLimit::new(invocation.limits.file_size_bytes, Arc::clone(&capper));
         let mut store = Store::new(
             self.engine.wasmtime(),
             HostState {
@@ -319,6 +449,7 @@ impl SandboxRunner {
                     refused: None,
                 },
                 bridge,
+                file_limit,
             },
         );
         store.limiter(|state| &mut state.limiter);
@@ -372,6 +503,35 @@ impl SandboxRunner {
             output_truncated: capper.truncated(),
         })
     }
+}
+
+/// Bytes → a module linked and ready to instantiate: compiled (or loaded from the on-disk
+/// cache), its imports checked, linked. CPU-bound (seconds for a large module): it runs on a
+/// blocking thread, never on the async workers.
+fn compile(
+    engine: &Engine,
+    cache: &ModuleCache,
+    linker: &Linker<HostState>,
+    wasm: &[u8],
+) -> Compiled {
+    let (module, outcome) = cache
+        .load(engine, wasm)
+        .map_err(|e| format!("not a valid WebAssembly module: {e:#}"))?;
+    for import in module.imports() {
+        let known = import.module() == abi::MODULE || import.module() == "wasi_snapshot_preview1";
+        if !known {
+            return Err(format!(
+                "the module imports `{}::{}`, which the sandbox does not provide (it provides \
+                 `wasi_snapshot_preview1` and `hookbox`)",
+                import.module(),
+                import.name()
+            ));
+        }
+    }
+    let pre = linker
+        .instantiate_pre(&module)
+        .map_err(|e| format!("cannot link the module: {e:#}"))?;
+    Ok((pre, outcome))
 }
 
 /// Turns the error a guest run ended with into its exit. A guest's own `proc_exit` is its

@@ -12,20 +12,21 @@
 //! The shell module is compiled once per runner (kept ready in the runner's table) and
 //! through the on-disk cache, so a process or a test suite compiles the multi-MB module once.
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::load;
 use super::store::GuestStdin;
 use super::{SandboxRunner, Source};
+use crate::limits::deadline_after;
 use crate::plan::HookProgram;
-use crate::runner::{Exit, Invocation, OutputSink, RunError, RunReport};
+use crate::runner::output::OutputCapper;
+use crate::runner::{Exit, Invocation, OutputSink, RunError, RunReport, Stream};
+use crate::shebang::Shebang;
 use crate::shell_module::SHELL_WASM;
 
 /// Name of the custom section that holds a compiled hook's script (UTF-8 text).
 pub const SCRIPT_SECTION: &str = "hookbox.script";
-/// Longest shebang line read to decide how a script runs. 256 bytes (Linux reads 256).
-const SHEBANG_MAX_BYTES: usize = 256;
 /// `argv[0]` of the guest shell, as bash's own messages name it.
 const SHELL_ARGV0: &str = "bash";
 
@@ -73,105 +74,16 @@ fn leb128(out: &mut Vec<u8>, mut value: u64) {
     }
 }
 
-/// Reads a LEB128 u32 from `reader`; `None` on a malformed or truncated number.
-fn read_leb128(reader: &mut impl Read) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..35).step_by(7) {
-        let mut byte = [0u8];
-        reader.read_exact(&mut byte).ok()?;
-        value |= u64::from(byte[0] & 0x7f) << shift;
-        if byte[0] & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
-}
-
-/// The script embedded in a module file, if it has a [`SCRIPT_SECTION`]. Reads only section
-/// headers (seeking past payloads), so checking a multi-MB module is cheap. A malformed
-/// module gives `Ok(None)`: compiling it reports what is wrong.
+/// The script embedded in a module file, if it has a [`SCRIPT_SECTION`]. The file is read as
+/// a hook's module is (no symlink, a regular file, at most the default module size) and its
+/// section headers are walked in memory. A malformed module gives `Ok(None)`: compiling it
+/// reports what is wrong.
 pub fn embedded_script(path: &Path) -> std::io::Result<Option<String>> {
-    let mut file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
-    let mut header = [0u8; 8];
-    if file.read_exact(&mut header).is_err() || &header[..4] != b"\0asm" {
-        return Ok(None);
-    }
-    let mut pos = 8u64;
-    while pos < len {
-        let mut id = [0u8];
-        if file.read_exact(&mut id).is_err() {
-            return Ok(None);
-        }
-        let Some(size) = read_leb128(&mut file) else {
-            return Ok(None);
-        };
-        let start = file.stream_position()?;
-        if start.saturating_add(size) > len {
-            return Ok(None);
-        }
-        if id[0] == 0 {
-            let Some(name_len) = read_leb128(&mut file) else {
-                return Ok(None);
-            };
-            let name_start = file.stream_position()?;
-            if name_len == SCRIPT_SECTION.len() as u64 && name_start + name_len <= start + size {
-                let mut name = vec![0u8; SCRIPT_SECTION.len()];
-                file.read_exact(&mut name)?;
-                if name == SCRIPT_SECTION.as_bytes() {
-                    let rest = (start + size).saturating_sub(name_start + name_len);
-                    let mut script = Vec::with_capacity(usize::try_from(rest).unwrap_or(0));
-                    (&mut file).take(rest).read_to_end(&mut script)?;
-                    return Ok(Some(String::from_utf8_lossy(&script).into_owned()));
-                }
-            }
-        }
-        pos = start + size;
-        file.seek(SeekFrom::Start(pos))?;
-    }
-    Ok(None)
-}
-
-/// A script's shebang decides who runs it: `None` for bash, sh or no shebang (the bundled
-/// shell), with the options of a `#!/bin/bash -e` line; `Some(interpreter)` for anything else.
-fn shebang(path: &Path) -> (Option<String>, Vec<String>) {
-    let mut head = Vec::with_capacity(SHEBANG_MAX_BYTES);
-    let read = std::fs::File::open(path)
-        .and_then(|f| f.take(SHEBANG_MAX_BYTES as u64).read_to_end(&mut head));
-    if read.is_err() {
-        return (None, Vec::new());
-    }
-    let Some(rest) = head.strip_prefix(b"#!") else {
-        return (None, Vec::new());
-    };
-    let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
-    let line = String::from_utf8_lossy(line);
-    let line = line.trim();
-    let (interpreter, arg) = match line.split_once([' ', '\t']) {
-        Some((i, a)) => (i, Some(a.trim())),
-        None => (line, None),
-    };
-    let base = interpreter.rsplit('/').next().unwrap_or(interpreter);
-    let (shell, arg) = if base == "env" {
-        let mut words = arg.unwrap_or("").split_whitespace();
-        let program = words.next().unwrap_or("");
-        let rest: Vec<&str> = words.collect();
-        (
-            program.to_string(),
-            (!rest.is_empty()).then(|| rest.join(" ")),
-        )
-    } else {
-        (base.to_string(), arg.map(str::to_string))
-    };
-    if shell == "bash" || shell == "sh" {
-        let options = arg
-            .filter(|a| a.starts_with('-'))
-            .map(|a| vec![a])
-            .unwrap_or_default();
-        (None, options)
-    } else {
-        (Some(interpreter.to_string()), Vec::new())
-    }
+    let file = load::read_file(path, &[], crate::limits::DEFAULT_MODULE_BYTES_MAX)
+        .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+    Ok(load::inspect(&file.bytes)
+        .ok()
+        .and_then(|shape| shape.script))
 }
 
 /// The guest shell's whole `argv`.
@@ -185,10 +97,13 @@ fn guest_argv(args: Vec<String>) -> Vec<String> {
 impl ShellInput {
     /// The guest's arguments after `argv[0]`, with `-n` for the check.
     fn guest_args(&self, options: &[String], check: bool) -> Vec<String> {
-        let mut out: Vec<String> = options.to_vec();
+        // `-n` first: a shebang argument that is not an option (`#!/bin/bash foo`) is the
+        // file bash runs, and everything after it would be that file's arguments.
+        let mut out: Vec<String> = Vec::with_capacity(options.len() + 4);
         if check {
             out.push("-n".into());
         }
+        out.extend(options.iter().cloned());
         match self {
             ShellInput::Command { line, args } => {
                 out.push("-c".into());
@@ -264,7 +179,10 @@ impl SandboxRunner {
                 ..Default::default()
             },
         };
-        let (_, options) = shebang(path);
+        let options = match crate::shebang::read(path) {
+            Shebang::Shell { args } => args,
+            _ => Vec::new(),
+        };
         let input = ShellInput::File {
             path: path.to_path_buf(),
             args: Vec::new(),
@@ -317,16 +235,32 @@ impl SandboxRunner {
                 )
             }
             HookProgram::Script(path) => {
-                let (other, options) = shebang(path);
-                if let Some(interpreter) = other {
-                    return Err(RunError::Unsupported {
-                        what: format!("the script {}", path.display()),
-                        why: format!(
-                            "its interpreter `{interpreter}` is not a shell; the sandbox runs \
-                             shell scripts and .wasm modules (use the native runner)"
-                        ),
-                    });
-                }
+                let options = match crate::shebang::read(path) {
+                    Shebang::Shell { args } => args,
+                    Shebang::Absent => Vec::new(),
+                    interpreter @ Shebang::Interpreter { .. } => {
+                        return Err(RunError::Unsupported {
+                            what: format!("the script {}", path.display()),
+                            why: format!(
+                                "its interpreter `{}` is not a shell; the sandbox runs shell \
+                                 scripts and .wasm modules (use the native runner)",
+                                interpreter.describe()
+                            ),
+                        });
+                    }
+                    // Fails as the native runner fails it: nothing starts.
+                    Shebang::Broken { code, message } => {
+                        let capper = OutputCapper::new(output, invocation.limits.output_cap_bytes);
+                        capper.push(Stream::Stderr, format!("{message}\n").as_bytes());
+                        capper.finish();
+                        return Ok(RunReport {
+                            exit: Exit::Code(code),
+                            duration: std::time::Duration::ZERO,
+                            instructions: None,
+                            output_truncated: capper.truncated(),
+                        });
+                    }
+                };
                 let granted = path.starts_with(&invocation.work_dir)
                     || path.starts_with(&invocation.temp_dir);
                 let input = if granted {
@@ -336,10 +270,18 @@ impl SandboxRunner {
                     }
                 } else {
                     // Outside the granted directories the guest cannot open it: the host
-                    // reads it and hands over the text.
-                    let text = tokio::fs::read(path).await.map_err(|e| RunError::Program {
+                    // reads it (as a module is read: no symlink, a regular file, bounded) and
+                    // hands over the text.
+                    let max = invocation.limits.module_bytes_max;
+                    let owned = path.clone();
+                    let text = tokio::task::spawn_blocking(move || {
+                        load::read_file(&owned, &[], max).map(|f| f.bytes)
+                    })
+                    .await
+                    .map_err(|e| RunError::Other(e.to_string()))?
+                    .map_err(|message| RunError::Program {
                         path: path.clone(),
-                        message: format!("cannot read the script: {e}"),
+                        message,
                     })?;
                     let mut args = vec![path.to_string_lossy().into_owned()];
                     args.extend(invocation.args.iter().cloned());
@@ -403,6 +345,7 @@ impl SandboxRunner {
 
     /// A `.wasm` hook; one made by `hookbox compile` runs its embedded script in its own
     /// shell code, as `-c SCRIPT HOOK ARGS` (the script was checked when it was compiled).
+    /// Reading the file, checking it and compiling it count against the hook's deadline.
     pub(super) async fn run_wasm_or_compiled(
         &self,
         invocation: &Invocation,
@@ -410,29 +353,45 @@ impl SandboxRunner {
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
-        let script = {
-            let path = path.to_path_buf();
-            tokio::task::spawn_blocking(move || embedded_script(&path))
-                .await
-                .map_err(|e| RunError::Other(e.to_string()))?
-        };
-        let script = match script {
-            Ok(script) => script,
-            Err(e) => {
+        let started = std::time::Instant::now();
+        let deadline = deadline_after(tokio::time::Instant::now(), invocation.limits.timeout);
+        let owned = path.to_path_buf();
+        let mut roots = vec![invocation.work_dir.clone(), invocation.temp_dir.clone()];
+        roots.extend(invocation.shared_dirs.iter().cloned());
+        let max = invocation.limits.module_bytes_max;
+        let read = tokio::task::spawn_blocking(move || {
+            let roots: Vec<&Path> = roots.iter().map(PathBuf::as_path).collect();
+            let file = load::read_file(&owned, &roots, max)?;
+            let shape = load::inspect(&file.bytes)?;
+            Ok::<_, String>((file, shape))
+        });
+        let (file, shape) = match tokio::time::timeout_at(deadline, read).await {
+            Ok(Ok(Ok(read))) => read,
+            Ok(Ok(Err(message))) => {
                 return Err(RunError::Program {
                     path: path.to_path_buf(),
-                    message: format!("cannot read the module: {e}"),
+                    message,
+                })
+            }
+            Ok(Err(e)) => return Err(RunError::Other(format!("reading the module: {e}"))),
+            Err(_) => {
+                return Ok(RunReport {
+                    exit: Exit::TimedOut,
+                    duration: started.elapsed(),
+                    instructions: None,
+                    output_truncated: false,
                 })
             }
         };
-        let Some(script) = script else {
-            let mut argv = vec![invocation.hook_name.clone()];
-            argv.extend(invocation.args.iter().cloned());
+        let mut args = vec![invocation.hook_name.clone()];
+        args.extend(invocation.args.iter().cloned());
+        let Some(script) = shape.script else {
             return self
-                .run_module(
+                .run_module_until(
+                    deadline,
                     invocation,
-                    Source::File(path),
-                    argv,
+                    Source::File(&file),
+                    args,
                     GuestStdin::Empty,
                     output,
                     cancel,
@@ -441,20 +400,24 @@ impl SandboxRunner {
         };
         // Made from this build's shell (the usual case): its code is the shell's, already
         // compiled; anything else is compiled as the module it is.
-        let same_shell = tokio::fs::read(path)
-            .await
-            .is_ok_and(|bytes| bytes.len() > SHELL_WASM.len() && bytes.starts_with(SHELL_WASM));
+        let same_shell = file.bytes.len() > SHELL_WASM.len() && file.bytes.starts_with(SHELL_WASM);
         let source = if same_shell {
             Source::Shell
         } else {
-            Source::File(path)
+            Source::File(&file)
         };
-        let mut args = vec![invocation.hook_name.clone()];
-        args.extend(invocation.args.iter().cloned());
         let input = ShellInput::Command { line: script, args };
         let argv = guest_argv(input.guest_args(&[], false));
-        self.run_module(invocation, source, argv, GuestStdin::Empty, output, cancel)
-            .await
+        self.run_module_until(
+            deadline,
+            invocation,
+            source,
+            argv,
+            GuestStdin::Empty,
+            output,
+            cancel,
+        )
+        .await
     }
 }
 
@@ -491,24 +454,5 @@ mod tests {
         let junk = dir.path().join("junk.wasm");
         std::fs::write(&junk, b"\0asm\x01\0\0\0\0\xff\xff").unwrap();
         assert_eq!(embedded_script(&junk).unwrap(), None);
-    }
-
-    #[test]
-    fn shebangs_pick_the_shell_or_another_interpreter() {
-        let dir = tempfile::tempdir().unwrap();
-        let cases: [(&str, Option<&str>, &[&str]); 5] = [
-            ("#!/bin/bash -e\necho\n", None, &["-e"]),
-            ("#!/usr/bin/env bash\n", None, &[]),
-            ("#!/bin/sh\n", None, &[]),
-            ("echo no shebang\n", None, &[]),
-            ("#!/usr/bin/python3\n", Some("/usr/bin/python3"), &[]),
-        ];
-        for (text, other, options) in cases {
-            let p = dir.path().join("s");
-            std::fs::write(&p, text).unwrap();
-            let (o, opts) = shebang(&p);
-            assert_eq!(o.as_deref(), other, "{text}");
-            assert_eq!(opts, options, "{text}");
-        }
     }
 }

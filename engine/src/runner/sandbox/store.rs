@@ -30,6 +30,7 @@ pub(crate) struct HostState {
     pub(crate) wasi: WasiP1Ctx,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) bridge: GuestBridge,
+    pub(crate) file_limit: super::file_size::FileSizeLimit,
 }
 
 /// Enforces the memory limit and remembers that the guest hit it, so the run is reported
