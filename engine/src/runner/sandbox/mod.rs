@@ -297,6 +297,7 @@ impl SandboxRunner {
         let deadline = tokio::time::Instant::now() + invocation.limits.timeout;
         let path = source.path();
         let (pre, _) = self.instance_pre(source).await?;
+        let stdin_inherited = matches!(stdin, GuestStdin::Inherit);
         let capper = Arc::new(OutputCapper::new(
             Arc::clone(&output),
             invocation.limits.output_cap_bytes,
@@ -308,7 +309,10 @@ impl SandboxRunner {
             &capper,
             stdin,
         )?;
-        let exec = exec_link::ExecState::new(invocation, deadline, &capper);
+        let mut exec = exec_link::ExecState::new(invocation, deadline, &capper);
+        if stdin_inherited {
+            exec.inherit_stdin();
+        }
         let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec);
         let mut store = Store::new(
             self.engine.wasmtime(),
