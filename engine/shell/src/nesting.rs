@@ -70,7 +70,7 @@ mod tests {
     fn only_nesting_past_the_bound_is_refused() {
         let ok = format!("{}:{}", "{ ".repeat(500), "; }".repeat(500));
         assert_eq!(too_deep(&ok), None);
-        let deep = format!("{}:{}", "{ ".repeat(3000), "; }".repeat(3000));
+        let deep = format!("{}:{}", "{ ".repeat(4000), "; }".repeat(4000));
         assert_eq!(too_deep(&deep), Some(1));
         let sequential = "{ :; }\n".repeat(5000);
         assert_eq!(too_deep(&sequential), None);

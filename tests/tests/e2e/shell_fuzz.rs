@@ -844,7 +844,7 @@ fn limits_give_bashs_messages_and_statuses() {
             0,
         ),
         ("echo $((((((((((1+1))))))))))", "2\n", "", 0),
-        ("x=$(printf '{ %.0s' $(seq 3000)); eval \"$x :\"; echo $?", "2\n", "nesting deeper than 2000 levels", 0),
+        ("x=$(printf '{ %.0s' $(seq 3500)); eval \"$x :\"; echo $?", "2\n", "nesting deeper than 3000 levels", 0),
     ];
     for (script, out, err, status) in cases {
         let arena = Arena::new();

@@ -90,8 +90,10 @@ fn set_v_echoes_the_lines_read_like_bash() {
         vec!["-v", "-c", "echo x"],
         vec!["-c", "set -v; echo same-line"],
     ] {
+        // After `--`, `-v` is sh's, not hookbox's own verbosity flag.
         let ours = shell()
             .current_dir(dir.path())
+            .arg("--")
             .args(&args)
             .output()
             .unwrap();

@@ -236,11 +236,26 @@ impl Shell {
         // command it ends (or the comments before it) is about to run, and at the end.
         let mut echoed = 0usize;
         let lines: Vec<&str> = src.lines().collect();
-        for cc in &prog.complete_commands {
+        for (k, cc) in prog.complete_commands.iter().enumerate() {
             self.hist_note(cc);
             let end = cc
                 .location()
                 .map_or(echoed, |loc| loc.end.line.max(loc.start.line));
+            // The parser's end can stop short of a closing `fi`/`done`/`}` or a here-document
+            // body: the command's lines go on up to a blank or comment line (or the next one).
+            let next = prog
+                .complete_commands
+                .get(k + 1)
+                .and_then(|c| c.location())
+                .map_or(lines.len() + 1, |loc| loc.start.line);
+            let mut end = end;
+            while end + 1 < next
+                && lines
+                    .get(end)
+                    .is_some_and(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            {
+                end += 1;
+            }
             self.verbose_echo(&lines, &mut echoed, end, io);
             match self.run_list(cc, io) {
                 Ok(s) => st = s,
