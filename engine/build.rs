@@ -18,7 +18,10 @@ fn main() {
         "cargo:rerun-if-changed={}",
         shell.join("Cargo.toml").display()
     );
-    println!("cargo:rerun-if-changed={}", shell.join("build.rs").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        shell.join("build.rs").display()
+    );
     println!(
         "cargo:rerun-if-changed={}",
         manifest_dir.join("../Cargo.lock").display()

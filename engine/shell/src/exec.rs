@@ -2063,7 +2063,9 @@ impl Shell {
                 _ => None,
             })
             .filter(|n| *n > 0)
-            .map_or(crate::state::MAX_FUNC_DEPTH, |n| n.min(crate::state::MAX_FUNC_DEPTH));
+            .map_or(crate::state::MAX_FUNC_DEPTH, |n| {
+                n.min(crate::state::MAX_FUNC_DEPTH)
+            });
         if self.func_depth >= limit {
             self.error_io(
                 io,

@@ -448,7 +448,11 @@ mod wasi {
             let end = u64::from_le_bytes(end);
             match self {
                 StdinBack::None => {}
-                StdinBack::Input { buf, start, end: fed_end } => {
+                StdinBack::Input {
+                    buf,
+                    start,
+                    end: fed_end,
+                } => {
                     let unread = if ok {
                         usize::try_from(end).unwrap_or(usize::MAX)
                     } else {
@@ -464,7 +468,9 @@ mod wasi {
                 }
                 StdinBack::FileFed { file, start, len } => {
                     let unread = if ok { end.min(len) } else { 0 };
-                    let _ = file.borrow_mut().seek(SeekFrom::Start(start + len - unread));
+                    let _ = file
+                        .borrow_mut()
+                        .seek(SeekFrom::Start(start + len - unread));
                 }
             }
         }

@@ -215,11 +215,18 @@ impl ExecHost {
 
     /// Opens a `File` stdin: a regular file inside the grants (checked before opening and, on
     /// the descriptor itself, after: a symlink swapped in meanwhile cannot lead outside).
-    fn open_stdin_file(&self, path: &std::path::Path, offset: u64) -> Result<std::fs::File, BridgeError> {
+    fn open_stdin_file(
+        &self,
+        path: &std::path::Path,
+        offset: u64,
+    ) -> Result<std::fs::File, BridgeError> {
         use std::io::Seek;
         use std::os::unix::fs::OpenOptionsExt;
         let refused = |why: &str| {
-            BridgeError::NotPermitted(format!("{}: cannot be a command's stdin: {why}", path.display()))
+            BridgeError::NotPermitted(format!(
+                "{}: cannot be a command's stdin: {why}",
+                path.display()
+            ))
         };
         let granted = self.granted_dirs();
         granted_mode(path, &granted)?;
@@ -343,7 +350,8 @@ impl ExecHost {
             })?),
             None => None,
         };
-        let spawn_err = |e: std::io::Error| BridgeError::SpawnFailed(format!("{argv0}: stdin: {e}"));
+        let spawn_err =
+            |e: std::io::Error| BridgeError::SpawnFailed(format!("{argv0}: stdin: {e}"));
         // A feed stdin is our own pipe, so that its read end stays open here too: what the
         // command never read is still in it when it ends (counted for `exec_stdin_end`).
         let mut feed_pipe = None;

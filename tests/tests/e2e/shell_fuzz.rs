@@ -844,7 +844,12 @@ fn limits_give_bashs_messages_and_statuses() {
             0,
         ),
         ("echo $((((((((((1+1))))))))))", "2\n", "", 0),
-        ("x=$(printf '{ %.0s' $(seq 3500)); eval \"$x :\"; echo $?", "2\n", "nesting deeper than 3000 levels", 0),
+        (
+            "x=$(printf '{ %.0s' $(seq 3500)); eval \"$x :\"; echo $?",
+            "2\n",
+            "nesting deeper than 3000 levels",
+            0,
+        ),
     ];
     for (script, out, err, status) in cases {
         let arena = Arena::new();
@@ -858,7 +863,12 @@ fn limits_give_bashs_messages_and_statuses() {
             WALL_LIMIT,
         );
         assert!(!o.err().contains("trapped"), "{script}: {}", o.err());
-        assert_eq!((o.out().as_str(), o.status), (out, Some(status)), "{script}: {}", o.err());
+        assert_eq!(
+            (o.out().as_str(), o.status),
+            (out, Some(status)),
+            "{script}: {}",
+            o.err()
+        );
         assert!(o.err().contains(err), "{script}: {}", o.err());
     }
     // Deep but legitimate nesting runs as in bash.

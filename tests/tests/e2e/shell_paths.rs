@@ -45,7 +45,10 @@ fn rm_of_an_absolute_path_outside_the_grants_leaves_the_projects_mirror_alone() 
     let mirror = alias(&arena.work, &outside);
     std::fs::create_dir_all(mirror.parent().unwrap()).unwrap();
     std::fs::write(&mirror, "project file").unwrap();
-    let o = sh(&arena.work, &format!("rm -f '{}'; echo rc=$?", outside.display()));
+    let o = sh(
+        &arena.work,
+        &format!("rm -f '{}'; echo rc=$?", outside.display()),
+    );
     assert_eq!(o.status, Some(0), "{}", o.err());
     assert_eq!(std::fs::read_to_string(&mirror).unwrap(), "project file");
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), "host file");
@@ -61,8 +64,15 @@ fn writing_an_absolute_path_outside_the_grants_fails_and_creates_nothing() {
     let arena = Arena::new();
     let o = sh(&arena.work, "echo hi > /new.txt; echo rc=$?");
     assert_eq!(o.out(), "rc=1\n");
-    assert!(o.err().contains("/new.txt: No such file or directory"), "{}", o.err());
-    assert!(!arena.work.join("new.txt").exists(), "aliased into the project");
+    assert!(
+        o.err().contains("/new.txt: No such file or directory"),
+        "{}",
+        o.err()
+    );
+    assert!(
+        !arena.work.join("new.txt").exists(),
+        "aliased into the project"
+    );
     assert!(!Path::new("/new.txt").exists());
     // Reading and listing outside fail too; the project's mirror of the path is not read.
     let mirror = alias(&arena.work, Path::new("/etc/hostname"));
@@ -71,7 +81,10 @@ fn writing_an_absolute_path_outside_the_grants_fails_and_creates_nothing() {
     let o = sh(&arena.work, "cat /etc/hostname; echo rc=$?");
     assert_eq!(o.out(), "rc=1\n", "{}", o.err());
     // A positive control: the same write inside the work directory, by absolute path.
-    let o = sh(&arena.work, "echo hi > \"$PWD/new.txt\"; cat \"$PWD/new.txt\"");
+    let o = sh(
+        &arena.work,
+        "echo hi > \"$PWD/new.txt\"; cat \"$PWD/new.txt\"",
+    );
     assert_eq!(o.out(), "hi\n", "{}", o.err());
 }
 
@@ -88,7 +101,11 @@ fn mkdir_p_of_a_path_inside_the_work_dir_creates_no_alias() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(entries, vec![std::ffi::OsString::from("releases")], "{first:?}");
+    assert_eq!(
+        entries,
+        vec![std::ffi::OsString::from("releases")],
+        "{first:?}"
+    );
     // Outside the grants, mkdir -p fails and makes nothing anywhere.
     let target = arena.base.path().join("elsewhere/x");
     let o = sh(&work, &format!("mkdir -p '{}'", target.display()));

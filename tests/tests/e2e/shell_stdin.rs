@@ -11,7 +11,9 @@ use std::process::{Command, Output, Stdio};
 use hookbox_tests::hookbox;
 
 fn with_stdin(mut cmd: Command, dir: &Path, stdin: Option<&Path>) -> Output {
-    cmd.current_dir(dir).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     match stdin {
         Some(file) => cmd.stdin(std::fs::File::open(file).unwrap()),
         None => cmd.stdin(Stdio::null()),
@@ -110,17 +112,18 @@ fn a_bridged_command_reads_what_the_shell_left_of_its_own_stdin() {
     let mut child = hookbox()
         .current_dir(dir.path())
         .env("HOOKBOX_CACHE_DIR", super::sandbox::shared_cache_dir())
-        .args(["shell", "--allow-all-commands", "--timeout", "120", "script.sh"])
+        .args([
+            "shell",
+            "--allow-all-commands",
+            "--timeout",
+            "120",
+            "script.sh",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"p1\np2\n")
-        .unwrap();
+    child.stdin.take().unwrap().write_all(b"p1\np2\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "first=p1\np2\n");
 }

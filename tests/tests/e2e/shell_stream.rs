@@ -59,7 +59,12 @@ fn a_line_reaches_the_host_while_the_guest_still_runs() {
     let second = lines.next().unwrap().unwrap();
     assert_eq!(second, "end");
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "ended after {:?}", started.elapsed());
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "ended after {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

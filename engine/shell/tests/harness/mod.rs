@@ -403,7 +403,12 @@ pub fn gate(run: &CorpusRun, mode: &str, title: &str) -> Result<(), String> {
             .filter(|id| run.filtered && !ran.contains(id.as_str()))
             .cloned()
             .collect();
-        ids.extend(failing.iter().filter(|c| !flaky.contains(&c.0)).map(|c| c.0.clone()));
+        ids.extend(
+            failing
+                .iter()
+                .filter(|c| !flaky.contains(&c.0))
+                .map(|c| c.0.clone()),
+        );
         let mut ordered: Vec<&String> = ids.iter().collect();
         ordered.sort();
         for id in ordered {
