@@ -20,6 +20,10 @@ fn main() {
     );
     println!(
         "cargo:rerun-if-changed={}",
+        shell.join("build.rs").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
         manifest_dir.join("../Cargo.lock").display()
     );
     println!("cargo:rerun-if-env-changed=HOOKBOX_SHELL_WASM");

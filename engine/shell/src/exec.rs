@@ -16,6 +16,21 @@ pub enum Source {
 }
 
 pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
+    if let Some(line) = crate::nesting::too_deep(src) {
+        return Err(brush_parser::ParseError::Tokenizing {
+            inner: brush_parser::TokenizerError::ReadError(std::io::Error::other(format!(
+                "nesting deeper than {} levels",
+                crate::state::MAX_PARSE_NESTING
+            ))),
+            position: Some(brush_parser::SourcePosition {
+                index: 0,
+                line,
+                column: 1,
+            }),
+        });
+    }
+    let io_numbers = crate::rewrite::io_number::split_overlong(src);
+    let src = io_numbers.as_deref().unwrap_or(src);
     let fnbody = crate::rewrite::fnbody::rewrite(src);
     let src = fnbody.as_deref().unwrap_or(src);
     let src = split_empty_for_parts(src);
@@ -124,6 +139,10 @@ pub fn syntax_error_message(src: &str, e: &brush_parser::ParseError) -> (usize, 
                 .as_ref()
                 .map(|p| p.line)
                 .unwrap_or(lines.len().max(1));
+            if let brush_parser::TokenizerError::ReadError(e) = inner {
+                // The nesting bound (crate::nesting): its own words.
+                return (l, format!("syntax error: {e}"));
+            }
             let msg = inner.to_string();
             if msg.contains("here") {
                 (l, format!("warning: {msg}"))
@@ -411,6 +430,14 @@ impl Shell {
 
     /// Runs a string (eval, traps, command substitution) in this shell; Flow passes through.
     pub fn run_string_flow(&mut self, src: &str, io: &Io) -> R<i32> {
+        // eval, source, traps and $( ) nest through here: bounded before the stack is.
+        if self.xdepth > crate::state::MAX_EVAL_DEPTH {
+            self.error(&format!(
+                "maximum eval nesting level exceeded ({})",
+                crate::state::MAX_EVAL_DEPTH
+            ));
+            return Err(Flow::Abort(1));
+        }
         let src = &*self.expand_alias_text(src);
         match parse(src) {
             Ok(p) => self.run_program(&p, io),
@@ -1126,7 +1153,10 @@ impl Shell {
             _ => {}
         }
         match o.open(&path) {
-            Ok(f) => Ok(Stream::File(Rc::new(RefCell::new(f)))),
+            Ok(f) => Ok(Stream::File(
+                Rc::new(RefCell::new(f)),
+                Some(Rc::from(path.as_path())),
+            )),
             Err(e) => {
                 let m = match e.kind() {
                     std::io::ErrorKind::NotFound => "No such file or directory".to_string(),
@@ -1148,6 +1178,11 @@ impl Shell {
                     _ => 1,
                 };
                 let fd = fd.map(|f| f as usize).unwrap_or(default_fd);
+                if fd >= crate::io::MAX_FDS {
+                    // Past the open-files limit (`ulimit -n`), as dup2 refuses it for bash.
+                    self.error(&format!("{fd}: Bad file descriptor"));
+                    return Ok(false);
+                }
                 match target {
                     T::Filename(w) => {
                         let name = self.expand_redir_target(&w.value)?;
@@ -1912,7 +1947,7 @@ impl Shell {
         if let Some(tool) = crate::tools::find(&argv[0]) {
             let stdin = io.stdin();
             let stdin_len = match &stdin {
-                crate::io::Stream::File(f) => f
+                crate::io::Stream::File(f, _) => f
                     .try_borrow()
                     .ok()
                     .and_then(|f| f.metadata().ok())
@@ -2018,11 +2053,24 @@ impl Shell {
         argv: Vec<String>,
         io: &Io,
     ) -> R<i32> {
-        if self.func_depth > 1000 {
+        // bash's FUNCNEST when set to a positive number; otherwise the shell's own limit,
+        // reached before the guest's stacks are (bash without FUNCNEST recurses until it
+        // crashes).
+        let limit = self
+            .lookup("FUNCNEST")
+            .and_then(|v| match &v.value {
+                Some(crate::state::Value::Str(s)) => s.trim().parse::<u32>().ok(),
+                _ => None,
+            })
+            .filter(|n| *n > 0)
+            .map_or(crate::state::MAX_FUNC_DEPTH, |n| {
+                n.min(crate::state::MAX_FUNC_DEPTH)
+            });
+        if self.func_depth >= limit {
             self.error_io(
                 io,
                 &format!(
-                    "{}: maximum function nesting level exceeded (1000)",
+                    "{}: maximum function nesting level exceeded ({limit})",
                     argv[0]
                 ),
             );

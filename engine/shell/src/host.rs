@@ -98,7 +98,7 @@ mod native {
                 Stdio::from(std::io::stderr().as_fd().try_clone_to_owned()?),
                 false,
             ),
-            Some(Stream::File(f)) => (Stdio::from(f.borrow().try_clone()?), false),
+            Some(Stream::File(f, _)) => (Stdio::from(f.borrow().try_clone()?), false),
             Some(Stream::Buf(_)) => (Stdio::piped(), true),
             _ => (Stdio::null(), false),
         })
@@ -166,7 +166,7 @@ mod native {
                 Some(Stream::Inherit(0)) => {
                     cmd.stdin(Stdio::inherit());
                 }
-                Some(Stream::File(f)) => {
+                Some(Stream::File(f, _)) => {
                     cmd.stdin(Stdio::from(f.borrow().try_clone().map_err(io_err)?));
                 }
                 Some(s @ Stream::Input(_)) => {
@@ -318,6 +318,7 @@ mod wasi {
         fn exec_read(h: i32, fd: i32, buf: *mut u8, cap: i32) -> i32;
         fn exec_wait(h: i32) -> i32;
         fn exec_kill(h: i32) -> i32;
+        fn exec_stdin_end(h: i32, out: *mut u8) -> i32;
         fn last_error(buf: *mut u8, cap: i32) -> i32;
         fn path_mode(ptr: *const u8, len: i32) -> i32;
         fn exec_which(req: *const u8, len: i32, buf: *mut u8, cap: i32) -> i32;
@@ -413,9 +414,73 @@ mod wasi {
         }
     }
 
+    /// What a command was given of the shell's stdin, settled when it ends: the fed bytes it
+    /// did not read go back to the buffer for the next reader, and a shared file's position
+    /// moves to where the command stopped (bash's processes share the descriptor itself).
+    enum StdinBack {
+        None,
+        /// Fed `buf.data[..end]` from the position before; `pos` is set back by the unread.
+        Input {
+            buf: Rc<std::cell::RefCell<crate::io::InBuf>>,
+            start: usize,
+            end: usize,
+        },
+        /// Opened by the host at the file's position: the file moves to the command's end.
+        File(Rc<std::cell::RefCell<std::fs::File>>),
+        /// A file without a path, fed from `start` for `len` bytes: seek back by the unread.
+        FileFed {
+            file: Rc<std::cell::RefCell<std::fs::File>>,
+            start: u64,
+            len: u64,
+        },
+    }
+
+    impl StdinBack {
+        /// After `exec_wait` of `h`.
+        fn settle(self, h: i32) {
+            use std::io::{Seek, SeekFrom};
+            if matches!(self, StdinBack::None) {
+                return;
+            }
+            let mut end = [0u8; 8];
+            // SAFETY: end is 8 writable bytes.
+            let ok = unsafe { exec_stdin_end(h, end.as_mut_ptr()) } == 0;
+            let end = u64::from_le_bytes(end);
+            match self {
+                StdinBack::None => {}
+                StdinBack::Input {
+                    buf,
+                    start,
+                    end: fed_end,
+                } => {
+                    let unread = if ok {
+                        usize::try_from(end).unwrap_or(usize::MAX)
+                    } else {
+                        0
+                    };
+                    let mut b = buf.borrow_mut();
+                    b.pos = fed_end.saturating_sub(unread).max(start).min(b.data.len());
+                }
+                StdinBack::File(file) => {
+                    if ok {
+                        let _ = file.borrow_mut().seek(SeekFrom::Start(end));
+                    }
+                }
+                StdinBack::FileFed { file, start, len } => {
+                    let unread = if ok { end.min(len) } else { 0 };
+                    let _ = file
+                        .borrow_mut()
+                        .seek(SeekFrom::Start(start + len - unread));
+                }
+            }
+        }
+    }
+
     /// A pipeline stage running through the bridge: its stdout is read with `exec_read`.
     pub struct BridgeRunning {
         h: i32,
+        /// Settled when the stage is waited for.
+        stdin_back: std::cell::RefCell<Option<StdinBack>>,
         /// Read ahead from the host (one host call per chunk, not per byte of a `read`
         /// loop), and how much of it was consumed.
         ahead: std::cell::RefCell<(Vec<u8>, usize)>,
@@ -463,6 +528,9 @@ mod wasi {
             }
             // SAFETY: plain handle call.
             let st = unsafe { exec_wait(self.h) };
+            if let Some(back) = self.stdin_back.borrow_mut().take() {
+                back.settle(self.h);
+            }
             match st {
                 137 if cut => 141,
                 st if st < 0 => 126,
@@ -482,8 +550,28 @@ mod wasi {
             req: &ExecRequest<'_>,
             io: &Io,
             stage: bool,
-        ) -> Result<(i32, &'static str, &'static str), HostError> {
+        ) -> Result<(i32, &'static str, &'static str, StdinBack), HostError> {
             flush_stdout();
+            match self.start_with(req, io, stage, true) {
+                // The host would not open the file (not a regular file inside the grants):
+                // feed its bytes instead.
+                Err(HostError::Message(m, _))
+                    if stdin_is_named_file(io) && m.contains("cannot be a command's stdin") =>
+                {
+                    self.start_with(req, io, stage, false)
+                }
+                other => other,
+            }
+        }
+
+        fn start_with(
+            &self,
+            req: &ExecRequest<'_>,
+            io: &Io,
+            stage: bool,
+            file_by_path: bool,
+        ) -> Result<(i32, &'static str, &'static str, StdinBack), HostError> {
+            use std::io::Seek;
             let stdin = io.get(0);
             let from = match stdin {
                 Some(Stream::Running(r)) => r
@@ -497,11 +585,58 @@ mod wasi {
                     }),
                 _ => None,
             };
-            let feed: Option<Vec<u8>> = match stdin {
-                _ if from.is_some() => None,
-                Some(Stream::Inherit(0)) | Some(Stream::Null) | None => None,
-                Some(s) => Some(s.read_to_end()),
-            };
+            // What the command reads: the mode, bytes to feed, and how to settle the shell's
+            // own stdin afterwards (what the command did not read stays for the next reader).
+            let mut stdin_mode = "null";
+            let mut file_at: Option<(Rc<std::path::Path>, u64)> = None;
+            let mut feed: Option<Vec<u8>> = None;
+            let mut back = StdinBack::None;
+            match stdin {
+                _ if from.is_some() => {}
+                Some(Stream::Inherit(0)) => stdin_mode = "inherit",
+                Some(Stream::Null) | None => {}
+                Some(Stream::Input(b)) => {
+                    let (start, end) = {
+                        let mut bb = b.borrow_mut();
+                        let (start, end) = (bb.pos.min(bb.data.len()), bb.data.len());
+                        feed = Some(bb.data[start..end].to_vec());
+                        bb.pos = end;
+                        (start, end)
+                    };
+                    stdin_mode = "feed";
+                    back = StdinBack::Input {
+                        buf: Rc::clone(b),
+                        start,
+                        end,
+                    };
+                }
+                Some(Stream::File(f, path)) => {
+                    let pos = f.borrow_mut().stream_position().ok();
+                    match (path, pos) {
+                        (Some(p), Some(pos)) if file_by_path => {
+                            stdin_mode = "file";
+                            file_at = Some((Rc::clone(p), pos));
+                            back = StdinBack::File(Rc::clone(f));
+                        }
+                        _ => {
+                            let data = stdin.map(Stream::read_to_end).unwrap_or_default();
+                            if let Some(start) = pos {
+                                back = StdinBack::FileFed {
+                                    file: Rc::clone(f),
+                                    start,
+                                    len: data.len() as u64,
+                                };
+                            }
+                            feed = Some(data);
+                            stdin_mode = "feed";
+                        }
+                    }
+                }
+                Some(s) => {
+                    feed = Some(s.read_to_end());
+                    stdin_mode = "feed";
+                }
+            }
             let em = mode(io.get(2), 2);
             // Output for the guest streams (the host holds a window, the command waits for
             // the guest, nothing is dropped) unless both streams come back: then the host
@@ -534,13 +669,19 @@ mod wasi {
             if let Some(b) = from {
                 j.push_str(&format!(",\"stdin_from\":{}", b.h));
             }
+            if let Some((path, offset)) = &file_at {
+                j.push_str(",\"stdin_path\":");
+                json_str(&mut j, &path.to_string_lossy());
+                j.push_str(&format!(",\"stdin_offset\":{offset}"));
+            }
             j.push_str(&format!(
-                ",\"stdin\":\"{}\",\"stdout\":\"{om}\",\"stderr\":\"{em}\"}}",
-                if feed.is_some() { "feed" } else { "null" }
+                ",\"stdin\":\"{stdin_mode}\",\"stdout\":\"{om}\",\"stderr\":\"{em}\"}}"
             ));
             // SAFETY: j is a valid UTF-8 buffer of the given length.
             let h = unsafe { exec_spawn(j.as_ptr(), j.len() as i32) };
             if h < 0 {
+                // Nothing was read: the shell's stdin is as it was.
+                back.settle_unstarted();
                 return Err(match h {
                     -2 => HostError::NotFound,
                     // Denied, or a path naming nothing (ABI.md's error codes).
@@ -565,7 +706,26 @@ mod wasi {
                 // SAFETY: plain handle call.
                 unsafe { exec_close_stdin(h) };
             }
-            Ok((h, om, em))
+            Ok((h, om, em, back))
+        }
+    }
+
+    /// The shell's stdin is a file it opened by name (the host can open it too).
+    fn stdin_is_named_file(io: &Io) -> bool {
+        matches!(io.get(0), Some(Stream::File(_, Some(_))))
+    }
+
+    impl StdinBack {
+        /// The command never started: give back everything taken for it.
+        fn settle_unstarted(&self) {
+            use std::io::{Seek, SeekFrom};
+            match self {
+                StdinBack::None | StdinBack::File(_) => {}
+                StdinBack::Input { buf, start, .. } => buf.borrow_mut().pos = *start,
+                StdinBack::FileFed { file, start, .. } => {
+                    let _ = file.borrow_mut().seek(SeekFrom::Start(*start));
+                }
+            }
         }
     }
 
@@ -575,9 +735,10 @@ mod wasi {
             req: &ExecRequest<'_>,
             io: &Io,
         ) -> Result<Rc<dyn Running>, HostError> {
-            let (h, _, _) = self.start(req, io, true)?;
+            let (h, _, _, back) = self.start(req, io, true)?;
             Ok(Rc::new(BridgeRunning {
                 h,
+                stdin_back: std::cell::RefCell::new(Some(back)),
                 ahead: Default::default(),
                 eof: std::cell::Cell::new(false),
                 handed: std::cell::Cell::new(false),
@@ -585,7 +746,7 @@ mod wasi {
         }
 
         fn run(&self, req: &ExecRequest<'_>, io: &Io) -> Result<i32, HostError> {
-            let (h, om, em) = self.start(req, io, false)?;
+            let (h, om, em, back) = self.start(req, io, false)?;
             if om == "pipe" || om == "stream" {
                 drain(h, 1, io.get(1));
             }
@@ -594,6 +755,7 @@ mod wasi {
             }
             // SAFETY: plain handle call.
             let st = unsafe { exec_wait(h) };
+            back.settle(h);
             if st < 0 {
                 return Err(HostError::Message(last_err(), 126));
             }

@@ -202,6 +202,10 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
                 return 127;
             }
         }
+    } else if crate::interactive::on_terminal(io) && !noexec {
+        sh.positional = rest;
+        sh.opts.invocation_flag = Some('s');
+        return crate::interactive::run(&mut sh, io);
     } else {
         let mut s = String::new();
         let _ = StreamReader(io.stdin()).read_to_string(&mut s);

@@ -19,7 +19,9 @@ pub struct InBuf {
 pub enum Stream {
     /// The process's own fd 0, 1 or 2.
     Inherit(u8),
-    File(Rc<RefCell<File>>),
+    /// An open file, with the path it was opened by (absolute; a bridged command reading it
+    /// as stdin opens it on the host and shares the read position).
+    File(Rc<RefCell<File>>, Option<Rc<std::path::Path>>),
     /// Output captured in memory (pipeline stage, command substitution).
     Buf(Rc<RefCell<Vec<u8>>>),
     /// Input from memory (here-doc, previous pipeline stage).
@@ -54,11 +56,14 @@ impl Stream {
     pub fn write_all(&self, data: &[u8]) -> std::io::Result<()> {
         match self {
             Stream::Inherit(1) => {
+                // Line-buffered, as bash's stdout reaches a terminal or a hook's event stream:
+                // a complete line goes out at once (a long hook shows its progress, and what
+                // it printed before a limit stopped it is kept).
                 STDOUT_BUF
                     .with(|b| {
                         let mut b = b.borrow_mut();
                         b.extend_from_slice(data);
-                        b.len() > 1 << 16
+                        b.len() > 1 << 16 || data.contains(&b'\n')
                     })
                     .then(flush_stdout);
                 Ok(())
@@ -68,7 +73,7 @@ impl Stream {
                 std::io::stderr().write_all(data)
             }
             Stream::Inherit(_) => Err(std::io::Error::other("Bad file descriptor")),
-            Stream::File(f) => f.borrow_mut().write_all(data),
+            Stream::File(f, _) => f.borrow_mut().write_all(data),
             Stream::Buf(b) => {
                 b.borrow_mut().extend_from_slice(data);
                 Ok(())
@@ -85,10 +90,10 @@ impl Stream {
         match self {
             Stream::Inherit(0) => {
                 flush_stdout();
-                std::io::stdin().read(buf)
+                read_fd0(buf)
             }
             Stream::Inherit(_) => Err(std::io::Error::other("Bad file descriptor")),
-            Stream::File(f) => f.borrow_mut().read(buf),
+            Stream::File(f, _) => f.borrow_mut().read(buf),
             Stream::Input(b) => {
                 let mut b = b.borrow_mut();
                 let n = buf.len().min(b.data.len() - b.pos);
@@ -130,6 +135,21 @@ impl Stream {
     }
 }
 
+/// Reads the process's fd 0 directly: std's `Stdin` buffers, and bytes it read ahead would be
+/// lost to the next reader of the same descriptor (a command run after `read`, as bash's
+/// `read first; cat` hands `cat` the rest).
+fn read_fd0(buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fd 0 stays open for the process's life; ManuallyDrop never closes it.
+    let mut f = std::mem::ManuallyDrop::new(unsafe { File::from_raw_fd(0) });
+    f.read(buf)
+}
+
+/// Number of file descriptors a command may have: fds 0 to 1023, as `ulimit -n` reports.
+/// A redirection of a larger fd fails ("N: Bad file descriptor", status 1) instead of
+/// growing every command's table to it.
+pub const MAX_FDS: usize = 1024;
+
 /// The fd table of one command.
 #[derive(Clone)]
 pub struct Io {
@@ -153,8 +173,13 @@ impl Io {
     pub fn get(&self, fd: usize) -> Option<&Stream> {
         self.fds.get(fd).and_then(|s| s.as_ref())
     }
+    /// Sets (or, with `None`, closes) `fd`. Fds from [`MAX_FDS`] on do not exist: setting one
+    /// is ignored (redirections refuse them first with bash's message).
     pub fn set(&mut self, fd: usize, s: Option<Stream>) {
         if self.fds.len() <= fd {
+            if s.is_none() || fd >= MAX_FDS {
+                return;
+            }
             self.fds.resize(fd + 1, None);
         }
         self.fds[fd] = s;

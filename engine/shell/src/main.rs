@@ -35,6 +35,11 @@ fn run() -> i32 {
     }
     .or_else(|| std::env::current_dir().ok())
     .unwrap_or_else(|| std::path::PathBuf::from("/"));
+    // The host grants the work directory at its host path only (no "." preopen that would
+    // alias every other absolute path into it): wasi-libc resolves a relative path against its
+    // own cwd, so that is the work directory too. The shell itself uses absolute paths.
+    #[cfg(target_os = "wasi")]
+    let _ = std::env::set_current_dir(&cwd);
     let host: Rc<dyn hookbox_shell::host::Host> = Rc::new(hookbox_shell::host::DefaultHost);
     let start = invoke::Start {
         host,

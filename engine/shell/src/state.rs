@@ -9,6 +9,22 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::rc::Rc;
 
+/// Deepest function nesting (bash's FUNCNEST caps it lower when set): past it a call fails
+/// with "maximum function nesting level exceeded" and the command is aborted, status 1. 1000;
+/// bash has no default limit and crashes on unbounded recursion, the guest must not.
+pub const MAX_FUNC_DEPTH: u32 = 1000;
+
+/// Deepest nesting of `eval`, `source` and `$( )` evaluation inside each other. Past it the
+/// command fails ("maximum eval nesting level exceeded"), status 1. 500: the guest's stacks
+/// hold far more, and no real script nests evaluation this deep.
+pub const MAX_EVAL_DEPTH: u32 = 500;
+
+/// Deepest syntactic nesting (`{`, `(`, `$(`, `if`/`while`/`for`/`case` bodies …) of a
+/// script the parser is given. Past it the script is refused before parsing with a syntax
+/// error, status 2. 3000: bash itself has no limit; in the guest 3000 nested `{` or `if`
+/// run and about 6000 exhaust its 8 MiB wasm stack (measured), so this keeps a margin.
+pub const MAX_PARSE_NESTING: usize = 3000;
+
 #[derive(Clone, Debug)]
 pub enum Value {
     Str(String),

@@ -1,7 +1,8 @@
-//! Differential test of the native-built interpreter (the harness is in `harness/`): every case of the brush-compat corpus (and tests/shell-cases) runs
-//! through /bin/bash and through `hookbox-shell` in a fresh temp dir each; stdout, exit status
-//! and (unless ignored) stderr are compared. Mismatches are reported, not failed (the bar is a
-//! pass rate); the test fails only when the harness itself breaks (no case ran, bash missing).
+//! Differential test of the native-built interpreter (the harness is in `harness/`): every
+//! case of the brush-compat corpus (and tests/shell-cases) runs through /bin/bash and through
+//! `hookbox-shell` in a fresh temp dir each; stdout, exit status and (unless ignored) stderr
+//! are compared. The run gates against `known-failures/native.txt`: a case that newly fails
+//! or newly passes fails this test (the message says how to update the list).
 
 mod harness;
 
@@ -16,5 +17,15 @@ fn differential_corpus() {
         env: &[],
     };
     let report = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("shell-corpus-report.txt");
-    harness::run_corpus(&ours, &report);
+    let started = std::time::Instant::now();
+    let run = harness::run_corpus(&ours, &report);
+    println!(
+        "native build: {}/{} cases pass ({:.0} s)",
+        run.passed(),
+        run.run(),
+        started.elapsed().as_secs_f64()
+    );
+    if let Err(msg) = harness::gate(&run, "native", "Native build") {
+        panic!("{msg}");
+    }
 }

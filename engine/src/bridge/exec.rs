@@ -72,6 +72,11 @@ pub struct ExecHost {
     extra_dirs: Vec<PathBuf>,
     procs: HashMap<u32, Proc>,
     next_handle: u32,
+    /// `InputMode::Inherit` gives commands the host process's stdin (see `inherit_stdin`).
+    stdin_inherit: bool,
+    /// The last waited command's stdin end (`exec_stdin_end`): its handle and the count or
+    /// offset. Only the last: the guest asks right after `wait`, so nothing accumulates.
+    last_stdin_end: Option<(u32, u64)>,
 }
 
 /// A command's buffered output pipe.
@@ -93,7 +98,9 @@ struct PipeState {
 struct Proc {
     stdin: Option<ChildStdin>,
     /// The queue of an `InputMode::Feed` stdin (closing it ends the command's input).
-    feed: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
+    feed: Option<Arc<FeedQueue>>,
+    /// How the command's stdin ends are measured at `wait`.
+    stdin_end: StdinEnd,
     stdout: Option<Arc<PipeBuf>>,
     stderr: Option<Arc<PipeBuf>>,
     /// Tasks copying `inherit` streams to the hook's output.
@@ -105,6 +112,72 @@ struct Proc {
     supervisor: JoinHandle<()>,
 }
 
+/// The bytes of a `Feed` stdin not yet written into the command's pipe.
+#[derive(Default)]
+struct FeedQueue {
+    state: Mutex<FeedState>,
+    /// Data was queued or the queue was closed.
+    notify: Notify,
+}
+
+#[derive(Default)]
+struct FeedState {
+    pending: VecDeque<u8>,
+    closed: bool,
+}
+
+/// What `wait` measures of a command's stdin for `exec_stdin_end`.
+enum StdinEnd {
+    None,
+    /// A `Feed` stdin: the task writing the queue, and the host's own copy of the pipe's read
+    /// end, through which the bytes written but never read are counted.
+    Feed {
+        queue: Arc<FeedQueue>,
+        writer: JoinHandle<()>,
+        peek: std::io::PipeReader,
+    },
+    /// A `File` stdin: the host's descriptor, sharing its offset with the command's.
+    File(std::fs::File),
+}
+
+impl StdinEnd {
+    /// After the command ended: the unread count (`Feed`) or the offset (`File`).
+    fn measure(self) -> Option<u64> {
+        match self {
+            StdinEnd::None => None,
+            StdinEnd::Feed {
+                queue,
+                writer,
+                peek,
+            } => {
+                // Stopped between writes (it moves bytes out of the queue only once written),
+                // so queue + pipe is exactly what the command did not read.
+                writer.abort();
+                let pending = queue
+                    .state
+                    .lock()
+                    .map(|s| s.pending.len())
+                    .unwrap_or_else(|e| e.into_inner().pending.len());
+                let mut in_pipe: libc::c_int = 0;
+                // SAFETY: FIONREAD writes one c_int; the fd is our open pipe end.
+                let rc = unsafe {
+                    libc::ioctl(
+                        std::os::fd::AsRawFd::as_raw_fd(&peek),
+                        libc::FIONREAD,
+                        &mut in_pipe,
+                    )
+                };
+                let in_pipe = if rc == 0 { in_pipe.max(0) as u64 } else { 0 };
+                Some(pending as u64 + in_pipe)
+            }
+            StdinEnd::File(mut file) => {
+                use std::io::Seek;
+                file.stream_position().ok()
+            }
+        }
+    }
+}
+
 impl ExecHost {
     pub fn new(cfg: ExecConfig) -> Self {
         ExecHost {
@@ -114,7 +187,76 @@ impl ExecHost {
             extra_dirs: Vec::new(),
             procs: HashMap::new(),
             next_handle: 0,
+            stdin_inherit: false,
+            last_stdin_end: None,
         }
+    }
+
+    /// Lets `InputMode::Inherit` give commands the host process's own stdin: for `hookbox
+    /// shell`, whose guest reads that stdin too (exactly, so a command gets what the shell
+    /// has not read). A hook's stdin stays `/dev/null`.
+    pub fn inherit_stdin(&mut self) {
+        self.stdin_inherit = true;
+    }
+
+    /// After `wait` of `h`: for a `Feed` stdin, how many fed bytes the command did not read;
+    /// for a `File` stdin, the file's offset when it ended (ABI.md's `exec_stdin_end`).
+    pub fn stdin_end(&mut self, h: u32) -> Result<u64, BridgeError> {
+        match self.last_stdin_end.take() {
+            Some((last, end)) if last == h => Ok(end),
+            other => {
+                self.last_stdin_end = other;
+                Err(BridgeError::BadRequest(format!(
+                    "handle {h}: no stdin end (ask right after exec_wait, for a feed or file stdin)"
+                )))
+            }
+        }
+    }
+
+    /// Opens a `File` stdin: a regular file inside the grants (checked before opening and, on
+    /// the descriptor itself, after: a symlink swapped in meanwhile cannot lead outside).
+    fn open_stdin_file(
+        &self,
+        path: &std::path::Path,
+        offset: u64,
+    ) -> Result<std::fs::File, BridgeError> {
+        use std::io::Seek;
+        use std::os::unix::fs::OpenOptionsExt;
+        let refused = |why: &str| {
+            BridgeError::NotPermitted(format!(
+                "{}: cannot be a command's stdin: {why}",
+                path.display()
+            ))
+        };
+        let granted = self.granted_dirs();
+        granted_mode(path, &granted)?;
+        let real = path.canonicalize().map_err(|e| refused(&e.to_string()))?;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(&real)
+            .map_err(|e| refused(&e.to_string()))?;
+        let opened = std::fs::read_link(format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&file)
+        ))
+        .map_err(|e| refused(&e.to_string()))?;
+        let inside = granted
+            .iter()
+            .any(|dir| dir.canonicalize().is_ok_and(|g| opened.starts_with(g)));
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
+        if !inside || !regular {
+            return Err(refused("not a regular file inside the granted directories"));
+        }
+        // SAFETY: fcntl on our own open descriptor; clears O_NONBLOCK (only used to open).
+        unsafe {
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+        file.seek(std::io::SeekFrom::Start(offset))
+            .map_err(|e| refused(&e.to_string()))?;
+        Ok(file)
     }
 
     /// Grants bridged commands read-write access to one more directory (a deployment's
@@ -208,16 +350,39 @@ impl ExecHost {
             })?),
             None => None,
         };
+        let spawn_err =
+            |e: std::io::Error| BridgeError::SpawnFailed(format!("{argv0}: stdin: {e}"));
+        // A feed stdin is our own pipe, so that its read end stays open here too: what the
+        // command never read is still in it when it ends (counted for `exec_stdin_end`).
+        let mut feed_pipe = None;
+        let mut stdin_file = None;
+        let stdin_stdio = match (req.stdin, &feed_from) {
+            (_, Some(_)) | (InputMode::Pipe, None) => Stdio::piped(),
+            (InputMode::Feed, None) => {
+                let (reader, writer) = std::io::pipe().map_err(spawn_err)?;
+                let child_end = reader.try_clone().map_err(spawn_err)?;
+                feed_pipe = Some((reader, writer));
+                Stdio::from(child_end)
+            }
+            (InputMode::File, None) => {
+                let path = req.stdin_path.as_deref().ok_or_else(|| {
+                    BridgeError::BadRequest("exec request: stdin \"file\" needs stdin_path".into())
+                })?;
+                let file = self.open_stdin_file(path, req.stdin_offset)?;
+                let child_end = file.try_clone().map_err(spawn_err)?;
+                stdin_file = Some(file);
+                Stdio::from(child_end)
+            }
+            (InputMode::Inherit, None) if self.stdin_inherit => Stdio::inherit(),
+            (InputMode::Inherit | InputMode::Null, None) => Stdio::null(),
+        };
         let mut cmd = tokio::process::Command::new(&program);
         cmd.arg0(&argv0)
             .args(req.argv.iter().skip(1))
             .env_clear()
             .envs(command_env(&req.env, &self.cfg.work_dir))
             .current_dir(&cwd)
-            .stdin(match (req.stdin, &feed_from) {
-                (_, Some(_)) | (InputMode::Pipe | InputMode::Feed, None) => Stdio::piped(),
-                (InputMode::Null, None) => Stdio::null(),
-            })
+            .stdin(stdin_stdio)
             .stdout(output_stdio(req.stdout))
             .stderr(output_stdio(req.stderr))
             .kill_on_drop(true);
@@ -276,10 +441,21 @@ impl ExecHost {
             drains.push(tokio::spawn(feed(pipe, writer)));
         }
         let mut queue = None;
-        if let Some(writer) = stdin.take_if(|_| req.stdin == InputMode::Feed) {
-            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            drains.push(tokio::spawn(feed_queue(rx, writer)));
-            queue = Some(tx);
+        let mut stdin_end = match stdin_file {
+            Some(file) => StdinEnd::File(file),
+            None => StdinEnd::None,
+        };
+        if let Some((peek, writer)) = feed_pipe {
+            let writer = std::process::ChildStdin::from(std::os::fd::OwnedFd::from(writer));
+            let writer = ChildStdin::from_std(writer).map_err(spawn_err)?;
+            let q = Arc::new(FeedQueue::default());
+            let task = tokio::spawn(feed_queue(Arc::clone(&q), writer));
+            stdin_end = StdinEnd::Feed {
+                queue: Arc::clone(&q),
+                writer: task,
+                peek,
+            };
+            queue = Some(q);
         }
         let (status_tx, status) = watch::channel(None);
         let kill = Arc::new(Notify::new());
@@ -298,6 +474,7 @@ impl ExecHost {
             Proc {
                 stdin,
                 feed: queue,
+                stdin_end,
                 stdout: stdout_buf,
                 stderr: stderr_buf,
                 forwarders,
@@ -348,12 +525,14 @@ impl ExecHost {
             if data.is_empty() {
                 return Ok(0);
             }
-            return match queue.send(data.to_vec()) {
-                Ok(()) => Ok(data.len()),
-                Err(_) => Err(BridgeError::BadRequest(format!(
-                    "handle {h}: the command's stdin is closed"
-                ))),
-            };
+            queue
+                .state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pending
+                .extend(data);
+            queue.notify.notify_one();
+            return Ok(data.len());
         }
         let stdin = proc.stdin.as_mut().ok_or_else(|| {
             BridgeError::BadRequest(format!("handle {h}: stdin is not a pipe or is closed"))
@@ -376,8 +555,9 @@ impl ExecHost {
     /// Closes the command's stdin (end of file for it).
     pub async fn close_stdin(&mut self, h: u32) -> Result<(), BridgeError> {
         let proc = self.proc(h)?;
-        if proc.feed.take().is_some() {
+        if let Some(queue) = proc.feed.take() {
             // The queue's task writes what is left, then closes the pipe.
+            queue.close();
             return Ok(());
         }
         match proc.stdin.take() {
@@ -433,7 +613,9 @@ impl ExecHost {
         let deadline = self.cfg.deadline;
         let proc = self.proc(h)?;
         drop(proc.stdin.take());
-        drop(proc.feed.take());
+        if let Some(queue) = proc.feed.take() {
+            queue.close();
+        }
         let mut status = proc.status.clone();
         let code = match timeout_at(deadline, status.wait_for(Option::is_some)).await {
             Ok(Ok(code)) => (*code).unwrap_or(126),
@@ -451,6 +633,7 @@ impl ExecHost {
             return Err(BridgeError::Deadline);
         }
         if let Some(proc) = self.procs.remove(&h) {
+            self.last_stdin_end = proc.stdin_end.measure().map(|end| (h, end));
             // Deliver the command's inherited output before its status, as a shell would.
             let grace = (Instant::now() + DEFAULT_DRAIN_GRACE).min(deadline);
             for task in proc.forwarders {
@@ -625,15 +808,39 @@ async fn feed(pipe: Arc<PipeBuf>, mut stdin: ChildStdin) {
     }
 }
 
-/// Writes a `Feed` stdin's queue into the command as it reads, then closes its stdin. A
-/// command that stops reading ends it (the rest is dropped, as a writer's SIGPIPE would).
-async fn feed_queue(
-    mut queue: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
-    mut stdin: ChildStdin,
-) {
-    while let Some(chunk) = queue.recv().await {
-        if stdin.write_all(&chunk).await.is_err() {
-            return;
+impl FeedQueue {
+    fn close(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+        self.notify.notify_one();
+    }
+}
+
+/// Writes a `Feed` stdin's queue into the command as it reads, then closes its stdin. Bytes
+/// leave the queue only once written, so when `wait` stops this task, queue and pipe hold
+/// exactly what the command did not read.
+async fn feed_queue(queue: Arc<FeedQueue>, mut stdin: ChildStdin) {
+    loop {
+        let chunk: Vec<u8> = {
+            let state = queue.state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.pending.is_empty() && state.closed {
+                return;
+            }
+            state.pending.iter().take(CHUNK).copied().collect()
+        };
+        if chunk.is_empty() {
+            queue.notify.notified().await;
+            continue;
+        }
+        match stdin.write(&chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                queue
+                    .state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .pending
+                    .drain(..n);
+            }
         }
     }
 }

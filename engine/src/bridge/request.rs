@@ -23,6 +23,12 @@ pub(crate) struct ExecRequest {
     /// read.
     #[serde(default)]
     pub stdin_from: Option<u32>,
+    /// For `stdin` `"file"`: the granted regular file the command reads, and the offset it
+    /// starts at (the guest's own read position in that file).
+    #[serde(default)]
+    pub stdin_path: Option<PathBuf>,
+    #[serde(default)]
+    pub stdin_offset: u64,
     #[serde(default)]
     pub stdout: OutputMode,
     #[serde(default)]
@@ -38,8 +44,17 @@ pub(crate) enum InputMode {
     Null,
     Pipe,
     /// A pipe the host feeds from a queue: `exec_write` takes the bytes at once and returns,
-    /// so the guest can go on to read the command's output meanwhile.
+    /// so the guest can go on to read the command's output meanwhile. The host writes only as
+    /// the command reads, and after `exec_wait` `exec_stdin_end` says how many of the bytes the
+    /// command left unread: the guest keeps those for its next reader, as a shared pipe would.
     Feed,
+    /// `stdin_path` opened read-only at `stdin_offset`: the command shares the file offset, so
+    /// after `exec_wait` `exec_stdin_end` gives the offset it stopped at (`head -1` on a file
+    /// leaves the rest for the next reader, as with bash's shared descriptor).
+    File,
+    /// The hook's own stdin: the host process's stdin for `hookbox shell` when the guest reads
+    /// it too ([`super::exec::ExecHost::inherit_stdin`]), `/dev/null` otherwise.
+    Inherit,
 }
 
 /// Where one of the command's output streams goes.

@@ -128,16 +128,17 @@ pub fn shell(args: ShellArgs) -> Result<u8> {
             }
             (None, true)
         }
+        // On a terminal the guest is interactive: it reads the terminal itself, line by line.
+        ScriptFrom::Stdin if std::io::stdin().is_terminal() => (None, true),
         ScriptFrom::Stdin => {
             let mut script = Vec::new();
-            if !std::io::stdin().is_terminal() {
-                std::io::stdin()
-                    .read_to_end(&mut script)
-                    .context("reading the script from stdin")?;
-            }
+            std::io::stdin()
+                .read_to_end(&mut script)
+                .context("reading the script from stdin")?;
             (Some(script), false)
         }
     };
+    let interactive = stdin.is_none() && matches!(script_from(&sh_args), ScriptFrom::Stdin);
     let input = ShellInput::Argv {
         args: sh_args,
         stdin,
@@ -155,8 +156,13 @@ pub fn shell(args: ShellArgs) -> Result<u8> {
     let report = runtime.block_on(async {
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
         let on_signal = tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                let _ = cancel_tx.send(true);
+            while tokio::signal::ctrl_c().await.is_ok() {
+                // At the prompt, Ctrl-C must not end the shell (bash ignores SIGINT there);
+                // bridged commands run in their own session and are not interrupted by it.
+                if !interactive {
+                    let _ = cancel_tx.send(true);
+                    return;
+                }
             }
         });
         let sink: Arc<dyn OutputSink> = Arc::new(RawSink);

@@ -232,8 +232,31 @@ impl Shell {
         self.history.next_line = 1;
         self.history.started = true;
         let mut st = self.last_status;
-        for cc in &prog.complete_commands {
+        // `set -v`: each line is echoed to stderr as it is read, that is, once, when the
+        // command it ends (or the comments before it) is about to run, and at the end.
+        let mut echoed = 0usize;
+        let lines: Vec<&str> = src.lines().collect();
+        for (k, cc) in prog.complete_commands.iter().enumerate() {
             self.hist_note(cc);
+            let end = cc
+                .location()
+                .map_or(echoed, |loc| loc.end.line.max(loc.start.line));
+            // The parser's end can stop short of a closing `fi`/`done`/`}` or a here-document
+            // body: the command's lines go on up to a blank or comment line (or the next one).
+            let next = prog
+                .complete_commands
+                .get(k + 1)
+                .and_then(|c| c.location())
+                .map_or(lines.len() + 1, |loc| loc.start.line);
+            let mut end = end;
+            while end + 1 < next
+                && lines
+                    .get(end)
+                    .is_some_and(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            {
+                end += 1;
+            }
+            self.verbose_echo(&lines, &mut echoed, end, io);
             match self.run_list(cc, io) {
                 Ok(s) => st = s,
                 Err(Flow::Abort(s)) => {
@@ -246,7 +269,27 @@ impl Shell {
                 return Err(Flow::Exit(st));
             }
         }
+        self.verbose_echo(&lines, &mut echoed, lines.len(), io);
         Ok(st)
+    }
+
+    /// With `set -v` on, writes the script's lines after `echoed` up to line `upto` (1-based)
+    /// to stderr; either way they count as read.
+    fn verbose_echo(&self, lines: &[&str], echoed: &mut usize, upto: usize, io: &Io) {
+        let upto = upto.min(lines.len());
+        if upto <= *echoed {
+            return;
+        }
+        if self.opts.verbose {
+            let mut text = String::new();
+            for l in &lines[*echoed..upto] {
+                text.push_str(l);
+                text.push('\n');
+            }
+            crate::io::flush_stdout();
+            io.err(text.as_bytes());
+        }
+        *echoed = upto;
     }
 
     /// Runs `f` as bash runs `eval` and `source` strings (history recording off).

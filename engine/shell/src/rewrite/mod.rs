@@ -9,3 +9,4 @@ pub(crate) mod condnl;
 pub(crate) mod dq_blanks;
 pub(crate) mod empty_for;
 pub(crate) mod fnbody;
+pub(crate) mod io_number;

@@ -69,7 +69,8 @@ pub(crate) fn mkdir(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
                     continue;
                 }
                 let p = resolve(ctx.cwd, &prefix);
-                if is_dir(&p) {
+                // Above a granted directory the host's own directories exist, unseen.
+                if is_dir(&p) || crate::grants::is_ancestor(&p) {
                     continue;
                 }
                 match std::fs::create_dir(&p) {

@@ -2,9 +2,13 @@
 //! (engine/shell/tests/corpus.rs) and the run through the real sandbox (`hookbox shell`,
 //! tests/tests/e2e/shell_sandbox.rs): every case of the brush-compat corpus (and
 //! tests/shell-cases) runs through /bin/bash and through the shell under test in a fresh temp
-//! dir each; stdout, exit status and (unless ignored) stderr are compared. Mismatches are
-//! reported, not failed (the bar is a pass rate); a caller fails only when the harness itself
-//! breaks (no case ran, bash missing).
+//! dir each; stdout, exit status and (unless ignored) stderr are compared.
+//!
+//! The run gates: [`gate`] compares the failing cases with a pinned list checked in beside
+//! this file (`known-failures/<mode>.txt`, one case id `FILE: NAME` a line), and a case that
+//! newly fails *and* one that newly passes both fail the test, with how to update the list
+//! (`SHELL_CORPUS_UPDATE=1` rewrites it from the run). `SHELL_CORPUS_WRITE_MD=1` regenerates
+//! the mode's pass rates and failing cases in engine/shell/CORPUS.md.
 
 #![allow(dead_code)]
 
@@ -179,10 +183,32 @@ fn yaml_files(root: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// What one corpus run found.
+pub struct CorpusRun {
+    /// Per corpus file: (passed, run).
+    pub table: BTreeMap<String, (usize, usize)>,
+    /// Every case run, by id (`FILE: NAME`, `#2` … for a repeated name), and whether it
+    /// passed; with what differed when not.
+    pub cases: Vec<(String, bool, String)>,
+    /// Only part of the corpus ran (`SHELL_CORPUS_FILTER`).
+    pub filtered: bool,
+    /// The table as text, with a TOTAL line.
+    pub report: String,
+}
+
+impl CorpusRun {
+    pub fn passed(&self) -> usize {
+        self.table.values().map(|(ok, _)| ok).sum()
+    }
+    pub fn run(&self) -> usize {
+        self.table.values().map(|(_, n)| n).sum()
+    }
+}
+
 /// Runs every case of the corpora through bash and through `ours`, prints the per-file pass
 /// rates and writes the full report (with every failure) to `report`. Panics only when the
-/// harness itself breaks (no bash, no case ran); returns (passed, run).
-pub fn run_corpus(ours: &Ours<'_>, report_path: &Path) -> (usize, usize) {
+/// harness itself breaks (no bash, no case ran).
+pub fn run_corpus(ours: &Ours<'_>, report_path: &Path) -> CorpusRun {
     let bash = "/bin/bash";
     assert!(Path::new(bash).exists(), "the oracle /bin/bash is missing");
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -204,6 +230,7 @@ pub fn run_corpus(ours: &Ours<'_>, report_path: &Path) -> (usize, usize) {
         case: Value,
     }
     let mut jobs = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for file in &files {
         let rel = file
             .strip_prefix(&corpus)
@@ -231,7 +258,13 @@ pub fn run_corpus(ours: &Ours<'_>, report_path: &Path) -> (usize, usize) {
             continue;
         };
         for case in cases {
-            let name = s(case, "name").unwrap_or_default();
+            let mut name = s(case, "name").unwrap_or_default();
+            // Ids are unique: a repeated name in one file gets `#2`, `#3` …
+            let n = seen.entry(format!("{rel}: {name}")).or_default();
+            *n += 1;
+            if *n > 1 {
+                name = format!("{name} #{n}");
+            }
             jobs.push(Job {
                 rel: rel.clone(),
                 name,
@@ -263,6 +296,7 @@ pub fn run_corpus(ours: &Ours<'_>, report_path: &Path) -> (usize, usize) {
     });
     let mut results = results.into_inner().unwrap_or_default();
     results.sort_by_key(|r| r.0);
+    let mut cases = Vec::new();
     for (i, ok, what) in results {
         let job = &jobs[i];
         total_run += 1;
@@ -273,6 +307,7 @@ pub fn run_corpus(ours: &Ours<'_>, report_path: &Path) -> (usize, usize) {
         } else {
             failures.push(format!("{}: {} [{what}]", job.rel, job.name));
         }
+        cases.push((format!("{}: {}", job.rel, job.name), ok, what));
     }
     let mut report = String::new();
     let (mut p, mut t) = (0, 0);
@@ -301,7 +336,158 @@ pub fn run_corpus(ours: &Ours<'_>, report_path: &Path) -> (usize, usize) {
     );
     println!("{report}\nfull report: {}", out.display());
     assert!(total_run > 0, "the harness ran no case");
-    (p, t)
+    CorpusRun {
+        table,
+        cases,
+        filtered: filter.is_some(),
+        report,
+    }
+}
+
+/// The pinned list of a mode (`sandbox`, `native`), from either crate (engine/shell or
+/// tests): the cases known to fail, and those that flip with timing in bash itself (`? `
+/// lines: either result passes).
+fn known_failures_file(mode: &str) -> PathBuf {
+    repo_root(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .join("engine/shell/tests/known-failures")
+        .join(format!("{mode}.txt"))
+}
+
+/// Checks the run against the mode's pinned list: every failing case must be listed and
+/// every listed case must fail (flaky `? ` cases excepted). With `SHELL_CORPUS_UPDATE=1`, the
+/// list is rewritten from this run instead (flaky lines kept). With `SHELL_CORPUS_WRITE_MD=1`,
+/// the mode's section of CORPUS.md is regenerated. Returns the message of a failed gate.
+pub fn gate(run: &CorpusRun, mode: &str, title: &str) -> Result<(), String> {
+    let path = known_failures_file(mode);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut known = std::collections::BTreeSet::new();
+    let mut flaky = std::collections::BTreeSet::new();
+    let mut header = Vec::new();
+    for line in text.lines() {
+        if let Some(id) = line.strip_prefix("? ") {
+            flaky.insert(id.to_string());
+        } else if line.starts_with('#') || line.trim().is_empty() {
+            if known.is_empty() && flaky.is_empty() {
+                header.push(line.to_string());
+            }
+        } else {
+            known.insert(line.to_string());
+        }
+    }
+    let ran: std::collections::BTreeSet<&str> = run.cases.iter().map(|c| c.0.as_str()).collect();
+    let failing: Vec<&(String, bool, String)> = run.cases.iter().filter(|c| !c.1).collect();
+    let newly_failing: Vec<String> = failing
+        .iter()
+        .filter(|c| !known.contains(&c.0) && !flaky.contains(&c.0))
+        .map(|c| format!("{} [{}]", c.0, c.2))
+        .collect();
+    let newly_passing: Vec<&String> = known
+        .iter()
+        .filter(|id| ran.contains(id.as_str()))
+        .filter(|id| run.cases.iter().any(|c| &c.0 == *id && c.1))
+        .collect();
+    if std::env::var("SHELL_CORPUS_WRITE_MD").is_ok() && !run.filtered {
+        write_corpus_md(run, mode, title);
+    }
+    if std::env::var("SHELL_CORPUS_UPDATE").is_ok() {
+        let mut out = header.join("\n");
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        for id in &flaky {
+            out.push_str(&format!("? {id}\n"));
+        }
+        // A filtered run knows only its own cases: the others keep their lines.
+        let mut ids: std::collections::BTreeSet<String> = known
+            .iter()
+            .filter(|id| run.filtered && !ran.contains(id.as_str()))
+            .cloned()
+            .collect();
+        ids.extend(
+            failing
+                .iter()
+                .filter(|c| !flaky.contains(&c.0))
+                .map(|c| c.0.clone()),
+        );
+        let mut ordered: Vec<&String> = ids.iter().collect();
+        ordered.sort();
+        for id in ordered {
+            out.push_str(id);
+            out.push('\n');
+        }
+        std::fs::write(&path, out).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("updated {}", path.display());
+        return Ok(());
+    }
+    if newly_failing.is_empty() && newly_passing.is_empty() {
+        return Ok(());
+    }
+    let mut msg = format!(
+        "the {title} corpus run differs from the pinned list {}:\n",
+        path.display()
+    );
+    if !newly_failing.is_empty() {
+        msg.push_str(&format!(
+            "\n{} case(s) newly FAIL (fix them, or if the change is intended, pin them):\n  {}\n",
+            newly_failing.len(),
+            newly_failing.join("\n  ")
+        ));
+    }
+    if !newly_passing.is_empty() {
+        msg.push_str(&format!(
+            "\n{} case(s) newly PASS (good: unpin them):\n  {}\n",
+            newly_passing.len(),
+            newly_passing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        ));
+    }
+    msg.push_str(
+        "\nTo update the list from this run, rerun the test with SHELL_CORPUS_UPDATE=1 \
+         (SHELL_CORPUS_VERBOSE=1 shows each mismatch; a case that flips with timing in bash \
+         itself can be marked with a leading `? `).",
+    );
+    Err(msg)
+}
+
+/// Regenerates the mode's part of engine/shell/CORPUS.md: between `<!-- BEGIN MODE -->` and
+/// `<!-- END MODE -->`, the pass rates per file and the failing cases.
+fn write_corpus_md(run: &CorpusRun, mode: &str, title: &str) {
+    let md = known_failures_file(mode)
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .map(|shell| shell.join("CORPUS.md"));
+    let Some(md) = md else { return };
+    let Ok(text) = std::fs::read_to_string(&md) else {
+        return;
+    };
+    let (begin, end) = (
+        format!("<!-- BEGIN {mode} -->"),
+        format!("<!-- END {mode} -->"),
+    );
+    let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) else {
+        eprintln!("{}: no {begin} … {end} markers", md.display());
+        return;
+    };
+    let failing: Vec<String> = run
+        .cases
+        .iter()
+        .filter(|c| !c.1)
+        .map(|c| format!("{} [{}]", c.0, c.2))
+        .collect();
+    let section = format!(
+        "{begin}\n## {title}: {}/{} ({:.1}%)\n\n```\n{}```\n\nFailing cases:\n\n```\n{}\n```\n",
+        run.passed(),
+        run.run(),
+        100.0 * run.passed() as f64 / run.run().max(1) as f64,
+        run.report,
+        failing.join("\n")
+    );
+    let new = format!("{}{section}{}", &text[..a], &text[b..]);
+    let _ = std::fs::write(&md, new);
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -29,6 +29,14 @@ impl std::fmt::Debug for SandboxEngine {
     }
 }
 
+/// Native stack a guest's wasm frames may use. 8 MiB (wasmtime's default is 512 KiB): the
+/// bundled shell recurses per nesting level of a script (parser, evaluator, `$(( ))`), and its
+/// own depth limits must be reached before this one (a trap here ends the hook with 134). Past
+/// it the guest traps ("call stack exhausted"); the host's stack is never at risk.
+pub const MAX_WASM_STACK_BYTES: usize = 8 << 20;
+/// Each run's async stack: the wasm stack plus room for the host calls made on it.
+const ASYNC_STACK_BYTES: usize = MAX_WASM_STACK_BYTES + (1 << 20);
+
 impl SandboxEngine {
     /// Builds the engine and starts its ticker with [`DEFAULT_EPOCH_TICK`].
     pub fn new() -> Result<Self, wasmtime::Error> {
@@ -43,6 +51,8 @@ impl SandboxEngine {
         config.consume_fuel(true);
         config.epoch_interruption(true);
         config.cranelift_opt_level(OptLevel::Speed);
+        config.max_wasm_stack(MAX_WASM_STACK_BYTES);
+        config.async_stack_size(ASYNC_STACK_BYTES);
         // Hooks are core modules; the component model is compiled in only because wasmtime-wasi
         // needs its resource table.
         config.wasm_component_model(false);

@@ -40,6 +40,12 @@ impl ExecState {
         ExecState(host)
     }
 
+    /// Bridged commands asking for the hook's stdin get the host process's own (`hookbox
+    /// shell`, whose guest reads that stdin exactly; see `stdio::ExactStdin`).
+    pub(crate) fn inherit_stdin(&mut self) {
+        self.0.inherit_stdin();
+    }
+
     /// Kills whatever the hook started and is still running.
     pub(crate) async fn shutdown(&mut self) {
         self.0.shutdown().await;
@@ -208,6 +214,26 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
                     }
                 })
             })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "exec_stdin_end",
+        |mut caller: Caller<'_, HostState>, h: i32, out: i32| -> i32 {
+            let h = match handle(&mut caller, h) {
+                Ok(h) => h,
+                Err(code) => return code,
+            };
+            match caller.data_mut().bridge.exec.0.stdin_end(h) {
+                Ok(end) => match write_guest(&mut caller, out, &end.to_le_bytes()) {
+                    Ok(()) => 0,
+                    Err(code) => code,
+                },
+                Err(e) => {
+                    let code = e.code();
+                    caller.data_mut().bridge.fail(code, e.to_string())
+                }
+            }
         },
     )?;
     linker.func_wrap_async(

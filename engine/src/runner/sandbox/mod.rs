@@ -425,6 +425,7 @@ impl SandboxRunner {
                 });
             }
         };
+        let stdin_inherited = matches!(stdin, GuestStdin::Inherit);
         let capper = Arc::new(OutputCapper::new(
             Arc::clone(&output),
             invocation.limits.output_cap_bytes,
@@ -436,7 +437,10 @@ impl SandboxRunner {
             &capper,
             stdin,
         )?;
-        let exec = exec_link::ExecState::new(invocation, deadline, &capper);
+        let mut exec = exec_link::ExecState::new(invocation, deadline, &capper);
+        if stdin_inherited {
+            exec.inherit_stdin();
+        }
         let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec);
         let file_limit =
             file_size::FileSizeLimit::new(invocation.limits.file_size_bytes, Arc::clone(&capper));

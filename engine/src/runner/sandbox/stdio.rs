@@ -1,4 +1,5 @@
-//! The guest's stdout and stderr as WASI output streams that feed the [`OutputCapper`].
+//! The guest's stdout and stderr as WASI output streams that feed the [`OutputCapper`], and
+//! the host's stdin read exactly for `hookbox shell` ([`ExactStdin`]).
 //!
 //! In: `fd_write` on fd 1 and 2 (wasmtime-wasi calls the stream). Out: bytes pushed to the
 //! hook's capper. Writes always succeed, also past the cap (the bytes are dropped there), so
@@ -10,8 +11,8 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use tokio::io::AsyncWrite;
-use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
-use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
+use wasmtime_wasi::cli::{IsTerminal, StdinStream, StdoutStream};
+use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
 
 use crate::runner::output::OutputCapper;
 use crate::runner::Stream;
@@ -79,5 +80,76 @@ impl AsyncWrite for GuestOutput {
     }
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Poll::Ready(Ok(()))
+    }
+}
+
+/// The host process's stdin for a guest that reads it (`hookbox shell` with a script that is not
+/// on stdin), read exactly as far as the guest asks and never ahead: the guest's `read` takes
+/// one line byte by byte, as bash's does on a pipe, and a bridged command given the same stdin
+/// (`"stdin": "inherit"`) then gets the rest (`read first; /usr/bin/cat`).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct ExactStdin;
+
+/// Largest read of the host's stdin for one guest read. 64 KiB.
+const STDIN_READ_MAX_BYTES: usize = 64 * 1024;
+
+impl IsTerminal for ExactStdin {
+    fn is_terminal(&self) -> bool {
+        std::io::IsTerminal::is_terminal(&std::io::stdin())
+    }
+}
+
+impl StdinStream for ExactStdin {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncRead + Send + Sync> {
+        // Only the preview 2 stream is used (preview 1 reads through it).
+        Box::new(tokio::io::empty())
+    }
+    fn p2_stream(&self) -> Box<dyn InputStream> {
+        Box::new(*self)
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for ExactStdin {
+    async fn ready(&mut self) {}
+}
+
+#[wasmtime_wasi::async_trait]
+impl InputStream for ExactStdin {
+    fn read(&mut self, _size: usize) -> StreamResult<Bytes> {
+        // Non-blocking reads see nothing ready; reading happens in `blocking_read`.
+        Ok(Bytes::new())
+    }
+
+    async fn blocking_read(&mut self, size: usize) -> StreamResult<Bytes> {
+        let size = size.min(STDIN_READ_MAX_BYTES);
+        if size == 0 {
+            return Ok(Bytes::new());
+        }
+        // A blocking read off the async workers; the run's deadline drops this future (the
+        // thread ends with the read).
+        let read = tokio::task::spawn_blocking(move || {
+            let mut buf = vec![0u8; size];
+            loop {
+                // SAFETY: buf is writable for `size` bytes; fd 0 is the process's stdin. Not
+                // through std's Stdin, whose buffer would read ahead of the guest.
+                let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), size) };
+                if n >= 0 {
+                    buf.truncate(n as usize);
+                    return Ok(buf);
+                }
+                let err = std::io::Error::last_os_error();
+                if err.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(err);
+                }
+            }
+        })
+        .await;
+        match read {
+            Ok(Ok(buf)) if buf.is_empty() => Err(StreamError::Closed),
+            Ok(Ok(buf)) => Ok(Bytes::from(buf)),
+            Ok(Err(err)) => Err(StreamError::LastOperationFailed(err.into())),
+            Err(err) => Err(StreamError::trap(&format!("reading stdin: {err}"))),
+        }
     }
 }

@@ -111,7 +111,7 @@ pub(crate) fn wasi_context(
             builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes));
         }
         GuestStdin::Inherit => {
-            builder.inherit_stdin();
+            builder.stdin(super::stdio::ExactStdin);
         }
     }
     builder
@@ -148,15 +148,19 @@ pub(crate) fn wasi_context(
     };
     let work = &invocation.work_dir;
     let work_guest = utf8_path("work directory", work)?;
-    // At its host path, so paths given to bridged commands mean the same on both sides, and
-    // as "." so relative paths resolve in it (wasi-libc resolves relative paths against the
-    // "." preopen).
+    // At its host path, so paths given to bridged commands mean the same on both sides.
     builder
         .preopened_dir(work, work_guest, work_perms)
         .map_err(|e| grant_err(work, e))?;
-    builder
-        .preopened_dir(work, ".", work_perms)
-        .map_err(|e| grant_err(work, e))?;
+    // A plain module also gets it as "." so its relative paths resolve in it. Not the shell:
+    // wasi-libc matches *every* absolute path outside the other preopens against ".", so
+    // `/tmp/cache` would alias `./tmp/cache` of the project (`rm -f /tmp/cache` deleted it);
+    // the shell resolves paths itself and sets wasi-libc's cwd to the work directory.
+    if !shell {
+        builder
+            .preopened_dir(work, ".", work_perms)
+            .map_err(|e| grant_err(work, e))?;
+    }
     let temp = &invocation.temp_dir;
     let temp_guest = utf8_path("temporary directory", temp)?;
     builder
