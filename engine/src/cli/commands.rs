@@ -32,17 +32,21 @@ pub fn dispatch(command: Command) -> Result<Ended> {
         Command::Exec(a) => super::exec::exec(a).map(Ended::Status),
         Command::Shell(a) => super::shell::shell(a).map(Ended::Status),
         Command::Compile(a) => super::compile::compile(a).map(Ended::Status),
+        Command::Db(a) => super::fleet::db(a),
+        Command::Submit(a) => super::fleet::submit(a),
+        Command::Worker(a) => super::fleet::worker(a),
+        Command::Fleet(a) => super::fleet::fleet(a),
     }
 }
 
 /// The process environment, read once, here only.
-struct ProcessEnv {
-    hook_timeout: Option<Duration>,
-    skip_hooks: bool,
-    project_path: Option<String>,
-    flux_peer_index: u32,
-    state_dir: Option<PathBuf>,
-    temp_root: PathBuf,
+pub(super) struct ProcessEnv {
+    pub(super) hook_timeout: Option<Duration>,
+    pub(super) skip_hooks: bool,
+    pub(super) project_path: Option<String>,
+    pub(super) flux_peer_index: u32,
+    pub(super) state_dir: Option<PathBuf>,
+    pub(super) temp_root: PathBuf,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -73,7 +77,7 @@ pub fn parse_hook_timeout(value: Option<&str>) -> Result<Option<Duration>> {
     }
 }
 
-fn read_process_env() -> Result<ProcessEnv> {
+pub(super) fn read_process_env() -> Result<ProcessEnv> {
     let state_dir = match var("XDG_STATE_HOME").filter(|v| v.starts_with('/')) {
         Some(x) => Some(PathBuf::from(x).join("hookbox")),
         None => var("HOME")
@@ -97,7 +101,7 @@ fn read_process_env() -> Result<ProcessEnv> {
     })
 }
 
-fn project_dir(dir: Option<&Path>) -> Result<PathBuf> {
+pub(super) fn project_dir(dir: Option<&Path>) -> Result<PathBuf> {
     let dir = match dir {
         Some(d) => d.to_path_buf(),
         None => std::env::current_dir().context("cannot read the current directory")?,
@@ -111,7 +115,7 @@ fn project_dir(dir: Option<&Path>) -> Result<PathBuf> {
     Ok(canonical)
 }
 
-fn app_env(plan: &Plan, args: &EnvArgs) -> Result<BTreeMap<String, String>> {
+pub(super) fn app_env(plan: &Plan, args: &EnvArgs) -> Result<BTreeMap<String, String>> {
     let file = match &args.env_file {
         Some(path) => env::read_env_file(path)?,
         None => BTreeMap::new(),
@@ -124,7 +128,7 @@ fn app_env(plan: &Plan, args: &EnvArgs) -> Result<BTreeMap<String, String>> {
     Ok(env::layer_app_env(&plan.env, &file, &cli))
 }
 
-fn force_runner(plan: &mut Plan, runner: Option<RunnerKind>) {
+pub(super) fn force_runner(plan: &mut Plan, runner: Option<RunnerKind>) {
     if let Some(kind) = runner {
         for hook in &mut plan.hooks {
             if !matches!(hook.program, HookProgram::Wasm(_)) {
@@ -142,7 +146,7 @@ fn terminal(json: bool) -> Terminal {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -192,6 +196,7 @@ fn context(
         temp_root: penv.temp_root.clone(),
         hook_user: glue::hook_ids(&plan.policy)?,
         progress_every: progress.then_some(PROGRESS_EVERY),
+        gate: None,
     })
 }
 
@@ -495,6 +500,7 @@ fn rollback(a: RollbackArgs) -> Result<Ended> {
         temp_root: penv.temp_root.clone(),
         hook_user,
         progress_every: None,
+        gate: None,
     };
     let start_of = |release: &Path| plan_of(release).and_then(|p| p.deploy.start);
     let outcome = crate::lifecycle::deploy::rollback(&dir, &ctx, &events, &start_of)?;

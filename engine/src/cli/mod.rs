@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod compile;
+mod fleet;
 pub mod exec;
 mod glue;
 mod guest;

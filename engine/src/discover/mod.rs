@@ -608,5 +608,6 @@ pub(crate) fn file_hook(
         timeout: None,
         failure,
         args,
+        retry: None,
     }
 }

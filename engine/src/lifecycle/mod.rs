@@ -14,7 +14,7 @@
 pub mod app;
 pub mod deploy;
 pub mod env;
-mod fsutil;
+pub(crate) mod fsutil;
 mod hook;
 pub mod releases;
 
@@ -96,6 +96,9 @@ pub struct RunContext {
     pub hook_user: Option<HookIds>,
     /// Print "still running" every this often for a long hook (terminal only). `None`: never.
     pub progress_every: Option<Duration>,
+    /// Steers and records every attempt of every hook (the fleet worker). `None`: attempts
+    /// are decided in this process alone.
+    pub gate: Option<crate::retry::Gate>,
 }
 
 /// The overall status of a stage run or a deployment.
@@ -197,6 +200,8 @@ pub enum LifecycleError {
     },
     #[error(transparent)]
     Deploy(#[from] deploy::DeployError),
+    #[error("hook {hook}: this run no longer owns it ({why}); nothing more was recorded")]
+    Lost { hook: String, why: String },
 }
 
 /// Refuses before anything runs when the hook user cannot even enter the work directory
