@@ -291,6 +291,7 @@ impl Worker {
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<bool, FleetError> {
         let fence = claimed.fence;
+        let writer = Arc::new(Mutex::new(super::connect(&self.config.db, None).await?));
         let (lost_tx, lost_rx) = watch::channel(false);
         let (cancel_tx, cancel_rx) = watch::channel(claimed.cancel_requested);
         let lost_tx = Arc::new(lost_tx);
@@ -300,7 +301,6 @@ impl Worker {
             let lost_tx = lost_tx.clone();
             tokio::spawn(async move { keep_lease(db, fence, lease, every, lost_tx, cancel_tx).await })
         };
-        let writer = Arc::new(Mutex::new(super::connect(&self.config.db, None).await?));
         let sink = Arc::new(DbSink::new(claimed.claims));
         let flusher = {
             let writer = writer.clone();
