@@ -363,25 +363,26 @@ pub fn worker(a: WorkerArgs) -> Result<Ended> {
 }
 
 fn print_line(line: &LogLine, json: bool) {
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "event": "log", "position": line.position, "attempt": line.attempt,
-                "seq": line.seq, "ts": line.ts, "stream": line.stream, "text": line.text,
-            })
-        );
-        return;
-    }
-    match line.event.get("hook").and_then(|h| h.as_str()) {
-        Some(hook) if line.stream.is_some() => println!(
-            "{} [{hook}] {}: {}",
-            line.ts,
-            line.stream.as_deref().unwrap_or_default(),
-            line.text
-        ),
-        _ => println!("{} {}", line.ts, line.text),
-    }
+    use std::io::Write;
+    let text = if json {
+        serde_json::json!({
+            "event": "log", "position": line.position, "attempt": line.attempt,
+            "seq": line.seq, "ts": line.ts, "stream": line.stream, "text": line.text,
+        })
+        .to_string()
+    } else {
+        match line.event.get("hook").and_then(|h| h.as_str()) {
+            Some(hook) if line.stream.is_some() => format!(
+                "{} [{hook}] {}: {}",
+                line.ts,
+                line.stream.as_deref().unwrap_or_default(),
+                line.text
+            ),
+            _ => format!("{} {}", line.ts, line.text),
+        }
+    };
+    // A closed stdout (piped into `head`) ends the output, not in a panic.
+    let _ = writeln!(std::io::stdout(), "{text}");
 }
 
 fn print_status(status: &DeploymentStatus, json: bool) {

@@ -657,9 +657,9 @@ async fn finish(
     lease::check(&tx, fence).await?;
     logs::insert(&tx, fence, &lines).await?;
     tx.execute(
-        "UPDATE hookbox_hooks SET state = CASE WHEN $2 = 'cancelled' THEN 'cancelled' ELSE 'skipped' END
+        "UPDATE hookbox_hooks SET state = CASE WHEN state = 'running' THEN 'cancelled' ELSE 'skipped' END
          WHERE deployment_id = $1 AND state IN ('pending', 'running')",
-        &[&fence.deployment, &status],
+        &[&fence.deployment],
     )
     .await?;
     tx.execute(
