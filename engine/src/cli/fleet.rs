@@ -26,7 +26,12 @@ const FOLLOW_POLL: Duration = Duration::from_secs(2);
 pub struct DbArg {
     /// PostgreSQL connection string (`host=/run/postgresql dbname=hookbox`) or URL
     /// (`postgresql://user@host/db`).
-    #[arg(long, env = "HOOKBOX_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HOOKBOX_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub db: String,
 }
 
@@ -196,10 +201,7 @@ pub fn db(a: DbArgs) -> Result<Ended> {
             serde_json::json!({ "applied": applied, "version": schema::latest_version() })
         );
     } else if applied.is_empty() {
-        println!(
-            "schema up to date (version {})",
-            schema::latest_version()
-        );
+        println!("schema up to date (version {})", schema::latest_version());
     } else {
         println!(
             "applied migration(s) {:?}; schema at version {}",
@@ -315,10 +317,9 @@ pub fn worker(a: WorkerArgs) -> Result<Ended> {
         None => default_work_dir()?,
     };
     let mut config = WorkerConfig::new(&a.db.db, work_root);
-    config.id = a
-        .id
-        .clone()
-        .unwrap_or_else(|| format!("{}:{}", hostname(), std::process::id()));
+    config.id =
+        a.id.clone()
+            .unwrap_or_else(|| format!("{}:{}", hostname(), std::process::id()));
     config.temp_root = penv.temp_root.clone();
     config.concurrency = a.concurrency.max(1);
     config.lease = a.lease;
@@ -352,7 +353,10 @@ pub fn worker(a: WorkerArgs) -> Result<Ended> {
         worker.run(rx).await.map_err(anyhow::Error::from)
     })?;
     if a.json {
-        println!("{}", serde_json::json!({ "event": "worker-stopped", "report": report }));
+        println!(
+            "{}",
+            serde_json::json!({ "event": "worker-stopped", "report": report })
+        );
     } else {
         eprintln!(
             "hookbox worker: stopped after {} claim(s): {} finished, {} lost or given back",
@@ -436,7 +440,11 @@ pub fn fleet(a: FleetArgs) -> Result<Ended> {
                     println!(
                         "deployment {}: cancel requested{}",
                         d.deployment,
-                        if status.done() { "" } else { "; its worker stops the running hook within one heartbeat" }
+                        if status.done() {
+                            ""
+                        } else {
+                            "; its worker stops the running hook within one heartbeat"
+                        }
                     );
                 }
                 print_status(&status, d.json);
@@ -444,11 +452,10 @@ pub fn fleet(a: FleetArgs) -> Result<Ended> {
             }
             FleetCommand::Logs(l) => {
                 if l.follow {
-                    let status =
-                        queue::follow(&l.db.db, l.deployment, FOLLOW_POLL, |line| {
-                            print_line(line, l.json)
-                        })
-                        .await?;
+                    let status = queue::follow(&l.db.db, l.deployment, FOLLOW_POLL, |line| {
+                        print_line(line, l.json)
+                    })
+                    .await?;
                     return Ok(if status.succeeded() {
                         Ended::Success
                     } else {
@@ -486,7 +493,14 @@ mod tests {
         assert_eq!(w.poll, DEFAULT_POLL);
         assert_eq!(w.drain_timeout, DEFAULT_DRAIN_TIMEOUT);
         let cli = Cli::try_parse_from([
-            "hookbox", "worker", "--db", "x", "--lease", "3s", "--heartbeat", "500ms",
+            "hookbox",
+            "worker",
+            "--db",
+            "x",
+            "--lease",
+            "3s",
+            "--heartbeat",
+            "500ms",
         ])
         .unwrap();
         let Command::Worker(w) = cli.command else {

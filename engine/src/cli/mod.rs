@@ -6,8 +6,8 @@
 mod args;
 mod commands;
 mod compile;
-mod fleet;
 pub mod exec;
+mod fleet;
 mod glue;
 mod guest;
 mod shell;

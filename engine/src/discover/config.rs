@@ -70,11 +70,11 @@ use super::{
     exists_no_follow, files, hook_program, lossy, point_failure, stage_defaults, Ctx, Problem, Scan,
 };
 use crate::bridge::policy::Policy;
-use crate::retry::{RetryOn, RetryPolicy, MAX_RETRIES};
 use crate::plan::{
     Convention, DeployCommands, FailureRule, Hook, HookProgram, PlanLimits, Point, RunnerKind,
     Skipped,
 };
+use crate::retry::{RetryOn, RetryPolicy, MAX_RETRIES};
 
 /// The file name.
 pub const FILE_NAME: &str = "hookbox.toml";
@@ -782,7 +782,9 @@ impl Parser<'_> {
                     let l = self.line(&v.span());
                     self.push(
                         l,
-                        format!("`retries` in {section} must be an integer from 0 to {MAX_RETRIES}"),
+                        format!(
+                            "`retries` in {section} must be an integer from 0 to {MAX_RETRIES}"
+                        ),
                         "write e.g. `retries = 2` (two more attempts after a failure)",
                     );
                     return None;
@@ -841,7 +843,11 @@ impl Parser<'_> {
             let items = match v.get_ref() {
                 DeValue::Array(a) => a
                     .iter()
-                    .map(|i| integer(i.get_ref()).filter(|n| (1..=255).contains(n)).map(|n| n as i32))
+                    .map(|i| {
+                        integer(i.get_ref())
+                            .filter(|n| (1..=255).contains(n))
+                            .map(|n| n as i32)
+                    })
                     .collect::<Option<Vec<_>>>(),
                 _ => None,
             };

@@ -108,7 +108,8 @@ pub async fn claim(
     .await?;
     let stored = |what: &'static str| move |source| FleetError::Stored { what, id, source };
     let plan: Plan = serde_json::from_value(row.get(4)).map_err(stored("plan"))?;
-    let settings: super::Settings = serde_json::from_value(row.get(5)).map_err(stored("settings"))?;
+    let settings: super::Settings =
+        serde_json::from_value(row.get(5)).map_err(stored("settings"))?;
     let mut hooks = Vec::new();
     for h in tx
         .query(

@@ -146,7 +146,11 @@ impl EventSink for DbSink {
 
 /// Inside a transaction that has passed [`lease::check`]: stores `lines` and notifies
 /// followers once.
-pub async fn insert(tx: &Transaction<'_>, fence: Fence, lines: &[Pending]) -> Result<(), FleetError> {
+pub async fn insert(
+    tx: &Transaction<'_>,
+    fence: Fence,
+    lines: &[Pending],
+) -> Result<(), FleetError> {
     if lines.is_empty() {
         return Ok(());
     }

@@ -167,12 +167,11 @@ impl Queue {
             id: 0,
             source: e,
         })?;
-        let settings_json =
-            serde_json::to_value(&s.settings).map_err(|e| FleetError::Stored {
-                what: "settings",
-                id: 0,
-                source: e,
-            })?;
+        let settings_json = serde_json::to_value(&s.settings).map_err(|e| FleetError::Stored {
+            what: "settings",
+            id: 0,
+            source: e,
+        })?;
         let tx = self.client.transaction().await?;
         tx.execute(
             "INSERT INTO hookbox_artifacts (sha256, size_bytes, content) VALUES ($1, $2, $3)

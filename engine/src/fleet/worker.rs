@@ -32,7 +32,9 @@ use super::logs::{self, DbSink};
 use super::{artifact, FleetError, QUEUE_CHANNEL};
 use crate::events::redact::Redactor;
 use crate::events::{Event, Events, Terminal};
-use crate::lifecycle::{self, HookIds, HookOutcome, LifecycleError, Platform, RunContext, Runners, Status};
+use crate::lifecycle::{
+    self, HookIds, HookOutcome, LifecycleError, Platform, RunContext, Runners, Status,
+};
 use crate::limits::Limits;
 use crate::plan::{FailureRule, Hook, HookProgram, Plan};
 use crate::retry::{AttemptEnd, AttemptGate, Gate, GateFuture, GateRefused, Resume};
@@ -299,7 +301,9 @@ impl Worker {
             let db = self.config.db.clone();
             let (lease, every) = (self.config.lease, self.config.heartbeat);
             let lost_tx = lost_tx.clone();
-            tokio::spawn(async move { keep_lease(db, fence, lease, every, lost_tx, cancel_tx).await })
+            tokio::spawn(
+                async move { keep_lease(db, fence, lease, every, lost_tx, cancel_tx).await },
+            )
         };
         let sink = Arc::new(DbSink::new(claimed.claims));
         let flusher = {
@@ -314,7 +318,8 @@ impl Worker {
                         _ = sink.full() => {}
                     }
                     let mut client = writer.lock().await;
-                    if let Err(FleetError::Fenced(_)) = logs::flush(&mut client, fence, &sink).await {
+                    if let Err(FleetError::Fenced(_)) = logs::flush(&mut client, fence, &sink).await
+                    {
                         let _ = lost_tx.send(true);
                         return;
                     }
@@ -413,10 +418,9 @@ impl Worker {
                     native: &self.native as &dyn Runner,
                     sandbox: sandbox.map(|s| s as &dyn Runner),
                 };
-                let outcome = lifecycle::run_hooks(
-                    &prep.plan, &remaining, &ctx, &runners, &events, &cancel,
-                )
-                .await;
+                let outcome =
+                    lifecycle::run_hooks(&prep.plan, &remaining, &ctx, &runners, &events, &cancel)
+                        .await;
                 match outcome {
                     Err(LifecycleError::Lost { .. }) => Ok(false),
                     Err(e) => {
@@ -442,7 +446,9 @@ impl Worker {
                             (Status::SuccessWithWarnings, _) => {
                                 format!("Deployment status: success-with-warnings ({warnings} warning(s))")
                             }
-                            (s, Some(h)) => format!("Deployment status: {s} ({} {})", h.name, h.describe()),
+                            (s, Some(h)) => {
+                                format!("Deployment status: {s} ({} {})", h.name, h.describe())
+                            }
                             (s, None) => format!("Deployment status: {s}"),
                         };
                         events.emit(&Event::Status {
@@ -497,7 +503,11 @@ impl Worker {
                 uid: u.uid,
                 gid: u.gid,
             });
-        let shared = self.config.work_root.join("shared").join(tenant_dir(&claimed.tenant));
+        let shared = self
+            .config
+            .work_root
+            .join("shared")
+            .join(tenant_dir(&claimed.tenant));
         std::fs::create_dir_all(&shared).map_err(|e| format!("{}: {e}", shared.display()))?;
         if let Some(ids) = hook_user {
             lifecycle::fsutil::chown_tree(&release, ids)
@@ -514,9 +524,10 @@ impl Worker {
         platform.project_path = settings.project_path.clone();
         platform.container_version = Some(format!("fleet-{}", claimed.fence.deployment));
         platform.shared_dir = Some(shared);
-        platform
-            .extra
-            .insert("HOOKBOX_DEPLOYMENT".into(), claimed.fence.deployment.to_string());
+        platform.extra.insert(
+            "HOOKBOX_DEPLOYMENT".into(),
+            claimed.fence.deployment.to_string(),
+        );
         let ctx = RunContext {
             app_env: settings.app_env.clone(),
             platform,
@@ -533,7 +544,9 @@ impl Worker {
         let mut earlier_warnings = 0;
         for h in &claimed.hooks {
             match h.state.as_str() {
-                "pending" | "running" => remaining.push(rebase_hook(&claimed.plan, &h.hook, &release)),
+                "pending" | "running" => {
+                    remaining.push(rebase_hook(&claimed.plan, &h.hook, &release))
+                }
                 "failed" if h.hook.failure == FailureRule::Warn => earlier_warnings += 1,
                 _ => {}
             }
@@ -700,8 +713,15 @@ impl FleetGate {
             .iter()
             .filter(|c| matches!(c.state.as_str(), "pending" | "running"))
             .filter(|c| !done.contains(&c.position))
-            .find(|c| c.hook.name == hook.name && c.hook.stage == hook.stage && c.hook.point == hook.point)
-            .ok_or_else(|| GateRefused(format!("hook {} is not one of this deployment's", hook.name)))
+            .find(|c| {
+                c.hook.name == hook.name && c.hook.stage == hook.stage && c.hook.point == hook.point
+            })
+            .ok_or_else(|| {
+                GateRefused(format!(
+                    "hook {} is not one of this deployment's",
+                    hook.name
+                ))
+            })
     }
 
     fn refused(&self, e: FleetError) -> GateRefused {

@@ -101,9 +101,8 @@ pub(super) async fn run_one(
         let lost = resume.used;
         match policy.decide(lost, Failure::WorkerLost) {
             Decision::Stop => {
-                let why = format!(
-                    "attempt {lost} was lost with its worker (it died or lost its lease)"
-                );
+                let why =
+                    format!("attempt {lost} was lost with its worker (it died or lost its lease)");
                 events.emit(&Event::HookStopped {
                     hook: hook.name.clone(),
                     stage: hook.stage.clone(),
@@ -139,7 +138,10 @@ pub(super) async fn run_one(
                 }
                 return Ok(outcome);
             }
-            Decision::Retry { attempt: next, delay } => {
+            Decision::Retry {
+                attempt: next,
+                delay,
+            } => {
                 events.emit(&Event::Info {
                     message: format!(
                         "Retrying {} in {} s (attempt {next} of {}): attempt {lost} was lost with its worker",

@@ -40,7 +40,11 @@ impl Fleet {
             client,
         };
         let out = f.hookbox(&["db", "migrate", "--json"]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Some(f)
     }
 
@@ -122,7 +126,11 @@ impl Fleet {
         serde_json::from_str(text.lines().next().unwrap()).unwrap()
     }
 
-    fn query(&self, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> Vec<tokio_postgres::Row> {
+    fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Vec<tokio_postgres::Row> {
         self.rt
             .block_on(self.client.query(sql, params))
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -191,7 +199,10 @@ fn processes_with_env(needle: &str) -> Vec<String> {
         if let Ok(env) = std::fs::read(e.path().join("environ")) {
             if env.split(|b| *b == 0).any(|v| v == needle.as_bytes()) {
                 let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-                found.push(format!("{name}: {}", String::from_utf8_lossy(&cmd).replace('\0', " ")));
+                found.push(format!(
+                    "{name}: {}",
+                    String::from_utf8_lossy(&cmd).replace('\0', " ")
+                ));
             }
         }
     }
@@ -254,7 +265,10 @@ fn four_workers_fifty_deployments_one_killed_one_stopped_each_hook_succeeds_once
     std::fs::set_permissions(rec.join("records"), std::fs::Permissions::from_mode(0o666)).unwrap();
     let project = f.project(
         "app",
-        &[("pre-deploy.sh", COUNTING_HOOK), ("hookbox.toml", RETRY_ON_LOST)],
+        &[
+            ("pre-deploy.sh", COUNTING_HOOK),
+            ("hookbox.toml", RETRY_ON_LOST),
+        ],
     );
     let rec_env = format!("REC={}", rec.display());
     let started = Instant::now();
@@ -303,12 +317,24 @@ fn four_workers_fifty_deployments_one_killed_one_stopped_each_hook_succeeds_once
         f.count("SELECT count(*) FROM hookbox_deployments WHERE status = 'success'"),
         50,
         "{:?}",
-        f.query("SELECT id, status, message FROM hookbox_deployments WHERE status <> 'success'", &[])
-            .iter()
-            .map(|r| (r.get::<_, i64>(0), r.get::<_, Option<String>>(1), r.get::<_, Option<String>>(2)))
-            .collect::<Vec<_>>()
+        f.query(
+            "SELECT id, status, message FROM hookbox_deployments WHERE status <> 'success'",
+            &[]
+        )
+        .iter()
+        .map(|r| (
+            r.get::<_, i64>(0),
+            r.get::<_, Option<String>>(1),
+            r.get::<_, Option<String>>(2)
+        ))
+        .collect::<Vec<_>>()
     );
-    assert_eq!(f.count("SELECT count(*) FROM hookbox_hooks WHERE state = 'succeeded' AND outcome IS NOT NULL"), 50);
+    assert_eq!(
+        f.count(
+            "SELECT count(*) FROM hookbox_hooks WHERE state = 'succeeded' AND outcome IS NOT NULL"
+        ),
+        50
+    );
     assert_eq!(
         f.count(
             "SELECT count(*) FROM (SELECT deployment_id, position FROM hookbox_attempts
@@ -324,22 +350,36 @@ fn four_workers_fifty_deployments_one_killed_one_stopped_each_hook_succeeds_once
              WHERE deployment_id = $1 AND position = $2 ORDER BY attempt",
             &[&dep, &pos],
         );
-        let got: Vec<(i32, String, Option<String>)> =
-            rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        let got: Vec<(i32, String, Option<String>)> = rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
         let lost = got.iter().find(|a| a.0 == attempt).unwrap();
-        assert_eq!((lost.1.as_str(), lost.2.as_deref()), (who, Some("lost")), "{got:?}");
-        let next = got.iter().find(|a| a.0 == attempt + 1).expect("a next attempt");
+        assert_eq!(
+            (lost.1.as_str(), lost.2.as_deref()),
+            (who, Some("lost")),
+            "{got:?}"
+        );
+        let next = got
+            .iter()
+            .find(|a| a.0 == attempt + 1)
+            .expect("a next attempt");
         assert_ne!(next.1, who, "{got:?}");
         assert_eq!(next.2.as_deref(), Some("succeeded"), "{got:?}");
         let records = std::fs::read_to_string(rec.join("records")).unwrap();
         assert!(
-            records.lines().any(|l| l == format!("start {dep} pre-deploy.sh {}", attempt + 1)),
+            records
+                .lines()
+                .any(|l| l == format!("start {dep} pre-deploy.sh {}", attempt + 1)),
             "{records}"
         );
     }
 
     // No two attempts of one hook held a lease at the same time, and none is left open.
-    assert_eq!(f.count("SELECT count(*) FROM hookbox_attempts WHERE ended_at IS NULL"), 0);
+    assert_eq!(
+        f.count("SELECT count(*) FROM hookbox_attempts WHERE ended_at IS NULL"),
+        0
+    );
     assert_eq!(
         f.count(
             "SELECT count(*) FROM (
@@ -364,7 +404,11 @@ fn four_workers_fifty_deployments_one_killed_one_stopped_each_hook_succeeds_once
             &[&dep, &pos, &attempt],
         );
         let seqs: Vec<i32> = lines.iter().map(|l| l.get(0)).collect();
-        assert_eq!(seqs, (1..=seqs.len() as i32).collect::<Vec<_>>(), "deployment {dep}");
+        assert_eq!(
+            seqs,
+            (1..=seqs.len() as i32).collect::<Vec<_>>(),
+            "deployment {dep}"
+        );
         let out: Vec<String> = lines
             .iter()
             .filter(|l| l.get::<_, Option<String>>(1).as_deref() == Some("stdout"))
@@ -382,7 +426,10 @@ fn four_workers_fifty_deployments_one_killed_one_stopped_each_hook_succeeds_once
         .collect();
     assert_eq!(
         claimers,
-        ["w1", "w2", "w3", "w4"].map(String::from).into_iter().collect()
+        ["w1", "w2", "w3", "w4"]
+            .map(String::from)
+            .into_iter()
+            .collect()
     );
     let start = Instant::now();
     loop {
@@ -390,7 +437,10 @@ fn four_workers_fifty_deployments_one_killed_one_stopped_each_hook_succeeds_once
         if left.is_empty() {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(5), "orphan hook processes: {left:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "orphan hook processes: {left:?}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -411,17 +461,28 @@ fn cancel_stops_a_running_hook_within_a_heartbeat_and_skips_the_rest() {
     );
     let rec_env = format!("REC={}", rec.display());
     // Queued, never claimed: cancelled at once.
-    let queued = f.submit(&project, &["--tenant", "t", "--env", &rec_env])["submitted"]["deployment"]
+    let queued = f.submit(&project, &["--tenant", "t", "--env", &rec_env])["submitted"]
+        ["deployment"]
         .as_i64()
         .unwrap();
     let out = f
         .hookbox(&["fleet", "cancel", &queued.to_string(), "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let status = f.query("SELECT state, status FROM hookbox_deployments WHERE id = $1", &[&queued]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status = f.query(
+        "SELECT state, status FROM hookbox_deployments WHERE id = $1",
+        &[&queued],
+    );
     assert_eq!(
-        (status[0].get::<_, String>(0), status[0].get::<_, Option<String>>(1)),
+        (
+            status[0].get::<_, String>(0),
+            status[0].get::<_, Option<String>>(1)
+        ),
         ("done".to_string(), Some("cancelled".to_string()))
     );
 
@@ -430,7 +491,9 @@ fn cancel_stops_a_running_hook_within_a_heartbeat_and_skips_the_rest() {
         .unwrap();
     let mut workers = vec![f.worker("c1", &[])];
     f.wait_count(
-        &format!("SELECT count(*) FROM hookbox_log_lines WHERE deployment_id = {id} AND text = 'begin'"),
+        &format!(
+            "SELECT count(*) FROM hookbox_log_lines WHERE deployment_id = {id} AND text = 'begin'"
+        ),
         1,
         Duration::from_secs(30),
     );
@@ -439,7 +502,11 @@ fn cancel_stops_a_running_hook_within_a_heartbeat_and_skips_the_rest() {
         .hookbox(&["fleet", "cancel", &id.to_string()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // One heartbeat (1 s) to reach the worker, then the runner's SIGTERM; far below the
     // 60 s the hook would run.
     f.wait_count(
@@ -456,13 +523,27 @@ fn cancel_stops_a_running_hook_within_a_heartbeat_and_skips_the_rest() {
     );
     let got: Vec<(String, String, String)> = rows
         .iter()
-        .map(|r| (r.get::<_, Option<String>>(0).unwrap_or_default(), r.get(1), r.get(2)))
+        .map(|r| {
+            (
+                r.get::<_, Option<String>>(0).unwrap_or_default(),
+                r.get(1),
+                r.get(2),
+            )
+        })
         .collect();
     assert_eq!(
         got,
         [
-            ("cancelled".to_string(), "pre-deploy.sh".to_string(), "cancelled".to_string()),
-            ("cancelled".to_string(), "post-deploy.sh".to_string(), "skipped".to_string()),
+            (
+                "cancelled".to_string(),
+                "pre-deploy.sh".to_string(),
+                "cancelled".to_string()
+            ),
+            (
+                "cancelled".to_string(),
+                "post-deploy.sh".to_string(),
+                "skipped".to_string()
+            ),
         ],
         "cancel took {took:?}"
     );
@@ -470,7 +551,10 @@ fn cancel_stops_a_running_hook_within_a_heartbeat_and_skips_the_rest() {
     assert!(!rec.join("post-ran").exists());
     assert!(processes_with_env(&rec_env).is_empty());
     // `fleet status` reports the failure with exit 1.
-    let out = f.hookbox(&["fleet", "status", &id.to_string()]).output().unwrap();
+    let out = f
+        .hookbox(&["fleet", "status", &id.to_string()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("status cancelled"));
 }
@@ -483,25 +567,44 @@ fn idempotency_key_returns_the_first_deployment_and_refuses_other_content() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["applied"], serde_json::json!([]));
     let project = f.project("app", &[("pre-deploy.sh", "#!/bin/bash\necho hi\n")]);
-    let a = f.submit(&project, &["--tenant", "acme", "--idempotency-key", "release-42"]);
-    let b = f.submit(&project, &["--tenant", "acme", "--idempotency-key", "release-42"]);
+    let a = f.submit(
+        &project,
+        &["--tenant", "acme", "--idempotency-key", "release-42"],
+    );
+    let b = f.submit(
+        &project,
+        &["--tenant", "acme", "--idempotency-key", "release-42"],
+    );
     assert_eq!(a["submitted"]["deployment"], b["submitted"]["deployment"]);
     assert_eq!(a["submitted"]["existing"], false);
     assert_eq!(b["submitted"]["existing"], true);
     assert_eq!(f.count("SELECT count(*) FROM hookbox_deployments"), 1);
     // Another tenant, or another key: a new deployment; the artifact is stored once.
-    let c = f.submit(&project, &["--tenant", "other", "--idempotency-key", "release-42"]);
+    let c = f.submit(
+        &project,
+        &["--tenant", "other", "--idempotency-key", "release-42"],
+    );
     assert_ne!(c["submitted"]["deployment"], a["submitted"]["deployment"]);
     assert_eq!(f.count("SELECT count(*) FROM hookbox_artifacts"), 1);
     // The same key with other content is refused, naming the key.
     std::fs::write(project.join("pre-deploy.sh"), "#!/bin/bash\necho changed\n").unwrap();
     let out = f
-        .hookbox(&["submit", project.to_str().unwrap(), "--tenant", "acme", "--idempotency-key", "release-42"])
+        .hookbox(&[
+            "submit",
+            project.to_str().unwrap(),
+            "--tenant",
+            "acme",
+            "--idempotency-key",
+            "release-42",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("release-42") && err.contains("other content"), "{err}");
+    assert!(
+        err.contains("release-42") && err.contains("other content"),
+        "{err}"
+    );
     assert_eq!(f.count("SELECT count(*) FROM hookbox_deployments"), 2);
 }
 
@@ -569,15 +672,28 @@ fn fleet_outcomes_follow_the_lifecycle_rules() {
     let mut ids = BTreeMap::new();
     for (name, files, env, _, _) in &cases {
         let dir = f.project(name, files);
-        let mut cmd = f.hookbox(&["submit", dir.to_str().unwrap(), "--tenant", *name, "--env", &rec_env, "--json"]);
+        let mut cmd = f.hookbox(&[
+            "submit",
+            dir.to_str().unwrap(),
+            "--tenant",
+            *name,
+            "--env",
+            &rec_env,
+            "--json",
+        ]);
         for e in env {
             let (k, v) = e.split_once('=').unwrap();
             cmd.env(k, v);
         }
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value =
-            serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+            serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap())
+                .unwrap();
         ids.insert(*name, v["submitted"]["deployment"].as_i64().unwrap());
     }
     for (name, _, _, status, hooks) in &cases {
@@ -588,9 +704,20 @@ fn fleet_outcomes_follow_the_lifecycle_rules() {
             .output()
             .unwrap();
         let log = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert_eq!(out.status.success(), status.starts_with("success"), "{name}: {log}");
-        let row = f.query("SELECT status FROM hookbox_deployments WHERE id = $1", &[&id]);
-        assert_eq!(row[0].get::<_, Option<String>>(0).as_deref(), Some(*status), "{name}: {log}");
+        assert_eq!(
+            out.status.success(),
+            status.starts_with("success"),
+            "{name}: {log}"
+        );
+        let row = f.query(
+            "SELECT status FROM hookbox_deployments WHERE id = $1",
+            &[&id],
+        );
+        assert_eq!(
+            row[0].get::<_, Option<String>>(0).as_deref(),
+            Some(*status),
+            "{name}: {log}"
+        );
         let got: Vec<(String, String)> = f
             .query(
                 "SELECT name, state FROM hookbox_hooks WHERE deployment_id = $1 ORDER BY position",
@@ -599,12 +726,18 @@ fn fleet_outcomes_follow_the_lifecycle_rules() {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-        let want: Vec<(String, String)> =
-            hooks.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let want: Vec<(String, String)> = hooks
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         assert_eq!(got, want, "{name}: {log}");
         if *name == "retry" {
             // One log block per attempt, the attempt number in HOOKBOX_ATTEMPT.
-            assert_eq!(log.matches("Running hook: pre-deploy.sh").count(), 2, "{log}");
+            assert_eq!(
+                log.matches("Running hook: pre-deploy.sh").count(),
+                2,
+                "{log}"
+            );
             assert!(log.contains("Hook failed with exit code 75"), "{log}");
             assert!(log.contains("Retrying pre-deploy.sh"), "{log}");
             assert!(log.contains("[pre-deploy.sh] stdout: attempt 2"), "{log}");

@@ -127,7 +127,10 @@ impl Cluster {
             String::from_utf8_lossy(&out.stderr),
             std::fs::read_to_string(root.path().join("log")).unwrap_or_default()
         );
-        let url = format!("host={} user=postgres dbname=postgres", sock.path().display());
+        let url = format!(
+            "host={} user=postgres dbname=postgres",
+            sock.path().display()
+        );
         Some(Cluster {
             bin,
             data,
@@ -160,4 +163,3 @@ impl Drop for Cluster {
         .status();
     }
 }
-

@@ -59,10 +59,25 @@ fn run_retries_an_exit_code_listed_in_retry_on_one_block_per_attempt() {
     );
     let (code, log) = run(p.path(), "pre-deploy", &[]);
     assert_eq!(code, Some(0), "{log}");
-    assert_eq!(log.matches("Running hook: pre-deploy.sh").count(), 3, "{log}");
-    assert_eq!(log.matches("Hook failed with exit code 75").count(), 2, "{log}");
-    assert_eq!(log.matches("Hook completed successfully").count(), 1, "{log}");
-    assert!(log.contains("Retrying pre-deploy.sh in 0 s (attempt 2 of 5)"), "{log}");
+    assert_eq!(
+        log.matches("Running hook: pre-deploy.sh").count(),
+        3,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("Hook failed with exit code 75").count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("Hook completed successfully").count(),
+        1,
+        "{log}"
+    );
+    assert!(
+        log.contains("Retrying pre-deploy.sh in 0 s (attempt 2 of 5)"),
+        "{log}"
+    );
     assert!(log.contains("stdout: attempt 3"), "{log}");
 }
 
@@ -77,7 +92,11 @@ fn run_does_not_retry_a_code_outside_retry_on() {
     );
     let (code, log) = run(p.path(), "pre-deploy", &[]);
     assert_eq!(code, Some(1), "{log}");
-    assert_eq!(log.matches("Running hook: pre-deploy.sh").count(), 1, "{log}");
+    assert_eq!(
+        log.matches("Running hook: pre-deploy.sh").count(),
+        1,
+        "{log}"
+    );
     assert!(!log.contains("Retrying"), "{log}");
 }
 
@@ -96,10 +115,16 @@ fn site_factory_hook_gets_the_attempt_as_fifth_argument_and_131_stops_retries() 
         &["mygroup", "01live", "db1", "example.com"],
     );
     assert_eq!(code, Some(1), "{log}");
-    assert_eq!(log.matches("Running hook: 10-install.sh").count(), 3, "{log}");
+    assert_eq!(
+        log.matches("Running hook: 10-install.sh").count(),
+        3,
+        "{log}"
+    );
     for n in 1..=3 {
         assert!(
-            log.contains(&format!("args mygroup 01live db1 example.com attempt={n} n=5")),
+            log.contains(&format!(
+                "args mygroup 01live db1 example.com attempt={n} n=5"
+            )),
             "{log}"
         );
     }
@@ -115,7 +140,11 @@ fn site_factory_hook_gets_the_attempt_as_fifth_argument_and_131_stops_retries() 
         &["mygroup", "01live", "db1", "example.com"],
     );
     assert_eq!(code, Some(1), "{log}");
-    assert_eq!(log.matches("Running hook: 10-install.sh").count(), 1, "{log}");
+    assert_eq!(
+        log.matches("Running hook: 10-install.sh").count(),
+        1,
+        "{log}"
+    );
     assert!(log.contains("Hook failed with exit code 131"), "{log}");
     // A stage Site Factory runs once keeps its four arguments.
     file(
