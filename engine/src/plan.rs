@@ -100,6 +100,10 @@ pub struct Hook {
     pub failure: FailureRule,
     /// Arguments from the convention (Site Factory's `sitegroup env db_role domain`).
     pub args: Vec<String>,
+    /// Its retry policy from hookbox.toml; `None`: its convention's default
+    /// ([`crate::retry::RetryPolicy::default_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<crate::retry::RetryPolicy>,
 }
 
 /// A file discovery looked at and did not turn into a hook, with the reason (reported, not run).

@@ -115,6 +115,16 @@ the same DIR while one runs fails at once (exit 2). Ctrl-C stops the running hoo
     Completions(super::docs::CompletionsArgs),
     /// Print hookbox's man page (roff) on stdout (`hookbox man | man -l -`).
     Man,
+    /// The fleet's database: `hookbox db migrate --db URL` creates or upgrades its tables.
+    Db(super::fleet::DbArgs),
+    /// Upload DIR as a content-addressed artifact and enqueue its deployment for the fleet's
+    /// workers (PostgreSQL, --db or HOOKBOX_DATABASE_URL). Exits 0 once enqueued; with --wait
+    /// or --follow, once it ended: 0 success, 1 failed.
+    Submit(super::fleet::SubmitArgs),
+    /// Claim and run queued deployments (N at a time) until SIGTERM/SIGINT, then drain.
+    Worker(super::fleet::WorkerArgs),
+    /// Read and steer queued deployments: status, logs [--follow], cancel.
+    Fleet(super::fleet::FleetArgs),
 }
 
 impl Command {
@@ -128,6 +138,10 @@ impl Command {
             Command::Rollback(a) => a.json,
             Command::Releases(a) | Command::Status(a) | Command::Stop(a) => a.json,
             Command::Logs(a) => a.manage.json,
+            Command::Db(a) => a.json(),
+            Command::Submit(a) => a.json,
+            Command::Worker(a) => a.json,
+            Command::Fleet(a) => a.json(),
             _ => false,
         }
     }

@@ -41,6 +41,10 @@ pub fn dispatch(command: Command) -> Result<Ended> {
         Command::Compile(a) => super::compile::compile(a).map(Ended::Status),
         Command::Completions(a) => super::docs::completions(a).map(Ended::Status),
         Command::Man => super::docs::man().map(Ended::Status),
+        Command::Db(a) => super::fleet::db(a),
+        Command::Submit(a) => super::fleet::submit(a),
+        Command::Worker(a) => super::fleet::worker(a),
+        Command::Fleet(a) => super::fleet::fleet(a),
     }
 }
 
@@ -49,13 +53,13 @@ pub const ROOT_DEPLOYS_DIR: &str = "/var/lib/hookbox/deploys";
 
 /// The process environment, read once, here only.
 pub(super) struct ProcessEnv {
-    hook_timeout: Option<Duration>,
-    skip_hooks: bool,
-    project_path: Option<String>,
-    flux_peer_index: u32,
-    state_dir: Option<PathBuf>,
+    pub(super) hook_timeout: Option<Duration>,
+    pub(super) skip_hooks: bool,
+    pub(super) project_path: Option<String>,
+    pub(super) flux_peer_index: u32,
+    pub(super) state_dir: Option<PathBuf>,
     /// Where deploy state folders are made by default (`None`: no HOME to put them in).
-    deploys_root: Option<PathBuf>,
+    pub(super) deploys_root: Option<PathBuf>,
     pub(super) temp_root: PathBuf,
 }
 
@@ -157,7 +161,7 @@ pub(super) fn project_dir(dir: Option<&Path>) -> Result<PathBuf> {
     Ok(canonical)
 }
 
-fn app_env(plan: &Plan, args: &EnvArgs) -> Result<BTreeMap<String, String>> {
+pub(super) fn app_env(plan: &Plan, args: &EnvArgs) -> Result<BTreeMap<String, String>> {
     let file = match &args.env_file {
         Some(path) => env::read_env_file(path)?,
         None => BTreeMap::new(),
@@ -170,7 +174,7 @@ fn app_env(plan: &Plan, args: &EnvArgs) -> Result<BTreeMap<String, String>> {
     Ok(env::layer_app_env(&plan.env, &file, &cli))
 }
 
-fn force_runner(plan: &mut Plan, runner: Option<RunnerKind>) {
+pub(super) fn force_runner(plan: &mut Plan, runner: Option<RunnerKind>) {
     if let Some(kind) = runner {
         plan.runner = kind;
         for hook in &mut plan.hooks {
@@ -189,7 +193,7 @@ fn terminal(json: bool) -> Terminal {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -244,6 +248,7 @@ fn context(
         temp_root: penv.temp_root.clone(),
         hook_user: glue::hook_ids(&plan.policy)?,
         progress_every: progress.then_some(PROGRESS_EVERY),
+        gate: None,
     })
 }
 

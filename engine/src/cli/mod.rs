@@ -8,6 +8,7 @@ mod commands;
 mod compile;
 mod docs;
 pub mod exec;
+mod fleet;
 mod glue;
 mod guest;
 mod platform;

@@ -51,6 +51,12 @@
 //! timeout-seconds = 600
 //! runner = "sandbox"           # optional: the project's `runner` otherwise
 //! args = ["a", "b"]
+//! retries = 2                  # extra attempts after a failure (default 0; Site Factory's
+//!                              #   post-site-install/-duplication/-update: 2)
+//! retry-delay-seconds = 1      # before the first retry, doubled each time (default 1)
+//! retry-delay-max-seconds = 300  # cap of the doubling (default 300)
+//! retry-on = ["worker-lost", "timeout", 75]  # default: every failure
+//! never-retry = [131]          # exit codes never retried (Site Factory default: [131])
 //! ```
 //!
 //! A `[[hook]]` whose `script`/`wasm` is a file a convention already found (`pre-deploy.sh`)
@@ -72,6 +78,7 @@ use crate::plan::{
     Convention, DeployCommands, FailureRule, Hook, HookProgram, PlanLimits, Point, RunnerKind,
     Skipped,
 };
+use crate::retry::{RetryOn, RetryPolicy, MAX_RETRIES};
 
 /// The file name.
 pub const FILE_NAME: &str = "hookbox.toml";
@@ -117,6 +124,11 @@ const HOOK_KEYS: &[&str] = &[
     "timeout-seconds",
     "runner",
     "args",
+    "retries",
+    "retry-delay-seconds",
+    "retry-delay-max-seconds",
+    "retry-on",
+    "never-retry",
 ];
 
 /// `[site-factory]` as written.
@@ -152,6 +164,40 @@ pub struct ConfigHook {
     /// Line of its `timeout-seconds` key, when it has one.
     pub timeout_line: Option<usize>,
     pub args: Vec<String>,
+    /// Set when any retry key is present: the convention's default with those keys applied.
+    pub retry: Option<RetryOverrides>,
+}
+
+/// The retry keys of a `[[hook]]`, each `None` when absent (the convention's default stays).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetryOverrides {
+    pub retries: Option<u32>,
+    pub delay: Option<Duration>,
+    pub delay_cap: Option<Duration>,
+    pub on: Option<Vec<RetryOn>>,
+    pub never: Option<Vec<i32>>,
+}
+
+impl RetryOverrides {
+    /// `base` (the convention's default policy) with these keys applied.
+    pub fn apply(&self, mut base: RetryPolicy) -> RetryPolicy {
+        if let Some(n) = self.retries {
+            base.retries = n;
+        }
+        if let Some(d) = self.delay {
+            base.delay = d;
+        }
+        if let Some(d) = self.delay_cap {
+            base.delay_cap = d;
+        }
+        if let Some(on) = &self.on {
+            base.on = on.clone();
+        }
+        if let Some(never) = &self.never {
+            base.never = never.clone();
+        }
+        base
+    }
 }
 
 /// hookbox.toml, parsed.
@@ -680,6 +726,7 @@ impl Parser<'_> {
             }
             None => Vec::new(),
         };
+        let retry = self.retry(t, &section)?;
         let Some(stage) = stage.filter(|s| !s.trim().is_empty()) else {
             self.push(
                 line,
@@ -754,7 +801,120 @@ impl Parser<'_> {
             runner_line: key_line("runner"),
             timeout_line: key_line("timeout-seconds"),
             args,
+            retry,
         })
+    }
+
+    /// The retry keys of a `[[hook]]`; `Some(None)` when there are none, `None` on an error.
+    fn retry(&mut self, t: &Table<'_>, section: &str) -> Option<Option<RetryOverrides>> {
+        let keys = [
+            "retries",
+            "retry-delay-seconds",
+            "retry-delay-max-seconds",
+            "retry-on",
+            "never-retry",
+        ];
+        if !keys.iter().any(|k| Self::get(t, k).is_some()) {
+            return Some(None);
+        }
+        let mut r = RetryOverrides::default();
+        if let Some(v) = Self::get(t, "retries") {
+            match integer(v.get_ref()) {
+                Some(n) if (0..=i64::from(MAX_RETRIES)).contains(&n) => r.retries = Some(n as u32),
+                _ => {
+                    let l = self.line(&v.span());
+                    self.push(
+                        l,
+                        format!(
+                            "`retries` in {section} must be an integer from 0 to {MAX_RETRIES}"
+                        ),
+                        "write e.g. `retries = 2` (two more attempts after a failure)",
+                    );
+                    return None;
+                }
+            }
+        }
+        for (key, slot) in [
+            ("retry-delay-seconds", &mut r.delay),
+            ("retry-delay-max-seconds", &mut r.delay_cap),
+        ] {
+            if let Some(v) = Self::get(t, key) {
+                match integer(v.get_ref()) {
+                    Some(n) if (0..=MAX_TIMEOUT_SECONDS as i64).contains(&n) => {
+                        *slot = Some(Duration::from_secs(n as u64));
+                    }
+                    _ => {
+                        let l = self.line(&v.span());
+                        self.push(
+                            l,
+                            format!("`{key}` in {section} must be a number of seconds from 0 to {MAX_TIMEOUT_SECONDS}"),
+                            format!("write e.g. `{key} = 5`"),
+                        );
+                        return None;
+                    }
+                }
+            }
+        }
+        if let Some(v) = Self::get(t, "retry-on") {
+            let items = match v.get_ref() {
+                DeValue::Array(a) => a
+                    .iter()
+                    .map(|i| match i.get_ref() {
+                        DeValue::String(s) if *s == "worker-lost" => Some(RetryOn::WorkerLost),
+                        DeValue::String(s) if *s == "timeout" => Some(RetryOn::Timeout),
+                        other => integer(other)
+                            .filter(|n| (1..=255).contains(n))
+                            .map(|n| RetryOn::Exit(n as i32)),
+                    })
+                    .collect::<Option<Vec<_>>>(),
+                _ => None,
+            };
+            match items {
+                Some(items) => r.on = Some(items),
+                None => {
+                    let l = self.line(&v.span());
+                    self.push(
+                        l,
+                        format!("`retry-on` in {section} must list \"worker-lost\", \"timeout\" or exit codes 1 to 255"),
+                        "write e.g. retry-on = [\"worker-lost\", 75]",
+                    );
+                    return None;
+                }
+            }
+        }
+        if let Some(v) = Self::get(t, "never-retry") {
+            let items = match v.get_ref() {
+                DeValue::Array(a) => a
+                    .iter()
+                    .map(|i| {
+                        integer(i.get_ref())
+                            .filter(|n| (1..=255).contains(n))
+                            .map(|n| n as i32)
+                    })
+                    .collect::<Option<Vec<_>>>(),
+                _ => None,
+            };
+            match items {
+                Some(items) => r.never = Some(items),
+                None => {
+                    let l = self.line(&v.span());
+                    self.push(
+                        l,
+                        format!("`never-retry` in {section} must list exit codes 1 to 255"),
+                        "write e.g. never-retry = [131]",
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(Some(r))
+    }
+}
+
+fn integer(v: &DeValue<'_>) -> Option<i64> {
+    match v {
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+        _ => None,
     }
 }
 
@@ -908,6 +1068,10 @@ pub(crate) fn apply_hooks(ctx: &Ctx<'_>, cfg: &Config, out: &mut Scan) {
             timeout: h.timeout,
             failure,
             args: h.args.clone(),
+            retry: h
+                .retry
+                .as_ref()
+                .map(|r| r.apply(RetryPolicy::default_for(Convention::HookboxToml, &h.stage))),
         });
     }
 }
@@ -930,6 +1094,9 @@ fn override_hook(hook: &mut Hook, h: &ConfigHook, runner: RunnerKind) {
     hook.runner = runner;
     if !h.args.is_empty() {
         hook.args = h.args.clone();
+    }
+    if let Some(r) = &h.retry {
+        hook.retry = Some(r.apply(RetryPolicy::default_for(hook.convention, &hook.stage)));
     }
 }
 

@@ -781,5 +781,6 @@ pub(crate) fn file_hook(
         timeout: None,
         failure,
         args,
+        retry: None,
     }
 }

@@ -6,6 +6,10 @@
 //! - appended to `hooks.log` (when a log file is configured) with an RFC 3339 UTC timestamp;
 //! - printed on the terminal as text, or as one JSON object per line (`--json`).
 //!
+//! Where events go is open: every redacted event is also handed to each [`EventSink`] added
+//! with [`Events::add_sink`] (the fleet worker's database sink is one; a platform can route
+//! events anywhere else). The built-in hooks.log writer is the [`FileSink`].
+//!
 //! Forgery: hookbox's own lines never start with `[`; every line of hook output does
 //! (`[pre-deploy.sh] stdout: …`), and control characters in hook output are escaped, so a
 //! hook printing `Hook completed successfully` (or `\r`, or an escape sequence) cannot pass
@@ -277,9 +281,52 @@ pub enum EventsError {
     },
 }
 
+/// Receives every event of a run, already redacted and with control characters escaped, with
+/// its RFC 3339 UTC timestamp. Called in emit order, on the emitting thread: an implementation
+/// must not block (buffer, and write elsewhere).
+pub trait EventSink: Send + Sync {
+    fn event(&self, ts: &str, event: &Event);
+}
+
+/// The hooks.log writer: one `TIMESTAMP TEXT` line per logged event (progress ticks are not
+/// logged). A failing write is reported once (tracing) and does not stop the run.
+pub struct FileSink {
+    file: Mutex<File>,
+    failed: AtomicBool,
+}
+
+impl FileSink {
+    /// Appends to `path` (created with its parent folders, mode 0600 when new).
+    pub fn open(path: &Path) -> Result<Self, EventsError> {
+        let file = open_log(path).map_err(|source| EventsError::OpenLog {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(FileSink {
+            file: Mutex::new(file),
+            failed: AtomicBool::new(false),
+        })
+    }
+}
+
+impl EventSink for FileSink {
+    fn event(&self, ts: &str, event: &Event) {
+        if !event.logged() {
+            return;
+        }
+        let Ok(mut file) = self.file.lock() else {
+            return;
+        };
+        if let Err(e) = file.write_all(format!("{ts} {}\n", event.text()).as_bytes()) {
+            if !self.failed.swap(true, Ordering::Relaxed) {
+                tracing::warn!("writing the hook log failed: {e}");
+            }
+        }
+    }
+}
+
 struct Inner {
-    log: Option<File>,
-    log_failed: bool,
+    sinks: Vec<Arc<dyn EventSink>>,
     out: Option<Box<dyn Write + Send>>,
     redactor: Redactor,
 }
@@ -323,19 +370,15 @@ impl Events {
         redactor: Redactor,
         out: Option<Box<dyn Write + Send>>,
     ) -> Result<Self, EventsError> {
-        let log = match log_file {
-            None => None,
-            Some(path) => Some(open_log(path).map_err(|source| EventsError::OpenLog {
-                path: path.to_path_buf(),
-                source,
-            })?),
-        };
+        let mut sinks: Vec<Arc<dyn EventSink>> = Vec::new();
+        if let Some(path) = log_file {
+            sinks.push(Arc::new(FileSink::open(path)?));
+        }
         Ok(Events {
             terminal,
             log_path: log_file.map(Path::to_path_buf),
             inner: Mutex::new(Inner {
-                log,
-                log_failed: false,
+                sinks,
                 out,
                 redactor,
             }),
@@ -355,15 +398,25 @@ impl Events {
             Terminal::Quiet => None,
             _ => Some(Box::new(std::io::stdout())),
         };
+        let sink: Arc<dyn EventSink> = Arc::new(FileSink {
+            file: Mutex::new(log),
+            failed: AtomicBool::new(false),
+        });
         Events {
             terminal,
             log_path: Some(log_path.to_path_buf()),
             inner: Mutex::new(Inner {
-                log: Some(log),
-                log_failed: false,
+                sinks: vec![sink],
                 out,
                 redactor,
             }),
+        }
+    }
+
+    /// Hands every event from now on to `sink` too.
+    pub fn add_sink(&self, sink: Arc<dyn EventSink>) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.sinks.push(sink);
         }
     }
 
@@ -403,15 +456,8 @@ impl Events {
         let event = event.cleaned(&inner.redactor);
         let ts = time::rfc3339(SystemTime::now());
         let text = event.text();
-        if event.logged() {
-            if let Some(log) = inner.log.as_mut() {
-                if let Err(e) = log.write_all(format!("{ts} {text}\n").as_bytes()) {
-                    if !inner.log_failed {
-                        tracing::warn!("writing the hook log failed: {e}");
-                    }
-                    inner.log_failed = true;
-                }
-            }
+        for sink in &inner.sinks {
+            sink.event(&ts, &event);
         }
         let terminal = self.terminal;
         if let Some(out) = inner.out.as_mut() {

@@ -16,7 +16,7 @@ pub mod copyfilter;
 pub mod deploy;
 mod deploy_cmd;
 pub mod env;
-mod fsutil;
+pub(crate) mod fsutil;
 mod hook;
 pub mod manage;
 pub mod releases;
@@ -100,6 +100,9 @@ pub struct RunContext {
     pub hook_user: Option<HookIds>,
     /// Print "still running" every this often for a long hook (terminal only). `None`: never.
     pub progress_every: Option<Duration>,
+    /// Steers and records every attempt of every hook (the fleet worker). `None`: attempts
+    /// are decided in this process alone.
+    pub gate: Option<crate::retry::Gate>,
 }
 
 /// The overall status of a stage run or a deployment.
@@ -201,6 +204,8 @@ pub enum LifecycleError {
     },
     #[error(transparent)]
     Deploy(#[from] deploy::DeployError),
+    #[error("hook {hook}: this run no longer owns it ({why}); nothing more was recorded")]
+    Lost { hook: String, why: String },
 }
 
 /// Refuses before anything runs when the hook user cannot even enter the work directory

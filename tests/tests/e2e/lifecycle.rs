@@ -89,6 +89,7 @@ pub fn context(dir: &Path, plan: &Plan) -> RunContext {
         temp_root: std::env::temp_dir(),
         hook_user: hook_user(plan),
         progress_every: None,
+        gate: None,
     }
 }
 
