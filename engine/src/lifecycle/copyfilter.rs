@@ -88,7 +88,10 @@ mod tests {
         assert!(f.skips(Path::new(".hookbox"), true));
         assert!(f.skips(Path::new("sub/.hookbox"), true));
         assert!(f.skips(Path::new("node_modules"), true));
-        assert!(!f.skips(Path::new("node_modules"), false), "dir-only pattern");
+        assert!(
+            !f.skips(Path::new("node_modules"), false),
+            "dir-only pattern"
+        );
         assert!(f.skips(Path::new("a/b/x.log"), false));
         assert!(!f.skips(Path::new("keep.log"), false));
         assert!(f.skips(Path::new("secret.env"), false));

@@ -288,8 +288,7 @@ impl Flow<'_> {
                     Ok(())
                 }
                 Some(status) => {
-                    let why =
-                        format!(
+                    let why = format!(
                         "the start command exited ({status}); see {}",
                         self.state.log_path("app.log").display()
                     );
@@ -921,9 +920,9 @@ pub struct RollbackOptions {
 }
 
 fn deployed_ok(record: &Option<ReleaseRecord>) -> bool {
-    record
-        .as_ref()
-        .is_some_and(|r| r.status == Status::Success.as_str() || r.status == Status::SuccessWithWarnings.as_str())
+    record.as_ref().is_some_and(|r| {
+        r.status == Status::Success.as_str() || r.status == Status::SuccessWithWarnings.as_str()
+    })
 }
 
 /// `hookbox rollback`: points `current` at another kept release (the one before it, or
@@ -961,7 +960,9 @@ pub fn rollback(
                     dir,
                     why: format!(
                         "releases/{to} was not deployed successfully ({})",
-                        record.map(|r| r.status).unwrap_or_else(|| "no record".into())
+                        record
+                            .map(|r| r.status)
+                            .unwrap_or_else(|| "no record".into())
                     ),
                 }
                 .into());

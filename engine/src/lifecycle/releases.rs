@@ -61,7 +61,11 @@ pub fn state_name(canonical: &Path) -> String {
         .collect();
     readable.truncate(MAX_STATE_NAME_BYTES);
     let readable = readable.trim_start_matches('.');
-    let readable = if readable.is_empty() { "root" } else { readable };
+    let readable = if readable.is_empty() {
+        "root"
+    } else {
+        readable
+    };
     let digest = Sha256::digest(canonical.as_os_str().as_bytes());
     let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
     format!("{readable}-{hex}")
@@ -304,9 +308,10 @@ impl StateDir {
 
     /// Points `current` at release `id` atomically.
     pub fn switch(&self, id: &str) -> Result<(), DeployError> {
-        let target = Path::new("releases").join(safefs::component(id).map_err(|e| {
-            DeployError::io("switch", &self.path.join("current"), e)
-        })?);
+        let target = Path::new("releases").join(
+            safefs::component(id)
+                .map_err(|e| DeployError::io("switch", &self.path.join("current"), e))?,
+        );
         safefs::replace_symlink_at(self.fd(), "current", &target)
             .map_err(|e| DeployError::io("switch", &self.path.join("current"), e))
     }
@@ -323,21 +328,7 @@ impl StateDir {
         owner: Option<HookIds>,
     ) -> Result<PathBuf, DeployError> {
         let dir = self.release(id);
-        let made = (|| -> io::Result<()> {
-            let src_fd = safefs::open_dir_path(src)?;
-            let id = safefs::component(id)?;
-            rustix::fs::mkdirat(
-                self.releases.as_fd(),
-                id,
-                rustix::fs::Mode::from_raw_mode(0o700),
-            )?;
-            let dst = safefs::open_dir_at(self.releases.as_fd(), id)?;
-            safefs::copy_tree(src_fd.as_fd(), dst.as_fd(), skip, owner)?;
-            if let Some(ids) = owner {
-                safefs::chown_fd(dst.as_fd(), ids)?;
-            }
-            safefs::chmod_fd(dst.as_fd(), 0o700)
-        })();
+        let made = self.fill_release(id, src, skip, owner);
         match made {
             Ok(()) => Ok(dir),
             Err(e) => {
@@ -345,6 +336,28 @@ impl StateDir {
                 Err(DeployError::io("copy the project into", &dir, e))
             }
         }
+    }
+
+    fn fill_release(
+        &self,
+        id: &str,
+        src: &Path,
+        skip: safefs::SkipFn<'_>,
+        owner: Option<HookIds>,
+    ) -> io::Result<()> {
+        let src_fd = safefs::open_dir_path(src)?;
+        let id = safefs::component(id)?;
+        rustix::fs::mkdirat(
+            self.releases.as_fd(),
+            id,
+            rustix::fs::Mode::from_raw_mode(0o700),
+        )?;
+        let dst = safefs::open_dir_at(self.releases.as_fd(), id)?;
+        safefs::copy_tree(src_fd.as_fd(), dst.as_fd(), skip, owner)?;
+        if let Some(ids) = owner {
+            safefs::chown_fd(dst.as_fd(), ids)?;
+        }
+        safefs::chmod_fd(dst.as_fd(), 0o700)
     }
 
     /// Removes release `id` and its record (walking handles: the hook user owns what is in
@@ -492,7 +505,10 @@ mod tests {
         assert!(err.contains("group or others may write it"), "{err}");
         let link = base.path().join("link");
         std::os::unix::fs::symlink(base.path(), &link).unwrap();
-        assert!(StateDir::create(&link, None).is_err(), "a symlink is refused");
+        assert!(
+            StateDir::create(&link, None).is_err(),
+            "a symlink is refused"
+        );
         let made = base.path().join("a/b/state");
         let s = StateDir::create(&made, None).unwrap();
         assert!(s.list().unwrap().is_empty());

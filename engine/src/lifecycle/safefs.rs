@@ -41,8 +41,7 @@ fn invalid(msg: String) -> io::Error {
 
 /// `name` as one path component: not empty, no `/`, not `.` or `..`.
 pub fn component(name: &str) -> io::Result<&str> {
-    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0')
-    {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
         return Err(invalid(format!("{name:?} is not a plain file name")));
     }
     Ok(name)
@@ -57,7 +56,12 @@ pub fn open_dir_path(path: &Path) -> io::Result<OwnedFd> {
 
 /// Opens the directory `name` of `dir`, refusing a symlink.
 pub fn open_dir_at(dir: BorrowedFd<'_>, name: &str) -> io::Result<OwnedFd> {
-    Ok(rfs::openat(dir, component(name)?, DIR_FLAGS, Mode::empty())?)
+    Ok(rfs::openat(
+        dir,
+        component(name)?,
+        DIR_FLAGS,
+        Mode::empty(),
+    )?)
 }
 
 /// Opens the directory `name` of `dir`, creating it with `mode` when missing. Returns the
@@ -117,12 +121,7 @@ pub fn is_dir_at(dir: BorrowedFd<'_>, name: &str) -> bool {
 /// Opens the regular file `name` of `dir` with `flags` (plus `O_NOFOLLOW`, `O_CLOEXEC`),
 /// creating it with `mode` when `flags` has `O_CREAT`. A symlink or a non-regular file in
 /// its place is refused.
-pub fn open_file_at(
-    dir: BorrowedFd<'_>,
-    name: &str,
-    flags: OFlags,
-    mode: u32,
-) -> io::Result<File> {
+pub fn open_file_at(dir: BorrowedFd<'_>, name: &str, flags: OFlags, mode: u32) -> io::Result<File> {
     // O_NONBLOCK: a fifo planted in the file's place must not hang the open.
     let fd = rfs::openat(
         dir,
@@ -170,7 +169,12 @@ pub fn read_file_at(dir: BorrowedFd<'_>, name: &str) -> io::Result<Option<Vec<u8
 }
 
 /// Replaces `name` of `dir` with `data` atomically (a new file renamed over it), mode `mode`.
-pub fn write_file_atomic(dir: BorrowedFd<'_>, name: &str, data: &[u8], mode: u32) -> io::Result<()> {
+pub fn write_file_atomic(
+    dir: BorrowedFd<'_>,
+    name: &str,
+    data: &[u8],
+    mode: u32,
+) -> io::Result<()> {
     let name = component(name)?;
     let tmp = format!(".{name}.tmp-{}", std::process::id());
     let _ = rfs::unlinkat(dir, tmp.as_str(), AtFlags::empty());
@@ -448,20 +452,30 @@ mod tests {
         fs::create_dir(tree.path().join("real")).unwrap();
         fs::write(tree.path().join("real/f"), "y").unwrap();
         symlink(outside.path(), tree.path().join("sub")).unwrap();
-        symlink(outside.path().join("victim"), tree.path().join("real/file-link")).unwrap();
+        symlink(
+            outside.path().join("victim"),
+            tree.path().join("real/file-link"),
+        )
+        .unwrap();
         let ids = HookIds {
             uid: 65534,
             gid: 65534,
         };
         let fd = open_dir_path(tree.path()).unwrap();
         chown_tree(fd.as_fd(), ids).unwrap();
-        assert_eq!(fs::metadata(tree.path().join("real/f")).unwrap().uid(), 65534);
+        assert_eq!(
+            fs::metadata(tree.path().join("real/f")).unwrap().uid(),
+            65534
+        );
         assert_eq!(
             fs::symlink_metadata(tree.path().join("sub")).unwrap().uid(),
             65534
         );
         assert_eq!(fs::metadata(outside.path()).unwrap().uid(), 0);
-        assert_eq!(fs::metadata(outside.path().join("victim")).unwrap().uid(), 0);
+        assert_eq!(
+            fs::metadata(outside.path().join("victim")).unwrap().uid(),
+            0
+        );
         let parent = open_dir_path(tree.path().parent().unwrap()).unwrap();
         let name = tree.path().file_name().unwrap().to_str().unwrap();
         remove_tree_at(parent.as_fd(), name).unwrap();
@@ -481,7 +495,10 @@ mod tests {
         assert!(append_file_at(fd.as_fd(), "app.json", 0o600).is_err());
         assert!(ensure_dir_at(fd.as_fd(), "logs", 0o700).is_err());
         write_file_atomic(fd.as_fd(), "app.json", b"{}", 0o600).unwrap();
-        assert_eq!(fs::read_to_string(outside.path().join("f")).unwrap(), "keep");
+        assert_eq!(
+            fs::read_to_string(outside.path().join("f")).unwrap(),
+            "keep"
+        );
         assert!(component("..").is_err() && component("a/b").is_err());
     }
 }

@@ -158,7 +158,10 @@ fn deploy_creates_a_release_and_switches_current() {
         t.contains(&format!("into {}", rel.display())),
         "where the release went: {t}"
     );
-    assert!(!p.path().join(".hookbox").exists(), "no state in the project");
+    assert!(
+        !p.path().join(".hookbox").exists(),
+        "no state in the project"
+    );
     let log = fs::read_to_string(p.state.join("logs/hooks.log")).expect("hooks.log");
     assert!(log.contains("Running hook: pre-deploy.sh"), "{log}");
     assert!(log.contains("Running hook: post-deploy.sh"), "{log}");
@@ -565,7 +568,10 @@ fn releases_status_logs_and_stop_manage_the_deployment() {
         assert!(deploy(&p, &[]).status.success());
     }
     let rels = releases(&p);
-    let out = managed(&p, "releases").arg("--json").output().expect("releases");
+    let out = managed(&p, "releases")
+        .arg("--json")
+        .output()
+        .expect("releases");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let v = json_of(&out);
     let list = v["releases"].as_array().expect("releases");
@@ -575,9 +581,16 @@ fn releases_status_logs_and_stop_manage_the_deployment() {
     assert_eq!(list[0]["current"], false);
     assert_eq!(list[0]["status"], "success");
     let out = managed(&p, "releases").output().expect("releases");
-    assert!(text(&out).contains(&format!("* {}", rels[1])), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("* {}", rels[1])),
+        "{}",
+        text(&out)
+    );
 
-    let out = managed(&p, "status").arg("--json").output().expect("status");
+    let out = managed(&p, "status")
+        .arg("--json")
+        .output()
+        .expect("status");
     let v = json_of(&out);
     assert_eq!(v["current"], rels[1].as_str());
     assert_eq!(v["app"]["running"], true, "{v}");
@@ -593,7 +606,10 @@ fn releases_status_logs_and_stop_manage_the_deployment() {
         .next()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
         .expect("a line");
-    assert!(first["ts"].as_str().is_some_and(|t| t.ends_with('Z')), "{first}");
+    assert!(
+        first["ts"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{first}"
+    );
 
     // --follow prints what a later deploy appends.
     let mut follow = managed(&p, "logs")
@@ -605,7 +621,10 @@ fn releases_status_logs_and_stop_manage_the_deployment() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
             let _ = tx.send(line);
         }
     });
@@ -627,7 +646,14 @@ fn releases_status_logs_and_stop_manage_the_deployment() {
     assert_eq!(json_of(&out)["stopped"], true);
     assert!(!alive(pid), "stop stopped the app");
     let out = managed(&p, "stop").output().expect("stop");
-    assert!(text(&out).contains("No application is recorded"), "{}", text(&out));
-    let out = managed(&p, "status").arg("--json").output().expect("status");
+    assert!(
+        text(&out).contains("No application is recorded"),
+        "{}",
+        text(&out)
+    );
+    let out = managed(&p, "status")
+        .arg("--json")
+        .output()
+        .expect("status");
     assert!(json_of(&out)["app"].is_null());
 }

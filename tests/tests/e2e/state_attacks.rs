@@ -65,7 +65,11 @@ impl Victim {
             .flatten()
             .map(|e| e.file_name())
             .collect();
-        assert_eq!(names.len(), 1, "{what}: the victim folder changed: {names:?}");
+        assert_eq!(
+            names.len(),
+            1,
+            "{what}: the victim folder changed: {names:?}"
+        );
     }
 }
 
@@ -143,8 +147,14 @@ fn a_shipped_dot_hookbox_is_never_read_as_state() {
         let out = deploy(&p, &["--keep", "1"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     }
-    assert!(sleeper.alive(), "the pid of a shipped app.json was signalled");
-    assert!(home.path().join("keep").exists(), "a shipped home was removed");
+    assert!(
+        sleeper.alive(),
+        "the pid of a shipped app.json was signalled"
+    );
+    assert!(
+        home.path().join("keep").exists(),
+        "a shipped home was removed"
+    );
     victim.assert_untouched("shipped .hookbox");
     let rel = current(&p).expect("current");
     assert!(!p.state.join(&rel).join(".hookbox").exists());
@@ -220,13 +230,20 @@ fn rollback_uses_the_recorded_start_not_a_rewritten_hookbox_toml() {
     assert_eq!(deploy(&p, &[]).status.code(), Some(0));
     let first = current(&p).expect("current");
     let rewritten = fs::read_to_string(p.state.join(&first).join("hookbox.toml")).expect("toml");
-    assert!(rewritten.contains("evil"), "the hook rewrote it: {rewritten}");
+    assert!(
+        rewritten.contains("evil"),
+        "the hook rewrote it: {rewritten}"
+    );
     assert_eq!(deploy(&p, &[]).status.code(), Some(0));
     let out = managed(&p, "rollback").output().expect("rollback");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(current(&p), Some(first.clone()));
     let started = fs::read_to_string(p.state.join("shared/started")).expect("started");
-    let id = first.file_name().expect("id").to_string_lossy().into_owned();
+    let id = first
+        .file_name()
+        .expect("id")
+        .to_string_lossy()
+        .into_owned();
     assert_eq!(started, format!("original {id}\n"));
     let record: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(p.state.join("app.json")).expect("app"))
@@ -249,16 +266,27 @@ fn chown_and_copy_never_follow_a_symlink_in_the_tree() {
     let out = deploy(&p, &["--env", &env]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let rel = p.state.join(current(&p).expect("current"));
-    assert_eq!(fs::read_link(rel.join("outside")).expect("link"), victim.path());
-    assert_eq!(fs::symlink_metadata(rel.join("outside")).expect("m").uid(), 65534);
+    assert_eq!(
+        fs::read_link(rel.join("outside")).expect("link"),
+        victim.path()
+    );
+    assert_eq!(
+        fs::symlink_metadata(rel.join("outside")).expect("m").uid(),
+        65534
+    );
     assert!(fs::symlink_metadata(p.state.join("shared/escape")).is_ok());
     // Another hook user: shared/ changes hands, walked by handles, through the planted links.
     p.file("hookbox.toml", "[policy]\nrun-as = \"64201\"\n");
     let out = deploy(&p, &["--env", &env]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(fs::metadata(p.state.join("shared")).expect("m").uid(), 64201);
     assert_eq!(
-        fs::symlink_metadata(p.state.join("shared/escape")).expect("m").uid(),
+        fs::metadata(p.state.join("shared")).expect("m").uid(),
+        64201
+    );
+    assert_eq!(
+        fs::symlink_metadata(p.state.join("shared/escape"))
+            .expect("m")
+            .uid(),
         64201
     );
     victim.assert_untouched("chown and copy");
@@ -314,7 +342,10 @@ fn a_hook_cannot_reach_or_forge_the_deploy_state() {
         assert_eq!(out.status.code(), Some(1), "{runner}: {t}");
         assert_eq!(current(&p), Some(first), "{runner}: current was changed");
         let log = fs::read_to_string(p.state.join("logs/hooks.log")).expect("log");
-        assert!(!log.contains("2001-01-01"), "{runner}: a hook wrote hooks.log");
+        assert!(
+            !log.contains("2001-01-01"),
+            "{runner}: a hook wrote hooks.log"
+        );
         for line in log.lines() {
             let rest = line.split_once(' ').map(|x| x.1).unwrap_or("");
             assert!(
@@ -352,9 +383,10 @@ fn two_tenants_side_by_side_cannot_touch_each_others_state() {
     let before_log = fs::read_to_string(b.state.join("logs/hooks.log")).expect("log");
 
     let a = Deployed::new();
-    a.file("hookbox.toml", "[policy]\nrun-as = \"64301\"\n").file(
-        "pre-deploy.sh",
-        "#!/bin/bash\n\
+    a.file("hookbox.toml", "[policy]\nrun-as = \"64301\"\n")
+        .file(
+            "pre-deploy.sh",
+            "#!/bin/bash\n\
          echo a >> \"$B/shared/db\"\n\
          echo a > \"$B_REL/index.txt\"\n\
          echo a > \"$B_REL/new\"\n\
@@ -364,7 +396,7 @@ fn two_tenants_side_by_side_cannot_touch_each_others_state() {
          mkdir \"$B/releases/99999999T000000Z\"\n\
          kill -9 \"$B_PID\"\n\
          true\n",
-    );
+        );
     let out = deploy(
         &a,
         &[
@@ -396,7 +428,10 @@ fn two_tenants_side_by_side_cannot_touch_each_others_state() {
         serde_json::from_str(&fs::read_to_string(b.state.join("app.json")).expect("app"))
             .expect("json");
     assert_eq!(app["pid"].as_i64(), Some(b_pid));
-    assert!(Path::new(&format!("/proc/{b_pid}")).exists(), "B's app was killed");
+    assert!(
+        Path::new(&format!("/proc/{b_pid}")).exists(),
+        "B's app was killed"
+    );
 }
 
 #[test]
