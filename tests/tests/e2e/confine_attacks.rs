@@ -114,7 +114,8 @@ impl Victim {
             .spawn()
             .expect("start the victim");
         assert!(
-            wait_until(Duration::from_secs(5), || !processes_with(&marker).is_empty()),
+            wait_until(Duration::from_secs(5), || !processes_with(&marker)
+                .is_empty()),
             "the victim never started"
         );
         Victim { child, marker }
