@@ -73,25 +73,22 @@ const fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
 
 /// The filter. Jump offsets count from the next instruction; the labels are the targets.
 pub(super) static NO_UNIX_SOCKETS: [sock_filter; 16] = [
-    /* 0 */ stmt(BPF_LD_W_ABS, OFFSET_ARCH),
-    /* 1 */ jump(BPF_JEQ_K, arch::AUDIT_ARCH, 1, 0), // → 3 native
-    /* 2 */ jump(BPF_JEQ_K, arch::AUDIT_ARCH_I386, 4, 12), // → 7 compat, else → 15 refuse
-    // 3: native
-    /* 3 */ stmt(BPF_LD_W_ABS, OFFSET_NR),
-    /* 4 */ jump(BPF_JGE_K, arch::X32_BIT, 10, 0), // → 15 refuse
-    /* 5 */ jump(BPF_JEQ_K, arch::NR_SOCKET, 5, 0), // → 11 family
-    /* 6 */ jump(BPF_JEQ_K, NR_IO_URING_SETUP, 8, 6), // → 15 refuse, else → 13 allow
-    // 7: 32-bit compat
-    /* 7 */ stmt(BPF_LD_W_ABS, OFFSET_NR),
-    /* 8 */ jump(BPF_JEQ_K, arch::I386_NR_SOCKETCALL, 5, 0), // → 14 deny
-    /* 9 */ jump(BPF_JEQ_K, arch::I386_NR_SOCKET, 1, 0), // → 11 family
-    /* 10 */ jump(BPF_JEQ_K, NR_IO_URING_SETUP, 4, 2), // → 15 refuse, else → 13 allow
-    // 11: family, the low word of the first argument
-    /* 11 */ stmt(BPF_LD_W_ABS, OFFSET_ARG0_LOW),
-    /* 12 */ jump(BPF_JEQ_K, libc::AF_UNIX as u32, 1, 0), // → 14 deny, else → 13 allow
-    /* 13 */ stmt(BPF_RET_K, SECCOMP_RET_ALLOW),
-    /* 14 */ stmt(BPF_RET_K, DENY_SOCKET),
-    /* 15 */ stmt(BPF_RET_K, NO_SUCH_CALL),
+    stmt(BPF_LD_W_ABS, OFFSET_ARCH),                 // 0
+    jump(BPF_JEQ_K, arch::AUDIT_ARCH, 1, 0),         // 1: → 3 native
+    jump(BPF_JEQ_K, arch::AUDIT_ARCH_I386, 4, 12),   // 2: → 7 compat, else → 15
+    stmt(BPF_LD_W_ABS, OFFSET_NR),                   // 3: native
+    jump(BPF_JGE_K, arch::X32_BIT, 10, 0),           // 4: → 15
+    jump(BPF_JEQ_K, arch::NR_SOCKET, 5, 0),          // 5: → 11 family
+    jump(BPF_JEQ_K, NR_IO_URING_SETUP, 8, 6),        // 6: → 15, else → 13
+    stmt(BPF_LD_W_ABS, OFFSET_NR),                   // 7: 32-bit compat
+    jump(BPF_JEQ_K, arch::I386_NR_SOCKETCALL, 5, 0), // 8: → 14
+    jump(BPF_JEQ_K, arch::I386_NR_SOCKET, 1, 0),     // 9: → 11 family
+    jump(BPF_JEQ_K, NR_IO_URING_SETUP, 4, 2),        // 10: → 15, else → 13
+    stmt(BPF_LD_W_ABS, OFFSET_ARG0_LOW),             // 11: family (low word of arg 0)
+    jump(BPF_JEQ_K, libc::AF_UNIX as u32, 1, 0),     // 12: → 14, else → 13
+    stmt(BPF_RET_K, SECCOMP_RET_ALLOW),              // 13
+    stmt(BPF_RET_K, DENY_SOCKET),                    // 14
+    stmt(BPF_RET_K, NO_SUCH_CALL),                   // 15
 ];
 
 #[cfg(test)]

@@ -27,7 +27,10 @@ use crate::runner::Runner;
 
 /// The runner of a foreground `[deploy]` command: the one a hook of the project's runner kind
 /// gets. A sandboxed project without a sandbox runner is an error, never a native run.
-pub(super) fn runner<'a>(runners: &Runners<'a>, kind: RunnerKind) -> Result<&'a dyn Runner, String> {
+pub(super) fn runner<'a>(
+    runners: &Runners<'a>,
+    kind: RunnerKind,
+) -> Result<&'a dyn Runner, String> {
     runners.get(kind).ok_or_else(|| {
         "the project's runner is the sandbox, which is not available here; the command did not run"
             .to_string()

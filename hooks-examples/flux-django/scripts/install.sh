@@ -10,6 +10,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "creating $VENV"
   /usr/bin/python3 -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
 ln -sfn "$VENV" .venv
-echo "Django $("$VENV/bin/python" -c 'import django; print(django.get_version())') in $VENV"
+# From here `python` is the venv's: the policy PATH starts with .venv/bin (and in the
+# sandbox, `python` is the command the policy allows, not a path in the shared folder).
+python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+echo "Django $(python -c 'import django; print(django.get_version())') in $VENV"

@@ -114,7 +114,8 @@ impl Victim {
             .spawn()
             .expect("start the victim");
         assert!(
-            wait_until(Duration::from_secs(5), || !processes_with(&marker).is_empty()),
+            wait_until(Duration::from_secs(5), || !processes_with(&marker)
+                .is_empty()),
             "the victim never started"
         );
         Victim { child, marker }
@@ -178,7 +179,7 @@ health-check = "for i in $(seq 100); do grep -q 'start: done' start-report.txt 2
     .unwrap();
     let logs = tempfile::tempdir().unwrap();
     let out = hookbox()
-        .args(["deploy", "--runner", "native", "--health-timeout", "1"])
+        .args(["deploy", "--runner", "native", "--health-timeout", "15"])
         .arg("--log-file")
         .arg(logs.path().join("hooks.log"))
         .arg("--env")

@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-pub use crate::confine::{
-    DEFAULT_CORE_BYTES, DEFAULT_CPU_GRACE_SECS, DEFAULT_FSIZE_BYTES, DEFAULT_NOFILE,
-    DEFAULT_NPROC, DEVICE_PATHS, NETWORK_ETC_PATHS, SYSTEM_ETC_PATHS, SYSTEM_EXEC_PATHS,
-};
 use crate::confine::{Prepared, Spec};
+pub use crate::confine::{
+    DEFAULT_CORE_BYTES, DEFAULT_CPU_GRACE_SECS, DEFAULT_FSIZE_BYTES, DEFAULT_NOFILE, DEFAULT_NPROC,
+    DEVICE_PATHS, NETWORK_ETC_PATHS, SYSTEM_ETC_PATHS, SYSTEM_EXEC_PATHS,
+};
 
 use super::policy::Policy;
 use super::BridgeError;

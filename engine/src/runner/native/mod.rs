@@ -39,8 +39,8 @@ mod program;
 
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
-use std::process::Stdio;
 use std::path::PathBuf;
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -48,10 +48,10 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
 use self::program::Launch;
-use crate::confine::{Lifeline, Prepared, Spec};
 use super::output::OutputCapper;
 use super::user::{self, HookUser};
 use super::{Exit, Invocation, OutputSink, RunError, RunFuture, RunReport, Runner, Stream};
+use crate::confine::{Lifeline, Prepared, Spec};
 use crate::plan::HookProgram;
 
 /// Bytes read from a hook's pipe at a time.
