@@ -404,8 +404,8 @@ mod tests {
         let Command::Validate(v) = cli.command else {
             panic!("not validate")
         };
-        assert_eq!(v.platform.platform, Some(PathBuf::from("/p.toml")));
-        assert_eq!(v.platform.tenant.as_deref(), Some("acme"));
+        assert_eq!(v.plan.platform.platform, Some(PathBuf::from("/p.toml")));
+        assert_eq!(v.plan.platform.tenant.as_deref(), Some("acme"));
     }
 
     #[test]

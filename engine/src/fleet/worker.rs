@@ -510,7 +510,12 @@ impl Worker {
             .join(tenant_dir(&claimed.tenant));
         std::fs::create_dir_all(&shared).map_err(|e| format!("{}: {e}", shared.display()))?;
         if let Some(ids) = hook_user {
-            lifecycle::fsutil::chown_tree(&release, ids)
+            // Through handles, never by path: the unpacked tree is the tenant's.
+            lifecycle::safefs::open_dir_path(&release)
+                .and_then(|fd| {
+                    use std::os::fd::AsFd;
+                    lifecycle::safefs::chown_tree(fd.as_fd(), ids)
+                })
                 .and_then(|()| std::os::unix::fs::lchown(&shared, Some(ids.uid), Some(ids.gid)))
                 .map_err(|e| format!("cannot hand the run folder to the hook user: {e}"))?;
         }
