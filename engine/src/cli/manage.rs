@@ -173,7 +173,7 @@ pub fn logs(a: LogsArgs) -> Result<Ended> {
     loop {
         file.seek(SeekFrom::Start(pos))?;
         let mut chunk = Vec::new();
-        (&mut file).read_to_end(&mut chunk)?;
+        file.read_to_end(&mut chunk)?;
         if !a.follow {
             print_lines(&chunk, a.manage.json, with_ts);
             return Ok(Ended::Success);

@@ -11,8 +11,8 @@ pub mod exec;
 mod fleet;
 mod glue;
 mod guest;
-mod platform;
 mod manage;
+mod platform;
 mod shell;
 
 use std::process::ExitCode;

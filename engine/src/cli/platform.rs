@@ -131,7 +131,6 @@ pub fn cap_timeouts(platform: Option<&PlatformPolicy>, t: Timeouts) -> Timeouts 
             None if DEFAULT_TIMEOUT > pp.max_timeout => Some(pp.max_timeout),
             None => None,
         },
-        ..t
     }
 }
 

@@ -168,7 +168,13 @@ impl Walk {
             match name.as_str() {
                 "command" | "exec" | "builtin" | "time" => {
                     i += 1;
-                    while words.get(i).is_some_and(|w| w.value.starts_with('-')) {
+                    while let Some(flag) = words.get(i).filter(|w| w.value.starts_with('-')) {
+                        // `command -v x` / `-V` only looks `x` up; it does not start it.
+                        if name == "command"
+                            && (flag.value.contains('v') || flag.value.contains('V'))
+                        {
+                            return;
+                        }
                         i += 1;
                     }
                 }

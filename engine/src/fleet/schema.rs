@@ -19,7 +19,7 @@ pub struct Migration {
 }
 
 /// Key of the advisory lock that serialises migrations (an arbitrary constant: "hookbox").
-const MIGRATION_LOCK: i64 = 0x686f_6f6b_626f_78;
+const MIGRATION_LOCK: i64 = 0x0068_6f6f_6b62_6f78;
 
 /// Every migration, in order.
 pub const MIGRATIONS: &[Migration] = &[Migration {
