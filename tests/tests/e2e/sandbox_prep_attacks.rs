@@ -337,7 +337,8 @@ fn huge_durations_are_refused_with_a_message_not_a_panic() {
     p.file("pre-deploy.sh", "#!/bin/bash\ntouch \"$WORK_DIR/ran\"\n");
     let huge = "18446744073709551615";
     let dir = p.path().display().to_string();
-    let cases: Vec<(Vec<&str>, Option<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (Vec<&'a str>, Option<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec!["run", "pre-deploy", &dir, "--timeout", huge],
             None,

@@ -614,7 +614,14 @@ fn fleet_outcomes_follow_the_lifecycle_rules() {
     let rec = f.records_dir();
     let rec_env = format!("REC={}", rec.display());
     let mut workers = vec![f.worker("r1", &["--concurrency", "2"])];
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<&str>, &str, Vec<(&str, &str)>)> = vec![
+    type Case<'a> = (
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+        Vec<&'a str>,
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+    );
+    let cases: Vec<Case> = vec![
         (
             "abort",
             vec![
