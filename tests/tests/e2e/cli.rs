@@ -439,13 +439,14 @@ fn validate_lints_every_problem_with_rule_ids_and_warnings_pass_unless_strict() 
     // A Site Factory script left non-executable is disabled on purpose: a warning.
     let sf = Project::new();
     sf.file(
-        "factory-hooks/post-install/10-off.sh",
+        "factory-hooks/post-staging-update/10-off.sh",
         "#!/bin/bash\necho off\n",
     );
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(
-            sf.path().join("factory-hooks/post-install/10-off.sh"),
+            sf.path()
+                .join("factory-hooks/post-staging-update/10-off.sh"),
             std::fs::Permissions::from_mode(0o644),
         )
         .unwrap();

@@ -581,5 +581,5 @@ fn exec_of_a_malformed_module_is_a_usage_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid WebAssembly module"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a WebAssembly module"));
 }
