@@ -121,7 +121,15 @@ fn procfile_examples_gate_the_switch_with_postdeploy() {
                 .into()
         )
     );
-    assert_valid("procfile-failing");
+    // validate already says what the deploy will hit: `bundle` is not allowed in the sandbox.
+    let problems = hookbox::discover::validate(&example("procfile-failing"), &Default::default());
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.rule == hookbox::discover::rules::NOT_ALLOWED)
+            && problems.iter().any(|p| p.message.contains("`bundle`")),
+        "{problems:?}"
+    );
 }
 
 #[test]

@@ -331,7 +331,7 @@ fn limits_above_the_maximum_are_refused_below_accepted_and_effective() {
     let q = Project::new();
     q.file("pre-deploy.sh", "#!/bin/bash\ntrue\n");
     let (code, text) = out(hookbox()
-        .args(["run", "pre-deploy", "--json", "--timeout", "100000"])
+        .args(["run", "pre-deploy", "--json", "--timeout", "80000"])
         .arg(q.path())
         .arg(op.arg())
         .arg(op.log()));
