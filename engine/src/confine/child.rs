@@ -461,7 +461,9 @@ fn end_like(status: libc::c_int) -> ! {
 
 /// Mounts a `/proc` of the current PID namespace (mounts made private first, so nothing
 /// propagates to the host) and lets the Landlock ruleset read it. Only the namespace's own
-/// processes are visible in it.
+/// processes are visible in it, and of those only the command's user's (`hidepid=2`): PID 1
+/// is a fork of hookbox, and its command line (a worker's database URL, the operator's
+/// `--env` values) is not the tenant's to read.
 fn private_proc(ruleset_fd: RawFd) -> bool {
     // SAFETY: mount/open/syscall/close with NUL-terminated literals and a local struct.
     unsafe {
@@ -477,7 +479,7 @@ fn private_proc(ruleset_fd: RawFd) -> bool {
                 c"/proc".as_ptr(),
                 c"proc".as_ptr(),
                 libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-                std::ptr::null(),
+                c"hidepid=2".as_ptr().cast(),
             ) != 0
         {
             return false;

@@ -197,6 +197,9 @@ fn check_allowed(
         let name = &called.name;
         match resolver.resolve(&plan.policy, name) {
             Ok(_) => {}
+            // A project folder in PATH that is not there yet (`.venv/bin`) is made by the
+            // deploy's install or build: what it will hold cannot be known before.
+            Err(crate::bridge::BridgeError::NotFound { .. }) if made_at_deploy(plan) => {}
             Err(crate::bridge::BridgeError::NotFound { .. }) => out.push(
                 Problem::new(
                     file.to_path_buf(),
@@ -225,6 +228,12 @@ fn check_allowed(
         }
     }
     out
+}
+
+/// Whether the policy's PATH names a folder of the project that does not exist yet.
+fn made_at_deploy(plan: &Plan) -> bool {
+    std::env::split_paths(&plan.policy.path)
+        .any(|dir| dir.is_relative() && !plan.root.join(&dir).exists())
 }
 
 /// Where a command line was declared: its file, 1-based line, and the 1-based column where the

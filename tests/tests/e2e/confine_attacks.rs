@@ -225,8 +225,9 @@ fn a_sandboxed_projects_install_runs_in_the_bundled_shell() {
         .output()
         .expect("run hookbox deploy");
     let all = text(&out);
-    assert!(all.contains("ran-sandboxed"), "{all}");
-    assert!(!all.contains("ran-natively"), "{all}");
+    // The command line itself is echoed (`==> install: ...`): look at what it printed.
+    assert!(all.contains("stdout: ran-sandboxed"), "{all}");
+    assert!(!all.contains("stdout: ran-natively"), "{all}");
 }
 
 /// A UNIX socket server answering every connection with a tiny HTTP response.

@@ -41,7 +41,6 @@ mod store;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
 use wasmtime::{Engine, InstancePre, Linker, Store, Trap};
 use wasmtime_wasi::I32Exit;
@@ -379,17 +378,24 @@ impl SandboxRunner {
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
-        let deadline = deadline_after(tokio::time::Instant::now(), invocation.limits.timeout);
-        self.run_module_until(deadline, invocation, source, argv, stdin, output, cancel)
-            .await
+        self.run_module_until(
+            tokio::time::Instant::now(),
+            invocation,
+            source,
+            argv,
+            stdin,
+            output,
+            cancel,
+        )
+        .await
     }
 
-    /// [`Self::run_module`] with the deadline already set (a `.wasm` hook's starts before its
-    /// file is read).
+    /// [`Self::run_module`] with the clock already started (a `.wasm` hook's starts before its
+    /// file is read): the time limit and the reported duration both count from `started`.
     #[allow(clippy::too_many_arguments)]
     async fn run_module_until(
         &self,
-        deadline: tokio::time::Instant,
+        started: tokio::time::Instant,
         invocation: &Invocation,
         source: Source<'_>,
         argv: Vec<String>,
@@ -397,7 +403,7 @@ impl SandboxRunner {
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
-        let started = Instant::now();
+        let deadline = deadline_after(started, invocation.limits.timeout);
         let path = source.path();
         let timed = matches!(source, Source::File(_)).then_some(deadline);
         let pre = match self.instance_pre(source, timed, Some(cancel.clone())).await {

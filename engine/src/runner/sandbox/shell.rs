@@ -353,8 +353,8 @@ impl SandboxRunner {
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
-        let started = std::time::Instant::now();
-        let deadline = deadline_after(tokio::time::Instant::now(), invocation.limits.timeout);
+        let started = tokio::time::Instant::now();
+        let deadline = deadline_after(started, invocation.limits.timeout);
         let owned = path.to_path_buf();
         let mut roots = vec![invocation.work_dir.clone(), invocation.temp_dir.clone()];
         roots.extend(invocation.shared_dirs.iter().cloned());
@@ -388,7 +388,7 @@ impl SandboxRunner {
         let Some(script) = shape.script else {
             return self
                 .run_module_until(
-                    deadline,
+                    started,
                     invocation,
                     Source::File(&file),
                     args,
@@ -409,7 +409,7 @@ impl SandboxRunner {
         let input = ShellInput::Command { line: script, args };
         let argv = guest_argv(input.guest_args(&[], false));
         self.run_module_until(
-            deadline,
+            started,
             invocation,
             source,
             argv,
