@@ -67,6 +67,16 @@ pub enum RunnerKind {
     Sandbox,
 }
 
+impl RunnerKind {
+    /// The name configuration files and flags use.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunnerKind::Native => "native",
+            RunnerKind::Sandbox => "sandbox",
+        }
+    }
+}
+
 /// What a hook executes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "value")]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 
-use super::args::{ConventionArg, EnvArgs, RunnerArg};
+use super::args::{ConventionArg, EnvArgs, PlatformArgs, RunnerArg};
 use super::commands::{app_env, force_runner, project_dir, read_process_env, runtime};
 use super::glue::{self, DiscoverInput};
 use super::Ended;
@@ -93,6 +93,10 @@ pub struct SubmitArgs {
     /// Run hooks with this runner (.wasm hooks always run in the sandbox).
     #[arg(long, value_enum)]
     pub runner: Option<RunnerArg>,
+    /// The operator's platform policy the project is narrowed by before it is queued, as for
+    /// `hookbox deploy` (default: /etc/hookbox/platform.toml when it exists).
+    #[arg(long, value_name = "FILE", env = "HOOKBOX_PLATFORM")]
+    pub platform: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -132,6 +136,10 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     pub drain_timeout: Duration,
     /// Print the worker's report as JSON when it stops.
+    /// This machine's platform policy: runners tenant hooks may use here and the directories
+    /// granted to them (default: /etc/hookbox/platform.toml when it exists).
+    #[arg(long, value_name = "FILE", env = "HOOKBOX_PLATFORM")]
+    pub platform: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -215,13 +223,27 @@ pub fn db(a: DbArgs) -> Result<Ended> {
 pub fn submit(a: SubmitArgs) -> Result<Ended> {
     let penv = read_process_env()?;
     let dir = project_dir(a.dir.as_deref())?;
+    // The queued plan is what workers run: it is narrowed here, by the operator's policy,
+    // like a local deploy's, and carries the tenant's hook user.
+    let platform_args = PlatformArgs {
+        platform: a.platform.clone(),
+        tenant: Some(a.tenant.clone()),
+    };
+    let policy = super::platform::load(&platform_args)?;
+    super::platform::check_runner_flag(policy.as_ref(), a.runner.map(Into::into))?;
     let mut plan = glue::discover(&DiscoverInput {
         dir: dir.clone(),
         convention: a.convention.map(Into::into),
         project_path: penv.project_path.clone(),
+        platform: policy.clone(),
         ..Default::default()
     })?;
     force_runner(&mut plan, a.runner.map(Into::into));
+    let _uid = super::platform::give_hook_user(&mut plan, policy.as_ref(), &platform_args, &dir)?;
+    let cap = |secs: u64| match &policy {
+        Some(pp) => pp.cap_timeout(Duration::from_secs(secs)).as_secs(),
+        None => secs,
+    };
     let scope = match &a.stage {
         Some(stage) => {
             if !plan.hooks.iter().any(|h| &h.stage == stage) {
@@ -243,8 +265,8 @@ pub fn submit(a: SubmitArgs) -> Result<Ended> {
     let settings = Settings {
         app_env: app_env(&plan, &a.env)?,
         skip_hooks: penv.skip_hooks,
-        timeout_cli_secs: a.timeout,
-        timeout_env_secs: penv.hook_timeout.map(|d| d.as_secs()),
+        timeout_cli_secs: a.timeout.map(cap),
+        timeout_env_secs: penv.hook_timeout.map(|d| cap(d.as_secs())),
         project_path: penv.project_path.clone(),
         extra_args: a.args.clone(),
         scope,
@@ -327,6 +349,10 @@ pub fn worker(a: WorkerArgs) -> Result<Ended> {
     config.poll = a.poll;
     config.drain_timeout = a.drain_timeout;
     config.sandbox_cache_dir = super::exec::cache_dir_from_env();
+    config.platform = super::platform::load(&PlatformArgs {
+        platform: a.platform.clone(),
+        tenant: None,
+    })?;
     if config.heartbeat >= config.lease {
         bail!(
             "--heartbeat ({}) must be shorter than --lease ({}): a third of it is usual",

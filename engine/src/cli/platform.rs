@@ -44,19 +44,12 @@ pub fn check_runner_flag(
         if !pp.allows_runner(kind) {
             bail!(
                 "--runner {}: the platform policy does not let tenant hooks use this runner (runners at {}); change `runners` there to allow it",
-                runner_name(kind),
+                kind.name(),
                 pp.where_is("runners")
             );
         }
     }
     Ok(())
-}
-
-fn runner_name(r: RunnerKind) -> &'static str {
-    match r {
-        RunnerKind::Native => "native",
-        RunnerKind::Sandbox => "sandbox",
-    }
 }
 
 /// Gives the tenant its hook uid (recorded per tenant, or held for this run) and puts it in

@@ -77,6 +77,10 @@ pub struct WorkerConfig {
     pub flush_every: Duration,
     /// The sandbox runner's compiled-module cache.
     pub sandbox_cache_dir: Option<PathBuf>,
+    /// This machine's platform policy: which runners tenant hooks may use here and the
+    /// directories (`extra-dirs`) granted to them. Plans are narrowed when submitted; the
+    /// worker checks the runners again and grants only its own directories. Default none.
+    pub platform: Option<crate::platform::PlatformPolicy>,
 }
 
 impl WorkerConfig {
@@ -94,6 +98,7 @@ impl WorkerConfig {
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             flush_every: DEFAULT_FLUSH_EVERY,
             sandbox_cache_dir: None,
+            platform: None,
         }
     }
 }
@@ -496,7 +501,20 @@ impl Worker {
         let release = run_dir.join("release");
         artifact::unpack(&content, &release)
             .map_err(|e| format!("cannot unpack artifact {}: {e}", claimed.artifact))?;
-        let plan = rebase(&claimed.plan, &release);
+        let mut plan = rebase(&claimed.plan, &release);
+        if let Some(pp) = &self.config.platform {
+            if let Some(h) = plan.hooks.iter().find(|h| !pp.allows_runner(h.runner)) {
+                return Err(format!(
+                    "hook {} is to run with the {} runner, which this worker's platform policy \
+                     does not allow (`runners` at {})",
+                    h.name,
+                    h.runner.name(),
+                    pp.where_is("runners")
+                ));
+            }
+            // Directories are this machine's to grant, not the submitter's.
+            plan.policy.extra_dirs = pp.extra_dirs.clone();
+        }
         let hook_user = crate::runner::user::resolve(plan.policy.run_as.as_deref())
             .map_err(|e| e.to_string())?
             .map(|u| HookIds {

@@ -104,13 +104,6 @@ fn network_name(n: Network) -> &'static str {
     }
 }
 
-fn runner_name(r: RunnerKind) -> &'static str {
-    match r {
-        RunnerKind::Native => "native",
-        RunnerKind::Sandbox => "sandbox",
-    }
-}
-
 struct Judge<'a> {
     pp: &'a PlatformPolicy,
     file: PathBuf,
@@ -152,7 +145,7 @@ pub(crate) fn narrow(
         "runners = [{}]",
         pp.runners
             .iter()
-            .map(|r| format!("\"{}\"", runner_name(*r)))
+            .map(|r| format!("\"{}\"", r.name()))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -164,7 +157,7 @@ pub(crate) fn narrow(
             let ceiling = j.ceiling("runners", runners_shown.clone());
             j.refuse(
                 line("runner"),
-                format!("`runner = \"{}\"` asks for a runner tenants may not use", runner_name(r)),
+                format!("`runner = \"{}\"` asks for a runner tenants may not use", r.name()),
                 ceiling,
                 "remove `runner` (hooks then run in the operator's default runner) or use an allowed one",
             );
@@ -177,7 +170,7 @@ pub(crate) fn narrow(
                     h.runner_line,
                     format!(
                         "`runner = \"{}\"` of the [[hook]] at line {} asks for a runner tenants may not use",
-                        runner_name(r),
+                        r.name(),
                         h.line
                     ),
                     ceiling,
@@ -195,7 +188,7 @@ pub(crate) fn narrow(
                 format!(
                     "hook `{}` would run in the {} runner, which tenants may not use",
                     h.name,
-                    runner_name(h.runner)
+                    h.runner.name()
                 ),
                 ceiling,
                 "make the hook one the allowed runner can run (a shell script or a .wasm module)",

@@ -942,7 +942,7 @@ async fn script_the_hook_user_cannot_read_fails_with_126() {
 #[tokio::test]
 async fn hook_sees_only_its_own_processes_in_proc() {
     let (report, sink) = run_script(
-        "tr '\\0' ' ' < /proc/$$/cmdline; echo\nls /proc | grep -c '^[0-9]'\n[ -e /proc/$PPID ] && echo \"ppid $PPID\"\n",
+        "tr '\\0' ' ' < /proc/$$/cmdline; echo\nls /proc | grep -c '^[0-9]'\n[ -e /proc/$PPID ] && echo \"ppid $PPID\"; true\n",
     )
     .await;
     assert_eq!(report.exit, Exit::Code(0));

@@ -77,12 +77,26 @@ impl Fleet {
         dir
     }
 
-    /// A folder every hook user can write (records of what hooks did).
+    /// A folder every hook user can write (records of what hooks did), granted to hooks by
+    /// the platform policy deployments are then submitted under (confined hooks reach only
+    /// their grants).
     fn records_dir(&self) -> PathBuf {
         let d = self.path("records");
         std::fs::create_dir_all(&d).unwrap();
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::write(
+            self.platform_file(),
+            format!(
+                "runners = [\"sandbox\", \"native\"]\nrunner = \"native\"\n[policy]\nallow = \"any\"\nextra-dirs = [{:?}]\n",
+                d.display().to_string()
+            ),
+        )
+        .unwrap();
         d
+    }
+
+    fn platform_file(&self) -> PathBuf {
+        self.path("platform.toml")
     }
 
     fn worker(&self, id: &str, extra: &[&str]) -> Child {
@@ -103,6 +117,10 @@ impl Fleet {
             "--drain-timeout",
             "10s",
         ];
+        let platform = self.platform_file();
+        if platform.exists() {
+            args.extend(["--platform", platform.to_str().unwrap()]);
+        }
         args.extend_from_slice(extra);
         self.hookbox(&args)
             .stdin(Stdio::null())
@@ -113,7 +131,11 @@ impl Fleet {
     }
 
     fn submit(&self, dir: &Path, extra: &[&str]) -> serde_json::Value {
+        let platform = self.platform_file();
         let mut args = vec!["submit", dir.to_str().unwrap(), "--json"];
+        if platform.exists() {
+            args.extend(["--platform", platform.to_str().unwrap()]);
+        }
         args.extend_from_slice(extra);
         let out = self.hookbox(&args).output().unwrap();
         assert!(
