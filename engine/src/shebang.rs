@@ -65,9 +65,22 @@ impl Shebang {
 /// Reads the head of `path` and classifies it. A file that cannot be read is
 /// [`Shebang::Absent`]: the runner that opens it next reports why.
 pub fn read(path: &Path) -> Shebang {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut head = Vec::with_capacity(SHEBANG_MAX_BYTES);
-    let read = std::fs::File::open(path)
-        .and_then(|f| f.take(SHEBANG_MAX_BYTES as u64).read_to_end(&mut head));
+    // Never blocking: an earlier hook of the tenant's can swap this one for a FIFO, and
+    // hookbox (maybe root) must not wait on it forever; only a regular file has a `#!` line
+    // (anything else fails at its exec, as the kernel would fail it).
+    let read = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .and_then(|f| {
+            if f.metadata()?.is_file() {
+                f.take(SHEBANG_MAX_BYTES as u64).read_to_end(&mut head)
+            } else {
+                Ok(0)
+            }
+        });
     match read {
         Ok(_) => classify(&head),
         Err(_) => Shebang::Absent,

@@ -248,6 +248,11 @@ pub struct HookArgs {
     /// Run hooks with this runner (.wasm hooks always run in the sandbox).
     #[arg(long, value_enum)]
     pub runner: Option<RunnerArg>,
+    /// Count and report the instructions each sandboxed hook uses (a CPU-bound hook runs
+    /// about a fifth slower). On whenever a fuel budget is set, or the platform policy's
+    /// `[sandbox] meter-fuel`.
+    #[arg(long)]
+    pub meter_fuel: bool,
     /// JSON lines on stdout (one event per line, then the outcome) instead of text.
     #[arg(long)]
     pub json: bool,

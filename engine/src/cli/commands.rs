@@ -475,7 +475,7 @@ fn run(a: RunArgs) -> Result<Ended> {
     let native = glue::native_runner()?;
     let rt = runtime()?;
     let outcome = rt.block_on(async {
-        let sandbox = glue::sandbox_runner(&plan)?;
+        let sandbox = glue::sandbox_runner(&plan, a.hook.meter_fuel)?;
         let cancel = cancel_on_signals()?;
         let runners = Runners {
             native: native.as_ref(),
@@ -536,7 +536,7 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
     let native = glue::native_runner()?;
     let rt = runtime()?;
     let outcome = rt.block_on(async {
-        let sandbox = glue::sandbox_runner(&plan)?;
+        let sandbox = glue::sandbox_runner(&plan, a.hook.meter_fuel)?;
         let cancel = cancel_on_signals()?;
         let runners = Runners {
             native: native.as_ref(),

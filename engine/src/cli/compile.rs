@@ -59,7 +59,7 @@ pub fn compile(args: CompileArgs) -> Result<u8> {
     }
 
     let dirs = Dirs::new(script.parent().unwrap_or(&script), "hookbox-compile-")?;
-    let (runtime, runner) = runtime_and_runner()?;
+    let (runtime, runner) = runtime_and_runner(false)?;
     let refused = runtime.block_on(runner.check_script(&script, &dirs.temp_dir))?;
     if let Some(message) = refused {
         // The guest names the file as it was given to it (its full path); say it as the

@@ -30,9 +30,13 @@ pub struct ExecArgs {
     /// Wall-clock limit in seconds, 1 to 86400. Default: HOOK_TIMEOUT, else 300.
     #[arg(long, value_name = "SECONDS", value_parser = super::args::timeout_secs)]
     pub timeout: Option<u64>,
-    /// Instruction budget (fuel). Default: unlimited (still metered).
+    /// Instruction budget (fuel). Default: unlimited, not metered.
     #[arg(long, value_name = "INSTRUCTIONS")]
     pub fuel: Option<u64>,
+    /// Count the instructions the module uses and report them (a CPU-bound guest runs about a
+    /// fifth slower). Always on with --fuel.
+    #[arg(long)]
+    pub meter_fuel: bool,
     /// Memory limit in bytes (suffixes K, M, G). Default 256M.
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub memory: Option<u64>,
@@ -220,6 +224,7 @@ pub fn exec(args: ExecArgs) -> Result<u8> {
     let report = runtime.block_on(async {
         let runner = SandboxRunner::new(SandboxConfig {
             cache_dir: cache_dir_from_env(),
+            meter_fuel: args.meter_fuel || args.fuel.is_some(),
             ..SandboxConfig::default()
         })?;
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);

@@ -57,7 +57,8 @@ pub fn native_runner() -> Result<Box<dyn Runner>> {
 
 /// The sandbox runner, made only when the plan has sandboxed hooks (it owns a wasmtime
 /// engine and its ticker). Call inside the tokio runtime.
-pub fn sandbox_runner(plan: &Plan) -> Result<Option<Box<dyn Runner>>> {
+/// `meter_fuel` (`--meter-fuel`) counts instructions even without a fuel budget.
+pub fn sandbox_runner(plan: &Plan, meter_fuel: bool) -> Result<Option<Box<dyn Runner>>> {
     // `[deploy]` commands run under the project's runner too.
     let deploy_commands = plan.deploy.install.is_some()
         || plan.deploy.build.is_some()
@@ -66,8 +67,13 @@ pub fn sandbox_runner(plan: &Plan) -> Result<Option<Box<dyn Runner>>> {
     if !deploy_sandboxed && !plan.hooks.iter().any(|h| h.runner == RunnerKind::Sandbox) {
         return Ok(None);
     }
+    let accounting = plan
+        .effective_policy
+        .as_ref()
+        .is_some_and(|e| e.meter_fuel.value);
     let runner = SandboxRunner::new(SandboxConfig {
         cache_dir: super::exec::cache_dir_from_env(),
+        meter_fuel: meter_fuel || accounting || plan.limits.fuel.is_some(),
         ..SandboxConfig::default()
     })?;
     Ok(Some(Box::new(runner)))

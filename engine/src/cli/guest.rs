@@ -24,9 +24,13 @@ pub struct LimitFlags {
     /// Wall-clock limit in seconds, 1 to 86400. Default: HOOK_TIMEOUT, else 300.
     #[arg(long, value_name = "SECONDS", value_parser = super::args::timeout_secs)]
     pub timeout: Option<u64>,
-    /// Instruction budget (fuel). Default: unlimited (still metered).
+    /// Instruction budget (fuel). Default: unlimited, not metered.
     #[arg(long, value_name = "INSTRUCTIONS")]
     pub fuel: Option<u64>,
+    /// Count the instructions the module uses and report them (a CPU-bound guest runs about a
+    /// fifth slower). Always on with --fuel.
+    #[arg(long)]
+    pub meter_fuel: bool,
     /// Memory limit in bytes (suffixes K, M, G). Default 256M.
     #[arg(long, value_name = "BYTES", value_parser = super::exec::parse_size)]
     pub memory: Option<u64>,
@@ -36,6 +40,11 @@ pub struct LimitFlags {
 }
 
 impl LimitFlags {
+    /// Whether the runner must count fuel: a budget is set or counting was asked for.
+    pub fn meter_fuel(&self) -> bool {
+        self.meter_fuel || self.fuel.is_some()
+    }
+
     /// The limits: flags first, then `HOOK_TIMEOUT` (read here: only the CLI reads the
     /// environment), then the defaults.
     pub fn limits(&self) -> Result<Limits> {
@@ -115,13 +124,14 @@ impl Dirs {
 }
 
 /// The sandbox runner with the on-disk module cache, and an async runtime to drive it.
-pub fn runtime_and_runner() -> Result<(tokio::runtime::Runtime, SandboxRunner)> {
+pub fn runtime_and_runner(meter_fuel: bool) -> Result<(tokio::runtime::Runtime, SandboxRunner)> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let runner = SandboxRunner::new(SandboxConfig {
         cache_dir: super::exec::cache_dir_from_env(),
+        meter_fuel,
         ..SandboxConfig::default()
     })?;
     Ok((runtime, runner))

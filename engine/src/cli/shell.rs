@@ -152,7 +152,7 @@ pub fn shell(args: ShellArgs) -> Result<u8> {
             .collect();
     }
 
-    let (runtime, runner) = runtime_and_runner()?;
+    let (runtime, runner) = runtime_and_runner(args.limits.meter_fuel())?;
     let report = runtime.block_on(async {
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
         let on_signal = tokio::spawn(async move {

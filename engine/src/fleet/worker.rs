@@ -277,6 +277,9 @@ impl Worker {
             .get_or_init(|| async {
                 match SandboxRunner::new(SandboxConfig {
                     cache_dir: self.config.sandbox_cache_dir.clone(),
+                    // One runner serves every tenant's plan, and any of them may carry a fuel
+                    // budget.
+                    meter_fuel: true,
                     ..SandboxConfig::default()
                 }) {
                     Ok(r) => Some(r),

@@ -560,3 +560,60 @@ async fn a_native_hook_writes_and_reads_only_its_grants() {
     assert!(!out.contains("wrote-outside"), "{out}");
     assert!(!out.contains("read-passwd"), "{out}");
 }
+
+/// An earlier hook swaps a later one for a FIFO: hookbox (root) reads the later hook's `#!`
+/// line before starting it, and must not wait on a FIFO nobody writes, forever. (The hook's
+/// own bash then waits on it, under the hook's time limit, which ends the run.)
+#[test]
+fn a_hook_swapped_for_a_fifo_does_not_hang_hookbox() {
+    if !is_root() {
+        return;
+    }
+    let project = open_dir();
+    let p = project.path();
+    for (name, text) in [
+        (
+            "a.sh",
+            "#!/bin/bash\nrm -f b.sh && mkfifo b.sh && echo swapped\n",
+        ),
+        ("b.sh", "#!/bin/bash\necho b ran\n"),
+    ] {
+        std::fs::write(p.join(name), text).unwrap();
+        std::fs::set_permissions(p.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::write(
+        p.join("hookbox.toml"),
+        "[[hook]]\nscript = \"a.sh\"\nstage = \"pre-deploy\"\n[[hook]]\nscript = \"b.sh\"\nstage = \"pre-deploy\"\n",
+    )
+    .unwrap();
+    chown(p, NOBODY);
+    let logs = tempfile::tempdir().unwrap();
+    let mut child = hookbox()
+        .args(["run", "pre-deploy", "--runner", "native", "--timeout", "3"])
+        .arg("--log-file")
+        .arg(logs.path().join("hooks.log"))
+        .arg(p)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start hookbox run");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().expect("output");
+    let all = text(&out);
+    let status = status.unwrap_or_else(|| panic!("hookbox hung on the FIFO:\n{all}"));
+    assert!(all.contains("swapped"), "the first hook ran: {all}");
+    assert!(!all.contains("b ran"), "{all}");
+    assert!(!status.success(), "a FIFO is not a hook that ran: {all}");
+}

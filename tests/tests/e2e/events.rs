@@ -218,7 +218,7 @@ fn sandboxed_hooks_log_instructions_and_follow_the_same_rules() {
         let logdir = tempfile::tempdir().expect("tempdir");
         let log = logdir.path().join("hooks.log");
         let out = hookbox()
-            .args(["run", "pre-deploy"])
+            .args(["run", "pre-deploy", "--meter-fuel"])
             .arg(p.path())
             .arg("--log-file")
             .arg(&log)

@@ -203,7 +203,7 @@ fn flux_sqlite_deploys_migrates_idempotently_and_a_broken_migration_keeps_the_re
 #[test]
 fn flux_sqlite_deploys_with_shell_hooks_in_the_sandbox() {
     let app = Copy::of("flux-sqlite");
-    let out = app.deploy(&["--runner", "sandbox"]);
+    let out = app.deploy(&["--runner", "sandbox", "--meter-fuel"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(app.sqlite("app.db", "SELECT count(*) FROM items;"), "3");
     let log = app.log();
@@ -305,7 +305,8 @@ fn examples_run_their_shell_hooks_in_the_sandbox_by_default_and_agree_with_nativ
     let mut counts = Vec::new();
     for runner in [None, Some("native")] {
         let app = Copy::of("procfile");
-        let mut args = vec![];
+        // Counted instructions show which runner ran the hook.
+        let mut args = vec!["--meter-fuel"];
         if let Some(r) = runner {
             args.extend(["--runner", r]);
         }

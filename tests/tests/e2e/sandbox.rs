@@ -24,7 +24,7 @@ pub(crate) fn shared_cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hookbox-module-cache")
 }
 
-/// One runner for the whole test binary, as a platform would hold it.
+/// One runner for the whole test binary, as a platform with accounting on would hold it.
 pub(crate) fn runner() -> Arc<SandboxRunner> {
     static RUNNER: OnceLock<Arc<SandboxRunner>> = OnceLock::new();
     RUNNER
@@ -32,6 +32,7 @@ pub(crate) fn runner() -> Arc<SandboxRunner> {
             Arc::new(
                 SandboxRunner::new(SandboxConfig {
                     cache_dir: Some(shared_cache_dir()),
+                    meter_fuel: true,
                     ..SandboxConfig::default()
                 })
                 .expect("sandbox runner"),
@@ -230,6 +231,31 @@ async fn deadline_stops_a_loop_that_sleeps() {
         "{:?}",
         report.duration
     );
+}
+
+/// Fuel is counted only when asked for (the Contracts, "Fuel"): an unmetered runner reports
+/// no instructions and refuses a budget it could not enforce, rather than ignoring it.
+#[tokio::test]
+async fn an_unmetered_runner_reports_no_instructions_and_refuses_a_budget() {
+    let fx = Fixture::new();
+    let unmetered = SandboxRunner::new(SandboxConfig {
+        cache_dir: Some(shared_cache_dir()),
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let inv = fx.probe(&["count", "1000"]);
+    let sink = Arc::new(Collected::default());
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let report = unmetered.run(&inv, sink, rx.clone()).await.unwrap();
+    assert_eq!(report.exit, Exit::Code(0));
+    assert_eq!(report.instructions, None);
+    let mut budgeted = fx.probe(&["count", "1000"]);
+    budgeted.limits.fuel = Some(1_000_000);
+    let err = unmetered
+        .run(&budgeted, Arc::new(Collected::default()), rx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("does not meter fuel"), "{err}");
 }
 
 #[tokio::test]

@@ -16,11 +16,12 @@ use wasmtime::{Config, Engine, OptLevel};
 /// while a guest computes, and how long one guest can hold an executor thread. 10 ms.
 pub const DEFAULT_EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// A wasmtime engine configured for hooks (fuel always metered, epoch interruption on) and
-/// the ticker thread that drives its epochs.
+/// A wasmtime engine configured for hooks (epoch interruption always on, fuel metering when
+/// asked for) and the ticker thread that drives its epochs.
 pub struct SandboxEngine {
     engine: Engine,
     ticker: Option<Ticker>,
+    meter_fuel: bool,
 }
 
 impl std::fmt::Debug for SandboxEngine {
@@ -38,17 +39,18 @@ pub const MAX_WASM_STACK_BYTES: usize = 8 << 20;
 const ASYNC_STACK_BYTES: usize = MAX_WASM_STACK_BYTES + (1 << 20);
 
 impl SandboxEngine {
-    /// Builds the engine and starts its ticker with [`DEFAULT_EPOCH_TICK`].
+    /// Builds the engine (fuel not metered) and starts its ticker with
+    /// [`DEFAULT_EPOCH_TICK`].
     pub fn new() -> Result<Self, wasmtime::Error> {
-        Self::with_tick(DEFAULT_EPOCH_TICK)
+        Self::with_options(DEFAULT_EPOCH_TICK, false)
     }
 
-    /// Builds the engine with a ticker of the given period.
-    pub fn with_tick(tick: Duration) -> Result<Self, wasmtime::Error> {
+    /// Builds the engine with a ticker of the given period; `meter_fuel` compiles fuel
+    /// counting into every module, which a fuel budget and "instructions used" need and which
+    /// costs a CPU-bound guest about a fifth of its speed (see the Contracts, "Fuel").
+    pub fn with_options(tick: Duration, meter_fuel: bool) -> Result<Self, wasmtime::Error> {
         let mut config = Config::new();
-        // Fuel is metered on every run so "instructions used" is always reported; the budget is
-        // per store.
-        config.consume_fuel(true);
+        config.consume_fuel(meter_fuel);
         config.epoch_interruption(true);
         config.cranelift_opt_level(OptLevel::Speed);
         config.max_wasm_stack(MAX_WASM_STACK_BYTES);
@@ -61,12 +63,18 @@ impl SandboxEngine {
         Ok(SandboxEngine {
             engine,
             ticker: Some(ticker),
+            meter_fuel,
         })
     }
 
     /// The wasmtime engine.
     pub fn wasmtime(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Whether its modules count fuel.
+    pub fn meters_fuel(&self) -> bool {
+        self.meter_fuel
     }
 }
 

@@ -1,0 +1,136 @@
+//! Per-hook overhead of hookbox's runners against `bash -c true` spawned by tokio, all
+//! measured in this one run (BENCHMARKS.md has the numbers):
+//!
+//! ```text
+//! cargo run --release -p hookbox --example overhead
+//! ```
+//!
+//! One line per case, `NAME per-hook-us=N hooks-per-s=N`: the median latency of one hook run
+//! at a time (from `run` to its report), and the throughput of many at once
+//! ([`CONCURRENT`] in flight, every core busy).
+//!
+//! - `wasm-hook`: a WASI module that writes "ok" and returns, through `SandboxRunner::run`.
+//! - `shell-hook`: the command `echo ok` run by the bundled shell in the sandbox.
+//! - `bash-spawn`: `bash -c 'echo ok'` as a child process.
+
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hookbox::plan::HookProgram;
+use hookbox::runner::sandbox::{SandboxConfig, SandboxRunner};
+use hookbox::runner::{Invocation, Runner};
+use support::{echo_ok_module, invocation, CountLines};
+
+/// Hooks run one at a time for the latency median.
+const SEQUENTIAL: usize = 300;
+/// Hooks in flight at once for the throughput figure.
+const CONCURRENT: usize = 64;
+/// Hooks run in all for the throughput figure.
+const THROUGHPUT_RUNS: usize = 2_000;
+
+#[derive(Clone, Copy)]
+enum Case {
+    WasmHook,
+    ShellHook,
+    BashSpawn,
+}
+
+impl Case {
+    fn name(self) -> &'static str {
+        match self {
+            Case::WasmHook => "wasm-hook",
+            Case::ShellHook => "shell-hook",
+            Case::BashSpawn => "bash-spawn",
+        }
+    }
+}
+
+async fn once(case: Case, runner: &SandboxRunner, wasm: &Invocation, shell: &Invocation) {
+    match case {
+        Case::WasmHook | Case::ShellHook => {
+            let inv = if matches!(case, Case::WasmHook) {
+                wasm
+            } else {
+                shell
+            };
+            let sink = Arc::new(CountLines::default());
+            let (_tx, rx) = tokio::sync::watch::channel(false);
+            let report = runner.run(inv, sink.clone(), rx).await.expect("run");
+            assert!(report.exit.success(), "{}: {report:?}", case.name());
+            assert_eq!(sink.count(), 1, "{} printed its line", case.name());
+        }
+        Case::BashSpawn => {
+            let out = tokio::process::Command::new("bash")
+                .args(["-c", "echo ok"])
+                .output()
+                .await
+                .expect("bash");
+            assert!(out.status.success());
+        }
+    }
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = dir.path().canonicalize().expect("canonical");
+    let (work, temp) = (base.join("work"), base.join("tmp"));
+    std::fs::create_dir(&work).expect("work");
+    std::fs::create_dir(&temp).expect("tmp");
+    let module = base.join("echo-ok.wasm");
+    std::fs::write(&module, echo_ok_module()).expect("module");
+    let wasm = Arc::new(invocation(&module, &work, &temp));
+    let mut shell = invocation(&module, &work, &temp);
+    shell.program = HookProgram::Command("echo ok".into());
+    let shell = Arc::new(shell);
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let runner = Arc::new(SandboxRunner::new(SandboxConfig::default()).expect("runner"));
+    // Compiling the shell and the module is a one-time cost, not a hook's.
+    rt.block_on(runner.prepare_shell()).expect("shell");
+    for case in [Case::WasmHook, Case::ShellHook, Case::BashSpawn] {
+        rt.block_on(once(case, &runner, &wasm, &shell));
+    }
+
+    for case in [Case::WasmHook, Case::ShellHook, Case::BashSpawn] {
+        let mut times: Vec<Duration> = (0..SEQUENTIAL)
+            .map(|_| {
+                let t = Instant::now();
+                rt.block_on(once(case, &runner, &wasm, &shell));
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        let median = times[times.len() / 2];
+
+        let started = Instant::now();
+        rt.block_on(async {
+            let gate = Arc::new(tokio::sync::Semaphore::new(CONCURRENT));
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..THROUGHPUT_RUNS {
+                let permit = Arc::clone(&gate).acquire_owned().await.expect("permit");
+                let (runner, wasm, shell) =
+                    (Arc::clone(&runner), Arc::clone(&wasm), Arc::clone(&shell));
+                tasks.spawn(async move {
+                    once(case, &runner, &wasm, &shell).await;
+                    drop(permit);
+                });
+            }
+            while let Some(done) = tasks.join_next().await {
+                done.expect("task");
+            }
+        });
+        let per_s = THROUGHPUT_RUNS as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "{} per-hook-us={} hooks-per-s={:.0}",
+            case.name(),
+            median.as_micros(),
+            per_s
+        );
+    }
+}
