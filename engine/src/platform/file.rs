@@ -27,6 +27,7 @@ const TOP_KEYS: &[&str] = &[
     "policy",
     "limits",
     "sandbox",
+    "retry",
 ];
 const HOOK_UIDS_KEYS: &[&str] = &["first", "count", "gid", "per", "registry"];
 const POLICY_KEYS: &[&str] = &[
@@ -45,6 +46,7 @@ const LIMITS_KEYS: &[&str] = &[
     "fuel",
 ];
 const SANDBOX_KEYS: &[&str] = &["meter-fuel"];
+const RETRY_KEYS: &[&str] = &["retries", "retry-delay-seconds", "retry-delay-max-seconds"];
 
 /// Reads the file: a regular file (symlinks are followed: the path is the operator's), at
 /// most [`DEFAULT_PLATFORM_FILE_BYTES`], UTF-8.
@@ -457,6 +459,37 @@ pub(super) fn parse(text: &str, file: &Path) -> (PlatformPolicy, Vec<Problem>) {
                         policy.lines.insert(format!("sandbox.{k}"), l);
                         if let Some(b) = p.boolean(v, &k) {
                             policy.meter_fuel = b;
+                        }
+                    }
+                }
+            }
+            "retry" => {
+                if let Some(t) = p.table(value, "retry") {
+                    for (k, l, v) in p.entries(t, "[retry]", RETRY_KEYS) {
+                        policy.lines.insert(format!("retry.{k}"), l);
+                        let r = &mut policy.retry_defaults;
+                        if k == "retries" {
+                            match p.positive(v, &k) {
+                                Some(n) if n <= u64::from(crate::retry::MAX_RETRIES) => {
+                                    r.retries = Some(n as u32)
+                                }
+                                Some(_) => p.push(
+                                    l,
+                                    format!(
+                                        "`retries` in [retry] is more than {}",
+                                        crate::retry::MAX_RETRIES
+                                    ),
+                                    "write a smaller number of retries",
+                                ),
+                                None => {}
+                            }
+                        } else if let Some(n) = p.positive(v, &k) {
+                            let d = Some(Duration::from_secs(n));
+                            if k == "retry-delay-seconds" {
+                                r.delay = d;
+                            } else {
+                                r.delay_cap = d;
+                            }
                         }
                     }
                 }

@@ -140,6 +140,10 @@ pub struct PlatformPolicy {
     /// `[sandbox] meter-fuel`: count instructions (and report them) even without a budget.
     /// Default false (metering costs about 18% of a CPU-bound guest's time).
     pub meter_fuel: bool,
+    /// `[retry]`: the retry policy of hooks whose project sets no retry key of its own, laid
+    /// over their convention's default (Site Factory's `never-retry = [131]` stays). Default
+    /// none: the conventions' defaults.
+    pub retry_defaults: crate::discover::config::RetryOverrides,
     /// The hooks' uids. Default `None`: the runners' default user (`nobody`), shared by every
     /// tenant — `plan` warns about it.
     pub hook_uids: Option<HookUids>,
@@ -194,6 +198,7 @@ impl PlatformPolicy {
             max_output_cap_bytes: u64::MAX,
             max_fuel: None,
             meter_fuel: false,
+            retry_defaults: Default::default(),
             hook_uids: None,
             lines: Default::default(),
         }
@@ -219,6 +224,7 @@ impl PlatformPolicy {
             max_output_cap_bytes: DEFAULT_MAX_OUTPUT_CAP_BYTES,
             max_fuel: None,
             meter_fuel: false,
+            retry_defaults: Default::default(),
             hook_uids: None,
             lines: Default::default(),
         }

@@ -512,6 +512,19 @@ pub(crate) fn narrow(
         ),
     };
 
+    // The operator's retry defaults, for hooks whose project chose no retry policy.
+    if pp.retry_defaults != Default::default() {
+        for hook in plan.hooks.iter_mut().filter(|h| h.retry.is_none()) {
+            hook.retry = Some(
+                pp.retry_defaults
+                    .apply(crate::retry::RetryPolicy::default_for(
+                        hook.convention,
+                        &hook.stage,
+                    )),
+            );
+        }
+    }
+
     // The plan carries the effective values from here on.
     plan.policy = Policy {
         work_dir: effective.work_dir.value,

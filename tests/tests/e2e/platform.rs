@@ -534,3 +534,35 @@ fn the_documented_example_platform_file_parses() {
     let uids = p.hook_uids.expect("hook-uids");
     assert_eq!((uids.first, uids.count), (200000, 10000));
 }
+
+/// `[retry]` in the platform file: hooks whose project sets no retry key are retried by the
+/// operator's default; a project's own retry keys still win.
+#[test]
+fn the_operators_retry_default_applies_to_hooks_without_their_own() {
+    let op = Operator::new("[retry]\nretries = 2\nretry-delay-seconds = 1\n");
+    // Fails on its first attempt, succeeds on a later one.
+    let flaky = "#!/bin/bash\nif [ \"$HOOKBOX_ATTEMPT\" -lt 2 ]; then echo first-fails; exit 1; fi\necho ok-on-$HOOKBOX_ATTEMPT\n";
+    let p = Project::new();
+    p.file("pre-deploy.sh", flaky);
+    let dir = p.path().to_str().expect("utf-8 path");
+    let (code, text) = out(hookbox()
+        .args(["run", "pre-deploy", dir])
+        .arg(op.log())
+        .arg(op.arg()));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("first-fails"), "{text}");
+    assert!(text.contains("ok-on-2"), "{text}");
+
+    let own = Project::new();
+    own.file("pre-deploy.sh", flaky).file(
+        "hookbox.toml",
+        "[[hook]]\nstage = \"pre-deploy\"\nscript = \"pre-deploy.sh\"\nretries = 0\n",
+    );
+    let dir = own.path().to_str().expect("utf-8 path");
+    let (code, text) = out(hookbox()
+        .args(["run", "pre-deploy", dir])
+        .arg(op.log())
+        .arg(op.arg()));
+    assert_ne!(code, 0, "the project's own retries = 0 wins: {text}");
+    assert!(!text.contains("ok-on-"), "{text}");
+}
