@@ -32,6 +32,7 @@ fn main() {
     if let Ok(prebuilt) = std::env::var("HOOKBOX_SHELL_WASM") {
         std::fs::copy(&prebuilt, &dest)
             .unwrap_or_else(|e| panic!("HOOKBOX_SHELL_WASM={prebuilt}: {e}"));
+        write_digest(&dest, &out_dir);
         return;
     }
 
@@ -95,6 +96,19 @@ fn main() {
         .join("release")
         .join("hookbox-shell.wasm");
     copy_if_changed(&built, &dest);
+    write_digest(&dest, &out_dir);
+}
+
+/// The module's sha256, for `shell_module.rs`: its compiled-module cache key, computed once
+/// here instead of over megabytes in every process that starts the shell.
+fn write_digest(wasm: &Path, out_dir: &Path) {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(wasm).unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
+    let digest = Sha256::digest(&bytes);
+    let to = out_dir.join("hookbox-shell.sha256");
+    if std::fs::read(&to).ok().as_deref() != Some(&digest[..]) {
+        std::fs::write(&to, digest).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+    }
 }
 
 /// Installs the wasm target with rustup when missing, or fails with the command that fixes it.

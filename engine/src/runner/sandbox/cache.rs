@@ -1,16 +1,19 @@
 //! The on-disk cache of compiled modules.
 //!
-//! In: a module's bytes. Out: a compiled [`Module`], from the cache when a valid entry exists,
-//! otherwise compiled and stored. An entry is keyed by the engine's compatibility hash
-//! ([`Engine::precompile_compatibility_hash`]) and the module's sha256, and holds the sha256 of
-//! the compiled artifact before the artifact itself: an entry whose digest does not match
+//! In: a module's bytes (and, for the bundled shell, its sha256 computed at build time). Out:
+//! a compiled [`Module`], from the cache when a valid entry exists, otherwise compiled and
+//! stored. An entry is keyed by the engine's compatibility hash
+//! ([`Engine::precompile_compatibility_hash`]) and the module's sha256, and holds the CRC-32
+//! of the compiled artifact before the artifact itself: an entry whose checksum does not match
 //! (truncated, corrupted, or written by another engine) is removed and recompiled, never
 //! loaded. Entries are written to a temporary file and renamed, so concurrent processes never
 //! see half an entry.
 //!
-//! The cache directory must be writable only by hookbox (never by a hook): deserialising a
-//! compiled artifact runs its machine code, and the digest guards against corruption, not
-//! against someone who can write both the digest and the artifact. SECURITY.md says so.
+//! The checksum is CRC-32 rather than a cryptographic digest because it guards against
+//! corruption only (it costs well under a millisecond for the shell's megabytes, where sha256
+//! cost several in every process): the cache directory must be writable only by hookbox
+//! (never by a hook), since deserialising a compiled artifact runs its machine code and no
+//! checksum stops someone who can write the entry. SECURITY.md says so.
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
@@ -87,16 +90,27 @@ impl ModuleCache {
         engine: &Engine,
         wasm: &[u8],
     ) -> Result<(Module, CacheOutcome), wasmtime::Error> {
-        let digest = Sha256::digest(wasm);
-        let Some(path) = self.entry_path(&digest) else {
+        self.load_keyed(engine, wasm, &Sha256::digest(wasm))
+    }
+
+    /// [`Self::load`] with the module's sha256 already known (the bundled shell's, from the
+    /// build).
+    pub fn load_keyed(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        digest: &[u8],
+    ) -> Result<(Module, CacheOutcome), wasmtime::Error> {
+        let Some(path) = self.entry_path(digest) else {
             return Ok((Module::new(engine, wasm)?, CacheOutcome::Compiled));
         };
         let mut outcome = CacheOutcome::Compiled;
         match std::fs::read(&path) {
             Ok(entry) => match verified_artifact(&entry) {
                 Some(artifact) => {
-                    // SAFETY: the artifact's sha256 matches the digest stored before it, so it
-                    // is byte for byte what `store` wrote from `Module::serialize` of this
+                    // SAFETY: the artifact's CRC-32 matches the one stored before it, so it is
+                    // (barring deliberate forgery, see the module doc) what `store` wrote from
+                    // `Module::serialize` of this
                     // engine configuration (the compatibility hash is in the file name, and
                     // wasmtime checks it again in the header). The cache directory is trusted
                     // (see the module doc).
@@ -109,7 +123,7 @@ impl ModuleCache {
                     }
                 }
                 None => {
-                    tracing::warn!(path = %path.display(), "cached module fails its digest; recompiling");
+                    tracing::warn!(path = %path.display(), "cached module fails its checksum; recompiling");
                     outcome = CacheOutcome::Recompiled;
                 }
             },
@@ -135,13 +149,16 @@ impl ModuleCache {
     }
 }
 
-/// The artifact of an entry, if its stored digest matches.
+/// Bytes of the checksum before an entry's artifact.
+const CHECKSUM_BYTES: usize = 4;
+
+/// The artifact of an entry, if its stored checksum matches.
 fn verified_artifact(entry: &[u8]) -> Option<&[u8]> {
-    if entry.len() < 32 {
+    if entry.len() < CHECKSUM_BYTES {
         return None;
     }
-    let (stored, artifact) = entry.split_at(32);
-    (Sha256::digest(artifact).as_slice() == stored).then_some(artifact)
+    let (stored, artifact) = entry.split_at(CHECKSUM_BYTES);
+    (crc32fast::hash(artifact).to_le_bytes() == stored).then_some(artifact)
 }
 
 /// Writes an entry atomically (temporary file in the same directory, then rename).
@@ -151,7 +168,7 @@ fn store(path: &Path, artifact: &[u8]) -> std::io::Result<()> {
         .ok_or_else(|| std::io::Error::other("cache entry without a directory"))?;
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(&Sha256::digest(artifact))?;
+    tmp.write_all(&crc32fast::hash(artifact).to_le_bytes())?;
     tmp.write_all(artifact)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

@@ -55,7 +55,7 @@ use crate::limits::deadline_after;
 use crate::plan::HookProgram;
 use crate::runner::output::OutputCapper;
 use crate::runner::{Exit, Invocation, OutputSink, RunError, RunFuture, RunReport, Runner, Stream};
-use crate::shell_module::SHELL_WASM;
+use crate::shell_module::{SHELL_WASM, SHELL_WASM_SHA256};
 use load::{FileKey, ModuleFile};
 use store::{GuestStdin, HostState, MemoryLimiter};
 
@@ -270,14 +270,17 @@ impl SandboxRunner {
                 Some(Slot::Compiling(result)) => result.clone(),
                 None => {
                     let (tx, rx) = tokio::sync::watch::channel(None);
-                    let wasm = match source {
-                        Source::File(file) => file.bytes.clone(),
-                        Source::Shell => bytes::Bytes::from_static(SHELL_WASM),
+                    let (wasm, digest) = match source {
+                        Source::File(file) => (file.bytes.clone(), None),
+                        Source::Shell => (
+                            bytes::Bytes::from_static(SHELL_WASM),
+                            Some(SHELL_WASM_SHA256),
+                        ),
                     };
                     let engine = self.engine.wasmtime().clone();
                     let (cache, linker) = (self.cache.clone(), Arc::clone(&self.linker));
                     tokio::task::spawn_blocking(move || {
-                        let _ = tx.send(Some(compile(&engine, &cache, &linker, &wasm)));
+                        let _ = tx.send(Some(compile(&engine, &cache, &linker, &wasm, digest)));
                     });
                     self.evict(&mut table);
                     table.slots.insert(key.clone(), Slot::Compiling(rx.clone()));
@@ -533,10 +536,13 @@ fn compile(
     cache: &ModuleCache,
     linker: &Linker<HostState>,
     wasm: &[u8],
+    digest: Option<[u8; 32]>,
 ) -> Compiled {
-    let (module, outcome) = cache
-        .load(engine, wasm)
-        .map_err(|e| format!("not a valid WebAssembly module: {e:#}"))?;
+    let loaded = match digest {
+        Some(d) => cache.load_keyed(engine, wasm, &d),
+        None => cache.load(engine, wasm),
+    };
+    let (module, outcome) = loaded.map_err(|e| format!("not a valid WebAssembly module: {e:#}"))?;
     for import in module.imports() {
         let known = import.module() == abi::MODULE || import.module() == "wasi_snapshot_preview1";
         if !known {
