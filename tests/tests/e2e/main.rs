@@ -25,4 +25,5 @@ mod shell_sandbox;
 mod shell_stdin;
 mod shell_stream;
 mod smoke;
+mod speed;
 mod state_attacks;
