@@ -18,7 +18,7 @@ fn differential_corpus() {
     };
     let report = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("shell-corpus-report.txt");
     let started = std::time::Instant::now();
-    let run = harness::run_corpus(&ours, &report);
+    let run = harness::run_corpus(&ours, "native", &report);
     println!(
         "native build: {}/{} cases pass ({:.0} s)",
         run.passed(),

@@ -256,6 +256,9 @@ pub struct HookArgs {
     /// JSON lines on stdout (one event per line, then the outcome) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Show only failures, warnings and the final status (the hook log still gets everything).
+    #[arg(long, short = 'q', conflicts_with = "json")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

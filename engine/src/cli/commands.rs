@@ -185,7 +185,15 @@ pub(super) fn force_runner(plan: &mut Plan, runner: Option<RunnerKind>) {
     }
 }
 
-fn terminal(json: bool) -> Terminal {
+fn terminal(hook: &HookArgs) -> Terminal {
+    if hook.quiet && !hook.json {
+        Terminal::Brief
+    } else {
+        json_or_text(hook.json)
+    }
+}
+
+fn json_or_text(json: bool) -> Terminal {
     if json {
         Terminal::Json
     } else {
@@ -231,7 +239,7 @@ fn context(
     platform.project_path = penv.project_path.clone();
     platform.flux_peer_index = penv.flux_peer_index;
     platform.extra = super::platform::passthrough_env(policy);
-    let progress = !hook.json && std::io::stdout().is_terminal();
+    let progress = !hook.json && !hook.quiet && std::io::stdout().is_terminal();
     Ok(RunContext {
         app_env,
         platform,
@@ -460,7 +468,7 @@ fn run(a: RunArgs) -> Result<Ended> {
     };
     let events = Arc::new(Events::new(
         log.as_deref(),
-        terminal(a.hook.json),
+        terminal(&a.hook),
         super::platform::redactor(&app_env, &super::platform::passthrough_env(policy.as_ref())),
     )?);
     let ctx = context(
@@ -519,11 +527,11 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
     let state_path = deploy_state_dir(&dir, a.state.state_dir.as_deref(), &penv)?;
     let state = StateDir::create(&state_path, ctx.hook_user)?;
     let events = Arc::new(match &a.hook.log_file {
-        Some(log) => Events::new(Some(log), terminal(a.hook.json), redactor)?,
+        Some(log) => Events::new(Some(log), terminal(&a.hook), redactor)?,
         None => Events::with_log_file(
             state.open_log("hooks.log")?,
             &state.log_path("hooks.log"),
-            terminal(a.hook.json),
+            terminal(&a.hook),
             redactor,
         ),
     });
@@ -581,11 +589,11 @@ fn rollback(a: RollbackArgs) -> Result<Ended> {
         }
     }
     let events = Arc::new(match &a.log_file {
-        Some(log) => Events::new(Some(log), terminal(a.json), redactor)?,
+        Some(log) => Events::new(Some(log), json_or_text(a.json), redactor)?,
         None => Events::with_log_file(
             state.open_log("hooks.log")?,
             &state.log_path("hooks.log"),
-            terminal(a.json),
+            json_or_text(a.json),
             redactor,
         ),
     });

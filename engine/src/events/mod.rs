@@ -108,6 +108,22 @@ pub enum Event {
     Status { status: String, message: String },
 }
 
+impl Event {
+    /// What `--quiet` still shows: what went wrong, warnings, and how the run ended.
+    pub fn is_notable(&self) -> bool {
+        match self {
+            Event::HookFailed { .. }
+            | Event::HookTimedOut { .. }
+            | Event::HookStopped { .. }
+            | Event::OutputTruncated { .. }
+            | Event::Warning { .. }
+            | Event::Status { .. } => true,
+            Event::Step { state, .. } => *state == StepState::Failed,
+            _ => false,
+        }
+    }
+}
+
 fn secs(ms: u64) -> String {
     format!("{:.1} s", ms as f64 / 1000.0)
 }
@@ -267,6 +283,9 @@ pub enum Terminal {
     Human,
     /// One JSON object per line (`--json`).
     Json,
+    /// Text lines of failures, warnings and the final status only (`--quiet`); the log still
+    /// gets every event.
+    Brief,
     /// Nothing (library use, tests).
     Quiet,
 }
@@ -463,6 +482,7 @@ impl Events {
         if let Some(out) = inner.out.as_mut() {
             let line = match terminal {
                 Terminal::Human => Some(text),
+                Terminal::Brief => event.is_notable().then_some(text),
                 Terminal::Json => json_line(&event, &ts),
                 Terminal::Quiet => None,
             };

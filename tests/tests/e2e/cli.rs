@@ -477,3 +477,40 @@ fn validate_lints_every_problem_with_rule_ids_and_warnings_pass_unless_strict() 
         "{out}"
     );
 }
+
+#[test]
+fn quiet_shows_failures_and_the_status_and_the_log_keeps_everything() {
+    let p = Project::new();
+    p.file("pre-deploy.sh", "#!/bin/bash\necho chatty-line\n")
+        .file("Procfile", "release: echo release-output; exit 3\n");
+    let run = |stage: &str| {
+        code(
+            hookbox()
+                .args(["run", stage, "--quiet"])
+                .arg(p.path())
+                .args(logged(&p)),
+        )
+    };
+    let (c, out, _) = run("pre-deploy");
+    assert_eq!(c, 0, "{out}");
+    assert!(!out.contains("chatty-line"), "{out}");
+    assert!(!out.contains("Running hook"), "{out}");
+    assert!(
+        out.contains("Stage pre-deploy: success"),
+        "the final status is shown: {out}"
+    );
+    let (c, out, _) = run("release");
+    assert_eq!(c, 1, "{out}");
+    assert!(out.contains("exit code 3"), "the failure is shown: {out}");
+    let log = std::fs::read_to_string(p.path().join("test-hooks.log")).expect("log");
+    assert!(
+        log.contains("chatty-line") && log.contains("release-output"),
+        "{log}"
+    );
+    let (c, _, err) = code(
+        hookbox()
+            .args(["run", "pre-deploy", "--quiet", "--json"])
+            .arg(p.path()),
+    );
+    assert_eq!(c, 2, "--quiet and --json conflict: {err}");
+}

@@ -25,7 +25,7 @@ fn corpora_through_hookbox_shell_in_the_sandbox() {
     };
     let report = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("shell-sandbox-corpus-report.txt");
     let started = std::time::Instant::now();
-    let run = harness::run_corpus(&ours, &report);
+    let run = harness::run_corpus(&ours, "sandbox", &report);
     println!(
         "through the sandbox: {}/{} cases pass ({:.0} s)",
         run.passed(),
