@@ -196,6 +196,27 @@ pub(crate) fn narrow(
         }
     }
 
+    // `start` is an application server: it always runs natively (confined), so it needs the
+    // native runner's grant like a native hook does.
+    if !pp.allows_runner(RunnerKind::Native) {
+        if let Some(c) = cfg.filter(|c| c.deploy.start.is_some()) {
+            let start_line = c
+                .deploy_lines
+                .iter()
+                .find(|(k, _, _)| k == "start")
+                .map(|(_, _, l)| *l);
+            let ceiling = j.ceiling("runners", runners_shown.clone());
+            j.refuse(
+                start_line,
+                "`start` in [deploy] runs the application as a native (confined) process, and \
+                 tenants may not use the native runner"
+                    .to_string(),
+                ceiling,
+                "remove `start` (the platform starts the application itself), or ask the operator to allow \"native\" in `runners`",
+            );
+        }
+    }
+
     // The hook user.
     let mut run_as = None;
     let hook_user = if let Some(wanted) = &tenant.run_as {

@@ -566,3 +566,24 @@ fn the_operators_retry_default_applies_to_hooks_without_their_own() {
     assert_ne!(code, 0, "the project's own retries = 0 wins: {text}");
     assert!(!text.contains("ok-on-"), "{text}");
 }
+
+/// `[deploy] start` runs the application natively (confined): a platform that gives tenants
+/// only the sandbox refuses it, naming the key's line; one that allows native accepts it.
+#[test]
+fn deploy_start_needs_the_native_runner_granted() {
+    let p = Project::new();
+    p.file("hookbox.toml", "[deploy]\nstart = \"exec sleep 60\"\n")
+        .file("pre-deploy.sh", HOOK);
+    let op = Operator::new("runners = [\"sandbox\"]\n");
+    let dir = p.path().to_str().expect("utf-8 path");
+    let (code, text) = out(hookbox().args(["validate", dir]).arg(op.arg()));
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("hookbox.toml:2") && text.contains("`start`"),
+        "{text}"
+    );
+    assert!(text.contains("runners"), "names the ceiling: {text}");
+    let op = Operator::new("runners = [\"sandbox\", \"native\"]\n");
+    let (code, text) = out(hookbox().args(["validate", dir]).arg(op.arg()));
+    assert_ne!(code, 2, "{text}");
+}

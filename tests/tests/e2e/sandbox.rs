@@ -424,9 +424,11 @@ async fn a_corrupt_cache_entry_is_recompiled_never_loaded() {
     let probe = guest("probe");
     let first = SandboxRunner::new(config.clone()).unwrap();
     assert_eq!(first.prepare(&probe).await.unwrap(), CacheOutcome::Compiled);
+    // The artifact (its checksum file beside it is `.cwasm.crc`).
     let entries: Vec<PathBuf> = std::fs::read_dir(cache.path())
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
         .collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
     let entry = &entries[0];

@@ -3,11 +3,13 @@
 //! In: a module's bytes (and, for the bundled shell, its sha256 computed at build time). Out:
 //! a compiled [`Module`], from the cache when a valid entry exists, otherwise compiled and
 //! stored. An entry is keyed by the engine's compatibility hash
-//! ([`Engine::precompile_compatibility_hash`]) and the module's sha256, and holds the CRC-32
-//! of the compiled artifact before the artifact itself: an entry whose checksum does not match
-//! (truncated, corrupted, or written by another engine) is removed and recompiled, never
-//! loaded. Entries are written to a temporary file and renamed, so concurrent processes never
-//! see half an entry.
+//! ([`Engine::precompile_compatibility_hash`]) and the module's sha256: `KEY.cwasm` is the
+//! compiled artifact exactly as `Module::serialize` wrote it, so it is mapped into memory by
+//! `Module::deserialize_file` (pages shared with the page cache, nothing copied), and
+//! `KEY.cwasm.crc` holds its CRC-32 and length. An entry whose checksum does not match
+//! (truncated, corrupted, half-replaced, or written by another engine) is removed and
+//! recompiled, never loaded. Both files are written to a temporary file and renamed, so
+//! concurrent processes never see half of one.
 //!
 //! The checksum is CRC-32 rather than a cryptographic digest because it guards against
 //! corruption only (it costs well under a millisecond for the shell's megabytes, where sha256
@@ -105,28 +107,27 @@ impl ModuleCache {
             return Ok((Module::new(engine, wasm)?, CacheOutcome::Compiled));
         };
         let mut outcome = CacheOutcome::Compiled;
-        match std::fs::read(&path) {
-            Ok(entry) => match verified_artifact(&entry) {
-                Some(artifact) => {
-                    // SAFETY: the artifact's CRC-32 matches the one stored before it, so it is
-                    // (barring deliberate forgery, see the module doc) what `store` wrote from
-                    // `Module::serialize` of this
-                    // engine configuration (the compatibility hash is in the file name, and
-                    // wasmtime checks it again in the header). The cache directory is trusted
-                    // (see the module doc).
-                    match unsafe { Module::deserialize(engine, artifact) } {
-                        Ok(module) => return Ok((module, CacheOutcome::Hit)),
-                        Err(err) => {
-                            tracing::warn!(path = %path.display(), %err, "rejecting cached module");
-                            outcome = CacheOutcome::Recompiled;
-                        }
+        match verify_entry(&path) {
+            Ok(true) => {
+                // SAFETY: the artifact's CRC-32 and length match the ones stored beside it, so
+                // it is (barring deliberate forgery, see the module doc) what `store` wrote
+                // from `Module::serialize` of this engine configuration (the compatibility
+                // hash is in the file name, and wasmtime checks it again in the header). The
+                // cache directory is trusted (see the module doc), and entries are only ever
+                // replaced by rename, never rewritten in place, so the mapped file does not
+                // change under the module.
+                match unsafe { Module::deserialize_file(engine, &path) } {
+                    Ok(module) => return Ok((module, CacheOutcome::Hit)),
+                    Err(err) => {
+                        tracing::warn!(path = %path.display(), %err, "rejecting cached module");
+                        outcome = CacheOutcome::Recompiled;
                     }
                 }
-                None => {
-                    tracing::warn!(path = %path.display(), "cached module fails its checksum; recompiling");
-                    outcome = CacheOutcome::Recompiled;
-                }
-            },
+            }
+            Ok(false) => {
+                tracing::warn!(path = %path.display(), "cached module fails its checksum; recompiling");
+                outcome = CacheOutcome::Recompiled;
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
             Err(err) => {
                 tracing::warn!(path = %path.display(), %err, "cannot read cached module");
@@ -135,6 +136,7 @@ impl ModuleCache {
         }
         if outcome == CacheOutcome::Recompiled {
             let _ = std::fs::remove_file(&path);
+            let _ = std::fs::remove_file(checksum_path(&path));
         }
         let module = Module::new(engine, wasm)?;
         match module.serialize() {
@@ -149,16 +151,55 @@ impl ModuleCache {
     }
 }
 
-/// Bytes of the checksum before an entry's artifact.
-const CHECKSUM_BYTES: usize = 4;
+/// Where an entry's checksum lives: `KEY.cwasm.crc`.
+fn checksum_path(entry: &Path) -> PathBuf {
+    let mut name = entry.as_os_str().to_owned();
+    name.push(".crc");
+    PathBuf::from(name)
+}
 
-/// The artifact of an entry, if its stored checksum matches.
-fn verified_artifact(entry: &[u8]) -> Option<&[u8]> {
-    if entry.len() < CHECKSUM_BYTES {
-        return None;
+/// The checksum file's bytes: the artifact's CRC-32, then its length (both little-endian).
+fn checksum_of(artifact: &[u8]) -> [u8; 12] {
+    let mut sum = [0u8; 12];
+    sum[..4].copy_from_slice(&crc32fast::hash(artifact).to_le_bytes());
+    sum[4..].copy_from_slice(&(artifact.len() as u64).to_le_bytes());
+    sum
+}
+
+/// Whether the entry at `path` matches its checksum file (`NotFound` when there is no
+/// entry). Reads the artifact through a small buffer: the pages stay the page cache's, and
+/// the module maps them afterwards.
+fn verify_entry(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let sum = match std::fs::read(checksum_path(path)) {
+        Ok(sum) => sum,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let (Some(crc), Some(len)) = (
+        sum.get(..4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_le_bytes),
+        sum.get(4..12)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes),
+    ) else {
+        return Ok(false);
+    };
+    if sum.len() != 12 || file.metadata()?.len() != len {
+        return Ok(false);
     }
-    let (stored, artifact) = entry.split_at(CHECKSUM_BYTES);
-    (crc32fast::hash(artifact).to_le_bytes() == stored).then_some(artifact)
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 128 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize() == crc)
 }
 
 /// Writes an entry atomically (temporary file in the same directory, then rename).
@@ -167,10 +208,14 @@ fn store(path: &Path, artifact: &[u8]) -> std::io::Result<()> {
         .parent()
         .ok_or_else(|| std::io::Error::other("cache entry without a directory"))?;
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(&crc32fast::hash(artifact).to_le_bytes())?;
-    tmp.write_all(artifact)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    for (to, bytes) in [
+        (path.to_path_buf(), artifact),
+        (checksum_path(path), &checksum_of(artifact)[..]),
+    ] {
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&to).map_err(|e| e.error)?;
+    }
     Ok(())
 }
