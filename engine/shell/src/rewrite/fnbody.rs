@@ -53,15 +53,9 @@ fn rewrite_line(line: &str) -> Option<String> {
         Some(t) => (t, "\n"),
         None => (tail, ""),
     };
-    let trimmed = tail.trim();
-    // Only redirections (or a comment) may follow; anything else is left to the parser.
-    if !(trimmed.is_empty()
-        || trimmed.starts_with(['#', '<', '>'])
-        || trimmed.starts_with("&>")
-        || trimmed.starts_with(|c: char| c.is_ascii_digit()))
-    {
-        return None;
-    }
+    // Whatever follows (redirections, `;`, `&&`, `|`, a comment) follows the definition in
+    // bash exactly as it follows the brace group: `f() [[ x ]] && echo y` defines f, then
+    // prints y; `f() [[ x ]] | cat` defines it in the pipeline's subshell only.
     let parens = if kw.is_empty() || rest[name_len..].trim_start().starts_with("()") {
         "()"
     } else {
@@ -111,6 +105,13 @@ mod tests {
             Some("  g() { [[ \"$a\" == ']]' ]]; } 2>/dev/null")
         );
         assert_eq!(rewrite("[[ -n x ]] && echo y"), None);
-        assert_eq!(rewrite("f() [[ x ]] && echo y"), None);
+        assert_eq!(
+            rewrite("f() [[ x ]] && echo y").as_deref(),
+            Some("f() { [[ x ]]; } && echo y")
+        );
+        assert_eq!(
+            rewrite("f() [[ -n $1 ]]; f x && echo yes").as_deref(),
+            Some("f() { [[ -n $1 ]]; }; f x && echo yes")
+        );
     }
 }
