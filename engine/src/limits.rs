@@ -14,8 +14,8 @@ pub const DEFAULT_OUTPUT_CAP_BYTES: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
 /// Default time between SIGTERM and SIGKILL when a native hook's deadline passes: 5 s.
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(5);
-/// Default largest file a sandboxed hook may write through WASI: 1 GiB, the same as the
-/// `RLIMIT_FSIZE` of bridged commands (`bridge::confine::DEFAULT_FSIZE_BYTES`).
+/// Default largest file a hook may write: 1 GiB — through WASI for a sandboxed guest, as
+/// `RLIMIT_FSIZE` for native hooks, bridged commands and `[deploy]` commands.
 pub const DEFAULT_FILE_SIZE_BYTES: u64 = 1024 * 1024 * 1024;
 /// Default largest `.wasm` module file hookbox reads and compiles: 64 MiB. The bundled shell
 /// is under 2 MiB and Rust hooks built in release mode a few MiB; compiling costs about a
@@ -114,11 +114,6 @@ mod tests {
         assert_eq!(l.timeout, Duration::from_secs(300));
         assert_eq!(l.file_size_bytes, 1 << 30);
         assert_eq!(l.module_bytes_max, 64 << 20);
-        // One limit for guests and bridged commands alike.
-        assert_eq!(
-            l.file_size_bytes,
-            crate::bridge::confine::DEFAULT_FSIZE_BYTES
-        );
     }
 
     #[test]

@@ -338,6 +338,7 @@ impl ExecHost {
             program: &program,
             user,
             memory_bytes: self.cfg.limits.memory_bytes,
+            file_size_bytes: self.cfg.limits.file_size_bytes,
             cpu_seconds: remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0),
         };
         let (mut prepared, mut warnings) = spec.prepare()?;

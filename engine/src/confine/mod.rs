@@ -60,9 +60,6 @@ pub use rules::{DEVICE_PATHS, NETWORK_ETC_PATHS, SYSTEM_ETC_PATHS, SYSTEM_EXEC_P
 /// bomb (root ignores it: one more reason hooks never run as root). The count is per user on
 /// the whole host, so tenants that must not share it need their own `run_as` user.
 pub const DEFAULT_NPROC: u64 = 256;
-/// Default `RLIMIT_FSIZE`: 1 GiB, the largest file confined code may write. Bounds a disk
-/// flood inside the granted directories.
-pub const DEFAULT_FSIZE_BYTES: u64 = 1024 * 1024 * 1024;
 /// Default `RLIMIT_CORE`: 0, no core dumps (they would land in the work directory and may
 /// hold secrets).
 pub const DEFAULT_CORE_BYTES: u64 = 0;
@@ -120,6 +117,11 @@ pub struct Spec<'a> {
     pub user: Option<(u32, u32)>,
     /// `RLIMIT_DATA`.
     pub memory_bytes: u64,
+    /// `RLIMIT_FSIZE`: the largest file it may write ([`Limits::file_size_bytes`], the same
+    /// limit a sandboxed guest has).
+    ///
+    /// [`Limits::file_size_bytes`]: crate::limits::Limits::file_size_bytes
+    pub file_size_bytes: u64,
     /// `RLIMIT_CPU` soft limit (the hook's remaining wall time); `None` for no CPU limit (the
     /// long-running `start` process).
     pub cpu_seconds: Option<u64>,
@@ -231,7 +233,11 @@ impl Prepared {
                 clamped(libc::RLIMIT_CPU, cpu_soft, cpu_hard),
                 clamped(libc::RLIMIT_DATA, spec.memory_bytes, spec.memory_bytes),
                 clamped(libc::RLIMIT_NPROC, nproc, nproc),
-                clamped(libc::RLIMIT_FSIZE, DEFAULT_FSIZE_BYTES, DEFAULT_FSIZE_BYTES),
+                clamped(
+                    libc::RLIMIT_FSIZE,
+                    spec.file_size_bytes,
+                    spec.file_size_bytes,
+                ),
                 clamped(libc::RLIMIT_CORE, DEFAULT_CORE_BYTES, DEFAULT_CORE_BYTES),
                 clamped(libc::RLIMIT_NOFILE, DEFAULT_NOFILE, DEFAULT_NOFILE),
             ],

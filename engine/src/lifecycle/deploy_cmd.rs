@@ -44,6 +44,8 @@ pub struct StartGrants {
     pub policy: Policy,
     /// `RLIMIT_DATA` of each of its processes.
     pub memory_bytes: u64,
+    /// `RLIMIT_FSIZE` of each of its processes.
+    pub file_size_bytes: u64,
 }
 
 impl StartGrants {
@@ -51,6 +53,7 @@ impl StartGrants {
         StartGrants {
             policy: policy.clone(),
             memory_bytes: limits.memory_bytes,
+            file_size_bytes: limits.file_size_bytes,
         }
     }
 }
@@ -90,6 +93,7 @@ pub(super) fn spawn_start(start: StartCommand<'_>) -> Result<Child, DeployError>
         extra_read: &extra_read,
         user: start.user.map(|ids| (ids.uid, ids.gid)),
         memory_bytes: start.grants.memory_bytes,
+        file_size_bytes: start.grants.file_size_bytes,
         cpu_seconds: None,
         accept_weak: start.grants.policy.accept_weak_confinement,
         namespaces: true,

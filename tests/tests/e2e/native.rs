@@ -958,3 +958,23 @@ async fn hook_sees_only_its_own_processes_in_proc() {
     let me = unsafe { libc::getpid() };
     assert!(!out.iter().any(|l| l == &format!("ppid {me}")));
 }
+
+/// `Limits::file_size_bytes` is the native hook's `RLIMIT_FSIZE` too (one limit for guests,
+/// native hooks and bridged commands): a write past it fails, a smaller one does not.
+#[tokio::test]
+async fn the_file_size_limit_is_the_hooks_rlimit_fsize() {
+    let project = Project::new();
+    let mut inv = project.invocation(script_program(
+        &project,
+        "trap '' XFSZ\nhead -c 300000 /dev/zero > small && echo small-ok\nhead -c 2000000 /dev/zero > big || echo big-refused\nstat -c %s big\n",
+    ));
+    inv.limits.file_size_bytes = 1_000_000;
+    let (report, sink) = run(&inv).await;
+    assert_eq!(report.exit, Exit::Code(0), "{:?}", sink.stderr());
+    assert_eq!(
+        sink.stdout(),
+        ["small-ok", "big-refused", "1000000"],
+        "{:?}",
+        sink.stderr()
+    );
+}

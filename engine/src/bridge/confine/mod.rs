@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::confine::{Prepared, Spec};
 pub use crate::confine::{
-    DEFAULT_CORE_BYTES, DEFAULT_CPU_GRACE_SECS, DEFAULT_FSIZE_BYTES, DEFAULT_NOFILE, DEFAULT_NPROC,
-    DEVICE_PATHS, NETWORK_ETC_PATHS, SYSTEM_ETC_PATHS, SYSTEM_EXEC_PATHS,
+    DEFAULT_CORE_BYTES, DEFAULT_CPU_GRACE_SECS, DEFAULT_NOFILE, DEFAULT_NPROC, DEVICE_PATHS,
+    NETWORK_ETC_PATHS, SYSTEM_ETC_PATHS, SYSTEM_EXEC_PATHS,
 };
 
 use super::policy::Policy;
@@ -29,6 +29,8 @@ pub(crate) struct ConfineSpec<'a> {
     pub user: Option<HookUser>,
     /// `RLIMIT_DATA`.
     pub memory_bytes: u64,
+    /// `RLIMIT_FSIZE`.
+    pub file_size_bytes: u64,
     /// `RLIMIT_CPU` soft limit: the hook's remaining wall time, rounded up.
     pub cpu_seconds: u64,
 }
@@ -46,6 +48,7 @@ impl ConfineSpec<'_> {
             extra_read: &extra_read,
             user: self.user.as_ref().map(|u| (u.uid, u.gid)),
             memory_bytes: self.memory_bytes,
+            file_size_bytes: self.file_size_bytes,
             cpu_seconds: Some(self.cpu_seconds),
             accept_weak: self.policy.accept_weak_confinement,
             namespaces: true,

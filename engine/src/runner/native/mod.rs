@@ -315,6 +315,7 @@ impl Spawn<'_> {
             extra_read: &extra_read,
             user: self.user.map(|u| (u.uid, u.gid)),
             memory_bytes: inv.limits.memory_bytes,
+            file_size_bytes: inv.limits.file_size_bytes,
             cpu_seconds: Some(remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0)),
             accept_weak: inv.policy.accept_weak_confinement,
             namespaces: self.namespaces,
