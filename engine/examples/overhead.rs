@@ -12,6 +12,8 @@
 //! - `wasm-hook`: a WASI module that writes "ok" and returns, through `SandboxRunner::run`.
 //! - `shell-hook`: the command `echo ok` run by the bundled shell in the sandbox.
 //! - `bash-spawn`: `bash -c 'echo ok'` as a child process.
+//!
+//! Names given as arguments (`-- wasm-hook`) measure only those cases.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -97,7 +99,12 @@ fn main() {
         rt.block_on(once(case, &runner, &wasm, &shell));
     }
 
-    for case in [Case::WasmHook, Case::ShellHook, Case::BashSpawn] {
+    // `overhead wasm-hook` (any case names) measures only those.
+    let wanted: Vec<String> = std::env::args().skip(1).collect();
+    let cases = [Case::WasmHook, Case::ShellHook, Case::BashSpawn]
+        .into_iter()
+        .filter(|c| wanted.is_empty() || wanted.iter().any(|w| w == c.name()));
+    for case in cases {
         let mut times: Vec<Duration> = (0..SEQUENTIAL)
             .map(|_| {
                 let t = Instant::now();
