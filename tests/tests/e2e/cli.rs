@@ -514,3 +514,25 @@ fn quiet_shows_failures_and_the_status_and_the_log_keeps_everything() {
     );
     assert_eq!(c, 2, "--quiet and --json conflict: {err}");
 }
+
+/// brush-parser 0.4 loops forever, allocating, on a script ending inside an unterminated
+/// here-document next to a substitution (`$(<<  ` with no final newline): `validate` parses
+/// sandboxed hooks with it in hookbox's own process, so it must finish and call it a syntax
+/// error. Run under a 4 GB address-space limit so a regression fails here instead of taking
+/// the machine's memory.
+#[test]
+fn validate_survives_the_parsers_here_doc_gap() {
+    let p = Project::new();
+    p.file("hookbox.toml", "runner = \"sandbox\"\n")
+        .file("pre-deploy.sh", "#!/bin/bash\necho $(<<  ")
+        .file("post-deploy.sh", "#!/bin/bash\necho \"$(<<  ${/}\n");
+    let script = format!(
+        "ulimit -v 4000000; exec timeout 60 '{}' validate '{}'",
+        hookbox_tests::hookbox_bin().display(),
+        p.path().display()
+    );
+    let (c, out, err) = code(std::process::Command::new("bash").args(["-c", &script]));
+    assert_eq!(c, 1, "validate ends with the problems found: {out}{err}");
+    assert!(out.contains("pre-deploy.sh:"), "{out}");
+    assert!(out.contains("post-deploy.sh:"), "{out}");
+}
