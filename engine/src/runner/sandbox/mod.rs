@@ -1,16 +1,16 @@
 //! The sandbox runner: hooks as WASI preview 1 modules under wasmtime.
 //!
 //! In: an [`Invocation`] whose program is a `.wasm` module. Out: a [`RunReport`] with the
-//! guest's exit, the instructions it used (consumed fuel, always metered) and whether its
-//! output was cut; output lines go to the [`OutputSink`] as they come.
+//! guest's exit, the instructions it used (consumed fuel, when the runner meters it) and
+//! whether its output was cut; output lines go to the [`OutputSink`] as they come.
 //!
 //! One [`SandboxRunner`] serves any number of concurrent runs (it is `Send + Sync`; share it
 //! with `Arc`). It owns one wasmtime engine with its epoch ticker, the linker (WASI preview 1
 //! and the `hookbox` import module), the on-disk compiled-module cache and, in memory, the
 //! modules ready to instantiate. Each run gets its own store with its own limits:
 //!
-//! - fuel: the tenant's budget, or an unreachable one when unlimited; running out is
-//!   [`Exit::FuelExhausted`];
+//! - fuel (metered runners only, [`SandboxConfig::meter_fuel`]): the tenant's budget, or an
+//!   unreachable one when unlimited; running out is [`Exit::FuelExhausted`];
 //! - wall clock: the run's future is dropped at the deadline (guests yield at every epoch
 //!   tick, and host calls are async), so time blocked in the bridge counts too;
 //!   [`Exit::TimedOut`];
