@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use hookbox::plan::HookProgram;
 use hookbox::runner::sandbox::{SandboxConfig, SandboxRunner};
-use hookbox::runner::{Invocation, Runner};
-use support::{echo_ok_module, invocation, CountLines};
+use hookbox::runner::Invocation;
+use support::{run_bash, run_hook, EchoOk};
 
 /// Hooks run one at a time for the latency median.
 const SEQUENTIAL: usize = 300;
@@ -52,39 +52,16 @@ impl Case {
 
 async fn once(case: Case, runner: &SandboxRunner, wasm: &Invocation, shell: &Invocation) {
     match case {
-        Case::WasmHook | Case::ShellHook => {
-            let inv = if matches!(case, Case::WasmHook) {
-                wasm
-            } else {
-                shell
-            };
-            let sink = Arc::new(CountLines::default());
-            let (_tx, rx) = tokio::sync::watch::channel(false);
-            let report = runner.run(inv, sink.clone(), rx).await.expect("run");
-            assert!(report.exit.success(), "{}: {report:?}", case.name());
-            assert_eq!(sink.count(), 1, "{} printed its line", case.name());
-        }
-        Case::BashSpawn => {
-            let out = tokio::process::Command::new("bash")
-                .args(["-c", "echo ok"])
-                .output()
-                .await
-                .expect("bash");
-            assert!(out.status.success());
-        }
+        Case::WasmHook => run_hook(runner, wasm).await,
+        Case::ShellHook => run_hook(runner, shell).await,
+        Case::BashSpawn => run_bash().await,
     }
 }
 
 fn main() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let base = dir.path().canonicalize().expect("canonical");
-    let (work, temp) = (base.join("work"), base.join("tmp"));
-    std::fs::create_dir(&work).expect("work");
-    std::fs::create_dir(&temp).expect("tmp");
-    let module = base.join("echo-ok.wasm");
-    std::fs::write(&module, echo_ok_module()).expect("module");
-    let wasm = Arc::new(invocation(&module, &work, &temp));
-    let mut shell = invocation(&module, &work, &temp);
+    let echo_ok = EchoOk::in_temp_dir();
+    let wasm = Arc::new(echo_ok.invocation.clone());
+    let mut shell = echo_ok.invocation.clone();
     shell.program = HookProgram::Command("echo ok".into());
     let shell = Arc::new(shell);
 

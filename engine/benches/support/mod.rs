@@ -1,15 +1,18 @@
 //! Pieces the sandbox benchmark and `examples/overhead.rs` share: the smallest honest WASI
 //! hook (a module that writes "ok\n" with `fd_write` and returns, assembled here so no wasm
-//! toolchain is needed), a counting sink, and an invocation of it.
+//! toolchain is needed) in a folder of its own, a counting sink, one checked run of a hook,
+//! and its peer `bash -c 'echo ok'`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use hookbox::bridge::policy::Policy;
 use hookbox::limits::Limits;
 use hookbox::plan::HookProgram;
-use hookbox::runner::{Invocation, OutputSink, Stream};
+use hookbox::runner::sandbox::SandboxRunner;
+use hookbox::runner::{Invocation, OutputSink, Runner, Stream};
 
 fn section(id: u8, content: &[u8]) -> Vec<u8> {
     assert!(content.len() < 128, "one-byte LEB128 sizes only");
@@ -26,7 +29,7 @@ fn name(s: &str) -> Vec<u8> {
 
 /// `(module (import "wasi_snapshot_preview1" "fd_write" ...) (memory (export "memory") 1)
 ///  (data "ok\n") (func (export "_start") ...fd_write(1, iov, 1, nwritten)...))`
-pub fn echo_ok_module() -> Vec<u8> {
+fn echo_ok_module() -> Vec<u8> {
     let mut m = vec![0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
     m.extend(section(
         1,
@@ -61,7 +64,7 @@ pub fn echo_ok_module() -> Vec<u8> {
 }
 
 #[derive(Default)]
-pub struct CountLines(pub AtomicUsize);
+struct CountLines(AtomicUsize);
 
 impl OutputSink for CountLines {
     fn line(&self, _stream: Stream, _line: &[u8]) {
@@ -70,7 +73,7 @@ impl OutputSink for CountLines {
     fn truncated(&self, _cap_bytes: u64) {}
 }
 
-pub fn invocation(module: &Path, work: &Path, temp: &Path) -> Invocation {
+fn invocation(module: &Path, work: &Path, temp: &Path) -> Invocation {
     let mut env = BTreeMap::new();
     env.insert("PATH".to_string(), "/usr/bin:/bin".to_string());
     env.insert("HOME".to_string(), temp.display().to_string());
@@ -90,7 +93,54 @@ pub fn invocation(module: &Path, work: &Path, temp: &Path) -> Invocation {
 
 impl CountLines {
     /// Lines received.
-    pub fn count(&self) -> usize {
+    fn count(&self) -> usize {
         self.0.load(Ordering::Relaxed)
     }
+}
+
+/// The echo-ok module written to a temporary folder with a work and a temporary directory,
+/// and an invocation of it there.
+pub struct EchoOk {
+    _dir: tempfile::TempDir,
+    pub invocation: Invocation,
+}
+
+impl EchoOk {
+    pub fn in_temp_dir() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path().canonicalize().expect("canonical");
+        let (work, temp) = (base.join("work"), base.join("tmp"));
+        std::fs::create_dir(&work).expect("work");
+        std::fs::create_dir(&temp).expect("tmp");
+        let module = base.join("echo-ok.wasm");
+        std::fs::write(&module, echo_ok_module()).expect("module");
+        let invocation = invocation(&module, &work, &temp);
+        EchoOk {
+            _dir: dir,
+            invocation,
+        }
+    }
+}
+
+/// Runs `invocation` once; it must succeed and print its one line.
+pub async fn run_hook(runner: &SandboxRunner, invocation: &Invocation) {
+    let sink = Arc::new(CountLines::default());
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let report = runner.run(invocation, sink.clone(), rx).await.expect("run");
+    assert!(
+        report.exit.success(),
+        "{}: {report:?}",
+        invocation.hook_name
+    );
+    assert_eq!(sink.count(), 1, "{} printed its line", invocation.hook_name);
+}
+
+/// `bash -c 'echo ok'` as a child process, the peer of every case.
+pub async fn run_bash() {
+    let out = tokio::process::Command::new("bash")
+        .args(["-c", "echo ok"])
+        .output()
+        .await
+        .expect("bash");
+    assert!(out.status.success());
 }
