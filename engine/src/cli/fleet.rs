@@ -240,10 +240,14 @@ pub fn submit(a: SubmitArgs) -> Result<Ended> {
     })?;
     force_runner(&mut plan, a.runner.map(Into::into));
     let _uid = super::platform::give_hook_user(&mut plan, policy.as_ref(), &platform_args, &dir)?;
-    let cap = |secs: u64| match &policy {
-        Some(pp) => pp.cap_timeout(Duration::from_secs(secs)).as_secs(),
-        None => secs,
-    };
+    // Cut to the ceiling exactly as a local run's are.
+    let timeouts = super::platform::cap_timeouts(
+        policy.as_ref(),
+        crate::lifecycle::Timeouts {
+            cli: a.timeout.map(Duration::from_secs),
+            env: penv.hook_timeout,
+        },
+    );
     let scope = match &a.stage {
         Some(stage) => {
             if !plan.hooks.iter().any(|h| &h.stage == stage) {
@@ -265,8 +269,8 @@ pub fn submit(a: SubmitArgs) -> Result<Ended> {
     let settings = Settings {
         app_env: app_env(&plan, &a.env)?,
         skip_hooks: penv.skip_hooks,
-        timeout_cli_secs: a.timeout.map(cap),
-        timeout_env_secs: penv.hook_timeout.map(|d| cap(d.as_secs())),
+        timeout_cli_secs: timeouts.cli.map(|d| d.as_secs()),
+        timeout_env_secs: timeouts.env.map(|d| d.as_secs()),
         project_path: penv.project_path.clone(),
         extra_args: a.args.clone(),
         scope,
