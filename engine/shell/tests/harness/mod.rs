@@ -215,13 +215,9 @@ const UNPINNED_RETRIES: usize = 2;
 /// pinned in `mode`'s known-failures list is retried ([`UNPINNED_RETRIES`]). Panics only when
 /// the harness itself breaks (no bash, no case ran).
 pub fn run_corpus(ours: &Ours<'_>, mode: &str, report_path: &Path) -> CorpusRun {
-    let pinned: std::collections::BTreeSet<String> =
-        std::fs::read_to_string(known_failures_file(mode))
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .map(|l| l.strip_prefix("? ").unwrap_or(l).to_string())
-            .collect();
+    let pinned = Pinned::read(mode);
+    let pinned: std::collections::BTreeSet<&String> =
+        pinned.known.iter().chain(&pinned.flaky).collect();
     let bash = "/bin/bash";
     assert!(Path::new(bash).exists(), "the oracle /bin/bash is missing");
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -372,6 +368,37 @@ pub fn run_corpus(ours: &Ours<'_>, mode: &str, report_path: &Path) -> CorpusRun 
 /// The pinned list of a mode (`sandbox`, `native`), from either crate (engine/shell or
 /// tests): the cases known to fail, and those that flip with timing in bash itself (`? `
 /// lines: either result passes).
+/// A mode's known-failures list: its comment header, the cases that fail, and the `? `
+/// cases that flip with timing in bash itself.
+struct Pinned {
+    header: Vec<String>,
+    known: std::collections::BTreeSet<String>,
+    flaky: std::collections::BTreeSet<String>,
+}
+
+impl Pinned {
+    fn read(mode: &str) -> Pinned {
+        let text = std::fs::read_to_string(known_failures_file(mode)).unwrap_or_default();
+        let mut p = Pinned {
+            header: Vec::new(),
+            known: Default::default(),
+            flaky: Default::default(),
+        };
+        for line in text.lines() {
+            if let Some(id) = line.strip_prefix("? ") {
+                p.flaky.insert(id.to_string());
+            } else if line.starts_with('#') || line.trim().is_empty() {
+                if p.known.is_empty() && p.flaky.is_empty() {
+                    p.header.push(line.to_string());
+                }
+            } else {
+                p.known.insert(line.to_string());
+            }
+        }
+        p
+    }
+}
+
 fn known_failures_file(mode: &str) -> PathBuf {
     repo_root(Path::new(env!("CARGO_MANIFEST_DIR")))
         .join("engine/shell/tests/known-failures")
@@ -384,21 +411,11 @@ fn known_failures_file(mode: &str) -> PathBuf {
 /// the mode's section of CORPUS.md is regenerated. Returns the message of a failed gate.
 pub fn gate(run: &CorpusRun, mode: &str, title: &str) -> Result<(), String> {
     let path = known_failures_file(mode);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let mut known = std::collections::BTreeSet::new();
-    let mut flaky = std::collections::BTreeSet::new();
-    let mut header = Vec::new();
-    for line in text.lines() {
-        if let Some(id) = line.strip_prefix("? ") {
-            flaky.insert(id.to_string());
-        } else if line.starts_with('#') || line.trim().is_empty() {
-            if known.is_empty() && flaky.is_empty() {
-                header.push(line.to_string());
-            }
-        } else {
-            known.insert(line.to_string());
-        }
-    }
+    let Pinned {
+        header,
+        known,
+        flaky,
+    } = Pinned::read(mode);
     let ran: std::collections::BTreeSet<&str> = run.cases.iter().map(|c| c.0.as_str()).collect();
     let failing: Vec<&(String, bool, String)> = run.cases.iter().filter(|c| !c.1).collect();
     let newly_failing: Vec<String> = failing
