@@ -34,26 +34,41 @@ pub fn deadline_after(now: tokio::time::Instant, timeout: Duration) -> tokio::ti
     now.checked_add(timeout).unwrap_or(now)
 }
 
-/// Parses a number of seconds given by a person (`--timeout`, `HOOK_TIMEOUT`): a whole number
-/// from 1 to [`MAX_TIMEOUT`]'s seconds. The error says what was wrong and what is accepted.
+/// Parses a timeout given by a person (`--timeout`, `HOOK_TIMEOUT`): whole seconds (`600`)
+/// or a duration (`90s`, `5m`, `1h 30m`, `1d`), from 1 s to [`MAX_TIMEOUT`]. A timeout is
+/// counted in whole seconds everywhere (hookbox.toml, events), so a fraction is refused rather
+/// than rounded. The error says what was wrong and what is accepted.
 pub fn parse_timeout_secs(text: &str) -> Result<Duration, String> {
     let max = MAX_TIMEOUT.as_secs();
     let text = text.trim();
-    let too_long = || {
-        format!(
-            "{text} seconds is longer than the longest timeout hookbox accepts, {max} s (a day)"
-        )
-    };
-    match text.parse::<u64>() {
-        Ok(0) => Err("a timeout must be at least 1 second".into()),
-        Ok(n) if n > max => Err(too_long()),
-        Ok(n) => Ok(Duration::from_secs(n)),
+    let too_long =
+        || format!("{text} is longer than the longest timeout hookbox accepts, {max} s (a day)");
+    let duration = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         // Digits only, yet not a u64: too many of them.
-        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => Err(too_long()),
-        Err(_) => Err(format!(
-            "`{text}` is not a whole number of seconds (from 1 to {max}, e.g. 600)"
-        )),
+        Duration::from_secs(text.parse::<u64>().map_err(|_| too_long())?)
+    } else {
+        match humantime::parse_duration(text) {
+            Ok(d) => d,
+            Err(humantime::DurationError::NumberOverflow) => return Err(too_long()),
+            Err(e) => {
+                return Err(format!(
+                    "`{text}` is not a timeout: {e} (write seconds, e.g. 600, or a duration: 90s, 5m, 1h)"
+                ))
+            }
+        }
+    };
+    if duration.is_zero() {
+        return Err("a timeout must be at least 1 second".into());
     }
+    if duration.subsec_nanos() != 0 {
+        return Err(format!(
+            "`{text}` is not a whole number of seconds; timeouts are counted in seconds (e.g. 2s)"
+        ));
+    }
+    if duration > MAX_TIMEOUT {
+        return Err(too_long());
+    }
+    Ok(duration)
 }
 
 /// The limits one hook runs under.
@@ -129,12 +144,20 @@ mod tests {
     fn timeouts_from_people_are_checked() {
         assert_eq!(parse_timeout_secs("600"), Ok(Duration::from_secs(600)));
         assert_eq!(parse_timeout_secs("86400"), Ok(MAX_TIMEOUT));
+        assert_eq!(parse_timeout_secs("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_timeout_secs("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_timeout_secs(" 90s "), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_timeout_secs("1d"), Ok(MAX_TIMEOUT));
         for bad in [
             "0",
+            "0s",
             "86401",
+            "25h",
+            "1500ms",
             "18446744073709551615",
             "99999999999999999999",
-            "5m",
+            "99999999999999999999h",
+            "5 minutes later",
             "",
             "-1",
         ] {

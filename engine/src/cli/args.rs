@@ -17,14 +17,16 @@ Exit codes:
      or memory
 
 Environment (read only here, never by hooks):
-  HOOK_TIMEOUT    seconds a hook may run (default 300); --timeout and hookbox.toml win over it
+  HOOK_TIMEOUT    how long a hook may run, seconds or a duration like 5m (default 300);
+                  --timeout and hookbox.toml win over it
   SKIP_HOOKS      true|1|yes: skip every hook, and say so
   PROJECT_PATH    monorepo subfolder whose hook files win over the root's
   HOOKBOX_PLATFORM  the operator's platform policy file (as --platform)
   XDG_STATE_HOME  where `run` keeps hooks.log (default ~/.local/state/hookbox/hooks.log) and,
                   when not root, `deploy` its state (…/hookbox/deploys/<name>; as root
                   /var/lib/hookbox/deploys/<name>)
-  RUST_LOG        diagnostics on stderr (or -v, -vv)";
+  RUST_LOG        diagnostics on stderr (or -v, -vv), e.g. RUST_LOG=wasmtime=debug
+  NO_COLOR        set: no colour in diagnostics (they are coloured only on a terminal)";
 
 const ABOUT: &str = "Run deployment hooks (Flux-Orbit pre-deploy.sh/post-deploy.sh, Procfile \
 postdeploy:/release:, Site Factory factory-hooks/, Acquia Cloud hooks/, hookbox.toml) with one \
@@ -41,7 +43,7 @@ Examples:
   hookbox releases ./app                the releases kept (* marks current)
   hookbox logs ./app --follow           the deploy's hooks.log as it grows";
 
-/// Parses a `--timeout`-like flag: whole seconds from 1 to a day
+/// Parses a `--timeout`-like flag: whole seconds or a duration (`5m`), from 1 s to a day
 /// ([`crate::limits::MAX_TIMEOUT`]); anything else is a usage error (exit 2), never a panic
 /// later when the deadline is computed.
 pub fn timeout_secs(text: &str) -> Result<u64, String> {
@@ -237,9 +239,9 @@ pub struct EnvArgs {
 
 #[derive(Debug, Args)]
 pub struct HookArgs {
-    /// Seconds each hook may run, 1 to 86400; wins over hookbox.toml and HOOK_TIMEOUT
-    /// (default 300).
-    #[arg(long, value_name = "SECS", value_parser = timeout_secs)]
+    /// How long each hook may run: seconds (600) or a duration (90s, 5m, 1h), 1 s to a day;
+    /// wins over hookbox.toml and HOOK_TIMEOUT (default 300).
+    #[arg(long, value_name = "DURATION", value_parser = timeout_secs)]
     pub timeout: Option<u64>,
     /// Append the hook log here (default: deploy → logs/hooks.log of its state folder, run →
     /// $XDG_STATE_HOME/hookbox/hooks.log).
@@ -306,8 +308,9 @@ pub struct DeployArgs {
     /// Releases to keep (default 5).
     #[arg(long, value_name = "N", default_value_t = crate::lifecycle::releases::DEFAULT_KEEP_RELEASES)]
     pub keep: usize,
-    /// Seconds the health check may take, 1 to 86400 (default 60).
-    #[arg(long, value_name = "SECS", value_parser = timeout_secs, default_value_t = crate::lifecycle::deploy::DEFAULT_HEALTH_TIMEOUT.as_secs())]
+    /// How long the health check may take: seconds or a duration (2m), 1 s to a day
+    /// (default 60).
+    #[arg(long, value_name = "DURATION", value_parser = timeout_secs, default_value_t = crate::lifecycle::deploy::DEFAULT_HEALTH_TIMEOUT.as_secs())]
     pub health_timeout: u64,
     #[command(flatten)]
     pub state: StateDirArg,

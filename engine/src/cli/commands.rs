@@ -80,7 +80,7 @@ pub fn parse_skip_hooks(value: Option<&str>) -> Result<bool> {
     }
 }
 
-/// `HOOK_TIMEOUT`: whole seconds, from 1 to a day ([`crate::limits::MAX_TIMEOUT`]).
+/// `HOOK_TIMEOUT`: seconds or a duration (`5m`), from 1 s to a day ([`crate::limits::MAX_TIMEOUT`]).
 pub fn parse_hook_timeout(value: Option<&str>) -> Result<Option<Duration>> {
     match value {
         None => Ok(None),
@@ -631,7 +631,11 @@ mod tests {
         );
         assert_eq!(parse_hook_timeout(None).unwrap(), None);
         assert!(parse_hook_timeout(Some("0")).is_err());
-        assert!(parse_hook_timeout(Some("5m")).is_err());
+        assert_eq!(
+            parse_hook_timeout(Some("5m")).unwrap(),
+            Some(Duration::from_secs(300))
+        );
+        assert!(parse_hook_timeout(Some("2.5s")).is_err());
         let err = parse_hook_timeout(Some("18446744073709551615")).unwrap_err();
         assert!(err.to_string().contains("HOOK_TIMEOUT"), "{err}");
     }

@@ -87,8 +87,9 @@ pub struct SubmitArgs {
     pub convention: Option<ConventionArg>,
     #[command(flatten)]
     pub env: EnvArgs,
-    /// Seconds each hook may run; wins over hookbox.toml and HOOK_TIMEOUT (default 300).
-    #[arg(long, value_name = "SECS")]
+    /// How long each hook may run: seconds or a duration (5m), 1 s to a day; wins over
+    /// hookbox.toml and HOOK_TIMEOUT (default 300).
+    #[arg(long, value_name = "DURATION", value_parser = super::args::timeout_secs)]
     pub timeout: Option<u64>,
     /// Run hooks with this runner (.wasm hooks always run in the sandbox).
     #[arg(long, value_enum)]

@@ -21,8 +21,9 @@ use crate::runner::{Invocation, OutputSink, Stream};
 /// The limit flags of a sandboxed run started from the command line.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct LimitFlags {
-    /// Wall-clock limit in seconds, 1 to 86400. Default: HOOK_TIMEOUT, else 300.
-    #[arg(long, value_name = "SECONDS", value_parser = super::args::timeout_secs)]
+    /// Wall-clock limit: seconds or a duration (90s, 5m), 1 s to a day. Default:
+    /// HOOK_TIMEOUT, else 300.
+    #[arg(long, value_name = "DURATION", value_parser = super::args::timeout_secs)]
     pub timeout: Option<u64>,
     /// Instruction budget (fuel). Default: unlimited, not metered.
     #[arg(long, value_name = "INSTRUCTIONS")]
