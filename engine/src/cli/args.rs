@@ -53,7 +53,8 @@ pub fn timeout_secs(text: &str) -> Result<u64, String> {
 #[derive(Debug, Parser)]
 #[command(name = "hookbox", version, about = ABOUT, after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"))]
 pub struct Cli {
-    /// More diagnostics on stderr (-v: debug, -vv: trace). RUST_LOG overrides.
+    /// More of hookbox's diagnostics on stderr (-v: debug, -vv: trace); the engine's crates
+    /// stay at warnings. RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     #[command(subcommand)]

@@ -1,6 +1,6 @@
 //! The clap front end: parses the command line, reads the process environment (the only
 //! module that does: `HOOK_TIMEOUT`, `SKIP_HOOKS`, `PROJECT_PATH`, `FLUX_PEER_INDEX`,
-//! `XDG_STATE_HOME`, `HOME`, `TMPDIR`, `RUST_LOG`), turns them into library values, calls
+//! `XDG_STATE_HOME`, `HOME`, `TMPDIR`, `RUST_LOG`, `NO_COLOR`), turns them into library values, calls
 //! discover / lifecycle, and maps the result to an exit code in one place ([`exit_code`]).
 
 mod args;
@@ -43,17 +43,32 @@ pub fn exit_code(result: &anyhow::Result<Ended>) -> u8 {
     }
 }
 
+/// The diagnostics filter for `-v`/`-vv`: hookbox's own modules get louder, the crates under
+/// it (wasmtime, cranelift, tokio) stay at warnings, whose debug lines (`ignoring section`,
+/// compile timings) say nothing about a hook. `RUST_LOG` reaches them when someone needs it.
+fn verbosity_filter(verbose: u8) -> &'static str {
+    match verbose {
+        0 => "warn",
+        1 => "warn,hookbox=debug,hookbox_shell=debug",
+        _ => "info,hookbox=trace,hookbox_shell=trace",
+    }
+}
+
+/// Colour only where a person reads it: stderr on a terminal, and never with `NO_COLOR`
+/// set to anything non-empty (no-color.org).
+fn colour_on_stderr(no_color: Option<&std::ffi::OsStr>) -> bool {
+    use std::io::IsTerminal;
+    no_color.is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
 fn init_tracing(verbose: u8) {
     use tracing_subscriber::EnvFilter;
-    let default = match verbose {
-        0 => "warn",
-        1 => "debug",
-        _ => "trace",
-    };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(verbosity_filter(verbose)));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_on_stderr(std::env::var_os("NO_COLOR").as_deref()))
         .with_target(false)
         .try_init();
 }

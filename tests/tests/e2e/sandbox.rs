@@ -540,6 +540,51 @@ fn exec_passes_the_guest_status_and_output_through() {
     );
 }
 
+/// `-v` is for a hook's author: hookbox's own debug lines, not wasmtime's or cranelift's
+/// (`ignoring section …` on every compile), and no colour codes into a pipe.
+#[test]
+fn verbose_shows_hookboxs_diagnostics_without_the_engines_or_colour() {
+    let fx = Fixture::new();
+    let cache = tempfile::tempdir().unwrap();
+    let out = hookbox()
+        .current_dir(&fx.work)
+        .env("HOOKBOX_CACHE_DIR", cache.path())
+        .args(["-v", "exec"])
+        .arg(guest("probe"))
+        .args(["--", "exit", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("compiled module"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes into a pipe: {stderr}"
+    );
+    for line in stderr.lines() {
+        assert!(
+            line.contains("compiled module"),
+            "a line that is not hookbox's: {line}\n{stderr}"
+        );
+    }
+    // RUST_LOG still reaches the engine's crates for whoever needs them.
+    let cache = tempfile::tempdir().unwrap();
+    let out = hookbox()
+        .current_dir(&fx.work)
+        .env("HOOKBOX_CACHE_DIR", cache.path())
+        .env("RUST_LOG", "trace")
+        .arg("exec")
+        .arg(guest("probe"))
+        .args(["--", "exit", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.lines().any(|l| !l.contains("compiled module")),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn exec_uses_the_current_directory_as_work_directory() {
     let fx = Fixture::new();

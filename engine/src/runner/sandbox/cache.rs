@@ -117,7 +117,10 @@ impl ModuleCache {
                 // replaced by rename, never rewritten in place, so the mapped file does not
                 // change under the module.
                 match unsafe { Module::deserialize_file(engine, &path) } {
-                    Ok(module) => return Ok((module, CacheOutcome::Hit)),
+                    Ok(module) => {
+                        tracing::debug!(path = %path.display(), "compiled module mapped from the cache");
+                        return Ok((module, CacheOutcome::Hit));
+                    }
                     Err(err) => {
                         tracing::warn!(path = %path.display(), %err, "rejecting cached module");
                         outcome = CacheOutcome::Recompiled;
@@ -138,11 +141,19 @@ impl ModuleCache {
             let _ = std::fs::remove_file(&path);
             let _ = std::fs::remove_file(checksum_path(&path));
         }
+        let started = std::time::Instant::now();
         let module = Module::new(engine, wasm)?;
+        tracing::debug!(
+            bytes = wasm.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "compiled module"
+        );
         match module.serialize() {
             Ok(artifact) => {
                 if let Err(err) = store(&path, &artifact) {
                     tracing::warn!(path = %path.display(), %err, "cannot write module cache");
+                } else {
+                    tracing::debug!(path = %path.display(), "compiled module stored in the cache");
                 }
             }
             Err(err) => tracing::warn!(%err, "cannot serialize compiled module"),
