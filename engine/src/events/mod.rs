@@ -100,8 +100,14 @@ pub enum Event {
         duration_ms: Option<u64>,
         detail: Option<String>,
     },
-    /// Terminal only (never logged): a long hook is still running.
-    Progress { hook: String, elapsed_secs: u64 },
+    /// Terminal only (never logged): a long hook or step is still running; `detail` says
+    /// what it waits for when there is more to say than that.
+    Progress {
+        hook: String,
+        elapsed_secs: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
     /// An informational line (`current → releases/ID`).
     Info { message: String },
     /// The final status of a stage run or a deployment.
@@ -192,9 +198,16 @@ impl Event {
                     ),
                 }
             }
-            Event::Progress { hook, elapsed_secs } => {
-                format!("... {hook} still running ({elapsed_secs} s)")
-            }
+            Event::Progress {
+                hook,
+                elapsed_secs,
+                detail: None,
+            } => format!("... {hook} still running ({elapsed_secs} s)"),
+            Event::Progress {
+                hook,
+                elapsed_secs,
+                detail: Some(detail),
+            } => format!("... {hook}: {detail} ({elapsed_secs} s)"),
             Event::Info { message } => message.clone(),
             Event::Status { message, .. } => message.clone(),
         }

@@ -313,6 +313,12 @@ impl Flow<'_> {
             .checked_add(self.opts.health_timeout.min(crate::limits::MAX_TIMEOUT))
             .unwrap_or(started);
         let mut attempts = 0u32;
+        // The health check can wait a minute in silence; on a terminal, say it is waiting
+        // once it has for a second, then as often as a long hook says it is running.
+        let mut next_progress = self
+            .ctx
+            .progress_every
+            .map(|_| started + Duration::from_secs(1));
         loop {
             attempts += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -369,6 +375,19 @@ impl Flow<'_> {
                     Some(why.clone()),
                 );
                 return Err(why);
+            }
+            if let (Some(at), Some(every)) = (next_progress, self.ctx.progress_every) {
+                if Instant::now() >= at {
+                    self.events.emit(&Event::Progress {
+                        hook: "health-check".into(),
+                        elapsed_secs: started.elapsed().as_secs(),
+                        detail: Some(format!(
+                            "not healthy yet, {attempts} attempt(s), trying until {} s",
+                            self.opts.health_timeout.as_secs()
+                        )),
+                    });
+                    next_progress = Some(Instant::now() + every);
+                }
             }
             let mut cancel = self.cancel.clone();
             tokio::select! {

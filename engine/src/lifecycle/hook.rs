@@ -433,6 +433,7 @@ async fn with_progress<F: std::future::Future>(
             _ = ticker.tick() => events.emit(&Event::Progress {
                 hook: hook.to_string(),
                 elapsed_secs: started.elapsed().as_secs(),
+                detail: None,
             }),
         }
     }

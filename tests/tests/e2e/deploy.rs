@@ -432,6 +432,49 @@ fn start_health_check_and_the_next_deploy_replaces_the_app() {
     assert_eq!(v["release"], good.as_str());
 }
 
+/// A health check that takes a few attempts says it is waiting on a terminal (here a pty from
+/// script(1)), and says nothing of it into a pipe or the log.
+#[test]
+fn a_slow_health_check_shows_progress_on_a_terminal_only() {
+    let p = flux_project();
+    let _guard = AppGuard(&p);
+    p.file(
+        "hookbox.toml",
+        "[deploy]\nstart = \"exec sleep 300\"\nhealth-check = \"echo x >> \\\"$HOOKBOX_SHARED_DIR/tries\\\"; test $(wc -l < \\\"$HOOKBOX_SHARED_DIR/tries\\\") -ge 4\"\n",
+    );
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let command = [
+        hookbox_tests::hookbox_bin().display().to_string(),
+        "deploy".into(),
+        p.path().display().to_string(),
+        "--state-dir".into(),
+        p.state.display().to_string(),
+    ]
+    .iter()
+    .map(|a| quote(a))
+    .collect::<Vec<_>>()
+    .join(" ");
+    // hookbox()'s clean environment, for script(1) and the hookbox it starts.
+    let env = hookbox();
+    let out = std::process::Command::new("script")
+        .args(["-qefc", &command, "/dev/null"])
+        .env_clear()
+        .envs(env.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .output()
+        .expect("script(1)");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("... health-check: not healthy yet"), "{t}");
+    let log = fs::read_to_string(p.state.join("logs/hooks.log")).expect("hooks.log");
+    assert!(log.contains("health-check"), "{log}");
+    assert!(!log.contains("not healthy yet"), "{log}");
+    fs::remove_file(shared(&p, "tries")).expect("rm tries");
+    let out = deploy(&p, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(!t.contains("not healthy yet"), "{t}");
+}
+
 /// A copy of `hooks-examples/NAME` that the hook user can read.
 fn example_copy(name: &str) -> Deployed {
     let p = Project::new();
