@@ -118,6 +118,10 @@ the same DIR while one runs fails at once (exit 2). Ctrl-C stops the running hoo
     Completions(super::docs::CompletionsArgs),
     /// Print hookbox's man page (roff) on stdout (`hookbox man | man -l -`).
     Man,
+    /// Print the JSON Schema of hookbox.toml on stdout, for editors (also shipped as
+    /// docs/hookbox.schema.json; with taplo, start the file with
+    /// `#:schema ./hookbox.schema.json`).
+    Schema,
     /// The fleet's database: `hookbox db migrate --db URL` creates or upgrades its tables.
     Db(super::fleet::DbArgs),
     /// Upload DIR as a content-addressed artifact and enqueue its deployment for the fleet's

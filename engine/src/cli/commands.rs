@@ -41,6 +41,7 @@ pub fn dispatch(command: Command) -> Result<Ended> {
         Command::Compile(a) => super::compile::compile(a).map(Ended::Status),
         Command::Completions(a) => super::docs::completions(a).map(Ended::Status),
         Command::Man => super::docs::man().map(Ended::Status),
+        Command::Schema => super::docs::schema().map(Ended::Status),
         Command::Db(a) => super::fleet::db(a),
         Command::Submit(a) => super::fleet::submit(a),
         Command::Worker(a) => super::fleet::worker(a),

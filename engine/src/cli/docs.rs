@@ -1,5 +1,5 @@
 //! `hookbox completions SHELL` and `hookbox man`: generated from the one clap definition, so
-//! they never disagree with `--help`.
+//! they never disagree with `--help`. `hookbox schema`: hookbox.toml's JSON Schema.
 
 use std::io::Write;
 
@@ -44,5 +44,13 @@ pub fn man() -> Result<u8> {
     std::io::stdout()
         .write_all(&out)
         .context("cannot write the man page")?;
+    Ok(0)
+}
+
+/// Writes hookbox.toml's JSON Schema to stdout.
+pub fn schema() -> Result<u8> {
+    std::io::stdout()
+        .write_all(crate::discover::schema::json_schema().as_bytes())
+        .context("cannot write the schema")?;
     Ok(0)
 }

@@ -89,47 +89,50 @@ pub const DEFAULT_CONFIG_BYTES: u64 = 1024 * 1024;
 /// Longest `timeout-seconds` accepted: a day. A longer hook is a mistake, not a plan.
 pub const MAX_TIMEOUT_SECONDS: u64 = 24 * 60 * 60;
 
-const TOP_KEYS: &[&str] = &[
-    "runner",
-    "env",
-    "deploy",
-    "policy",
-    "limits",
-    "site-factory",
-    "hook",
-];
-const DEPLOY_KEYS: &[&str] = &["install", "build", "start", "health-check"];
-const POLICY_KEYS: &[&str] = &[
-    "work-dir",
-    "allow",
-    "path",
-    "network",
-    "run-as",
-    "accept-weak-confinement",
-];
-const LIMITS_KEYS: &[&str] = &["fuel", "memory-bytes", "output-cap-bytes"];
-const SITE_FACTORY_KEYS: &[&str] = &[
-    "default-command",
-    "source-code-version",
-    "target-code-version",
-];
-const HOOK_KEYS: &[&str] = &[
-    "name",
-    "stage",
-    "command",
-    "script",
-    "wasm",
-    "point",
-    "failure",
-    "timeout-seconds",
-    "runner",
-    "args",
-    "retries",
-    "retry-delay-seconds",
-    "retry-delay-max-seconds",
-    "retry-on",
-    "never-retry",
-];
+/// The keys of each table, the one list the parser checks and the schema test compares.
+pub(crate) mod keys {
+    pub const TOP: &[&str] = &[
+        "runner",
+        "env",
+        "deploy",
+        "policy",
+        "limits",
+        "site-factory",
+        "hook",
+    ];
+    pub const DEPLOY: &[&str] = &["install", "build", "start", "health-check"];
+    pub const POLICY: &[&str] = &[
+        "work-dir",
+        "allow",
+        "path",
+        "network",
+        "run-as",
+        "accept-weak-confinement",
+    ];
+    pub const LIMITS: &[&str] = &["fuel", "memory-bytes", "output-cap-bytes"];
+    pub const SITE_FACTORY: &[&str] = &[
+        "default-command",
+        "source-code-version",
+        "target-code-version",
+    ];
+    pub const HOOK: &[&str] = &[
+        "name",
+        "stage",
+        "command",
+        "script",
+        "wasm",
+        "point",
+        "failure",
+        "timeout-seconds",
+        "runner",
+        "args",
+        "retries",
+        "retry-delay-seconds",
+        "retry-delay-max-seconds",
+        "retry-on",
+        "never-retry",
+    ];
+}
 
 /// `[site-factory]` as written.
 #[derive(Debug, Clone, Default)]
@@ -241,7 +244,7 @@ pub(crate) fn load(ctx: &Ctx<'_>, out: &mut Scan) -> Option<Config> {
     cfg.rel = rel;
     out.errors.extend(problems);
     for (key, cmd, line) in &cfg.deploy_lines {
-        if DEPLOY_KEYS.contains(&key.as_str()) {
+        if keys::DEPLOY.contains(&key.as_str()) {
             out.commands
                 .push((format!("[deploy] {key}"), cmd.clone(), shown.clone(), *line));
         }
@@ -307,7 +310,7 @@ pub fn parse(text: &str, file: &Path) -> (Config, Vec<Problem>) {
             }
             "deploy" => {
                 if let Some(t) = p.table(value, "deploy") {
-                    p.known_keys(t, "[deploy]", DEPLOY_KEYS);
+                    p.known_keys(t, "[deploy]", keys::DEPLOY);
                     for (k, v) in t.iter() {
                         if let DeValue::String(cmd) = v.get_ref() {
                             let line = p.line(&v.span());
@@ -331,7 +334,7 @@ pub fn parse(text: &str, file: &Path) -> (Config, Vec<Problem>) {
             }
             "limits" => {
                 if let Some(t) = p.table(value, "limits") {
-                    p.known_keys(t, "[limits]", LIMITS_KEYS);
+                    p.known_keys(t, "[limits]", keys::LIMITS);
                     cfg.lines.extend(p.key_lines(t, "limits"));
                     cfg.limits = PlanLimits {
                         fuel: p.opt_positive(t, "fuel", "[limits]"),
@@ -342,7 +345,7 @@ pub fn parse(text: &str, file: &Path) -> (Config, Vec<Problem>) {
             }
             "site-factory" => {
                 if let Some(t) = p.table(value, "site-factory") {
-                    p.known_keys(t, "[site-factory]", SITE_FACTORY_KEYS);
+                    p.known_keys(t, "[site-factory]", keys::SITE_FACTORY);
                     cfg.site_factory = SiteFactoryConfig {
                         default_command: p.opt_command(t, "default-command", "[site-factory]"),
                         source_code_version: p.opt_string(
@@ -383,7 +386,7 @@ pub fn parse(text: &str, file: &Path) -> (Config, Vec<Problem>) {
             },
             other => {
                 let other = other.to_string();
-                p.unknown(&other, "the top level", line, TOP_KEYS);
+                p.unknown(&other, "the top level", line, keys::TOP);
             }
         }
     }
@@ -604,10 +607,10 @@ impl Parser<'_> {
         let mut ok = true;
         for (k, v) in t.iter() {
             let key = k.get_ref().replace('_', "-");
-            if !POLICY_KEYS.contains(&key.as_str()) {
+            if !keys::POLICY.contains(&key.as_str()) {
                 let kline = self.line(&k.span());
                 let original = k.get_ref().to_string();
-                self.unknown(&original, "[policy]", kline, POLICY_KEYS);
+                self.unknown(&original, "[policy]", kline, keys::POLICY);
                 ok = false;
                 continue;
             }
@@ -638,7 +641,7 @@ impl Parser<'_> {
         let first_key = t.iter().map(|(k, _)| k.span().start).min();
         let line = self.line(&first_key.map_or(span, |s| s..s));
         let section = format!("[[hook]] (line {line})");
-        self.known_keys(t, &section, HOOK_KEYS);
+        self.known_keys(t, &section, keys::HOOK);
         let name = self.opt_string(t, "name", &section);
         let stage = self.opt_string(t, "stage", &section);
         let command = self.opt_command(t, "command", &section);
@@ -1119,10 +1122,10 @@ mod tests {
 
     #[test]
     fn did_you_mean() {
-        assert_eq!(closest("timeout", HOOK_KEYS), Some("timeout-seconds"));
-        assert_eq!(closest("comand", HOOK_KEYS), Some("command"));
-        assert_eq!(closest("health_check", DEPLOY_KEYS), Some("health-check"));
-        assert_eq!(closest("zzzzzz", DEPLOY_KEYS), None);
+        assert_eq!(closest("timeout", keys::HOOK), Some("timeout-seconds"));
+        assert_eq!(closest("comand", keys::HOOK), Some("command"));
+        assert_eq!(closest("health_check", keys::DEPLOY), Some("health-check"));
+        assert_eq!(closest("zzzzzz", keys::DEPLOY), None);
     }
 
     #[test]
@@ -1142,12 +1145,12 @@ mod doc_tests {
     fn every_key_is_documented() {
         let doc = include_str!("../../../docs/hookbox-toml.md");
         for keys in [
-            super::TOP_KEYS,
-            super::DEPLOY_KEYS,
-            super::POLICY_KEYS,
-            super::LIMITS_KEYS,
-            super::SITE_FACTORY_KEYS,
-            super::HOOK_KEYS,
+            super::keys::TOP,
+            super::keys::DEPLOY,
+            super::keys::POLICY,
+            super::keys::LIMITS,
+            super::keys::SITE_FACTORY,
+            super::keys::HOOK,
         ] {
             for key in keys {
                 assert!(

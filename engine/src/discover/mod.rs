@@ -20,6 +20,7 @@ pub mod factory;
 mod files;
 pub mod flux;
 pub mod procfile;
+pub mod schema;
 mod validate;
 
 use std::collections::BTreeMap;
