@@ -81,7 +81,7 @@ fn usage_and_configuration_errors_exit_2() {
                 "pre-deploy".into(),
                 p.path().display().to_string(),
             ],
-            vec![("HOOK_TIMEOUT", "5 minutes")],
+            vec![("HOOK_TIMEOUT", "soon")],
             "HOOK_TIMEOUT",
         ),
         (
