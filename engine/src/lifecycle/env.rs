@@ -132,13 +132,43 @@ pub fn parse_env_arg(arg: &str) -> Result<(String, String), EnvError> {
     }
 }
 
-/// Reads a dotenv file: `KEY=VALUE` lines, `export KEY=VALUE`, `#` comments, blank lines,
-/// values in single quotes (literal) or double quotes (`\n`, `\"`, `\\` escapes). No
-/// interpolation: a value is what the file says.
+/// Largest `--env-file` read: 1 MiB. Every variable goes into each hook's environment, and
+/// Linux refuses to start a process whose arguments and environment pass 2 MiB (`E2BIG`), so
+/// a larger file would fail every hook; it is refused up front, naming the file.
+pub const MAX_ENV_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Longest single value: 128 KiB less one, Linux's `MAX_ARG_STRLEN` for one `KEY=VALUE`
+/// string of a process's environment.
+pub const MAX_ENV_VALUE_BYTES: usize = 128 * 1024 - 1;
+
+/// Reads a dotenv file (see [`parse_dotenv`]), at most [`MAX_ENV_FILE_BYTES`].
 pub fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>, EnvError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EnvError::Read {
+    use std::io::Read;
+    let read_err = |source| EnvError::Read {
         path: path.to_path_buf(),
         source,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_ENV_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_ENV_FILE_BYTES {
+        return Err(EnvError::Syntax {
+            path: path.to_path_buf(),
+            line: 1,
+            message: format!(
+                "the env file is larger than {} KiB; a hook's whole environment must stay under \
+                 Linux's 2 MiB for its process to start (pass large data as a file instead)",
+                MAX_ENV_FILE_BYTES / 1024
+            ),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        read_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        ))
     })?;
     parse_dotenv(&text).map_err(|(line, message)| EnvError::Syntax {
         path: path.to_path_buf(),
@@ -147,10 +177,23 @@ pub fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>, EnvError> 
     })
 }
 
-/// Parses dotenv text; errors carry the 1-based line number.
+/// Parses dotenv text, the form docker compose and the dotenv libraries read; errors carry the
+/// 1-based line number.
+///
+/// `KEY=VALUE` lines, `export KEY=VALUE`, `#` comments, blank lines. A value is unquoted (up
+/// to a ` #` comment, trimmed), in single quotes (literal), or in double quotes (`\n`, `\t`,
+/// `\"`, `\\`, `\$` escapes); quoted values may span lines. Unquoted and double-quoted
+/// values expand `$NAME` and `${NAME}` from an earlier line of the same file only: hookbox's
+/// own environment never enters a hook (the module doc), so a name the file has not defined
+/// is an error, not an empty string. `$` before anything but a name is itself.
+///
+/// The dotenvy crate reads the same form, but expands names from the process environment
+/// first, so `${AWS_SECRET_ACCESS_KEY}` in a project's env file would copy the operator's
+/// secret into every hook, and its errors carry no line number.
 pub fn parse_dotenv(text: &str) -> Result<BTreeMap<String, String>, (usize, String)> {
     let mut out = BTreeMap::new();
-    for (i, raw) in text.lines().enumerate() {
+    let mut lines = text.split('\n').enumerate();
+    while let Some((i, raw)) = lines.next() {
         let n = i + 1;
         let line = raw.trim_end_matches('\r').trim();
         if line.is_empty() || line.starts_with('#') {
@@ -167,45 +210,143 @@ pub fn parse_dotenv(text: &str) -> Result<BTreeMap<String, String>, (usize, Stri
                 format!("{k:?} is not a variable name (letters, digits and _, not starting with a digit)"),
             ));
         }
-        let v = v.trim();
-        let value = if let Some(rest) = v.strip_prefix('\'') {
-            match rest.find('\'') {
-                Some(end) => rest[..end].to_string(),
-                None => return Err((n, "unterminated single quote".into())),
-            }
-        } else if let Some(rest) = v.strip_prefix('"') {
-            let mut val = String::new();
-            let mut chars = rest.chars();
-            let mut closed = false;
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => {
-                        closed = true;
-                        break;
+        let v = v.trim_start();
+        let value = match v.chars().next() {
+            Some(quote @ ('\'' | '"')) => {
+                // The quoted value runs to its closing quote, on this line or a later one.
+                let mut body = v[1..].to_string();
+                let close = loop {
+                    if let Some(at) = closing_quote(&body, quote) {
+                        break at;
                     }
-                    '\\' => match chars.next() {
-                        Some('n') => val.push('\n'),
-                        Some('t') => val.push('\t'),
-                        Some(other) => val.push(other),
-                        None => {}
-                    },
-                    c => val.push(c),
+                    match lines.next() {
+                        Some((_, more)) => {
+                            body.push('\n');
+                            body.push_str(more.trim_end_matches('\r'));
+                        }
+                        None => {
+                            let what = if quote == '"' { "double" } else { "single" };
+                            return Err((n, format!("unterminated {what} quote")));
+                        }
+                    }
+                };
+                let rest = body[close + 1..].trim();
+                if !(rest.is_empty() || rest.starts_with('#')) {
+                    return Err((
+                        n,
+                        format!("{rest:?} after the closing quote of {k} (quote the whole value)"),
+                    ));
+                }
+                let body = &body[..close];
+                if quote == '\'' {
+                    body.to_string()
+                } else {
+                    expand(&unescape(body), &out).map_err(|m| (n, m))?
                 }
             }
-            if !closed {
-                return Err((n, "unterminated double quote".into()));
-            }
-            val
-        } else {
-            // An unquoted value ends at ` #` (a trailing comment).
-            match v.find(" #") {
-                Some(idx) => v[..idx].trim_end().to_string(),
-                None => v.to_string(),
+            _ => {
+                // An unquoted value ends at ` #` (a trailing comment).
+                let v = match v.find(" #") {
+                    Some(idx) => &v[..idx],
+                    None => v,
+                };
+                expand(v.trim_end(), &out).map_err(|m| (n, m))?
             }
         };
+        if value.len() > MAX_ENV_VALUE_BYTES {
+            return Err((
+                n,
+                format!(
+                    "the value of {k} is {} bytes; Linux starts no process with an environment \
+                     string over {} (pass large data as a file instead)",
+                    value.len(),
+                    MAX_ENV_VALUE_BYTES
+                ),
+            ));
+        }
         out.insert(k.to_string(), value);
     }
     Ok(out)
+}
+
+/// Byte offset of the quote that closes `body` (a backslash escapes one in double quotes).
+fn closing_quote(body: &str, quote: char) -> Option<usize> {
+    let mut escaped = false;
+    for (at, c) in body.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quote == '"' => escaped = true,
+            c if c == quote => return Some(at),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A double-quoted body with its escapes resolved; `\$` becomes a marker [`expand`] leaves
+/// as a literal `$`.
+fn unescape(body: &str) -> String {
+    let mut val = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('n') => val.push('\n'),
+                Some('t') => val.push('\t'),
+                Some('$') => val.push(LITERAL_DOLLAR),
+                Some(other) => val.push(other),
+                None => {}
+            },
+            c => val.push(c),
+        }
+    }
+    val
+}
+
+/// Stands for an escaped `$` between [`unescape`] and [`expand`]: a noncharacter, which no
+/// text a person writes contains.
+const LITERAL_DOLLAR: char = '\u{FDD0}';
+
+/// `value` with `$NAME` and `${NAME}` replaced by earlier definitions.
+fn expand(value: &str, defined: &BTreeMap<String, String>) -> Result<String, String> {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, len) = if let Some(inner) = after.strip_prefix('{') {
+            match inner.find('}') {
+                Some(end) if valid_name(&inner[..end]) => (&inner[..end], end + 2),
+                _ => {
+                    return Err(format!(
+                        "`${{` without a variable name and `}}` in {value:?} (write `${{NAME}}`, or \\$ in double quotes for a literal $)"
+                    ))
+                }
+            }
+        } else {
+            let end = after.find(|c| !name_char(c)).unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        if name.is_empty() || !valid_name(name) {
+            out.push('$');
+            rest = after;
+            continue;
+        }
+        match defined.get(name) {
+            Some(v) => out.push_str(v),
+            None => {
+                return Err(format!(
+                    "${name} is not defined on an earlier line; an env file expands only its own \
+                     variables, never hookbox's environment (define it above, or write the value \
+                     in single quotes to keep the $)"
+                ))
+            }
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    Ok(out.replace(LITERAL_DOLLAR, "$"))
 }
 
 #[cfg(test)]
@@ -225,6 +366,53 @@ mod tests {
         assert_eq!(env["E"], "");
         assert_eq!(parse_dotenv("A=1\nnot a pair\n").unwrap_err().0, 2);
         assert_eq!(parse_dotenv("1A=x").unwrap_err().0, 1);
+    }
+
+    #[test]
+    fn dotenv_multi_line_values_and_expansion() {
+        let env = parse_dotenv(concat!(
+            "HOST=db.internal\n",
+            "URL=postgres://${HOST}:5432/$DB_NAME_NOT_A_NAME\n",
+        ))
+        .unwrap_err();
+        assert_eq!(env.0, 2, "{}", env.1);
+        assert!(env.1.contains("DB_NAME_NOT_A_NAME"), "{}", env.1);
+        let env = parse_dotenv(concat!(
+            "HOST=db.internal\n",
+            "URL=postgres://${HOST}:5432/app # note\n",
+            "KEY=\"-----BEGIN KEY-----\nabc\n-----END KEY-----\"\n",
+            "LIT='a $HOST\nb'\n",
+            "DQ=\"$HOST \\$HOST \\\"x\\\"\" # after\n",
+            "PRICE=5$ and $1\n",
+            "AFTER=1\n",
+        ))
+        .unwrap();
+        assert_eq!(env["URL"], "postgres://db.internal:5432/app");
+        assert_eq!(env["KEY"], "-----BEGIN KEY-----\nabc\n-----END KEY-----");
+        assert_eq!(env["LIT"], "a $HOST\nb");
+        assert_eq!(env["DQ"], "db.internal $HOST \"x\"");
+        assert_eq!(env["PRICE"], "5$ and $1");
+        assert_eq!(env["AFTER"], "1");
+        // hookbox's own environment never enters: HOME is set in every test process.
+        let err = parse_dotenv("X=${HOME}\n").unwrap_err();
+        assert_eq!(err.0, 1);
+        assert!(err.1.contains("never hookbox's environment"), "{}", err.1);
+        // An unterminated quote names the line it opened on.
+        assert_eq!(parse_dotenv("A=1\nB=\"open\nC=2\n").unwrap_err().0, 2);
+        assert_eq!(parse_dotenv("A='x' y\n").unwrap_err().0, 1);
+        assert_eq!(parse_dotenv("A=${\n").unwrap_err().0, 1);
+        let big = format!("A={}\n", "x".repeat(MAX_ENV_VALUE_BYTES + 1));
+        assert!(parse_dotenv(&big).unwrap_err().1.contains("bytes"));
+    }
+
+    #[test]
+    fn an_env_file_past_the_cap_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.env");
+        let line = format!("A={}\n", "x".repeat(1000));
+        std::fs::write(&path, line.repeat(1100)).unwrap();
+        let err = read_env_file(&path).unwrap_err().to_string();
+        assert!(err.contains("big.env") && err.contains("1024 KiB"), "{err}");
     }
 
     #[test]
