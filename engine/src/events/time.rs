@@ -1,24 +1,14 @@
-//! RFC 3339 UTC timestamps for hooks.log lines, without a date-time dependency.
+//! UTC timestamps: RFC 3339 for hooks.log lines and release records (humantime's), and the
+//! compact form release ids are named by.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-/// `2026-11-22T00:15:06.123Z` for `t`.
+/// `2026-11-22T00:15:06.123Z` for `t` (milliseconds, UTC).
 pub fn rfc3339(t: SystemTime) -> String {
-    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs() as i64;
-    let millis = since.subsec_millis();
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    humantime::format_rfc3339_millis(t).to_string()
 }
 
-/// Compact UTC stamp for release ids: `20261122T001506.123Z` → `20261122-001506-123`.
+/// Compact UTC stamp for release ids: `2026-11-22T00:15:06.123Z` → `20261122-001506-123`.
 pub fn compact(t: SystemTime) -> String {
     let s = rfc3339(t);
     let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
@@ -30,24 +20,10 @@ pub fn compact(t: SystemTime) -> String {
     }
 }
 
-/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn known_instants() {
