@@ -951,7 +951,7 @@ pub(crate) fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     let norm = key.replace('_', "-").to_ascii_lowercase();
     known
         .iter()
-        .map(|k| (edit_distance(&norm, k), *k))
+        .map(|k| (strsim::levenshtein(&norm, k), *k))
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
@@ -961,21 +961,6 @@ pub(crate) fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
                 .find(|k| k.starts_with(&norm) || norm.starts_with(**k))
                 .copied()
         })
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            let v = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-            cur.push(v);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Turn the `[[hook]]` entries into plan hooks: overrides of hooks a convention found (same
