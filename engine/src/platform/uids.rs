@@ -13,9 +13,10 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{flock, FlockOperation};
 
 use super::{HookUids, PlatformError, UidPer};
 
@@ -94,16 +95,6 @@ fn open_no_follow(path: &Path, create: bool) -> std::io::Result<File> {
         .open(path)
 }
 
-fn flock(file: &File, how: libc::c_int) -> std::io::Result<()> {
-    // SAFETY: flock on a descriptor we own; no memory is passed.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), how) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
 fn parse_tenants(text: &str) -> Vec<(String, u32)> {
     text.lines()
         .filter_map(|l| {
@@ -135,7 +126,8 @@ pub(super) fn assign(
             let path = range.registry.join(TENANTS_FILE);
             let mut f = open_no_follow(&path, true)
                 .map_err(|e| err(&path, format!("cannot be opened: {e}")))?;
-            flock(&f, libc::LOCK_EX).map_err(|e| err(&path, format!("cannot be locked: {e}")))?;
+            flock(&f, FlockOperation::LockExclusive)
+                .map_err(|e| err(&path, format!("cannot be locked: {e}")))?;
             let mut text = String::new();
             f.read_to_string(&mut text)
                 .map_err(|e| err(&path, format!("cannot be read: {e}")))?;
@@ -174,7 +166,7 @@ pub(super) fn assign(
                 let path = range.registry.join(format!("run-{uid}.lock"));
                 let f = open_no_follow(&path, true)
                     .map_err(|e| err(&path, format!("cannot be opened: {e}")))?;
-                if flock(&f, libc::LOCK_EX | libc::LOCK_NB).is_ok() {
+                if flock(&f, FlockOperation::NonBlockingLockExclusive).is_ok() {
                     return Ok(UidLease {
                         uid,
                         gid: gid_of(range, uid),

@@ -13,8 +13,6 @@
 //! - git refuses a repository owned by another user ("dubious ownership"): grant it with
 //!   `safe.directory` in the hook's git configuration, or own the release by the hook's user.
 
-use std::ffi::{CStr, CString};
-
 use super::RunError;
 
 /// The user hooks run as when hookbox runs as root and the policy names none.
@@ -140,59 +138,28 @@ pub fn tenant_may_choose(run_as: &str) -> Result<(), String> {
 }
 
 fn lookup_name(name: &str) -> Result<Option<HookUser>, RunError> {
-    let cname = CString::new(name)
-        .map_err(|_| RunError::Other(format!("run_as `{name}` contains a NUL byte")))?;
-    // SAFETY: getpwnam_r writes only into `pwd` and `buf`, whose sizes we pass.
-    lookup(|pwd, buf, len, result| unsafe {
-        libc::getpwnam_r(cname.as_ptr(), pwd, buf, len, result)
-    })
+    if name.contains('\0') {
+        return Err(RunError::Other(format!(
+            "run_as `{name}` contains a NUL byte"
+        )));
+    }
+    from_passwd(nix::unistd::User::from_name(name))
 }
 
 fn lookup_uid(uid: u32) -> Result<Option<HookUser>, RunError> {
-    // SAFETY: getpwuid_r writes only into `pwd` and `buf`, whose sizes we pass.
-    lookup(|pwd, buf, len, result| unsafe { libc::getpwuid_r(uid, pwd, buf, len, result) })
+    from_passwd(nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)))
 }
 
-/// Calls a reentrant passwd lookup, growing its buffer while it reports `ERANGE`.
-fn lookup(
-    call: impl Fn(
-        *mut libc::passwd,
-        *mut libc::c_char,
-        libc::size_t,
-        *mut *mut libc::passwd,
-    ) -> libc::c_int,
+/// A passwd lookup's answer (nix grows the reentrant call's buffer on `ERANGE`).
+fn from_passwd(
+    found: nix::Result<Option<nix::unistd::User>>,
 ) -> Result<Option<HookUser>, RunError> {
-    let mut len = 1024usize;
-    loop {
-        let mut buf = vec![0 as libc::c_char; len];
-        // SAFETY: an all-zero passwd is a valid value of this plain C struct.
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = call(&mut pwd, buf.as_mut_ptr(), len, &mut result);
-        if rc == libc::ERANGE && len < 1 << 20 {
-            len *= 4;
-            continue;
-        }
-        if rc != 0 {
-            return Err(RunError::Io(std::io::Error::from_raw_os_error(rc)));
-        }
-        if result.is_null() {
-            return Ok(None);
-        }
-        let name = if pwd.pw_name.is_null() {
-            String::new()
-        } else {
-            // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
-            unsafe { CStr::from_ptr(pwd.pw_name) }
-                .to_string_lossy()
-                .into_owned()
-        };
-        return Ok(Some(HookUser {
-            uid: pwd.pw_uid,
-            gid: pwd.pw_gid,
-            name,
-        }));
-    }
+    let user = found.map_err(|errno| RunError::Io(std::io::Error::from(errno)))?;
+    Ok(user.map(|u| HookUser {
+        uid: u.uid.as_raw(),
+        gid: u.gid.as_raw(),
+        name: u.name,
+    }))
 }
 
 #[cfg(test)]
