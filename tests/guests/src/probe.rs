@@ -129,6 +129,44 @@ fn main() {
             let v = [1][std::hint::black_box(5)];
             println!("{v}");
         }
+        "residue" => residue(arg(0).as_bytes()),
         other => fail(format!("unknown probe command {other:?}")),
     }
+}
+
+/// `residue MARKER`: whether this instance's linear memory holds what an earlier run left
+/// (MARKER, each byte XORed with 0x5A so that the pattern exists nowhere but where a run
+/// wrote it), then writes it over 1 MiB of newly grown memory and checks that its own scan
+/// finds it there (so a "none" means the scan would have seen a residue).
+fn residue(marker: &[u8]) {
+    if marker.is_empty() {
+        fail("residue needs a marker");
+    }
+    let found_before = scan(marker);
+    let grown = core::arch::wasm32::memory_grow::<0>(16);
+    if grown == usize::MAX {
+        fail("memory.grow refused");
+    }
+    let start = grown * 65536;
+    let mut at = start;
+    while at + marker.len() <= start + 16 * 65536 {
+        for (i, b) in marker.iter().enumerate() {
+            // SAFETY: [start, start + 1 MiB) was just grown: memory no allocation owns.
+            unsafe { std::ptr::write_volatile((at + i) as *mut u8, b ^ 0x5A) };
+        }
+        at += marker.len();
+    }
+    println!("residue={}", if found_before { "found" } else { "none" });
+    println!("selfcheck={}", if scan(marker) { "found" } else { "none" });
+}
+
+fn scan(marker: &[u8]) -> bool {
+    let end = core::arch::wasm32::memory_size::<0>() * 65536;
+    // From 1 KiB: address 0 is the null pointer.
+    (1024..end.saturating_sub(marker.len())).any(|at| {
+        marker.iter().enumerate().all(|(i, b)| {
+            // SAFETY: every address below memory.size is readable in wasm.
+            unsafe { std::ptr::read_volatile((at + i) as *const u8) == b ^ 0x5A }
+        })
+    })
 }

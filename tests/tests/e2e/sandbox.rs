@@ -10,7 +10,7 @@ use std::time::Duration;
 use hookbox::bridge::policy::Policy;
 use hookbox::limits::Limits;
 use hookbox::plan::HookProgram;
-use hookbox::runner::sandbox::{CacheOutcome, SandboxConfig, SandboxRunner};
+use hookbox::runner::sandbox::{CacheOutcome, Pool, SandboxConfig, SandboxRunner};
 use hookbox::runner::{Exit, Invocation, OutputSink, RunError, RunReport, Runner, Stream};
 use hookbox_tests::hookbox;
 
@@ -256,6 +256,89 @@ async fn an_unmetered_runner_reports_no_instructions_and_refuses_a_budget() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("does not meter fuel"), "{err}");
+}
+
+// --- pooled instance slots (`SandboxConfig::pool`) -------------------------------------------
+
+fn pooled(runs: u32, memory_bytes: u64) -> SandboxRunner {
+    SandboxRunner::new(SandboxConfig {
+        cache_dir: Some(shared_cache_dir()),
+        pool: Some(Pool { runs, memory_bytes }),
+        ..SandboxConfig::default()
+    })
+    .unwrap()
+}
+
+async fn run_on(runner: &SandboxRunner, inv: &Invocation) -> Result<(RunReport, String), RunError> {
+    let sink = Arc::new(Collected::default());
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let report = runner.run(inv, sink.clone(), rx).await?;
+    Ok((report, sink.stdout()))
+}
+
+/// Tenants run one after another in one reused slot (a pool of one): the second finds
+/// nothing of what the first wrote into its memory, while each run's own scan finds its own
+/// writing (so the scan would see a residue).
+#[tokio::test]
+async fn a_reused_pool_slot_holds_nothing_of_the_previous_tenant() {
+    let runner = pooled(1, hookbox::limits::DEFAULT_MEMORY_BYTES);
+    let fx = Fixture::new();
+    let marker = "tenant-a-secret-7f3c91";
+    for round in 0..3 {
+        let (report, stdout) = run_on(&runner, &fx.probe(&["residue", marker]))
+            .await
+            .unwrap();
+        assert_eq!(report.exit, Exit::Code(0), "round {round}: {stdout}");
+        assert_eq!(
+            stdout, "residue=none\nselfcheck=found\n",
+            "round {round}: the slot kept an earlier run's memory"
+        );
+    }
+}
+
+/// A pooled slot is sized to the operator's largest memory limit; each run's own lower limit
+/// is still what stops it, and a run asking more than a slot holds is refused, not cut.
+#[tokio::test]
+async fn a_pooled_run_keeps_its_own_memory_limit_and_cannot_exceed_the_slot() {
+    let runner = pooled(4, 64 << 20);
+    let fx = Fixture::new();
+    let mut inv = fx.probe(&["alloc"]);
+    inv.limits.memory_bytes = 16 << 20;
+    let (report, _) = run_on(&runner, &inv).await.unwrap();
+    assert_eq!(report.exit, Exit::MemoryLimit);
+    inv.limits.memory_bytes = 128 << 20;
+    let err = run_on(&runner, &inv).await.unwrap_err();
+    assert!(err.to_string().contains("pooled slots"), "{err}");
+}
+
+/// One run more than the pool holds is refused at its start with a reason; the runs in the
+/// pool are not disturbed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_pool_refuses_the_next_run_with_a_reason() {
+    let runner = Arc::new(pooled(1, hookbox::limits::DEFAULT_MEMORY_BYTES));
+    let fx = Fixture::new();
+    // The module compiled and ready first, so the sleeper takes the slot at once.
+    let (report, _) = run_on(&runner, &fx.probe(&["exit", "0"])).await.unwrap();
+    assert_eq!(report.exit, Exit::Code(0));
+    let mut sleeper = fx.probe(&["sleep-loop"]);
+    sleeper.limits.timeout = Duration::from_secs(4);
+    let holder = {
+        let runner = Arc::clone(&runner);
+        tokio::spawn(async move { run_on(&runner, &sleeper).await })
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let err = run_on(&runner, &fx.probe(&["exit", "0"]))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("pool of 1 runs at once is full"),
+        "{err}"
+    );
+    let (report, _) = holder.await.unwrap().unwrap();
+    assert_eq!(report.exit, Exit::TimedOut);
+    // The slot is free again.
+    let (report, _) = run_on(&runner, &fx.probe(&["exit", "0"])).await.unwrap();
+    assert_eq!(report.exit, Exit::Code(0));
 }
 
 #[tokio::test]

@@ -9,7 +9,37 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, OptLevel};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+use super::store::MAX_TABLE_ELEMENTS;
+
+/// Default number of runs a pooled engine holds at once ([`Pool::runs`]): 256.
+pub const DEFAULT_POOL_RUNS: u32 = 256;
+
+/// Pre-allocated instance slots: a platform that runs many hooks reuses one slot's memory,
+/// table and async stack for run after run instead of mapping and faulting in new ones
+/// (wasmtime's pooling allocator). Linear memory and tables are reset between runs; a guest
+/// cannot read the async stack, which is reused as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pool {
+    /// Runs at once. Default [`DEFAULT_POOL_RUNS`]. One more is refused at its start (a
+    /// `RunError` saying the pool is full, nothing run): size it to the concurrency the
+    /// embedder allows.
+    pub runs: u32,
+    /// Linear memory of each slot: the largest memory limit any run may have (the operator's
+    /// ceiling). Default [`crate::limits::DEFAULT_MEMORY_BYTES`]. Each run's own, lower limit
+    /// is still enforced by its store; a run whose limit is higher is refused, never cut.
+    pub memory_bytes: u64,
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool {
+            runs: DEFAULT_POOL_RUNS,
+            memory_bytes: crate::limits::DEFAULT_MEMORY_BYTES,
+        }
+    }
+}
 
 /// How often the ticker advances the engine's epoch. Each running guest yields to the async
 /// executor at every tick, so this bounds how late a deadline or a cancellation is noticed
@@ -22,6 +52,7 @@ pub struct SandboxEngine {
     engine: Engine,
     ticker: Option<Ticker>,
     meter_fuel: bool,
+    pool: Option<Pool>,
 }
 
 impl std::fmt::Debug for SandboxEngine {
@@ -49,6 +80,16 @@ impl SandboxEngine {
     /// counting into every module, which a fuel budget and "instructions used" need and which
     /// costs a CPU-bound guest about a fifth of its speed (see the Contracts, "Fuel").
     pub fn with_options(tick: Duration, meter_fuel: bool) -> Result<Self, wasmtime::Error> {
+        Self::build(tick, meter_fuel, None)
+    }
+
+    /// [`Self::with_options`], with instances from a [`Pool`] when one is given (else each
+    /// run maps its own memory and stack, wasmtime's on-demand allocator).
+    pub fn build(
+        tick: Duration,
+        meter_fuel: bool,
+        pool: Option<&Pool>,
+    ) -> Result<Self, wasmtime::Error> {
         let mut config = Config::new();
         config.consume_fuel(meter_fuel);
         config.epoch_interruption(true);
@@ -58,12 +99,25 @@ impl SandboxEngine {
         // Hooks are core modules; the component model is compiled in only because wasmtime-wasi
         // needs its resource table.
         config.wasm_component_model(false);
+        if let Some(pool) = pool {
+            let mut slots = PoolingAllocationConfig::default();
+            slots
+                .total_core_instances(pool.runs)
+                .total_memories(pool.runs)
+                .total_tables(pool.runs)
+                .total_stacks(pool.runs)
+                .total_component_instances(0)
+                .max_memory_size(usize::try_from(pool.memory_bytes).unwrap_or(usize::MAX))
+                .table_elements(MAX_TABLE_ELEMENTS);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(slots));
+        }
         let engine = Engine::new(&config)?;
         let ticker = Ticker::start(engine.clone(), tick)?;
         Ok(SandboxEngine {
             engine,
             ticker: Some(ticker),
             meter_fuel,
+            pool: pool.cloned(),
         })
     }
 
@@ -75,6 +129,11 @@ impl SandboxEngine {
     /// Whether its modules count fuel.
     pub fn meters_fuel(&self) -> bool {
         self.meter_fuel
+    }
+
+    /// Its instance pool, when it has one.
+    pub fn pool(&self) -> Option<&Pool> {
+        self.pool.as_ref()
     }
 }
 

@@ -46,7 +46,7 @@ use wasmtime::{Engine, InstancePre, Linker, Store, Trap};
 use wasmtime_wasi::I32Exit;
 
 pub use cache::{CacheOutcome, ModuleCache};
-pub use engine::{SandboxEngine, DEFAULT_EPOCH_TICK};
+pub use engine::{Pool, SandboxEngine, DEFAULT_EPOCH_TICK, DEFAULT_POOL_RUNS};
 pub use load::{MAX_FUNCTION_BODY_BYTES, MAX_FUNCTION_LOCALS, MAX_MODULE_FUNCTIONS};
 pub use shell::{embed_script, embedded_script, ShellInput, SCRIPT_SECTION};
 pub use store::{MAX_STORE_ITEMS, MAX_TABLE_ELEMENTS};
@@ -80,6 +80,9 @@ pub struct SandboxConfig {
     /// costs a CPU-bound guest about a fifth of its speed. Default `false`: a run with a fuel
     /// budget is then refused, and no instructions are reported.
     pub meter_fuel: bool,
+    /// Run hooks in pre-allocated, reused instance slots ([`Pool`]): for an embedding that
+    /// runs many hooks (a platform, the fleet worker). Default `None`: each run maps its own.
+    pub pool: Option<Pool>,
 }
 
 impl Default for SandboxConfig {
@@ -88,6 +91,7 @@ impl Default for SandboxConfig {
             cache_dir: None,
             ready_modules: DEFAULT_READY_MODULES,
             meter_fuel: false,
+            pool: None,
         }
     }
 }
@@ -168,8 +172,12 @@ enum Ended {
 impl SandboxRunner {
     /// A runner with its own engine and ticker.
     pub fn new(config: SandboxConfig) -> Result<Self, RunError> {
-        let engine = SandboxEngine::with_options(engine::DEFAULT_EPOCH_TICK, config.meter_fuel)
-            .map_err(|e| RunError::Other(format!("{e:#}")))?;
+        let engine = SandboxEngine::build(
+            engine::DEFAULT_EPOCH_TICK,
+            config.meter_fuel,
+            config.pool.as_ref(),
+        )
+        .map_err(|e| RunError::Other(format!("{e:#}")))?;
         let mut linker = Linker::new(engine.wasmtime());
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| &mut s.wasi)
             .and_then(|()| abi::shadow_proc_exit(&mut linker))
@@ -508,6 +516,13 @@ impl SandboxRunner {
             Ended::Returned(Ok(Err(err))) => classify(&err, refused, invocation, &output),
             Ended::Returned(Err(err)) => match refused {
                 Some(_) => classify(&err, refused, invocation, &output),
+                None if err.is::<wasmtime::PoolConcurrencyLimitError>() => {
+                    let runs = self.engine.pool().map_or(0, |p| p.runs);
+                    return Err(RunError::Other(format!(
+                        "the sandbox's pool of {runs} runs at once is full ({err}); \
+                         `SandboxConfig::pool` sizes it"
+                    )));
+                }
                 None => {
                     return Err(RunError::Program {
                         path,
@@ -610,6 +625,15 @@ impl Runner for SandboxRunner {
                      (build it with `SandboxConfig::meter_fuel`)"
                         .into(),
                 ));
+            }
+            if let Some(pool) = self.engine.pool() {
+                if invocation.limits.memory_bytes > pool.memory_bytes {
+                    return Err(RunError::Other(format!(
+                        "the hook's memory limit ({} bytes) is larger than this sandbox's pooled \
+                         slots ({} bytes, `SandboxConfig::pool`)",
+                        invocation.limits.memory_bytes, pool.memory_bytes
+                    )));
+                }
             }
             match &invocation.program {
                 HookProgram::Wasm(path) => {
