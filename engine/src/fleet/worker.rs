@@ -275,11 +275,24 @@ impl Worker {
         }
         self.sandbox
             .get_or_init(|| async {
+                // Under an operator's policy every hook's memory is capped by its ceiling, so
+                // reused slots of that size serve them all: one hook at a time per deployment
+                // held. Without one a tenant's limit has no ceiling, and runs map their own.
+                let pool = self
+                    .config
+                    .platform
+                    .as_ref()
+                    .filter(|p| !p.developer)
+                    .map(|p| crate::runner::sandbox::Pool {
+                        runs: u32::try_from(self.config.concurrency.max(1)).unwrap_or(u32::MAX),
+                        memory_bytes: p.max_memory_bytes,
+                    });
                 match SandboxRunner::new(SandboxConfig {
                     cache_dir: self.config.sandbox_cache_dir.clone(),
                     // One runner serves every tenant's plan, and any of them may carry a fuel
                     // budget.
                     meter_fuel: true,
+                    pool,
                     ..SandboxConfig::default()
                 }) {
                     Ok(r) => Some(r),
