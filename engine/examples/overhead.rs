@@ -11,6 +11,8 @@
 //!
 //! - `wasm-hook`: a WASI module that writes "ok" and returns, through `SandboxRunner::run`.
 //! - `shell-hook`: the command `echo ok` run by the bundled shell in the sandbox.
+//! - `wasm-hook-pooled`, `shell-hook-pooled`: the same through a runner whose instances come
+//!   from a pool of reused slots (`SandboxConfig::pool`, as the fleet worker runs them).
 //! - `bash-spawn`: `bash -c 'echo ok'` as a child process.
 //!
 //! Names given as arguments (`-- wasm-hook`) measure only those cases.
@@ -22,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hookbox::plan::HookProgram;
-use hookbox::runner::sandbox::{SandboxConfig, SandboxRunner};
+use hookbox::runner::sandbox::{Pool, SandboxConfig, SandboxRunner};
 use hookbox::runner::Invocation;
 use support::{run_bash, run_hook, EchoOk};
 
@@ -37,23 +39,43 @@ const THROUGHPUT_RUNS: usize = 2_000;
 enum Case {
     WasmHook,
     ShellHook,
+    WasmHookPooled,
+    ShellHookPooled,
     BashSpawn,
 }
+
+const CASES: [Case; 5] = [
+    Case::WasmHook,
+    Case::ShellHook,
+    Case::WasmHookPooled,
+    Case::ShellHookPooled,
+    Case::BashSpawn,
+];
 
 impl Case {
     fn name(self) -> &'static str {
         match self {
             Case::WasmHook => "wasm-hook",
             Case::ShellHook => "shell-hook",
+            Case::WasmHookPooled => "wasm-hook-pooled",
+            Case::ShellHookPooled => "shell-hook-pooled",
             Case::BashSpawn => "bash-spawn",
         }
     }
 }
 
-async fn once(case: Case, runner: &SandboxRunner, wasm: &Invocation, shell: &Invocation) {
+/// The two sandbox runners: instances mapped per run, and from a pool.
+struct Runners {
+    mapped: SandboxRunner,
+    pooled: SandboxRunner,
+}
+
+async fn once(case: Case, runners: &Runners, wasm: &Invocation, shell: &Invocation) {
     match case {
-        Case::WasmHook => run_hook(runner, wasm).await,
-        Case::ShellHook => run_hook(runner, shell).await,
+        Case::WasmHook => run_hook(&runners.mapped, wasm).await,
+        Case::ShellHook => run_hook(&runners.mapped, shell).await,
+        Case::WasmHookPooled => run_hook(&runners.pooled, wasm).await,
+        Case::ShellHookPooled => run_hook(&runners.pooled, shell).await,
         Case::BashSpawn => run_bash().await,
     }
 }
@@ -69,16 +91,27 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let runner = Arc::new(SandboxRunner::new(SandboxConfig::default()).expect("runner"));
+    let runner = Arc::new(Runners {
+        mapped: SandboxRunner::new(SandboxConfig::default()).expect("runner"),
+        pooled: SandboxRunner::new(SandboxConfig {
+            pool: Some(Pool {
+                runs: CONCURRENT as u32,
+                ..Pool::default()
+            }),
+            ..SandboxConfig::default()
+        })
+        .expect("pooled runner"),
+    });
     // Compiling the shell and the module is a one-time cost, not a hook's.
-    rt.block_on(runner.prepare_shell()).expect("shell");
-    for case in [Case::WasmHook, Case::ShellHook, Case::BashSpawn] {
+    rt.block_on(runner.mapped.prepare_shell()).expect("shell");
+    rt.block_on(runner.pooled.prepare_shell()).expect("shell");
+    for case in CASES {
         rt.block_on(once(case, &runner, &wasm, &shell));
     }
 
     // `overhead wasm-hook` (any case names) measures only those.
     let wanted: Vec<String> = std::env::args().skip(1).collect();
-    let cases = [Case::WasmHook, Case::ShellHook, Case::BashSpawn]
+    let cases = CASES
         .into_iter()
         .filter(|c| wanted.is_empty() || wanted.iter().any(|w| w == c.name()));
     for case in cases {
