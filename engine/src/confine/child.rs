@@ -102,7 +102,7 @@ pub(super) struct ChildPlan {
     /// Namespaces to unshare; 0 for none (process group only).
     pub(super) ns_flags: libc::c_int,
     pub(super) loopback: bool,
-    pub(super) rlimits: [(libc::__rlimit_resource_t, u64, u64); 6],
+    pub(super) rlimits: [(super::RlimitResource, u64, u64); 6],
     /// (uid, gid) to switch to.
     pub(super) user: Option<(libc::uid_t, libc::gid_t)>,
     /// Drop every capability (root kept as root).
@@ -507,6 +507,13 @@ fn private_proc(ruleset_fd: RawFd) -> bool {
     }
 }
 
+/// The interface-flag ioctls in the request type of this libc: glibc's `ioctl` takes an
+/// unsigned long, musl's (the static release binary) an int.
+#[allow(clippy::unnecessary_cast)]
+const GET_FLAGS: libc::Ioctl = libc::SIOCGIFFLAGS as libc::Ioctl;
+#[allow(clippy::unnecessary_cast)]
+const SET_FLAGS: libc::Ioctl = libc::SIOCSIFFLAGS as libc::Ioctl;
+
 /// Brings `lo` up in the current network namespace.
 fn loopback_up() -> bool {
     // SAFETY: socket/ioctl/close on a local ifreq.
@@ -521,10 +528,10 @@ fn loopback_up() -> bool {
             _pad: [0; 22],
         };
         req.name[..2].copy_from_slice(b"lo");
-        let mut ok = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) == 0;
+        let mut ok = libc::ioctl(fd, GET_FLAGS, &mut req) == 0;
         if ok {
             req.flags |= libc::IFF_UP as libc::c_short;
-            ok = libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) == 0;
+            ok = libc::ioctl(fd, SET_FLAGS, &req) == 0;
         }
         libc::close(fd);
         ok

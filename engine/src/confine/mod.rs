@@ -344,13 +344,16 @@ fn processes_of(uid: libc::uid_t) -> u64 {
         .count() as u64
 }
 
+/// The type of `setrlimit`'s resource argument: glibc names its own enum type, musl (the
+/// static release binary) takes a plain `int`.
+#[cfg(target_env = "gnu")]
+pub(super) type RlimitResource = libc::__rlimit_resource_t;
+#[cfg(not(target_env = "gnu"))]
+pub(super) type RlimitResource = libc::c_int;
+
 /// A limit no higher than hookbox's own hard limit: raising one needs `CAP_SYS_RESOURCE`,
 /// which containers often drop, and a lower limit is the stricter one anyway.
-fn clamped(
-    resource: libc::__rlimit_resource_t,
-    soft: u64,
-    hard: u64,
-) -> (libc::__rlimit_resource_t, u64, u64) {
+fn clamped(resource: RlimitResource, soft: u64, hard: u64) -> (RlimitResource, u64, u64) {
     let mut current = libc::rlimit {
         rlim_cur: 0,
         rlim_max: libc::RLIM_INFINITY,
