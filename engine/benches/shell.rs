@@ -103,7 +103,7 @@ fn main() {
             let (_tx, rx) = tokio::sync::watch::channel(false);
             let t = Instant::now();
             let report = runtime
-                .block_on(runner.run_shell_session(&invocation, input, false, sink, rx))
+                .block_on(runner.run_shell_session(&invocation, input, false, None, sink, rx))
                 .expect("runs");
             times.push(t.elapsed());
             assert_eq!(report.exit, Exit::Code(0));

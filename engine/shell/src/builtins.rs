@@ -348,8 +348,21 @@ impl Shell {
             "sleep" => {
                 let secs: f64 = a[1..].iter().map(|s| parse_duration(s)).sum();
                 crate::io::flush_stdout();
-                std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
-                0
+                let total = std::time::Duration::from_secs_f64(secs.max(0.0));
+                if !self.interrupts.on {
+                    std::thread::sleep(total);
+                    return Ok(0);
+                }
+                // At a prompt Ctrl-C ends a sleep, as SIGINT ends bash's: wake to look.
+                let until = std::time::Instant::now() + total;
+                loop {
+                    let left = until.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        break 0;
+                    }
+                    std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
+                    self.interrupts.check()?;
+                }
             }
             "let" => {
                 let mut v = 0;

@@ -495,6 +495,7 @@ impl Shell {
     pub fn run_list(&mut self, list: &ast::CompoundList, io: &Io) -> R<i32> {
         let mut st = 0;
         for item in &list.0 {
+            self.interrupts.check()?;
             // `set -n`: commands are read, not run.
             if self.opts.noexec {
                 break;

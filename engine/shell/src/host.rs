@@ -47,7 +47,14 @@ pub use native::NativeHost as DefaultHost;
 #[cfg(target_os = "wasi")]
 pub use wasi::BridgeHost as DefaultHost;
 #[cfg(target_os = "wasi")]
-pub use wasi::{file_mode, which};
+pub use wasi::{file_mode, interrupted, which};
+
+/// Whether Ctrl-C was typed since the prompt cleared it (`clear`: and clear it now). The
+/// native build has no such channel.
+#[cfg(not(target_os = "wasi"))]
+pub fn interrupted(_clear: bool) -> bool {
+    false
+}
 
 #[cfg(not(target_os = "wasi"))]
 mod native {
@@ -322,6 +329,15 @@ mod wasi {
         fn last_error(buf: *mut u8, cap: i32) -> i32;
         fn path_mode(ptr: *const u8, len: i32) -> i32;
         fn exec_which(req: *const u8, len: i32, buf: *mut u8, cap: i32) -> i32;
+        #[link_name = "interrupted"]
+        fn host_interrupted(clear: i32) -> i32;
+    }
+
+    /// Whether Ctrl-C was typed at the terminal since the prompt cleared it (`clear`: and
+    /// clear it now).
+    pub fn interrupted(clear: bool) -> bool {
+        // SAFETY: an integer argument; the host returns 0 or 1.
+        unsafe { host_interrupted(i32::from(clear)) == 1 }
     }
 
     /// The host program `name` would start through the bridge (policy and PATH applied), for

@@ -5,7 +5,26 @@
 //! command run from the prompt reads what follows on the terminal itself.
 
 use crate::io::{Io, Stream};
-use crate::state::Shell;
+use crate::state::{Flow, Shell, R};
+
+/// Ctrl-C for the interactive loop ([`Shell::interrupts`]). The host keeps it raised until
+/// the prompt clears it, so a subshell's copy of the shell sees it as the shell does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Interrupts {
+    /// Looked for at all: only at a terminal prompt (a script pays nothing for it).
+    pub on: bool,
+}
+
+impl Interrupts {
+    /// Stops the command being run (status 130, bash's for SIGINT) when Ctrl-C was typed;
+    /// called before every command of a list, so loops stop at their next turn.
+    pub fn check(&self) -> R<()> {
+        if self.on && crate::host::interrupted(false) {
+            return Err(Flow::Abort(130));
+        }
+        Ok(())
+    }
+}
 
 /// bash's default prompts for a shell that is not a login shell.
 const DEFAULT_PS1: &str = "bash-5.2$ ";
@@ -20,6 +39,7 @@ pub fn on_terminal(io: &Io) -> bool {
 /// Runs commands from the terminal until `exit` or end of input; returns the status.
 pub fn run(sh: &mut Shell, io: &Io) -> i32 {
     let stdin = io.stdin();
+    sh.interrupts.on = true;
     let mut text = String::new();
     loop {
         let prompt = if text.is_empty() {
@@ -49,8 +69,16 @@ pub fn run(sh: &mut Shell, io: &Io) -> i32 {
         if incomplete(&text) && !ended {
             continue;
         }
+        // A Ctrl-C typed at the prompt belongs to no command.
+        crate::host::interrupted(true);
         let status = sh.run_string(&text, io);
         sh.last_status = status;
+        if crate::host::interrupted(true) {
+            // bash starts a new line after ^C and the status is 130.
+            crate::io::flush_stdout();
+            io.err(b"\n");
+            sh.last_status = 130;
+        }
         text.clear();
         if let Some(code) = sh.pending_exit.take() {
             sh.last_status = code;

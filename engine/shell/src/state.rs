@@ -187,6 +187,9 @@ pub struct Shell {
     pub getopts_sub: usize,
     /// An `exit` run inside a trap or eval string, to honour after it.
     pub pending_exit: Option<i32>,
+    /// Ctrl-C: whether this shell looks for it (interactive on a terminal only; every command
+    /// and loop turn then stops at once with 130 until the prompt, in subshells too).
+    pub interrupts: crate::interactive::Interrupts,
     pub sourcing: bool,
     pub getopts_last_ind: usize,
     /// `$_`: the last argument of the previous simple command.
@@ -270,6 +273,7 @@ impl Shell {
             dirstack: Vec::new(),
             getopts_sub: 0,
             pending_exit: None,
+            interrupts: Default::default(),
             sourcing: false,
             getopts_last_ind: 1,
             last_arg: String::new(),

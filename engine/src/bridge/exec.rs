@@ -680,7 +680,7 @@ impl ExecHost {
             .ok_or_else(|| BridgeError::BadRequest(format!("no command with handle {h}")))
     }
 
-    fn kill_all(&self) {
+    pub(crate) fn kill_all(&self) {
         for proc in self.procs.values() {
             proc.kill.notify_one();
         }

@@ -19,7 +19,7 @@ use anyhow::{Context as _, Result};
 use super::guest::{runtime_and_runner, Dirs, LimitFlags, RawSink};
 use crate::bridge::policy::Policy;
 use crate::plan::HookProgram;
-use crate::runner::sandbox::ShellInput;
+use crate::runner::sandbox::{Interrupt, ShellInput};
 use crate::runner::OutputSink;
 
 /// Flags of `hookbox shell`. Ours come first; from the first other argument on, everything
@@ -155,19 +155,24 @@ pub fn shell(args: ShellArgs) -> Result<u8> {
     let (runtime, runner) = runtime_and_runner(args.limits.meter_fuel())?;
     let report = runtime.block_on(async {
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        let interrupt = interactive.then(|| Arc::new(Interrupt::default()));
+        let raise = interrupt.clone();
         let on_signal = tokio::spawn(async move {
             while tokio::signal::ctrl_c().await.is_ok() {
-                // At the prompt, Ctrl-C must not end the shell (bash ignores SIGINT there);
-                // bridged commands run in their own session and are not interrupted by it.
-                if !interactive {
-                    let _ = cancel_tx.send(true);
-                    return;
+                match &raise {
+                    // On a terminal Ctrl-C ends the command being run, not the shell (bash
+                    // ignores SIGINT at its prompt): the guest goes back to its prompt.
+                    Some(interrupt) => interrupt.raise(),
+                    None => {
+                        let _ = cancel_tx.send(true);
+                        return;
+                    }
                 }
             }
         });
         let sink: Arc<dyn OutputSink> = Arc::new(RawSink);
         let result = runner
-            .run_shell_session(&invocation, input, inherit, sink, cancel_rx)
+            .run_shell_session(&invocation, input, inherit, interrupt, sink, cancel_rx)
             .await;
         on_signal.abort();
         result

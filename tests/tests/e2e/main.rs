@@ -19,6 +19,7 @@ mod sandbox_prep_attacks;
 mod shell_attacks;
 mod shell_fuzz;
 mod shell_hooks;
+mod shell_interactive;
 mod shell_paths;
 mod shell_pipes;
 mod shell_sandbox;

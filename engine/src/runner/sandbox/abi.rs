@@ -30,6 +30,44 @@ pub(crate) struct GuestBridge {
     last_error: String,
     output: Arc<OutputCapper>,
     pub(crate) exec: super::exec_link::ExecState,
+    /// Ctrl-C of an interactive `hookbox shell` (none for hooks).
+    pub(crate) interrupt: Option<Arc<Interrupt>>,
+}
+
+/// Ctrl-C typed at an interactive `hookbox shell`: the host raises it; the guest sees it
+/// (`interrupted`) at its next command or loop turn, in subshells too, and abandons the
+/// line it runs; a bridged command it waits for is killed at once. It stays raised until the
+/// guest's prompt clears it.
+#[derive(Debug, Default)]
+pub struct Interrupt {
+    raised: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Interrupt {
+    /// Ctrl-C was typed.
+    pub fn raise(&self) {
+        self.raised.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether it is raised; `clear` lowers it.
+    pub(crate) fn check(&self, clear: bool) -> bool {
+        if clear {
+            self.raised.swap(false, std::sync::atomic::Ordering::SeqCst)
+        } else {
+            self.raised.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    /// Resolves at the next [`Self::raise`] (or at once if one is pending).
+    pub(crate) async fn raised(&self) {
+        let notified = self.notify.notified();
+        if self.raised.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        notified.await;
+    }
 }
 
 impl GuestBridge {
@@ -50,6 +88,7 @@ impl GuestBridge {
             last_error: String::new(),
             output,
             exec,
+            interrupt: None,
         }
     }
 
@@ -163,9 +202,22 @@ pub(crate) fn shadow_proc_exit(linker: &mut Linker<HostState>) -> wasmtime::Resu
     Ok(())
 }
 
-/// Defines `abi_version`, `context`, `log`, `last_error` and the `exec_*` functions.
+/// Defines `abi_version`, `interrupted`, `context`, `log`, `last_error` and the `exec_*`
+/// functions.
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(MODULE, "abi_version", || ABI_VERSION)?;
+    linker.func_wrap(
+        MODULE,
+        "interrupted",
+        |caller: Caller<'_, HostState>, clear: i32| {
+            caller
+                .data()
+                .bridge
+                .interrupt
+                .as_ref()
+                .is_some_and(|i| i.check(clear != 0)) as i32
+        },
+    )?;
     linker.func_wrap(
         MODULE,
         "context",

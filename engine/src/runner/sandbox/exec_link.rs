@@ -205,7 +205,21 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
                     Ok(h) => h,
                     Err(code) => return Ok(code),
                 };
-                let result = caller.data_mut().bridge.exec.0.wait(h).await;
+                let interrupt = caller.data().bridge.interrupt.clone();
+                let bridge = &mut caller.data_mut().bridge;
+                let result = match interrupt {
+                    None => bridge.exec.0.wait(h).await,
+                    Some(interrupt) => {
+                        // Ctrl-C reaches the command as it would under bash: it ends.
+                        tokio::select! {
+                            result = bridge.exec.0.wait(h) => result,
+                            () = interrupt.raised() => {
+                                bridge.exec.0.kill_all();
+                                bridge.exec.0.wait(h).await
+                            }
+                        }
+                    }
+                };
                 Ok(match result {
                     Ok(status) => status,
                     Err(e) => {

@@ -45,6 +45,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use wasmtime::{Engine, InstancePre, Linker, Store, Trap};
 use wasmtime_wasi::I32Exit;
 
+pub use abi::Interrupt;
 pub use cache::{CacheOutcome, ModuleCache};
 pub use engine::{Pool, SandboxEngine, DEFAULT_EPOCH_TICK, DEFAULT_POOL_RUNS};
 pub use load::{MAX_FUNCTION_BODY_BYTES, MAX_FUNCTION_LOCALS, MAX_MODULE_FUNCTIONS};
@@ -449,7 +450,10 @@ impl SandboxRunner {
                 });
             }
         };
-        let stdin_inherited = matches!(stdin, GuestStdin::Inherit);
+        let (stdin_inherited, interrupt) = match &stdin {
+            GuestStdin::Inherit(interrupt) => (true, interrupt.clone()),
+            _ => (false, None),
+        };
         let capper = Arc::new(OutputCapper::new(
             Arc::clone(&output),
             invocation.limits.output_cap_bytes,
@@ -465,7 +469,8 @@ impl SandboxRunner {
         if stdin_inherited {
             exec.inherit_stdin();
         }
-        let bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec);
+        let mut bridge = abi::GuestBridge::new(invocation, Arc::clone(&capper), exec);
+        bridge.interrupt = interrupt;
         let file_limit =
             file_size::FileSizeLimit::new(invocation.limits.file_size_bytes, Arc::clone(&capper));
         let mut store = Store::new(

@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::abi::Interrupt;
 use super::load;
 use super::store::GuestStdin;
 use super::{SandboxRunner, Source};
@@ -131,12 +132,14 @@ impl ShellInput {
 impl SandboxRunner {
     /// `hookbox shell`: runs `input` in the bundled shell with the invocation's grants and
     /// limits, as a shell (no whole-script check first). `stdin_inherit` gives the guest the
-    /// host's stdin (for `read`) when the script does not come from stdin.
+    /// host's stdin (for `read`) when the script does not come from stdin; `interrupt`, with
+    /// it, is the terminal's Ctrl-C for an interactive shell.
     pub async fn run_shell_session(
         &self,
         invocation: &Invocation,
         input: ShellInput,
         stdin_inherit: bool,
+        interrupt: Option<Arc<Interrupt>>,
         output: Arc<dyn OutputSink>,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<RunReport, RunError> {
@@ -146,7 +149,7 @@ impl SandboxRunner {
                 stdin: Some(script),
                 ..
             } => GuestStdin::Bytes(script.clone().into()),
-            _ if stdin_inherit => GuestStdin::Inherit,
+            _ if stdin_inherit => GuestStdin::Inherit(interrupt),
             _ => GuestStdin::Empty,
         };
         let argv = guest_argv(input.guest_args(&[], false));

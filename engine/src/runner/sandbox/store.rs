@@ -92,8 +92,8 @@ pub(crate) enum GuestStdin {
     Empty,
     /// These bytes, then end of file.
     Bytes(bytes::Bytes),
-    /// The host process's own stdin.
-    Inherit,
+    /// The host process's own stdin, and the Ctrl-C typed on it when it is a terminal.
+    Inherit(Option<Arc<super::abi::Interrupt>>),
 }
 
 /// The WASI context of one run.
@@ -110,7 +110,7 @@ pub(crate) fn wasi_context(
         GuestStdin::Bytes(bytes) => {
             builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes));
         }
-        GuestStdin::Inherit => {
+        GuestStdin::Inherit(_) => {
             builder.stdin(super::stdio::ExactStdin);
         }
     }
