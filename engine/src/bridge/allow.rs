@@ -109,6 +109,7 @@ impl Resolver {
         answer.map_err(|miss| match miss {
             Miss::Denied => BridgeError::Denied {
                 command: argv0.to_string(),
+                shell: policy.shell_session,
             },
             Miss::NotFound => BridgeError::NotFound {
                 command: argv0.to_string(),
@@ -126,6 +127,10 @@ fn decide(policy: &Policy, argv0: &str, work_dir: Option<&Path>) -> Result<PathB
             .as_ref()
             .is_some_and(|p| policy.allow.iter().any(|a| Path::new(a) == p));
         if !by_name && !by_path {
+            // A developer's shell says what bash would of a name that is nowhere.
+            if policy.shell_session && found.is_none() {
+                return Err(Miss::NotFound);
+            }
             return Err(Miss::Denied);
         }
         return found.ok_or(Miss::NotFound);
@@ -326,12 +331,21 @@ mod tests {
     fn denied_message_names_the_policy_key() {
         let e = BridgeError::Denied {
             command: "curl".into(),
+            shell: false,
         };
         assert_eq!(
             e.to_string(),
             "hookbox: curl: not allowed by the policy (add \"curl\" to [policy] allow in hookbox.toml)"
         );
         assert_eq!(e.code(), -1);
+        let e = BridgeError::Denied {
+            command: "curl".into(),
+            shell: true,
+        };
+        assert_eq!(
+            e.to_string(),
+            "hookbox: curl: not allowed in this shell (start it with --allow curl, or --allow-all-commands)"
+        );
     }
 
     #[test]

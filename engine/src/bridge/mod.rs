@@ -19,11 +19,10 @@ mod request;
 /// [`BridgeError::code`] is the ABI's negative code.
 #[derive(Debug, thiserror::Error)]
 pub enum BridgeError {
-    /// Not on the allow list: the command never ran.
-    #[error(
-        "hookbox: {command}: not allowed by the policy (add \"{command}\" to [policy] allow in hookbox.toml)"
-    )]
-    Denied { command: String },
+    /// Not on the allow list: the command never ran. `shell`: the developer's `hookbox
+    /// shell`, whose fix is a flag, not a file.
+    #[error("{}", denied(command, *shell))]
+    Denied { command: String, shell: bool },
     /// Allowed, but not found in the policy `PATH`.
     #[error("{command}: command not found")]
     NotFound { command: String },
@@ -45,6 +44,20 @@ pub enum BridgeError {
     /// A path naming nothing; bash's 127 with "No such file or directory".
     #[error("{command}: No such file or directory")]
     NoSuchFile { command: String },
+}
+
+fn denied(command: &str, shell: bool) -> String {
+    if shell {
+        format!(
+            "hookbox: {command}: not allowed in this shell (start it with --allow {command}, or \
+             --allow-all-commands)"
+        )
+    } else {
+        format!(
+            "hookbox: {command}: not allowed by the policy (add \"{command}\" to [policy] allow \
+             in hookbox.toml)"
+        )
+    }
 }
 
 impl BridgeError {

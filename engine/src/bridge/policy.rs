@@ -67,6 +67,12 @@ pub struct Policy {
     /// set it. Default false.
     #[serde(skip)]
     pub keep_user: bool,
+    /// The developer's own `hookbox shell`: a denied command's message names the shell's
+    /// `--allow` flag, and a name found nowhere in `path` is bash's "command not found"
+    /// (127). A hook's policy answers "not allowed" either way, which tells a tenant
+    /// nothing of what the host has. Not settable from a `hookbox.toml`. Default false.
+    #[serde(skip)]
+    pub shell_session: bool,
     /// More directories granted read-write to every hook and bridged command, like a
     /// deployment's `shared/`. Only the operator's platform policy sets them (`extra-dirs`);
     /// a tenant's hookbox.toml cannot. Default none.
@@ -85,6 +91,7 @@ impl Default for Policy {
             accept_weak_confinement: false,
             allow_any: false,
             keep_user: false,
+            shell_session: false,
             extra_dirs: Vec::new(),
         }
     }
@@ -103,7 +110,7 @@ mod tests {
         assert_eq!(p.path, DEFAULT_POLICY_PATH);
         assert_eq!(p.network, Network::None);
         assert_eq!(p.run_as, None);
-        assert!(!p.accept_weak_confinement && !p.allow_any && !p.keep_user);
+        assert!(!p.accept_weak_confinement && !p.allow_any && !p.keep_user && !p.shell_session);
         assert!(p.extra_dirs.is_empty());
     }
 }

@@ -114,6 +114,7 @@ pub fn shell(args: ShellArgs) -> Result<u8> {
     // A shell on the developer's own files: commands run as the developer (see
     // `Policy::keep_user`), so `chmod`, `ln` and `sed -i` work where bash's would.
     policy.keep_user = true;
+    policy.shell_session = true;
     let cwd = std::env::current_dir().context("the current directory")?;
     let dirs = Dirs::new(&cwd, "hookbox-shell-")?;
 

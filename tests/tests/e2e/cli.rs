@@ -536,3 +536,32 @@ fn validate_survives_the_parsers_here_doc_gap() {
     assert!(out.contains("pre-deploy.sh:"), "{out}");
     assert!(out.contains("post-deploy.sh:"), "{out}");
 }
+
+/// `hookbox shell` is the developer's: a command its flags do not allow is refused naming
+/// the flag that allows it (not hookbox.toml, which the shell does not read), and a name found
+/// nowhere is bash's "command not found". Both exit 127, as bash's missing command does.
+#[test]
+fn the_shells_denial_names_its_flag_and_a_missing_command_is_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hookbox()
+        .current_dir(dir.path())
+        .args([
+            "shell",
+            "-c",
+            "no-such-command-xyz; echo \"missing=$?\"; git --version; echo \"denied=$?\"",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stdout, "missing=127\ndenied=127\n", "{stderr}");
+    assert!(
+        stderr.contains("no-such-command-xyz: command not found"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("git: not allowed in this shell (start it with --allow git"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hookbox.toml"), "{stderr}");
+}
