@@ -81,6 +81,20 @@ pub fn parse_skip_hooks(value: Option<&str>) -> Result<bool> {
     }
 }
 
+/// A `--log-file` given by a person: its folder must exist. hookbox makes the folders of its
+/// own default logs, but a mistyped path (`/nonexistent/dir/x.log`) is an error, not a new
+/// directory tree.
+fn explicit_log_file(path: &Path) -> Result<&Path> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(folder) if !folder.is_dir() => bail!(
+            "--log-file {}: the folder {} does not exist (create it first, or choose another file)",
+            path.display(),
+            folder.display()
+        ),
+        _ => Ok(path),
+    }
+}
+
 /// `HOOK_TIMEOUT`: seconds or a duration (`5m`), from 1 s to a day ([`crate::limits::MAX_TIMEOUT`]).
 pub fn parse_hook_timeout(value: Option<&str>) -> Result<Option<Duration>> {
     match value {
@@ -464,7 +478,7 @@ fn run(a: RunArgs) -> Result<Ended> {
     let _uid = super::platform::give_hook_user(&mut plan, policy.as_ref(), &a.platform, &dir)?;
     let app_env = app_env(&plan, &a.env)?;
     let log = match &a.hook.log_file {
-        Some(p) => Some(p.clone()),
+        Some(p) => Some(explicit_log_file(p)?.to_path_buf()),
         None => penv.state_dir.as_ref().map(|d| d.join("hooks.log")),
     };
     let events = Arc::new(Events::new(
@@ -528,7 +542,7 @@ fn deploy(a: DeployArgs) -> Result<Ended> {
     let state_path = deploy_state_dir(&dir, a.state.state_dir.as_deref(), &penv)?;
     let state = StateDir::create(&state_path, ctx.hook_user)?;
     let events = Arc::new(match &a.hook.log_file {
-        Some(log) => Events::new(Some(log), terminal(&a.hook), redactor)?,
+        Some(log) => Events::new(Some(explicit_log_file(log)?), terminal(&a.hook), redactor)?,
         None => Events::with_log_file(
             state.open_log("hooks.log")?,
             &state.log_path("hooks.log"),
@@ -590,7 +604,11 @@ fn rollback(a: RollbackArgs) -> Result<Ended> {
         }
     }
     let events = Arc::new(match &a.log_file {
-        Some(log) => Events::new(Some(log), json_or_text(a.json), redactor)?,
+        Some(log) => Events::new(
+            Some(explicit_log_file(log)?),
+            json_or_text(a.json),
+            redactor,
+        )?,
         None => Events::with_log_file(
             state.open_log("hooks.log")?,
             &state.log_path("hooks.log"),

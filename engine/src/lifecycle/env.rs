@@ -64,6 +64,14 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// Whether the hooks run for a deployment (`deploy`, the fleet), which has a persistent
+    /// shared folder; `run` in place has none, and no deployment to speak of.
+    pub fn is_deployment(&self) -> bool {
+        self.shared_dir.is_some()
+    }
+}
+
 /// The environment of one hook: application variables, then platform variables over them,
 /// `HOOK_NAME`/`HOOK_STAGE`, `PATH` from the policy, `HOME` = the run's private temp dir.
 pub fn hook_env(

@@ -338,8 +338,13 @@ pub async fn run_hooks(
         }
         match hook.failure {
             FailureRule::Warn => {
+                let what = if ctx.platform.is_deployment() {
+                    "the deployment"
+                } else {
+                    "the run"
+                };
                 let message = format!(
-                    "{} {why}; {} is not fatal, the deployment continues",
+                    "{} {why}; {} is not fatal, {what} continues",
                     hook.name, hook.stage
                 );
                 events.emit(&Event::Warning {

@@ -565,3 +565,37 @@ fn the_shells_denial_names_its_flag_and_a_missing_command_is_not_found() {
     );
     assert!(!stderr.contains("hookbox.toml"), "{stderr}");
 }
+
+/// A mistyped `--log-file` folder is an error naming it, and nothing is created; a failed
+/// post-deploy hook of `run` speaks of the run, not of a deployment there is none of.
+#[test]
+fn a_log_file_in_a_missing_folder_is_refused_and_run_speaks_of_the_run() {
+    let p = Project::new();
+    p.file("post-deploy.sh", "#!/bin/bash\nexit 3\n");
+    let missing = p.path().join("no-such-folder/deeper");
+    let (c, _, err) = code(
+        hookbox()
+            .args(["run", "post-deploy"])
+            .arg(p.path())
+            .arg("--log-file")
+            .arg(missing.join("x.log")),
+    );
+    assert_eq!(c, 2, "{err}");
+    assert!(
+        err.contains("no-such-folder/deeper does not exist"),
+        "{err}"
+    );
+    assert!(!p.path().join("no-such-folder").exists());
+    let (c, out, err) = code(
+        hookbox()
+            .args(["run", "post-deploy"])
+            .arg(p.path())
+            .args(logged(&p)),
+    );
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(
+        out.contains("post-deploy is not fatal, the run continues"),
+        "{out}"
+    );
+    assert!(!out.contains("deployment"), "{out}");
+}
