@@ -199,6 +199,8 @@ pub mod rules {
     pub const NOT_EXECUTABLE: &str = "HB304";
     /// A `.sh` and a `.wasm` hook of one name.
     pub const CLASH: &str = "HB305";
+    /// No hook at all was found: nothing will run (often a build step not run yet).
+    pub const NO_HOOKS: &str = "HB306";
     /// A sandboxed hook calls a command the policy does not allow: it will fail with 127.
     pub const NOT_ALLOWED: &str = "HB400";
     /// Site Factory / Acquia layout: a folder or file in the wrong place.
@@ -222,6 +224,7 @@ pub mod rules {
         CONTENT,
         NOT_EXECUTABLE,
         CLASH,
+        NO_HOOKS,
         NOT_ALLOWED,
         LAYOUT,
         CEILING,
@@ -457,6 +460,24 @@ pub(crate) fn scan(dir: &Path, opts: &DiscoverOptions) -> Result<(Plan, Scan), D
         out.found(forced);
     }
     check_sandbox_programs(&ctx, &mut out);
+    if out.hooks.is_empty() && out.errors.is_empty() {
+        // A deploy of it runs no hook and says nothing of it: a `.wasm` hook not built yet,
+        // a script in the wrong folder, a forced convention that finds nothing.
+        out.lints.push(
+            Problem::new(
+                ctx.shown_root.clone(),
+                None,
+                "no hooks found: nothing will run",
+            )
+            .fix(
+                "add pre-deploy.sh / post-deploy.sh (Flux-Orbit), a Procfile `release:` or \
+                     `postdeploy:` line, factory-hooks/ or hooks/ scripts, or `[[hook]]` in \
+                     hookbox.toml; a project whose .wasm hooks are built (`make hooks`) must be \
+                     built first",
+            )
+            .rule(rules::NO_HOOKS),
+        );
+    }
     // A file can be reached twice (a convention and a hookbox.toml override of it).
     dedup(&mut out.errors);
     dedup(&mut out.lints);
