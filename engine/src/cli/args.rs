@@ -149,6 +149,7 @@ impl Command {
             Command::Submit(a) => a.json,
             Command::Worker(a) => a.json,
             Command::Fleet(a) => a.json(),
+            Command::Compile(a) => a.json,
             _ => false,
         }
     }

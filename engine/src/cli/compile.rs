@@ -29,6 +29,10 @@ pub struct CompileArgs {
     /// which discovery never reads (a `NAME.wasm` beside `NAME.sh` would clash with it).
     #[arg(short = 'o', long = "output", value_name = "HOOK.wasm")]
     pub output: Option<PathBuf>,
+    /// Print the result as one JSON line: `{"v":1,"event":"compiled","script","output",
+    /// "bytes"}`, or `{"v":1,"event":"syntax-error","script","message"}` (exit 2).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `hookbox compile`: 0 when the module was written, 2 for a syntax error.
@@ -65,7 +69,19 @@ pub fn compile(args: CompileArgs) -> Result<u8> {
         // The guest names the file as it was given to it (its full path); say it as the
         // user wrote it.
         let shown = args.script.to_string_lossy();
-        eprintln!("{}", message.replace(&*script.to_string_lossy(), &shown));
+        let message = message.replace(&*script.to_string_lossy(), &shown);
+        eprintln!("{message}");
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "v": crate::events::JSON_VERSION,
+                    "event": "syntax-error",
+                    "script": shown,
+                    "message": message.trim_end(),
+                })
+            );
+        }
         return Ok(2);
     }
 
@@ -87,7 +103,18 @@ pub fn compile(args: CompileArgs) -> Result<u8> {
     tmp.persist(&output)
         .map_err(|e| e.error)
         .with_context(|| format!("{}: cannot write", output.display()))?;
-    if args.output.is_none() {
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "v": crate::events::JSON_VERSION,
+                "event": "compiled",
+                "script": args.script.to_string_lossy(),
+                "output": output.to_string_lossy(),
+                "bytes": module.len(),
+            })
+        );
+    } else if args.output.is_none() {
         eprintln!(
             "wrote {} (put it where a hook goes with `-o`, e.g. `-o pre-deploy.wasm` after removing the script)",
             output.display()

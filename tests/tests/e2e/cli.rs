@@ -599,3 +599,38 @@ fn a_log_file_in_a_missing_folder_is_refused_and_run_speaks_of_the_run() {
     );
     assert!(!out.contains("deployment"), "{out}");
 }
+
+/// `compile --json` says what it wrote, or the syntax error, as one JSON line.
+#[test]
+fn compile_json_reports_the_module_or_the_syntax_error() {
+    let p = Project::new();
+    p.file("good.sh", "#!/bin/bash\necho hi\n")
+        .file("bad.sh", "#!/bin/bash\nif then\n");
+    let (c, out, err) = code(hookbox().current_dir(p.path()).args([
+        "compile",
+        "good.sh",
+        "-o",
+        "good.wasm",
+        "--json",
+    ]));
+    assert_eq!(c, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect(&out);
+    assert_eq!(v["v"], 1);
+    assert_eq!(v["event"], "compiled");
+    assert_eq!(v["output"], "good.wasm");
+    let bytes = std::fs::metadata(p.path().join("good.wasm")).unwrap().len();
+    assert_eq!(v["bytes"], bytes);
+    let (c, out, _) = code(
+        hookbox()
+            .current_dir(p.path())
+            .args(["compile", "bad.sh", "-o", "bad.wasm", "--json"]),
+    );
+    assert_eq!(c, 2);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect(&out);
+    assert_eq!(v["event"], "syntax-error");
+    assert!(
+        v["message"].as_str().unwrap().contains("bad.sh: line 2"),
+        "{v}"
+    );
+    assert!(!p.path().join("bad.wasm").exists());
+}
