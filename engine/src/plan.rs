@@ -28,7 +28,19 @@ pub enum Convention {
 }
 
 /// Where in a deployment a hook runs. Each point has its failure rule (see DESIGN.md's table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Point {
     /// After install, before build (`pre-deploy.sh`).
@@ -43,7 +55,7 @@ pub enum Point {
 }
 
 /// What a failure (non-zero exit, timeout, fuel exhaustion) of a hook does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureRule {
     /// Abort the deployment; the previous release keeps serving.
@@ -57,7 +69,9 @@ pub enum FailureRule {
 }
 
 /// Which runner executes a hook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunnerKind {
     /// Ordinary host process.

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_POLICY_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// How a hook may use the work directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum DirAccess {
     /// Default: hooks migrate databases and write caches.
@@ -21,7 +23,9 @@ pub enum DirAccess {
 }
 
 /// Network a bridged command may reach.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Network {
     /// Default: a new, empty network namespace.

@@ -11,6 +11,10 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+// The value types are the ones the rest of hookbox uses, so the two cannot drift apart.
+use crate::bridge::policy::{DirAccess as WorkDir, Network};
+use crate::plan::{FailureRule as Failure, Point, RunnerKind as Runner};
+
 /// A project's hookbox.toml: the explicit form of every convention, and the project's
 /// settings. Under an operator's platform policy every setting can only narrow what the
 /// operator grants. Every key is optional.
@@ -34,16 +38,6 @@ pub struct HookboxToml {
     pub site_factory: Option<SiteFactory>,
     /// Hooks, in addition to (or setting the fields of) the ones a convention finds.
     pub hook: Option<Vec<Hook>>,
-}
-
-/// Which runner runs a hook.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Runner {
-    /// An ordinary process (bash for shell hooks), confined.
-    Native,
-    /// WebAssembly: the bundled shell for shell hooks, WASI for `.wasm`.
-    Sandbox,
 }
 
 /// An `[env]` value.
@@ -94,26 +88,6 @@ pub struct Policy {
     /// false: refuse.
     #[serde(alias = "accept_weak_confinement")]
     pub accept_weak_confinement: Option<bool>,
-}
-
-/// Work directory access.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum WorkDir {
-    ReadWrite,
-    ReadOnly,
-}
-
-/// Network access.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Network {
-    /// A new, empty network namespace.
-    None,
-    /// A new network namespace with only loopback up.
-    Loopback,
-    /// The host's network (when the operator grants it).
-    Host,
 }
 
 /// `[limits]`: resource limits of each hook.
@@ -185,30 +159,6 @@ pub struct Hook {
     pub retry_on: Option<Vec<RetryOn>>,
     /// Exit codes never retried. Default: Site Factory [131], else none.
     pub never_retry: Option<Vec<ExitCode>>,
-}
-
-/// A point of the deployment.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Point {
-    BeforeBuild,
-    BeforeSwitch,
-    AfterSwitch,
-    Task,
-}
-
-/// A failure rule.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Failure {
-    /// Stop the deployment; the previous release keeps serving.
-    Abort,
-    /// Procfile: the deployment fails after the hook.
-    HookError,
-    /// A WARNING; the deployment goes on.
-    Warn,
-    /// Site Factory: the task fails.
-    FailTask,
 }
 
 /// A failure `retry-on` names.
