@@ -4,7 +4,7 @@
 
 use crate::io::Stream;
 use crate::pattern;
-use crate::state::{Flow, Shell, R};
+use crate::state::{Declared, Flow, Shell, R};
 use brush_parser::word::{
     self, Parameter as P, ParameterExpr as PE, ParameterTestType, ParameterTransformOp as TO,
     SpecialParameter as SP, SubstringMatchKind, TildeExpr, WordPiece as WP, WordPieceWithSource,
@@ -1340,9 +1340,9 @@ impl Shell {
             Some(crate::state::Value::Arr(_)) => f.push('a'),
             Some(crate::state::Value::Assoc(_)) => f.push('A'),
             _ => {
-                if v.kind == 1 {
+                if v.kind == Declared::Indexed {
                     f.push('a')
-                } else if v.kind == 2 {
+                } else if v.kind == Declared::Assoc {
                     f.push('A')
                 }
             }

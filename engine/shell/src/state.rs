@@ -32,6 +32,16 @@ pub enum Value {
     Assoc(BTreeMap<String, String>),
 }
 
+/// The kind a variable was declared as (`declare -a`, `declare -A`), which a later plain
+/// assignment keeps: `declare -a x; x=v` makes `x` an indexed array.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Declared {
+    #[default]
+    Scalar,
+    Indexed,
+    Assoc,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Var {
     /// `None`: declared (`local x`, `declare -a x`) but unset.
@@ -41,8 +51,8 @@ pub struct Var {
     pub integer: bool,
     pub upper: bool,
     pub lower: bool,
-    /// Declared as an array kind even while unset.
-    pub kind: u8,
+    /// What `declare -a`/`-A` made it, kept while it is unset.
+    pub kind: Declared,
     /// `declare -n`: the value is the name of the variable this one refers to.
     pub nameref: bool,
     /// `declare -t` (shown by `declare -p`; only functions act on it).
@@ -176,6 +186,8 @@ pub struct Shell {
     /// Finished background jobs `wait` has not collected, how many were started, and `$!`.
     pub bg_jobs: Vec<crate::builtins::jobs::Job>,
     pub bg_started: u32,
+    /// `umask`'s mask (kept, not applied: see builtins/umask.rs).
+    pub umask: u32,
     pub last_bg: Option<u32>,
     /// `ulimit` values this shell has set: option letter -> (soft, hard), None = unlimited.
     pub limits: std::collections::BTreeMap<char, (Option<u64>, Option<u64>)>,
@@ -266,6 +278,7 @@ impl Shell {
             disabled_builtins: Vec::new(),
             bg_jobs: Vec::new(),
             bg_started: 0,
+            umask: crate::builtins::DEFAULT_UMASK,
             last_bg: None,
             limits: Default::default(),
             trace: Default::default(),
@@ -599,7 +612,7 @@ impl Shell {
         let resolved = self.resolve(name);
         let name: &str = &resolved;
         self.lookup(name)
-            .is_some_and(|v| matches!(v.value, Some(Value::Assoc(_))) || v.kind == 2)
+            .is_some_and(|v| matches!(v.value, Some(Value::Assoc(_))) || v.kind == Declared::Assoc)
     }
 
     fn target_mut(&mut self, name: &str) -> &mut Var {
@@ -685,8 +698,10 @@ impl Shell {
                 a.insert("0".into(), val);
             }
             // A declared but unset array takes the value as its element 0.
-            None if v.kind == 1 => v.value = Some(Value::Arr([(0, val)].into_iter().collect())),
-            None if v.kind == 2 => {
+            None if v.kind == Declared::Indexed => {
+                v.value = Some(Value::Arr([(0, val)].into_iter().collect()))
+            }
+            None if v.kind == Declared::Assoc => {
                 v.value = Some(Value::Assoc([("0".to_string(), val)].into_iter().collect()))
             }
             _ => v.value = Some(Value::Str(val)),
@@ -748,7 +763,7 @@ impl Shell {
                 if let Some(Value::Str(s)) = val_slot.take() {
                     a.insert(0, s);
                 }
-                if v.kind == 2 {
+                if v.kind == Declared::Assoc {
                     let mut m = BTreeMap::new();
                     for (k, x) in a {
                         m.insert(k.to_string(), x);

@@ -3,7 +3,7 @@
 
 use crate::builtins::{ansi_quote, has_ctl};
 use crate::io::Io;
-use crate::state::{Flow, Shell, Value, Var, R};
+use crate::state::{Declared, Flow, Shell, Value, Var, R};
 use brush_parser::ast;
 
 impl Shell {
@@ -504,7 +504,8 @@ impl Shell {
                 }
                 if (minus.contains(&'a') || minus.contains(&'A'))
                     && self.lookup(&name).is_some_and(|x| {
-                        x.kind != 0 || matches!(x.value, Some(Value::Arr(_) | Value::Assoc(_)))
+                        x.kind != Declared::Scalar
+                            || matches!(x.value, Some(Value::Arr(_) | Value::Assoc(_)))
                     })
                 {
                     self.error_io(
@@ -557,7 +558,7 @@ impl Shell {
                     let old_kind = v.kind;
                     if arr {
                         match v.value.take() {
-                            None if old_kind == 2 => {
+                            None if old_kind == Declared::Assoc => {
                                 conv_err = Some("cannot convert associative to indexed array");
                             }
                             None => {}
@@ -571,12 +572,12 @@ impl Shell {
                             other => v.value = other,
                         }
                         if conv_err.is_none() {
-                            v.kind = 1;
+                            v.kind = Declared::Indexed;
                         }
                     }
                     if assoc && conv_err.is_none() {
                         match v.value.take() {
-                            None if old_kind == 1 => {
+                            None if old_kind == Declared::Indexed => {
                                 conv_err = Some("cannot convert indexed to associative array");
                             }
                             None => {}
@@ -591,7 +592,7 @@ impl Shell {
                             other => v.value = other,
                         }
                         if conv_err.is_none() {
-                            v.kind = 2;
+                            v.kind = Declared::Assoc;
                         }
                     }
                     if let Some(e) = conv_err {
@@ -728,7 +729,8 @@ impl Shell {
             };
             let arrayish = array_flag
                 || target.is_some_and(|v| {
-                    v.kind != 0 || matches!(v.value, Some(Value::Arr(_) | Value::Assoc(_)))
+                    v.kind != Declared::Scalar
+                        || matches!(v.value, Some(Value::Arr(_) | Value::Assoc(_)))
                 });
             if !(arrayish && compound) {
                 return None;
@@ -798,8 +800,8 @@ impl Shell {
                 let mut v = Var::default();
                 for c in flags.chars() {
                     match c {
-                        'a' => v.kind = 1,
-                        'A' => v.kind = 2,
+                        'a' => v.kind = Declared::Indexed,
+                        'A' => v.kind = Declared::Assoc,
                         'i' => v.integer = true,
                         _ => v.readonly = true,
                     }
@@ -809,9 +811,9 @@ impl Shell {
                 }
                 let value = if !shown {
                     None
-                } else if v.kind != 0 {
+                } else if v.kind != Declared::Scalar {
                     self.get_array(name).map(|items| {
-                        if v.kind == 2 {
+                        if v.kind == Declared::Assoc {
                             Value::Assoc(items.into_iter().collect())
                         } else {
                             Value::Arr(
@@ -1217,8 +1219,8 @@ const DYNAMIC: &[(&str, &str, bool)] = &[
 /// Whether a variable has the attribute `declare` names with the letter `c`.
 fn has_attr(v: &Var, c: char) -> bool {
     match c {
-        'a' => v.kind == 1 || matches!(v.value, Some(Value::Arr(_))),
-        'A' => v.kind == 2 || matches!(v.value, Some(Value::Assoc(_))),
+        'a' => v.kind == Declared::Indexed || matches!(v.value, Some(Value::Arr(_))),
+        'A' => v.kind == Declared::Assoc || matches!(v.value, Some(Value::Assoc(_))),
         'i' => v.integer,
         'l' => v.lower,
         'u' => v.upper,
