@@ -539,7 +539,13 @@ async fn a_corrupt_cache_entry_is_recompiled_never_loaded() {
     for corrupt in corruptions {
         let mut bytes = std::fs::read(entry).unwrap();
         corrupt(&mut bytes);
-        std::fs::write(entry, &bytes).unwrap();
+        // Replaced by rename, as the cache's contract says entries change: the module an
+        // earlier runner mapped from this file may still be being dropped on a blocking
+        // thread, and truncating a mapped file in place would SIGBUS it (its unwind info
+        // is read from the mapping when it is deregistered).
+        let replacement = entry.with_extension("corrupt");
+        std::fs::write(&replacement, &bytes).unwrap();
+        std::fs::rename(&replacement, entry).unwrap();
         let runner = SandboxRunner::new(config.clone()).unwrap();
         assert_eq!(
             runner.prepare(&probe).await.unwrap(),

@@ -9,7 +9,10 @@
 //! `KEY.cwasm.crc` holds its CRC-32 and length. An entry whose checksum does not match
 //! (truncated, corrupted, half-replaced, or written by another engine) is removed and
 //! recompiled, never loaded. Both files are written to a temporary file and renamed, so
-//! concurrent processes never see half of one.
+//! concurrent processes never see half of one. Nothing may rewrite an entry in place: a
+//! process that has it mapped reads its code and unwind information from the file's pages
+//! (until the module's last reference is dropped, which may be on another thread), and a
+//! truncated mapped file kills that process with SIGBUS.
 //!
 //! The checksum is CRC-32 rather than a cryptographic digest because it guards against
 //! corruption only (it costs well under a millisecond for the shell's megabytes, where sha256
