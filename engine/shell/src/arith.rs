@@ -155,7 +155,7 @@ impl Shell {
             }
         };
         if let Err(e) = r {
-            self.error(&e);
+            self.error(&e.to_string());
             return Err(Flow::Abort(1));
         }
         Ok(v)

@@ -604,7 +604,7 @@ impl Shell {
                 for (k, n) in names.iter().enumerate() {
                     let v = fields.get(k).cloned().unwrap_or_default();
                     if let Err(e) = self.set_var(n, v) {
-                        self.error_io(io, &e);
+                        self.error_io(io, &e.to_string());
                         return 1;
                     }
                 }
@@ -726,7 +726,7 @@ impl Shell {
             }
         }
         if let Err(e) = self.set_value(&name, Value::Arr(m)) {
-            self.error_io(io, &e);
+            self.error_io(io, &e.to_string());
             return 1;
         }
         0

@@ -951,7 +951,7 @@ impl Shell {
                             continue;
                         }
                         if let Err(e) = self.set_var(&f.variable_name, v) {
-                            self.error(&e);
+                            self.error(&e.to_string());
                             return Err(Flow::Abort(1));
                         }
                         match self.run_list(&f.body.list, io) {
@@ -1653,7 +1653,7 @@ impl Shell {
                     v
                 };
                 if let Err(e) = self.set_var(n, v) {
-                    self.error(&e);
+                    self.error(&e.to_string());
                     return Err(self.assignment_failed());
                 }
                 Ok(t)
@@ -1688,7 +1688,7 @@ impl Shell {
                     self.int_value(n, v)?
                 };
                 if let Err(e) = self.set_elem(n, key, v) {
-                    self.error(&e);
+                    self.error(&e.to_string());
                     return Err(self.assignment_failed());
                 }
                 Ok(t)
@@ -1758,7 +1758,7 @@ impl Shell {
                 m.insert(k, String::new());
             }
             if let Err(e) = self.set_value(n, Value::Assoc(m)) {
-                self.error(&e);
+                self.error(&e.to_string());
                 return Err(Flow::Abort(1));
             }
             return Ok(());
@@ -1793,7 +1793,7 @@ impl Shell {
             }
         }
         if let Err(e) = self.set_value(n, Value::Arr(a)) {
-            self.error(&e);
+            self.error(&e.to_string());
             return Err(Flow::Abort(1));
         }
         Ok(())
@@ -1830,7 +1830,7 @@ impl Shell {
             if special {
                 for (k, v) in temp {
                     if let Err(e) = self.set_var(&k, v) {
-                        self.error(&e);
+                        self.error(&e.to_string());
                     }
                 }
                 return self.builtin(argv, io);

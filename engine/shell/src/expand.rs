@@ -1019,7 +1019,7 @@ impl Shell {
                         }
                     };
                     if let Err(e) = r {
-                        self.error(&e);
+                        self.error(&e.to_string());
                         return Err(Flow::Abort(1));
                     }
                     Self::text(out, s, in_dq, !in_dq);

@@ -176,7 +176,7 @@ impl Shell {
                 .unwrap_or_default();
             let _ = self.set_var("REPLY", reply);
             if let Err(e) = self.set_var(name, chosen) {
-                self.error_io(io, &e);
+                self.error_io(io, &e.to_string());
                 return 1;
             }
             return 0;

@@ -61,6 +61,30 @@ pub struct Var {
     pub capcase: bool,
 }
 
+/// Why an assignment or an unset was refused. Displays as bash's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarError {
+    /// `NAME: readonly variable`.
+    Readonly(String),
+    /// `NAME: bad array subscript`; the name as bash shows it, subscript included when
+    /// there is one.
+    BadSubscript(String),
+    /// `warning: NAME: circular name reference` (a nameref that resolves to itself).
+    CircularRef(String),
+}
+
+impl std::fmt::Display for VarError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VarError::Readonly(name) => write!(f, "{name}: readonly variable"),
+            VarError::BadSubscript(name) => write!(f, "{name}: bad array subscript"),
+            VarError::CircularRef(name) => write!(f, "warning: {name}: circular name reference"),
+        }
+    }
+}
+
+impl std::error::Error for VarError {}
+
 /// Non-local control flow out of a command.
 #[derive(Debug)]
 pub enum Flow {
@@ -624,9 +648,9 @@ impl Shell {
         self.scopes[idx].entry(name.to_string()).or_default()
     }
 
-    fn check_ro(&self, name: &str) -> Result<(), String> {
+    fn check_ro(&self, name: &str) -> Result<(), VarError> {
         if self.lookup(name).is_some_and(|v| v.readonly) {
-            return Err(format!("{name}: readonly variable"));
+            return Err(VarError::Readonly(name.to_string()));
         }
         Ok(())
     }
@@ -650,7 +674,7 @@ impl Shell {
     }
 
     /// Sets a scalar (element 0 of an existing array).
-    pub fn set_var(&mut self, name: &str, val: String) -> Result<(), String> {
+    pub fn set_var(&mut self, name: &str, val: String) -> Result<(), VarError> {
         let orig = name;
         let resolved = self.resolve(name);
         let name: &str = &resolved;
@@ -658,7 +682,7 @@ impl Shell {
             if let Some((n, idx)) = name.split_once('[') {
                 let idx = &idx[..idx.len() - 1];
                 if idx == "@" || idx == "*" {
-                    return Err(format!("{name}: bad array subscript"));
+                    return Err(VarError::BadSubscript(name.to_string()));
                 }
                 let key = if self.is_assoc(n) {
                     ElemKey::Str(idx.to_string())
@@ -670,7 +694,7 @@ impl Shell {
             }
         }
         if name.starts_with('\u{0}') {
-            return Err(format!("warning: {orig}: circular name reference"));
+            return Err(VarError::CircularRef(orig.to_string()));
         }
         self.check_ro(name)?;
         if name == "_" {
@@ -712,7 +736,7 @@ impl Shell {
         Ok(())
     }
 
-    pub fn set_value(&mut self, name: &str, val: Value) -> Result<(), String> {
+    pub fn set_value(&mut self, name: &str, val: Value) -> Result<(), VarError> {
         let resolved = self.resolve(name);
         let name: &str = &resolved;
         self.check_ro(name)?;
@@ -734,7 +758,7 @@ impl Shell {
         Ok(())
     }
 
-    pub fn set_elem(&mut self, name: &str, key: ElemKey, val: String) -> Result<(), String> {
+    pub fn set_elem(&mut self, name: &str, key: ElemKey, val: String) -> Result<(), VarError> {
         let resolved = self.resolve(name);
         let name: &str = &resolved;
         self.check_ro(name)?;
@@ -754,7 +778,7 @@ impl Shell {
                     i
                 };
                 if k < 0 {
-                    return Err(format!("{name}[{i}]: bad array subscript"));
+                    return Err(VarError::BadSubscript(format!("{name}[{i}]")));
                 }
                 a.insert(k, val);
             }
@@ -796,7 +820,7 @@ impl Shell {
     }
 
     /// `unset -n`: the nameref itself.
-    pub fn unset_ref(&mut self, name: &str) -> Result<(), String> {
+    pub fn unset_ref(&mut self, name: &str) -> Result<(), VarError> {
         let saved = self.has_namerefs;
         self.has_namerefs = false;
         let r = self.unset(name);
@@ -804,7 +828,7 @@ impl Shell {
         r
     }
 
-    pub fn unset(&mut self, name: &str) -> Result<(), String> {
+    pub fn unset(&mut self, name: &str) -> Result<(), VarError> {
         let resolved = self.resolve(name);
         let name: &str = &resolved;
         self.check_ro(name)?;

@@ -59,7 +59,7 @@ impl Shell {
                     };
                     let _ = self.set_elem(n, key, out);
                 } else if let Err(e) = self.set_var(&v, out) {
-                    self.error_io(io, &e);
+                    self.error_io(io, &e.to_string());
                     return 1;
                 }
             }

@@ -3,7 +3,7 @@
 
 use crate::builtins::{ansi_quote, has_ctl};
 use crate::io::Io;
-use crate::state::{Declared, Flow, Shell, Value, Var, R};
+use crate::state::{Declared, Flow, Shell, Value, Var, VarError, R};
 use brush_parser::ast;
 
 impl Shell {
@@ -659,7 +659,7 @@ impl Shell {
                         v
                     };
                     if let Err(e) = self.set_var(&name, v) {
-                        self.error_io(io, &e);
+                        self.error_io(io, &e.to_string());
                         st = 1;
                     }
                 }
@@ -968,10 +968,12 @@ impl Shell {
                             io,
                             &format!(
                                 "unset: {}",
-                                e.replace(
-                                    ": readonly variable",
-                                    ": cannot unset: readonly variable"
-                                )
+                                match e {
+                                    VarError::Readonly(name) => {
+                                        format!("{name}: cannot unset: readonly variable")
+                                    }
+                                    other => other.to_string(),
+                                }
                             ),
                         );
                         st = 1;
