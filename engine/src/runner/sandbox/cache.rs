@@ -6,7 +6,12 @@
 //! ([`Engine::precompile_compatibility_hash`]) and the module's sha256: `KEY.cwasm` is the
 //! compiled artifact exactly as `Module::serialize` wrote it, so it is mapped into memory by
 //! `Module::deserialize_file` (pages shared with the page cache, nothing copied), and
-//! `KEY.cwasm.crc` holds its CRC-32 and length. An entry whose checksum does not match
+//! `KEY.cwasm.crc` holds its CRC-32 and length and the fingerprint of the file as stored
+//! (device, inode, modification and change times): a start whose entry still has that
+//! fingerprint trusts the checksum it was stored with (one `stat`, where reading and
+//! checksumming the shell's 6 MB cost ~0.4 ms of every `hookbox shell`), and any other entry
+//! is read and checksummed whole (so corruption beneath the filesystem, which changes no
+//! time, is caught only in entries that were copied or restored). An entry whose checksum does not match
 //! (truncated, corrupted, half-replaced, or written by another engine) is removed and
 //! recompiled, never loaded. Both files are written to a temporary file and renamed, so
 //! concurrent processes never see half of one. Nothing may rewrite an entry in place: a
@@ -172,17 +177,44 @@ fn checksum_path(entry: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The checksum file's bytes: the artifact's CRC-32, then its length (both little-endian).
-fn checksum_of(artifact: &[u8]) -> [u8; 12] {
-    let mut sum = [0u8; 12];
-    sum[..4].copy_from_slice(&crc32fast::hash(artifact).to_le_bytes());
-    sum[4..].copy_from_slice(&(artifact.len() as u64).to_le_bytes());
+/// The checksum file: the artifact's CRC-32 and length, then the fingerprint of the file
+/// that was written (all little-endian). Older 12-byte checksum files have no fingerprint.
+const SUM_BYTES: usize = 12;
+const FINGERPRINT_BYTES: usize = 48;
+
+/// What the filesystem says about one file: device, inode, modification and change times
+/// (seconds, nanoseconds). Any write through the filesystem moves the change time, which no
+/// program can set back, so an entry whose fingerprint is the one recorded when it was
+/// stored is the file that was checksummed then.
+fn fingerprint(meta: &std::fs::Metadata) -> [u8; FINGERPRINT_BYTES] {
+    use std::os::unix::fs::MetadataExt;
+    let fields = [
+        meta.dev(),
+        meta.ino(),
+        meta.mtime() as u64,
+        meta.mtime_nsec() as u64,
+        meta.ctime() as u64,
+        meta.ctime_nsec() as u64,
+    ];
+    let mut out = [0u8; FINGERPRINT_BYTES];
+    for (chunk, field) in out.chunks_exact_mut(8).zip(fields) {
+        chunk.copy_from_slice(&field.to_le_bytes());
+    }
+    out
+}
+
+fn checksum_of(artifact: &[u8], written: &std::fs::Metadata) -> Vec<u8> {
+    let mut sum = Vec::with_capacity(SUM_BYTES + FINGERPRINT_BYTES);
+    sum.extend_from_slice(&crc32fast::hash(artifact).to_le_bytes());
+    sum.extend_from_slice(&(artifact.len() as u64).to_le_bytes());
+    sum.extend_from_slice(&fingerprint(written));
     sum
 }
 
 /// Whether the entry at `path` matches its checksum file (`NotFound` when there is no
-/// entry). Reads the artifact through a small buffer: the pages stay the page cache's, and
-/// the module maps them afterwards.
+/// entry). When the entry is still the very file that was stored (its fingerprint), that
+/// costs one `stat`; otherwise (copied, restored, rewritten) the whole artifact is read
+/// through a small buffer and its CRC-32 compared.
 fn verify_entry(path: &Path) -> std::io::Result<bool> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
@@ -195,14 +227,21 @@ fn verify_entry(path: &Path) -> std::io::Result<bool> {
         sum.get(..4)
             .and_then(|b| b.try_into().ok())
             .map(u32::from_le_bytes),
-        sum.get(4..12)
+        sum.get(4..SUM_BYTES)
             .and_then(|b| b.try_into().ok())
             .map(u64::from_le_bytes),
     ) else {
         return Ok(false);
     };
-    if sum.len() != 12 || file.metadata()?.len() != len {
+    let meta = file.metadata()?;
+    if meta.len() != len {
         return Ok(false);
+    }
+    match sum.len() - SUM_BYTES {
+        0 => {}
+        FINGERPRINT_BYTES if sum[SUM_BYTES..] == fingerprint(&meta) => return Ok(true),
+        FINGERPRINT_BYTES => {}
+        _ => return Ok(false),
     }
     let mut hasher = crc32fast::Hasher::new();
     let mut buf = vec![0u8; 128 * 1024];
@@ -216,20 +255,69 @@ fn verify_entry(path: &Path) -> std::io::Result<bool> {
     Ok(hasher.finalize() == crc)
 }
 
-/// Writes an entry atomically (temporary file in the same directory, then rename).
+/// Writes an entry atomically (temporary file in the same directory, then rename): the
+/// artifact first, then its checksum file with the fingerprint of the artifact as renamed.
 fn store(path: &Path, artifact: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| std::io::Error::other("cache entry without a directory"))?;
     std::fs::create_dir_all(dir)?;
-    for (to, bytes) in [
-        (path.to_path_buf(), artifact),
-        (checksum_path(path), &checksum_of(artifact)[..]),
-    ] {
+    let write = |to: &Path, bytes: &[u8]| -> std::io::Result<()> {
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         tmp.write_all(bytes)?;
         tmp.as_file().sync_all()?;
-        tmp.persist(&to).map_err(|e| e.error)?;
+        tmp.persist(to).map_err(|e| e.error)?;
+        Ok(())
+    };
+    write(path, artifact)?;
+    let written = std::fs::metadata(path)?;
+    write(&checksum_path(path), &checksum_of(artifact, &written))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Seek, SeekFrom};
+
+    fn stored(dir: &Path) -> PathBuf {
+        let path = dir.join("entry.cwasm");
+        store(&path, &vec![7u8; 300_000]).unwrap();
+        path
     }
-    Ok(())
+
+    #[test]
+    fn an_entry_rewritten_in_place_with_its_time_put_back_fails_its_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = stored(dir.path());
+        assert!(verify_entry(&path).unwrap());
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let mut file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.seek(SeekFrom::Start(150_000)).unwrap();
+        file.write_all(&[8]).unwrap();
+        file.set_modified(modified).unwrap();
+        drop(file);
+        // Same inode, same length, same mtime: only the change time tells, and then the
+        // whole-file CRC finds the flipped byte.
+        assert!(!verify_entry(&path).unwrap());
+    }
+
+    #[test]
+    fn a_copied_entry_is_checked_whole_and_a_legacy_checksum_still_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = stored(dir.path());
+        let copy = dir.path().join("copy.cwasm");
+        std::fs::copy(&path, &copy).unwrap();
+        std::fs::copy(checksum_path(&path), checksum_path(&copy)).unwrap();
+        assert!(verify_entry(&copy).unwrap());
+        let mut bytes = std::fs::read(&copy).unwrap();
+        bytes[10] ^= 1;
+        std::fs::write(&copy, &bytes).unwrap();
+        assert!(!verify_entry(&copy).unwrap());
+
+        let sum = std::fs::read(checksum_path(&path)).unwrap();
+        std::fs::write(checksum_path(&path), &sum[..SUM_BYTES]).unwrap();
+        assert!(verify_entry(&path).unwrap());
+        std::fs::write(checksum_path(&path), &sum[..SUM_BYTES + 3]).unwrap();
+        assert!(!verify_entry(&path).unwrap());
+    }
 }
