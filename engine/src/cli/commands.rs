@@ -216,12 +216,8 @@ fn json_or_text(json: bool) -> Terminal {
     }
 }
 
-pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
+pub(super) fn runtime() -> Result<super::runtime::CliRuntime> {
+    super::runtime::CliRuntime::multi_thread(Some(2))
 }
 
 /// A cancel watch set by SIGINT or SIGTERM (the running hook is stopped, nothing else runs).

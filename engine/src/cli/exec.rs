@@ -218,10 +218,7 @@ pub fn exec(args: ExecArgs) -> Result<u8> {
         limits: limits.clone(),
         policy,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = super::runtime::CliRuntime::current_thread()?;
     let report = runtime.block_on(async {
         let runner = SandboxRunner::new(SandboxConfig {
             cache_dir: cache_dir_from_env(),

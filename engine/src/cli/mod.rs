@@ -13,6 +13,7 @@ mod glue;
 mod guest;
 mod manage;
 mod platform;
+mod runtime;
 mod shell;
 
 use std::process::ExitCode;

@@ -432,3 +432,31 @@ fn command_v_sees_exactly_what_the_policy_lets_run() {
     assert_eq!(lines[0], lines[1]);
     assert_eq!(lines[2], "sqlite3 not allowed");
 }
+
+/// A FIFO in the work directory that no one ever writes: the guest's `open` of it blocks in
+/// the kernel. Its time limit still stops it, and hookbox exits once it has said so instead
+/// of waiting for the stuck thread (the open runs on a blocking thread that neither the
+/// deadline nor the end of the command waits for; on the executor thread it would hold both).
+#[test]
+fn a_guest_stuck_opening_a_fifo_is_stopped_by_its_time_limit_and_hookbox_exits() {
+    let arena = Arena::new();
+    let fifo = std::ffi::CString::new(arena.work.join("fifo").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let o = run_hookbox(
+        &arena.work,
+        &[OsStr::new("shell")],
+        &["--timeout", "2"],
+        &[OsStr::new("-c"), OsStr::new("cat fifo; echo after")],
+        &[],
+        Duration::from_secs(30),
+    );
+    assert!(
+        !o.killed,
+        "hookbox was still running after 30 s: {}",
+        o.err()
+    );
+    assert_eq!(status(&o), 124, "{}", o.err());
+    assert!(o.err().contains("time limit of 2 s"), "{}", o.err());
+    assert!(!o.out().contains("after"), "{}", o.out());
+}
