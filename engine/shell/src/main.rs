@@ -35,11 +35,13 @@ fn run() -> i32 {
     }
     .or_else(|| std::env::current_dir().ok())
     .unwrap_or_else(|| std::path::PathBuf::from("/"));
-    // The host grants the work directory at its host path only (no "." preopen that would
-    // alias every other absolute path into it): wasi-libc resolves a relative path against its
-    // own cwd, so that is the work directory too. The shell itself uses absolute paths.
-    #[cfg(target_os = "wasi")]
-    let _ = std::env::set_current_dir(&cwd);
+    // The shell resolves every path against its own cwd and hands the host absolute paths
+    // only, so wasi-libc's cwd is left at "/" (no `set_current_dir`: its check of the
+    // directory is a filesystem call, which the host hands to another thread, and that was
+    // more than half of a trivial shell hook, 325 -> 136 us). A relative path that reached wasi-libc would resolve
+    // under "/", which no grant covers (the host grants the work directory at its host path
+    // only, no "." that would alias every other absolute path into it): it fails, it does
+    // not escape.
     let host: Rc<dyn hookbox_shell::host::Host> = Rc::new(hookbox_shell::host::DefaultHost);
     let start = invoke::Start {
         host,
