@@ -1806,7 +1806,7 @@ impl Shell {
             if temp.is_empty() {
                 return self.call_function(&f, argv, io);
             }
-            let mut scope = std::collections::HashMap::new();
+            let mut scope = crate::state::Map::default();
             for (k, v) in temp {
                 scope.insert(
                     k,
@@ -1835,7 +1835,7 @@ impl Shell {
                 }
                 return self.builtin(argv, io);
             }
-            let mut scope = std::collections::HashMap::new();
+            let mut scope = crate::state::Map::default();
             for (k, v) in temp {
                 scope.insert(
                     k,
@@ -2080,7 +2080,7 @@ impl Shell {
         let mut it = argv.into_iter();
         let name = it.next().unwrap_or_default();
         let saved = std::mem::replace(&mut self.positional, it.collect());
-        self.scopes.push(std::collections::HashMap::new());
+        self.scopes.push(crate::state::Map::default());
         self.func_depth += 1;
         // A function body does not see its caller's loops (bash 5.2).
         let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
@@ -2161,7 +2161,7 @@ pub fn xquote(s: &str) -> String {
 }
 
 /// A scope holding prefix assignments as exported variables.
-fn temp_scope(temp: &[(String, String)]) -> std::collections::HashMap<String, Var> {
+fn temp_scope(temp: &[(String, String)]) -> crate::state::Map<String, Var> {
     temp.iter()
         .map(|(k, v)| {
             (

@@ -5,7 +5,7 @@
 use crate::host::Host;
 use brush_parser::ast;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -31,6 +31,14 @@ pub enum Value {
     Arr(BTreeMap<i64, String>),
     Assoc(BTreeMap<String, String>),
 }
+
+/// A map keyed by names a script chooses (variables, functions, aliases, cached words):
+/// FxHash, because the interpreter looks names up in every expansion and SipHash was the
+/// largest item of a CPU loop's profile. A script that crafts colliding names slows only
+/// itself, inside its own limits.
+pub type Map<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
+/// A set of such names.
+pub type Set<K> = std::collections::HashSet<K, rustc_hash::FxBuildHasher>;
 
 /// The kind a variable was declared as (`declare -a`, `declare -A`), which a later plain
 /// assignment keeps: `declare -a x; x=v` makes `x` an indexed array.
@@ -135,10 +143,10 @@ pub struct Opts {
 /// Caches shared by the shell and all its subshells.
 #[derive(Default)]
 pub struct Caches {
-    pub words: HashMap<String, Rc<Vec<brush_parser::word::WordPieceWithSource>>>,
-    pub arith: HashMap<String, Rc<ast::ArithmeticExpr>>,
-    pub patterns: HashMap<(String, bool), Option<Rc<regex::Regex>>>,
-    pub regexes: HashMap<String, Option<Rc<regex::Regex>>>,
+    pub words: Map<String, Rc<Vec<brush_parser::word::WordPieceWithSource>>>,
+    pub arith: Map<String, Rc<ast::ArithmeticExpr>>,
+    pub patterns: Map<(String, bool), Option<Rc<regex::Regex>>>,
+    pub regexes: Map<String, Option<Rc<regex::Regex>>>,
     /// Signals a subshell sent to the top-level shell (`kill -s SIG $$`), not yet handled.
     pub pending_signals: Vec<u32>,
     /// Subshells started so far, to give each its own BASHPID.
@@ -157,8 +165,8 @@ pub struct StageSlot {
 
 #[derive(Clone)]
 pub struct Shell {
-    pub scopes: Vec<HashMap<String, Var>>,
-    pub funcs: HashMap<String, Rc<ast::FunctionDefinition>>,
+    pub scopes: Vec<Map<String, Var>>,
+    pub funcs: Map<String, Rc<ast::FunctionDefinition>>,
     pub positional: Vec<String>,
     pub arg0: String,
     /// The prefix of error messages: `bash` for -c and stdin, the script path otherwise.
@@ -169,7 +177,7 @@ pub struct Shell {
     pub last_status: i32,
     pub pipestatus: Vec<i32>,
     pub opts: Opts,
-    pub traps: HashMap<String, String>,
+    pub traps: Map<String, String>,
     /// >0 while evaluating a condition, where `set -e` does not apply.
     pub cond_depth: u32,
     pub func_depth: u32,
@@ -180,7 +188,7 @@ pub struct Shell {
     /// The file the running code came from (`main` for -c and stdin).
     pub cur_source: String,
     /// Where each function was defined.
-    pub func_src: HashMap<String, String>,
+    pub func_src: Map<String, String>,
     /// Running a script file (bash then shows a `main` frame).
     pub script_mode: bool,
     pub lineno: usize,
@@ -192,9 +200,9 @@ pub struct Shell {
     pub subshell: u32,
     pub host: Rc<dyn Host>,
     pub caches: Rc<RefCell<Caches>>,
-    pub aliases: HashMap<String, String>,
+    pub aliases: Map<String, String>,
     /// Functions marked `readonly -f`: they cannot be redefined.
-    pub readonly_funcs: std::collections::HashSet<String>,
+    pub readonly_funcs: Set<String>,
     /// The main script's arguments once BASH_ARGV was first needed (bash fills it lazily).
     pub argv_main: Option<Vec<String>>,
     /// Set while `exec` runs a program: bash does not give it `_`.
@@ -218,7 +226,7 @@ pub struct Shell {
     /// DEBUG/RETURN/ERR trap bookkeeping (see trace.rs).
     pub trace: crate::trace::TraceState,
     /// Functions marked by `export -f`: child shells get them as BASH_FUNC_name%%.
-    pub exported_funcs: std::collections::HashSet<String>,
+    pub exported_funcs: Set<String>,
     pub dirstack: Vec<PathBuf>,
     pub getopts_sub: usize,
     /// An `exit` run inside a trap or eval string, to honour after it.
@@ -260,8 +268,8 @@ impl Shell {
     pub fn new(host: Rc<dyn Host>, cwd: PathBuf, env: &[(String, String)]) -> Shell {
         let pid = pid();
         let mut s = Shell {
-            scopes: vec![HashMap::new()],
-            funcs: HashMap::new(),
+            scopes: vec![Map::default()],
+            funcs: Map::default(),
             positional: Vec::new(),
             arg0: "bash".into(),
             err_name: "bash".into(),
@@ -274,14 +282,14 @@ impl Shell {
                 extglob: false,
                 ..Opts::default()
             },
-            traps: HashMap::new(),
+            traps: Map::default(),
             cond_depth: 0,
             func_depth: 0,
             loop_depth: 0,
             funcnames: Vec::new(),
             frames: Vec::new(),
             cur_source: "main".into(),
-            func_src: HashMap::new(),
+            func_src: Map::default(),
             script_mode: false,
             lineno: 0,
             line_offset: 0,
@@ -292,7 +300,7 @@ impl Shell {
             subshell: 0,
             host,
             caches: Rc::new(RefCell::new(Caches::default())),
-            aliases: HashMap::new(),
+            aliases: Map::default(),
             readonly_funcs: Default::default(),
             argv_main: None,
             exec_running: false,

@@ -5,8 +5,8 @@
 
 use crate::io::Io;
 use crate::state::{Flow, Shell, R};
+use crate::state::{Map, Set};
 use brush_parser::ast;
-use std::collections::{HashMap, HashSet};
 
 const DEBUG: u8 = 1;
 const RETURN: u8 = 2;
@@ -58,9 +58,9 @@ pub struct TraceState {
     /// it did not inherit them; setting the trap again makes it live.
     dormant: u8,
     /// Functions with the trace attribute (`declare -ft`).
-    pub traced_funcs: HashSet<String>,
+    pub traced_funcs: Set<String>,
     /// Definition line of each function and the line offset its body's lines count from.
-    pub func_defs: HashMap<String, (usize, usize)>,
+    pub func_defs: Map<String, (usize, usize)>,
     /// The DEBUG/RETURN/ERR traps running now: none of them fires inside itself.
     in_progress: u8,
     /// Trap handlers running now (BASH_COMMAND does not follow their commands).

@@ -10,7 +10,6 @@ use crate::state::{Flow, Shell};
 use brush_parser::ast::SourceLocation;
 use brush_parser::Token;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// Reserved words after which a command word follows.
 const LEADING_KEYWORDS: &[&str] = &[
@@ -258,7 +257,7 @@ impl Shell {
         let mut st = 0;
         for x in a.get(1..).unwrap_or_default() {
             if x == "-a" {
-                self.aliases = HashMap::new();
+                self.aliases = crate::state::Map::default();
                 continue;
             }
             if self.aliases.remove(x).is_none() {

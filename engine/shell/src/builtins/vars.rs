@@ -1038,10 +1038,7 @@ impl Shell {
     }
 
     /// At a function's return: puts back the options a `local -` saved in its scope.
-    pub(crate) fn restore_local_opts(
-        &mut self,
-        scope: Option<std::collections::HashMap<String, Var>>,
-    ) {
+    pub(crate) fn restore_local_opts(&mut self, scope: Option<crate::state::Map<String, Var>>) {
         let Some(Some(Value::Str(saved))) = scope.and_then(|mut m| m.remove("-")).map(|v| v.value)
         else {
             return;
