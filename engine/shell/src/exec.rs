@@ -692,9 +692,19 @@ impl Shell {
         } else {
             io
         };
-        let saved = self.set_err(io);
+        // Most commands run with the table already current: no clone of it to switch, and
+        // it is put back only if the command changed it.
+        let saved = if self.cur_io.same_streams(io) {
+            None
+        } else {
+            Some(self.set_err(io))
+        };
         let r = self.run_command_inner(c, io);
-        self.cur_io = saved;
+        match saved {
+            Some(saved) => self.cur_io = saved,
+            None if !self.cur_io.same_streams(io) => self.cur_io = io.clone(),
+            None => {}
+        }
         r
     }
 

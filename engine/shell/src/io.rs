@@ -159,7 +159,35 @@ pub struct Io {
     pub base: bool,
 }
 
+impl Stream {
+    /// The same stream (not merely an equal one): the same fd, buffer, file or command.
+    fn same(&self, other: &Stream) -> bool {
+        match (self, other) {
+            (Stream::Inherit(a), Stream::Inherit(b)) => a == b,
+            (Stream::File(a, _), Stream::File(b, _)) => Rc::ptr_eq(a, b),
+            (Stream::Buf(a), Stream::Buf(b)) => Rc::ptr_eq(a, b),
+            (Stream::Input(a), Stream::Input(b)) => Rc::ptr_eq(a, b),
+            (Stream::Running(a), Stream::Running(b)) => {
+                std::ptr::addr_eq(Rc::as_ptr(a), Rc::as_ptr(b))
+            }
+            (Stream::Null, Stream::Null) => true,
+            _ => false,
+        }
+    }
+}
+
 impl Io {
+    /// Whether both tables hold the same streams at every fd (and the same `base`).
+    pub fn same_streams(&self, other: &Io) -> bool {
+        self.base == other.base
+            && self.fds.len() == other.fds.len()
+            && self.fds.iter().zip(&other.fds).all(|pair| match pair {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.same(b),
+                _ => false,
+            })
+    }
+
     pub fn process() -> Io {
         Io {
             fds: vec![

@@ -460,7 +460,14 @@ impl Shell {
             return None;
         }
         let name: &str = &resolved0;
+        // Every dynamic variable's name starts with a capital or `_`: a loop's `i` or `s`
+        // skips the string comparisons below.
+        let dynamic = name
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_uppercase() || *b == b'_');
         match name {
+            _ if !dynamic => {}
             "RANDOM" => {
                 self.rng ^= self.rng << 13;
                 self.rng ^= self.rng >> 17;
