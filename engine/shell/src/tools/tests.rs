@@ -324,6 +324,8 @@ const CASES: &[Case] = cases![
     ["sort", "-t:", "-k2,2n"] "a:10\nb:9\nc:100\n";
     ["sort", "-k", "2"] "x b 2\ny a 1\nz c 0\n";
     ["sort", "-f"] "b\nA\na\nB\n";
+    ["sort", "-b"] "  b\na\n c\n\tz\n";
+    ["sort", "-bf", "-k", "2"] "x  B\ny a\nz\tC\n";
     ["sort", "f", "g"] "", "f" => "z\nb\n", "g" => "a\n";
     ["sort", "nofile"] "";
     ["sort"] "no newline\nabc";
@@ -334,6 +336,9 @@ const CASES: &[Case] = cases![
     ["uniq", "-i"] "a\nA\nb\n";
     ["uniq", "f"] "", "f" => "x\nx\ny";
     ["uniq", "-f", "1"] "1 a\n2 a\n3 b\n";
+    ["uniq", "-s", "2"] "xxab\nyyab\nzzac\nab";
+    ["uniq", "-c", "-f", "1", "-s", "1"] "1 xa\n2 ya\n3 yb\n";
+    ["uniq", "-ci"] "Ab\naB\nab\nb\n";
     ["cut", "-d", ":", "-f", "1"] "root:x:0\nuser:y:1\n";
     ["cut", "-d:", "-f2,3"] "a:b:c:d\n";
     ["cut", "-d", ",", "-f", "2-"] "a,b,c\nnodelim\n";

@@ -452,19 +452,22 @@ fn compare_key(a: &[u8], b: &[u8], k: &Key) -> Ordering {
             .partial_cmp(&numeric_value(b))
             .unwrap_or(Ordering::Equal)
     } else {
-        let trim = |s: &[u8]| -> Vec<u8> {
-            let s = if k.blanks {
-                &s[s.iter().take_while(|c| **c == b' ' || **c == b'\t').count()..]
+        // Compared in place: sorting calls this n log n times.
+        let skip = |s: &'_ [u8]| -> usize {
+            if k.blanks {
+                s.iter().take_while(|c| **c == b' ' || **c == b'\t').count()
             } else {
-                s
-            };
-            if k.fold {
-                s.to_ascii_uppercase()
-            } else {
-                s.to_vec()
+                0
             }
         };
-        trim(a).cmp(&trim(b))
+        let (a, b) = (&a[skip(a)..], &b[skip(b)..]);
+        if k.fold {
+            a.iter()
+                .map(u8::to_ascii_uppercase)
+                .cmp(b.iter().map(u8::to_ascii_uppercase))
+        } else {
+            a.cmp(b)
+        }
     };
     if k.reverse {
         o.reverse()
@@ -667,7 +670,8 @@ pub(crate) fn uniq(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
         },
         _ => ctx.stdout,
     };
-    let key = |l: &[u8]| -> Vec<u8> {
+    // The part of a line that is compared, without copying it (once per line).
+    let key = |l: &[u8]| -> std::ops::Range<usize> {
         let mut p = 0;
         for _ in 0..skip_fields {
             while p < l.len() && (l[p] == b' ' || l[p] == b'\t') {
@@ -678,14 +682,20 @@ pub(crate) fn uniq(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
             }
         }
         p = (p + skip_chars).min(l.len());
-        let mut k = l[p..].to_vec();
-        if k.last() == Some(&b'\n') {
-            k.pop();
-        }
+        let end = if l.last() == Some(&b'\n') {
+            l.len() - 1
+        } else {
+            l.len()
+        };
+        p.min(end)..end
+    };
+    let same = |a: &[u8], b: &[u8]| -> bool {
+        let (a, b) = (&a[key(a)], &b[key(b)]);
         if fold {
-            k.make_ascii_lowercase();
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
         }
-        k
     };
     let mut r = BufReader::new(src.reader(ctx.stdin));
     let mut prev: Option<Vec<u8>> = None;
@@ -714,7 +724,7 @@ pub(crate) fn uniq(args: &[String], ctx: &mut ToolContext<'_>) -> i32 {
             }
         }
         match &prev {
-            Some(p) if key(p) == key(&l) => n += 1,
+            Some(p) if same(p, &l) => n += 1,
             _ => {
                 if let Some(p) = prev.take() {
                     if let Err(e) = flush(&p, n, out) {
