@@ -51,11 +51,22 @@ pub fn run(sh: &mut Shell, io: &Io) -> i32 {
         io.err(prompt.as_bytes());
         let mut line = Vec::new();
         let ended = loop {
-            match stdin.read_byte() {
-                Some(b'\n') => break false,
-                Some(b) => line.push(b),
-                None => break true,
+            let mut b = [0u8; 1];
+            match stdin.read(&mut b) {
+                Ok(1) if b[0] == b'\n' => break Some(false),
+                Ok(1) => line.push(b[0]),
+                Ok(_) => break Some(true),
+                // Ctrl-C at the prompt: what was typed is dropped, as bash drops it.
+                Err(_) if crate::host::interrupted(true) => break None,
+                Err(_) => break Some(true),
             }
+        };
+        let Some(ended) = ended else {
+            crate::io::flush_stdout();
+            io.err(b"\n");
+            text.clear();
+            sh.last_status = 130;
+            continue;
         };
         if ended && line.is_empty() {
             if !text.is_empty() {

@@ -99,3 +99,32 @@ fn ctrl_c_ends_the_running_command_not_the_shell() {
         "{took:?}: the bridged sleep ran on\n{out}"
     );
 }
+
+/// Ctrl-C while `read` waits for a line abandons that command line (status 130), and the next
+/// line typed is the next command, not `read`'s input; Ctrl-C at the prompt drops what was
+/// typed and sets `$?` to 130, as bash does.
+#[test]
+fn ctrl_c_during_read_or_at_the_prompt_drops_the_line() {
+    let (out, _) = typed(
+        &[],
+        &[
+            (1500, "read x; echo got=$x\n"),
+            (1500, "\x03"),
+            (1000, "echo after=$?\n"),
+            (500, "read y; echo y=$y\n"),
+            (500, "typed\n"),
+            (500, "half a line"),
+            (500, "\x03"),
+            (1000, "echo prompt=$?\n"),
+            (500, "exit\n"),
+        ],
+    );
+    let printed = |want: &str| {
+        out.lines()
+            .any(|l| l.trim_end_matches('\r').ends_with(want))
+    };
+    assert!(printed("after=130"), "{out}");
+    assert!(printed("y=typed"), "{out}");
+    assert!(printed("prompt=130"), "{out}");
+    assert!(!printed("got=echo after=$?"), "{out}");
+}

@@ -14,6 +14,7 @@ use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdinStream, StdoutStream};
 use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
 
+use super::abi::Interrupt;
 use crate::runner::output::OutputCapper;
 use crate::runner::Stream;
 
@@ -87,8 +88,58 @@ impl AsyncWrite for GuestOutput {
 /// on stdin), read exactly as far as the guest asks and never ahead: the guest's `read` takes
 /// one line byte by byte, as bash's does on a pipe, and a bridged command given the same stdin
 /// (`"stdin": "inherit"`) then gets the rest (`read first; /usr/bin/cat`).
-#[derive(Clone, Copy, Default)]
-pub(crate) struct ExactStdin;
+///
+/// On a terminal, Ctrl-C ([`Interrupt`]) ends the guest read waiting for a line with an
+/// error (the guest's `read` fails and its command line is abandoned, as bash's is); the
+/// read of the terminal still under way is kept, and what it brings goes to the next guest
+/// read (the prompt), not to the abandoned one.
+#[derive(Clone, Default)]
+pub(crate) struct ExactStdin {
+    interrupt: Option<Arc<Interrupt>>,
+    state: Arc<std::sync::Mutex<PendingStdin>>,
+}
+
+/// A read of fd 0 that an interrupted guest read left running, and bytes it brought beyond
+/// what the guest then asked for.
+#[derive(Default)]
+struct PendingStdin {
+    read: Option<tokio::task::JoinHandle<std::io::Result<Vec<u8>>>>,
+    leftover: Vec<u8>,
+}
+
+impl ExactStdin {
+    pub(crate) fn new(interrupt: Option<Arc<Interrupt>>) -> Self {
+        ExactStdin {
+            interrupt,
+            state: Arc::default(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, PendingStdin> {
+        // Holds no invariant a panic could break half-way.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Reads up to `size` bytes of fd 0 on a blocking thread (an empty result is end of input).
+fn read_fd0(size: usize) -> tokio::task::JoinHandle<std::io::Result<Vec<u8>>> {
+    tokio::task::spawn_blocking(move || {
+        let mut buf = vec![0u8; size];
+        loop {
+            // SAFETY: buf is writable for `size` bytes; fd 0 is the process's stdin. Not
+            // through std's Stdin, whose buffer would read ahead of the guest.
+            let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), size) };
+            if n >= 0 {
+                buf.truncate(n as usize);
+                return Ok(buf);
+            }
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    })
+}
 
 /// Largest read of the host's stdin for one guest read. 64 KiB.
 const STDIN_READ_MAX_BYTES: usize = 64 * 1024;
@@ -105,7 +156,7 @@ impl StdinStream for ExactStdin {
         Box::new(tokio::io::empty())
     }
     fn p2_stream(&self) -> Box<dyn InputStream> {
-        Box::new(*self)
+        Box::new(self.clone())
     }
 }
 
@@ -126,28 +177,36 @@ impl InputStream for ExactStdin {
         if size == 0 {
             return Ok(Bytes::new());
         }
-        // A blocking read off the async workers; the run's deadline drops this future (the
-        // thread ends with the read).
-        let read = tokio::task::spawn_blocking(move || {
-            let mut buf = vec![0u8; size];
-            loop {
-                // SAFETY: buf is writable for `size` bytes; fd 0 is the process's stdin. Not
-                // through std's Stdin, whose buffer would read ahead of the guest.
-                let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), size) };
-                if n >= 0 {
-                    buf.truncate(n as usize);
-                    return Ok(buf);
-                }
-                let err = std::io::Error::last_os_error();
-                if err.kind() != std::io::ErrorKind::Interrupted {
-                    return Err(err);
-                }
+        let mut read = {
+            let mut state = self.state();
+            if !state.leftover.is_empty() {
+                let n = size.min(state.leftover.len());
+                return Ok(Bytes::from(state.leftover.drain(..n).collect::<Vec<u8>>()));
             }
-        })
-        .await;
-        match read {
+            // The run's deadline drops this future; the thread ends with its read.
+            state.read.take().unwrap_or_else(|| read_fd0(size))
+        };
+        let done = match &self.interrupt {
+            Some(interrupt) => tokio::select! {
+                done = &mut read => done,
+                () = interrupt.raised() => {
+                    self.state().read = Some(read);
+                    return Err(StreamError::LastOperationFailed(
+                        std::io::Error::from(std::io::ErrorKind::Interrupted).into(),
+                    ));
+                }
+            },
+            None => read.await,
+        };
+        match done {
             Ok(Ok(buf)) if buf.is_empty() => Err(StreamError::Closed),
-            Ok(Ok(buf)) => Ok(Bytes::from(buf)),
+            Ok(Ok(mut buf)) => {
+                // A read left by an interrupted guest read may hold more than this one asks.
+                if buf.len() > size {
+                    self.state().leftover = buf.split_off(size);
+                }
+                Ok(Bytes::from(buf))
+            }
             Ok(Err(err)) => Err(StreamError::LastOperationFailed(err.into())),
             Err(err) => Err(StreamError::trap(&format!("reading stdin: {err}"))),
         }

@@ -110,8 +110,8 @@ pub(crate) fn wasi_context(
         GuestStdin::Bytes(bytes) => {
             builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes));
         }
-        GuestStdin::Inherit(_) => {
-            builder.stdin(super::stdio::ExactStdin);
+        GuestStdin::Inherit(interrupt) => {
+            builder.stdin(super::stdio::ExactStdin::new(interrupt));
         }
     }
     builder
