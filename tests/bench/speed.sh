@@ -65,4 +65,5 @@ pipe='cat big.txt | tr a-z A-Z | cut -d" " -f1,2 | sort | uniq -c | wc -l'
 ours=$(cd "$text" && median_us 3 "$hookbox" shell -c "$pipe")
 bash_us=$(cd "$text" && median_us 3 bash -c "$pipe")
 mb=$(( $(wc -c < "$text/big.txt") / 1000000 ))
-echo "pipeline ${mb}MB: hookbox=$((ours / 1000))ms bash=$((bash_us / 1000))ms hookbox/bash=$(ratio "$ours" "$bash_us")"
+native=$(realpath -q "$native" || true)
+echo "pipeline ${mb}MB: hookbox=$((ours / 1000))ms bash=$((bash_us / 1000))ms hookbox/bash=$(ratio "$ours" "$bash_us")$(cd "$text" && native_column "$pipe" "$bash_us")"
