@@ -1629,7 +1629,8 @@ impl Shell {
         v
     }
 
-    /// Performs an assignment in the current shell; returns the xtrace text.
+    /// Performs an assignment in the current shell; returns the xtrace text (empty when
+    /// `set -x` is off: it is not built then).
     pub fn assign(&mut self, a: &ast::Assignment, local: bool) -> R<String> {
         let _ = local;
         match (&a.name, &a.value) {
@@ -1637,7 +1638,11 @@ impl Shell {
                 let text = self.tilde_value(&w.value).into_owned();
                 let v = self.expand_string(&text)?;
                 // `set -x` shows the expanded right-hand side, with `+=` kept.
-                let t = format!("{n}{}={}", if a.append { "+" } else { "" }, xquote(&v));
+                let t = if self.opts.xtrace {
+                    format!("{n}{}={}", if a.append { "+" } else { "" }, xquote(&v))
+                } else {
+                    String::new()
+                };
                 // The integer attribute that counts is the nameref target's.
                 let target = if self.has_namerefs {
                     let r = self.resolve(n).into_owned();
@@ -1681,11 +1686,15 @@ impl Shell {
                     let e = self.expand_string_dq(idx)?;
                     ElemKey::Idx(self.arith_str(&e)?)
                 };
-                let t = format!(
-                    "{n}[{idx}]{}={}",
-                    if a.append { "+" } else { "" },
-                    xquote(&v)
-                );
+                let t = if self.opts.xtrace {
+                    format!(
+                        "{n}[{idx}]{}={}",
+                        if a.append { "+" } else { "" },
+                        xquote(&v)
+                    )
+                } else {
+                    String::new()
+                };
                 let v = if a.append {
                     let cur = match &key {
                         ElemKey::Str(k) => self

@@ -314,12 +314,20 @@ impl Shell {
     /// The parser leaves a `${` it could not read as literal text: bash's "bad substitution".
     /// Inside double quotes bash shows the quoted text up to the bad brace.
     fn check_bad_substitution(&self, pieces: &[WordPieceWithSource], in_dq: bool) -> R<()> {
+        // Without a `$` in any literal text there is no `${` to find (the common case).
+        if !pieces
+            .iter()
+            .any(|p| matches!(&p.piece, WP::Text(t) if t.contains('$')))
+        {
+            return Ok(());
+        }
         let mut run = String::new();
         for p in pieces.iter().map(|p| Some(&p.piece)).chain([None]) {
             if let Some(WP::Text(t)) = p {
                 run.push_str(t);
                 continue;
             }
+            // A `${` left in literal text is what the parser could not take as an expansion.
             if let Some(start) = run.find("${") {
                 let rest = &run[start..];
                 let mut depth = 0usize;
