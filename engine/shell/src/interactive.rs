@@ -62,10 +62,8 @@ pub fn run(sh: &mut Shell, io: &Io) -> i32 {
             }
         };
         let Some(ended) = ended else {
-            crate::io::flush_stdout();
-            io.err(b"\n");
             text.clear();
-            sh.last_status = 130;
+            ended_by_ctrl_c(sh, io);
             continue;
         };
         if ended && line.is_empty() {
@@ -85,10 +83,7 @@ pub fn run(sh: &mut Shell, io: &Io) -> i32 {
         let status = sh.run_string(&text, io);
         sh.last_status = status;
         if crate::host::interrupted(true) {
-            // bash starts a new line after ^C and the status is 130.
-            crate::io::flush_stdout();
-            io.err(b"\n");
-            sh.last_status = 130;
+            ended_by_ctrl_c(sh, io);
         }
         text.clear();
         if let Some(code) = sh.pending_exit.take() {
@@ -97,6 +92,13 @@ pub fn run(sh: &mut Shell, io: &Io) -> i32 {
         }
     }
     sh.run_exit_trap(io)
+}
+
+/// A line (typed, or running) ended by Ctrl-C: bash starts a new line and the status is 130.
+fn ended_by_ctrl_c(sh: &mut Shell, io: &Io) {
+    crate::io::flush_stdout();
+    io.err(b"\n");
+    sh.last_status = 130;
 }
 
 /// The text so far ends inside a command (an open quote, `if` without `fi`, a here-document

@@ -217,7 +217,7 @@ fn json_or_text(json: bool) -> Terminal {
 }
 
 pub(super) fn runtime() -> Result<super::runtime::CliRuntime> {
-    super::runtime::CliRuntime::multi_thread(Some(2))
+    super::runtime::CliRuntime::multi_thread(2)
 }
 
 /// A cancel watch set by SIGINT or SIGTERM (the running hook is stopped, nothing else runs).

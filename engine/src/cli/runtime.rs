@@ -18,14 +18,11 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 pub struct CliRuntime(Option<tokio::runtime::Runtime>);
 
 impl CliRuntime {
-    /// A multi-threaded runtime with this many workers (tokio's default, one per core, when
-    /// `None`): for commands that run several things at once.
-    pub fn multi_thread(workers: Option<usize>) -> Result<Self> {
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        if let Some(workers) = workers {
-            builder.worker_threads(workers);
-        }
-        let runtime = builder
+    /// A multi-threaded runtime with this many workers: for commands that run several things
+    /// at once.
+    pub fn multi_thread(workers: usize) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;

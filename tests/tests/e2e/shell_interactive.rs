@@ -50,6 +50,13 @@ fn typed(args: &[&str], steps: &[(u64, &str)]) -> (String, Duration) {
     (text, started.elapsed())
 }
 
+/// Whether the terminal shows a line the shell printed ending in `want` (the terminal also
+/// echoes what is typed, so a typed command is not mistaken for its output).
+fn printed(out: &str, want: &str) -> bool {
+    out.lines()
+        .any(|l| l.trim_end_matches('\r').ends_with(want))
+}
+
 /// Ctrl-C stops a loop running in the guest, the shell's own `sleep` and a bridged command
 /// the guest waits for, each with status 130, and the shell goes on to the next line and
 /// ends at `exit`.
@@ -70,11 +77,7 @@ fn ctrl_c_ends_the_running_command_not_the_shell() {
             (500, "exit 3\n"),
         ],
     );
-    // The terminal echoes what is typed: look at whole lines the shell printed.
-    let printed = |want: &str| {
-        out.lines()
-            .any(|l| l.trim_end_matches('\r').ends_with(want))
-    };
+    let printed = |want: &str| printed(&out, want);
     assert!(printed("loop=130"), "{out}");
     assert!(printed("bridged=130"), "{out}");
     assert!(printed("sleep=130"), "{out}");
@@ -119,10 +122,7 @@ fn ctrl_c_during_read_or_at_the_prompt_drops_the_line() {
             (500, "exit\n"),
         ],
     );
-    let printed = |want: &str| {
-        out.lines()
-            .any(|l| l.trim_end_matches('\r').ends_with(want))
-    };
+    let printed = |want: &str| printed(&out, want);
     assert!(printed("after=130"), "{out}");
     assert!(printed("y=typed"), "{out}");
     assert!(printed("prompt=130"), "{out}");
