@@ -3,6 +3,7 @@
 
 use crate::io::{Io, Stream};
 use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
+use crate::syntax::SyntaxError;
 use brush_parser::ast::{self, Command, CompoundCommand as CC};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -15,382 +16,76 @@ pub enum Source {
     File,
 }
 
-pub fn parse(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
-    if let Some(line) = crate::nesting::too_deep(src) {
-        return Err(brush_parser::ParseError::Tokenizing {
-            inner: brush_parser::TokenizerError::ReadError(std::io::Error::other(format!(
-                "nesting deeper than {} levels",
-                crate::state::MAX_PARSE_NESTING
-            ))),
-            position: Some(brush_parser::SourcePosition {
-                index: 0,
-                line,
-                column: 1,
-            }),
-        });
+pub fn parse(src: &str) -> Result<ast::Program, SyntaxError> {
+    if let Some(e) = too_deep(src) {
+        return Err(e);
     }
-    let io_numbers = crate::rewrite::io_number::split_overlong(src);
-    let src = io_numbers.as_deref().unwrap_or(src);
-    let fnbody = crate::rewrite::fnbody::rewrite(src);
-    let src = fnbody.as_deref().unwrap_or(src);
-    let src = split_empty_for_parts(src);
-    let src = crate::rewrite::comsub_case::add_case_parens(&src);
-    let src = crate::rewrite::empty_for::fill_empty_for_lists(&src);
-    let src = crate::rewrite::dq_blanks::quote_blank_runs(&src);
-    let selected = crate::select::rewrite(&src);
-    let src = selected.as_deref().unwrap_or(&src);
-    let src = crate::rewrite::condnl::join_newlines(src);
-    if src.contains("$(") && src.contains('#') {
-        if let Some(f) = crate::rewrite::cmdsub_comments::blank(&src) {
-            return parse_text(&f);
-        }
-    }
-    parse_text(&src)
+    crate::syntax::parse(src)
 }
 
-fn parse_text(src: &str) -> Result<ast::Program, brush_parser::ParseError> {
-    // A backslash ending the input quotes nothing: bash keeps it as a character.
-    let trailing = src.len() - src.trim_end_matches('\\').len();
-    let owned;
-    let src = if trailing % 2 == 1 {
-        owned = format!("{src}\\");
-        owned.as_str()
-    } else {
-        src
-    };
-    let mut p = brush_parser::Parser::new(
-        std::io::Cursor::new(src.as_bytes()),
-        &brush_parser::ParserOptions::default(),
-    );
-    p.parse_program()
+/// The commands before the first syntax error, and the error (see crate::syntax).
+pub fn parse_prefix(src: &str) -> crate::syntax::Prefix {
+    if let Some(e) = too_deep(src) {
+        return crate::syntax::Prefix {
+            program: ast::Program {
+                complete_commands: Vec::new(),
+            },
+            error: Some(e),
+            warnings: Vec::new(),
+        };
+    }
+    crate::syntax::parse_prefix(src)
 }
 
-/// The parser reads the `;;` of `for ((;;))` as a case terminator; inside an
-/// arithmetic `for` header it is two empty parts, so a blank is put between.
-fn split_empty_for_parts(src: &str) -> std::borrow::Cow<'_, str> {
-    if !src.contains(";;") || !src.contains("((") {
-        return std::borrow::Cow::Borrowed(src);
-    }
-    let b = src.as_bytes();
-    let mut out = String::with_capacity(src.len() + 8);
-    let mut last = 0;
-    let mut i = 0;
-    while let Some(p) = src[i..].find("for") {
-        let start = i + p;
-        i = start + 3;
-        if start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_') {
-            continue;
-        }
-        let mut j = i;
-        while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
-            j += 1;
-        }
-        if !src[j..].starts_with("((") {
-            continue;
-        }
-        let head = j + 2;
-        let mut depth = 0i32;
-        let mut k = head;
-        while k < b.len() {
-            match b[k] {
-                b'(' => depth += 1,
-                b')' if depth == 0 => break,
-                b')' => depth -= 1,
-                b'\n' => break,
-                _ => {}
-            }
-            k += 1;
-        }
-        if src[head..k].contains(";;") {
-            out.push_str(&src[last..head]);
-            out.push_str(&src[head..k].replace(";;", "; ;"));
-            last = k;
-        }
-        i = k.max(i);
-    }
-    if last == 0 {
-        return std::borrow::Cow::Borrowed(src);
-    }
-    out.push_str(&src[last..]);
-    std::borrow::Cow::Owned(out)
+fn too_deep(src: &str) -> Option<SyntaxError> {
+    let line = crate::nesting::too_deep(src)?;
+    Some(SyntaxError {
+        line,
+        message: format!(
+            "syntax error: nesting deeper than {} levels",
+            crate::state::MAX_PARSE_NESTING
+        ),
+        kind: crate::syntax::ErrorKind::TooDeep,
+    })
 }
 
 /// The message bash prints for a syntax error, and the line it is on.
-pub fn syntax_error_message(src: &str, e: &brush_parser::ParseError) -> (usize, String) {
-    let lines: Vec<&str> = src.lines().collect();
-    match e {
-        brush_parser::ParseError::ParsingNear(pos) => {
-            let (lno, tok) = match misplaced_keyword(src) {
-                Some((l, t)) if l <= pos.line => (l, t),
-                _ => {
-                    let line = lines.get(pos.line.saturating_sub(1)).copied().unwrap_or("");
-                    let rest: String = line.chars().skip(pos.column.saturating_sub(1)).collect();
-                    (pos.line, token_at(&rest))
-                }
-            };
-            let line = lines.get(lno.saturating_sub(1)).copied().unwrap_or("");
-            (
-                lno,
-                format!("syntax error near unexpected token `{tok}'\n\x00`{line}'"),
-            )
-        }
-        brush_parser::ParseError::Tokenizing { inner, position } => {
-            let l = position
-                .as_ref()
-                .map(|p| p.line)
-                .unwrap_or(lines.len().max(1));
-            if let brush_parser::TokenizerError::ReadError(e) = inner {
-                // The nesting bound (crate::nesting): its own words.
-                return (l, format!("syntax error: {e}"));
-            }
-            let msg = inner.to_string();
-            if msg.contains("here") {
-                (l, format!("warning: {msg}"))
-            } else if msg.contains("unterminated") || msg.contains("end of input") {
-                let q = if msg.contains("double") {
-                    '"'
-                } else if msg.contains("backquote") {
-                    '`'
-                } else if msg.contains("single") || msg.contains("ANSI") {
-                    '\''
-                } else {
-                    ')'
-                };
-                (
-                    lines.len().max(1),
-                    format!("unexpected EOF while looking for matching `{q}'"),
-                )
-            } else {
-                (l, format!("syntax error: {msg}"))
-            }
-        }
-        brush_parser::ParseError::ParsingAtEndOfInput if misplaced_keyword(src).is_some() => {
-            let (lno, tok) = misplaced_keyword(src).unwrap_or_default();
-            let line = lines.get(lno.saturating_sub(1)).copied().unwrap_or("");
-            (
-                lno,
-                format!("syntax error near unexpected token `{tok}'\n\x00`{line}'"),
-            )
-        }
-        brush_parser::ParseError::ParsingAtEndOfInput => (
-            lines.len().max(1) + 1,
-            "syntax error: unexpected end of file".to_string(),
-        ),
-    }
-}
-
-/// bash names the first reserved word that cannot appear where it does (`then` without `if`,
-/// `done` without `do`, ...); brush-parser only knows where parsing stopped.
-fn misplaced_keyword(src: &str) -> Option<(usize, String)> {
-    let tokens = brush_parser::tokenize_str(src).ok()?;
-    // (construct, whether a command has been seen in its current part)
-    let mut stack: Vec<(&'static str, bool)> = Vec::new();
-    let mut cmd_start = true;
-    for t in &tokens {
-        let line = t.location().start.line;
-        match t {
-            brush_parser::Token::Operator(op, _) => {
-                if stack.last().is_some_and(|s| s.0 == "case") {
-                    continue;
-                }
-                cmd_start = matches!(
-                    op.as_str(),
-                    ";" | "\n" | "&&" | "||" | "|" | "&" | "(" | ")" | "|&"
-                );
-            }
-            brush_parser::Token::Word(w, _) => {
-                let top = stack.last().copied();
-                if top.is_some_and(|s| s.0 == "case") {
-                    if w == "esac" {
-                        stack.pop();
-                        cmd_start = false;
-                    }
-                    continue;
-                }
-                if top.is_some_and(|s| s.0 == "forhead") {
-                    if w == "do" {
-                        stack.pop();
-                        stack.push(("do", false));
-                        cmd_start = true;
-                    }
-                    continue;
-                }
-                if !cmd_start {
-                    continue;
-                }
-                let seen = top.is_some_and(|s| s.1);
-                let kind = top.map(|s| s.0).unwrap_or("");
-                let bad = |w: &str| Some((line, w.to_string()));
-                match w.as_str() {
-                    "if" => stack.push(("if", false)),
-                    "while" | "until" => stack.push(("loop", false)),
-                    "for" | "select" => {
-                        stack.push(("forhead", false));
-                        cmd_start = false;
-                    }
-                    "case" => {
-                        stack.push(("case", false));
-                        cmd_start = false;
-                    }
-                    "{" => stack.push(("{", false)),
-                    "!" | "time" => {}
-                    "then" => {
-                        if matches!(kind, "if" | "elif") && seen {
-                            stack.pop();
-                            stack.push(("then", false));
-                        } else {
-                            return bad(w);
-                        }
-                    }
-                    "elif" | "else" => {
-                        if kind == "then" && seen {
-                            stack.pop();
-                            stack.push((if w == "elif" { "elif" } else { "else" }, false));
-                        } else {
-                            return bad(w);
-                        }
-                    }
-                    "fi" => {
-                        if matches!(kind, "then" | "else") && seen {
-                            stack.pop();
-                            if let Some(p) = stack.last_mut() {
-                                p.1 = true;
-                            }
-                            cmd_start = false;
-                        } else {
-                            return bad(w);
-                        }
-                    }
-                    "do" => {
-                        if kind == "loop" && seen {
-                            stack.pop();
-                            stack.push(("do", false));
-                        } else {
-                            return bad(w);
-                        }
-                    }
-                    "done" | "}" => {
-                        let opener = if w == "done" { "do" } else { "{" };
-                        if kind == opener && seen {
-                            stack.pop();
-                            if let Some(p) = stack.last_mut() {
-                                p.1 = true;
-                            }
-                            cmd_start = false;
-                        } else {
-                            return bad(w);
-                        }
-                    }
-                    "esac" => return bad(w),
-                    _ => {
-                        if let Some(p) = stack.last_mut() {
-                            p.1 = true;
-                        }
-                        cmd_start = false;
-                    }
-                }
-            }
-        }
-    }
-    None
-}
-
-fn token_at(rest: &str) -> String {
-    let ops = [
-        ";;&", ";;", ";&", "&&", "||", ">>", "<<", "&>", ";", "&", "|", "(", ")", "<", ">",
-    ];
-    for o in ops {
-        if rest.starts_with(o) {
-            return o.to_string();
-        }
-    }
-    let t: String = rest
-        .chars()
-        .take_while(|c| !c.is_whitespace() && !";&|()<>".contains(*c))
-        .collect();
-    if t.is_empty() {
-        "newline".into()
-    } else {
-        t
-    }
+pub fn syntax_error_message(_src: &str, e: &SyntaxError) -> (usize, String) {
+    (e.line, e.message.clone())
 }
 
 impl Shell {
     /// Runs a whole script as bash does: lines before a late syntax error still run.
     pub fn run_script(&mut self, src: &str, source: Source, io: &Io) -> i32 {
         self.last_arg.clone_from(&self.arg0);
-        if let Some(e) = crate::rewrite::condnl::first_error(src) {
-            return self.run_to_cond_error(src, e, source, io);
-        }
         if self.script_may_alias(src) {
             return self.run_script_with_aliases(src, source, io);
         }
-        let mut parsed = parse(src);
-        // bash ends a here-document left open at end of input there, with a warning.
-        if let Err(brush_parser::ParseError::Tokenizing {
-            inner: brush_parser::TokenizerError::UnterminatedHereDocuments(tags, at),
-            ..
-        }) = &parsed
-        {
-            let tag = brush_parser::unquote_str(tags.trim());
-            if !tag.is_empty() && !tag.contains([' ', ',']) {
-                let mut closed = src.to_string();
-                if !closed.ends_with('\n') {
-                    closed.push('\n');
-                }
-                closed.push_str(&tag);
-                closed.push('\n');
-                if let Ok(p) = parse(&closed) {
-                    let start = at
-                        .trim_matches(['[', ']'])
-                        .split(',')
-                        .next()
-                        .unwrap_or("1")
-                        .to_string();
-                    self.lineno = src.lines().count();
-                    self.error(&format!(
-                        "warning: here-document at line {start} delimited by end-of-file (wanted `{tag}')"
-                    ));
-                    parsed = Ok(p);
-                }
-            }
+        let parsed = parse_prefix(src);
+        for w in &parsed.warnings {
+            self.lineno = w.line;
+            self.error(&format!("warning: {}", w.message));
         }
-        let status = match parsed {
-            Ok(prog) => match self.run_script_program(&prog, src, source, io) {
-                Ok(s) => s,
-                Err(Flow::Exit(s)) => s,
-                Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
-                Err(_) => self.last_status,
-            },
-            Err(e) => {
-                let (line, msg) = syntax_error_message(src, &e);
-                let lines: Vec<&str> = src.lines().collect();
-                let mut ran = None;
-                let mut k = line.saturating_sub(1).min(lines.len());
-                while k > 0 {
-                    let prefix = lines[..k].join("\n");
-                    if let Ok(p) = parse(&prefix) {
-                        ran = Some(p);
-                        break;
-                    }
-                    k -= 1;
-                }
-                let mut exited = None;
-                if let Some(p) = ran {
-                    match self.run_script_program(&p, src, source, io) {
-                        Ok(_)
-                        | Err(Flow::Abort(_))
-                        | Err(Flow::Break(_))
-                        | Err(Flow::Continue(_)) => {}
-                        Err(Flow::Exit(s)) | Err(Flow::Return(s)) => exited = Some(s),
-                    }
-                }
-                match exited {
-                    Some(s) => s,
-                    None => {
-                        self.print_syntax_error(source, line, &msg);
-                        2
-                    }
+        let status = match self.run_script_program(&parsed.program, src, source, io) {
+            Ok(s) => s,
+            Err(Flow::Exit(s)) | Err(Flow::Return(s)) if parsed.error.is_some() => {
+                self.last_status = s;
+                let st = self.run_exit_trap(io);
+                self.hist_save_at_exit();
+                return st;
+            }
+            Err(Flow::Exit(s)) => s,
+            Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
+            Err(_) => self.last_status,
+        };
+        let status = match parsed.error {
+            None => status,
+            Some(e) => {
+                self.print_syntax_error(source, e.line, &e.message);
+                match e.kind {
+                    // The conditional parser reports its own error; the script just ends.
+                    crate::syntax::ErrorKind::Conditional => self.last_status,
+                    _ => 2,
                 }
             }
         };

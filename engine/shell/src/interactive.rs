@@ -104,20 +104,5 @@ fn ended_by_ctrl_c(sh: &mut Shell, io: &Io) {
 /// The text so far ends inside a command (an open quote, `if` without `fi`, a here-document
 /// still being read): the next line continues it.
 fn incomplete(text: &str) -> bool {
-    use brush_parser::{ParseError as P, TokenizerError as T};
-    match crate::exec::parse(text) {
-        Err(P::ParsingAtEndOfInput) => true,
-        Err(P::Tokenizing { inner, .. }) => matches!(
-            inner,
-            T::UnterminatedEscapeSequence
-                | T::UnterminatedSingleQuote(_)
-                | T::UnterminatedAnsiCQuote(_)
-                | T::UnterminatedDoubleQuote(_)
-                | T::UnterminatedBackquote(_)
-                | T::UnterminatedCommandSubstitution
-                | T::UnterminatedExpansion
-                | T::UnterminatedHereDocuments(..)
-        ),
-        _ => false,
-    }
+    crate::syntax::is_incomplete(text)
 }

@@ -1,5 +1,5 @@
-//! `select NAME [in WORDS]; do ...; done`. brush-parser 0.4 does not parse `select`, so before
-//! parsing such a loop is rewritten as
+//! `select NAME [in WORDS]; do ...; done`. The AST has no select node, so the parser
+//! (crate::syntax) writes such a loop as
 //! `{ __hookbox_select --start; while __hookbox_select NAME WORDS; do ...; done; }`, and that
 //! internal builtin does what one turn of bash's select does: show the menu (on the first turn
 //! and after an empty answer) and the PS3 prompt on stderr, read a line into REPLY, set NAME
@@ -8,115 +8,9 @@
 
 use crate::io::Io;
 use crate::state::Shell;
-use brush_parser::Token;
 
 /// The internal builtin the rewrite calls.
 pub const BUILTIN: &str = "__hookbox_select";
-
-/// `src` with its select loops rewritten (see the module doc), if it has any.
-pub fn rewrite(src: &str) -> Option<String> {
-    if !src.contains("select") {
-        return None;
-    }
-    let toks = brush_parser::tokenize_str(src).ok()?;
-    // (char start, char end, replacement)
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    let chars: Vec<char> = src.chars().collect();
-    let text = |a: usize, b: usize| chars.get(a..b).map(|c| c.iter().collect::<String>());
-    let mut i = 0;
-    while i < toks.len() {
-        let is_select = matches!(&toks[i], Token::Word(w, _) if w == "select")
-            && crate::rewrite::condnl::command_position(&toks, i);
-        if !is_select {
-            i += 1;
-            continue;
-        }
-        let (Some(Token::Word(_, kw)), Some(Token::Word(name, _))) = (toks.get(i), toks.get(i + 1))
-        else {
-            i += 1;
-            continue;
-        };
-        let start = kw.start.index;
-        let mut j = i + 2;
-        let words = if matches!(toks.get(j), Some(Token::Word(w, _)) if w == "in") {
-            j += 1;
-            let first = j;
-            while matches!(toks.get(j), Some(Token::Word(..))) {
-                j += 1;
-            }
-            match (toks.get(first), j.checked_sub(1).and_then(|l| toks.get(l))) {
-                (Some(a), Some(b)) if j > first => {
-                    text(a.location().start.index, b.location().end.index).unwrap_or_default()
-                }
-                _ => String::new(),
-            }
-        } else {
-            "\"$@\"".to_string()
-        };
-        let end = j
-            .checked_sub(1)
-            .and_then(|l| toks.get(l))
-            .map_or(start, |t| t.location().end.index);
-        // The `done` that closes this loop, then the end of its redirections.
-        let mut depth = 0i32;
-        let mut k = j;
-        let mut close = None;
-        while let Some(t) = toks.get(k) {
-            if let Token::Word(w, _) = t {
-                if crate::rewrite::condnl::command_position(&toks, k) {
-                    match w.as_str() {
-                        "do" => depth += 1,
-                        "done" => {
-                            depth -= 1;
-                            if depth == 0 {
-                                close = Some(k);
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            k += 1;
-        }
-        let Some(mut k) = close else {
-            i += 1;
-            continue;
-        };
-        while let Some(Token::Operator(o, _)) = toks.get(k + 1) {
-            if !matches!(
-                o.as_str(),
-                "<" | ">" | ">>" | "<<<" | "<&" | ">&" | "<>" | ">|" | "&>" | "&>>"
-            ) {
-                break;
-            }
-            k += 2;
-        }
-        let Some(after) = toks.get(k).map(|t| t.location().end.index) else {
-            i += 1;
-            continue;
-        };
-        edits.push((
-            start,
-            end,
-            format!("{{ {BUILTIN} --start; while {BUILTIN} {name} {words}"),
-        ));
-        edits.push((after, after, "; }".to_string()));
-        i = j;
-    }
-    if edits.is_empty() {
-        return None;
-    }
-    let mut out = String::with_capacity(src.len() + 32);
-    let mut at = 0;
-    for (s, e, r) in edits {
-        out.push_str(&text(at, s)?);
-        out.push_str(&r);
-        at = e;
-    }
-    out.push_str(&text(at, chars.len())?);
-    Some(out)
-}
 
 impl Shell {
     /// One turn of a select loop: `__hookbox_select NAME WORD...`.

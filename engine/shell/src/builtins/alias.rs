@@ -150,23 +150,18 @@ impl Shell {
             let raw = rest.concat();
             let text = self.expand_alias_text(&raw).into_owned();
             self.line_offset = base_offset + from - 1;
-            let (prog, err) = match crate::exec::parse(&text) {
-                Ok(p) => (Some(p), None),
-                Err(e) => {
-                    let (line, msg) = crate::exec::syntax_error_message(&text, &e);
-                    let tl: Vec<&str> = text.split_inclusive('\n').collect();
-                    let mut k = line.saturating_sub(1).min(tl.len());
-                    let mut prefix = None;
-                    while k > 0 {
-                        if let Ok(p) = crate::exec::parse(&tl[..k].concat()) {
-                            prefix = Some(p);
-                            break;
-                        }
-                        k -= 1;
-                    }
-                    (prefix, Some((line + from - 1, msg, k)))
-                }
-            };
+            let parsed = crate::exec::parse_prefix(&text);
+            let err = parsed.error.map(|e| {
+                // The lines read before the failing command.
+                let read = parsed
+                    .program
+                    .complete_commands
+                    .last()
+                    .and_then(|c| c.location())
+                    .map_or(0, |l| l.end.line);
+                (e.line + from - 1, e.message, read)
+            });
+            let prog = Some(parsed.program);
             let mut st = self.last_status;
             if let Some(prog) = prog {
                 for (i, cc) in prog.complete_commands.iter().enumerate() {
