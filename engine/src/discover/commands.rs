@@ -22,56 +22,19 @@ pub struct Called {
     pub column: usize,
 }
 
-/// How the bundled parser took a tenant's script, in hookbox's own process.
-enum Parsed {
-    Program(ast::Program),
-    Error(brush_parser::ParseError),
-    /// The parser panicked (brush-parser 0.4 does on some unterminated here-documents).
-    Crashed,
-}
-
-/// Parses a script in hookbox's process, where a parser bug must not take hookbox down:
-/// brush-parser 0.4 loops forever, allocating, on some inputs that end inside an unterminated
-/// here-document without a final newline (`$(<<  `), so the text gets one (a script's last
-/// newline changes nothing bash reports), and a panic on others is caught.
-fn parse(text: &str) -> (std::borrow::Cow<'_, str>, Parsed) {
-    let text = if text.ends_with('\n') {
-        std::borrow::Cow::Borrowed(text)
-    } else {
-        std::borrow::Cow::Owned(format!("{text}\n"))
-    };
-    let parsed = std::panic::catch_unwind(|| hookbox_shell::exec::parse(&text));
-    let parsed = match parsed {
-        Ok(Ok(program)) => Parsed::Program(program),
-        Ok(Err(e)) => Parsed::Error(e),
-        Err(_) => Parsed::Crashed,
-    };
-    (text, parsed)
-}
-
 /// The syntax error of `text` as the bundled shell reports it: (line, message).
 pub fn syntax_error(text: &str) -> Option<(usize, String)> {
-    match parse(text) {
-        (_, Parsed::Program(_)) => None,
-        (text, Parsed::Error(e)) => {
-            let (line, message) = hookbox_shell::exec::syntax_error_message(&text, &e);
-            // The shell prints the offending line after a NUL marker; one line here.
-            let message = message.replace("\n\u{0}", ": ");
-            Some((line, message))
-        }
-        (_, Parsed::Crashed) => Some((
-            1,
-            "the bundled shell's parser cannot read this script (a known parser gap with an \
-             unterminated here-document); bash would report a syntax error"
-                .into(),
-        )),
-    }
+    let e = hookbox_shell::exec::parse(text).err()?;
+    let (line, message) = hookbox_shell::exec::syntax_error_message(text, &e);
+    // The shell prints the offending line after a NUL marker; one line here.
+    let message = message.replace("\n\u{0}", ": ").replace('\u{0}', ": ");
+    Some((line, message))
 }
 
 /// The host programs `text` calls, in order of appearance, each once per place. Empty when
 /// the text does not parse (the syntax check reports that).
 pub fn called(text: &str) -> Vec<Called> {
-    let (_, Parsed::Program(program)) = parse(text) else {
+    let Ok(program) = hookbox_shell::exec::parse(text) else {
         return Vec::new();
     };
     let mut walk = Walk::default();
