@@ -236,18 +236,10 @@ impl Shell {
                     return Ok(2);
                 }
                 let src = args.join(" ");
-                if let Err(e) = crate::exec::parse(&src) {
-                    let (line, msg) = crate::exec::syntax_error_message(&src, &e);
-                    let prefix = format!("{}: eval: line {line}: ", self.err_name);
-                    for m in msg.split('\x00') {
-                        io.err(format!("{prefix}{}\n", m.trim_end_matches('\n')).as_bytes());
-                    }
-                    return Ok(2);
-                }
                 // The eval'd text's first line is the line of the eval, one level deeper for -x.
                 let off = std::mem::replace(&mut self.line_offset, self.lineno.saturating_sub(1));
                 self.xdepth += 1;
-                let r = self.run_string_flow(&src, io);
+                let r = self.run_text(&src, io, true);
                 self.xdepth -= 1;
                 self.line_offset = off;
                 r?

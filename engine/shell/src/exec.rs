@@ -3,7 +3,6 @@
 
 use crate::io::{Io, Stream};
 use crate::state::{ElemKey, Flow, Shell, Value, Var, R};
-use crate::syntax::SyntaxError;
 use brush_parser::ast::{self, Command, CompoundCommand as CC};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -16,44 +15,6 @@ pub enum Source {
     File,
 }
 
-pub fn parse(src: &str) -> Result<ast::Program, SyntaxError> {
-    if let Some(e) = too_deep(src) {
-        return Err(e);
-    }
-    crate::syntax::parse(src)
-}
-
-/// The commands before the first syntax error, and the error (see crate::syntax).
-pub fn parse_prefix(src: &str) -> crate::syntax::Prefix {
-    if let Some(e) = too_deep(src) {
-        return crate::syntax::Prefix {
-            program: ast::Program {
-                complete_commands: Vec::new(),
-            },
-            error: Some(e),
-            warnings: Vec::new(),
-        };
-    }
-    crate::syntax::parse_prefix(src)
-}
-
-fn too_deep(src: &str) -> Option<SyntaxError> {
-    let line = crate::nesting::too_deep(src)?;
-    Some(SyntaxError {
-        line,
-        message: format!(
-            "syntax error: nesting deeper than {} levels",
-            crate::state::MAX_PARSE_NESTING
-        ),
-        kind: crate::syntax::ErrorKind::TooDeep,
-    })
-}
-
-/// The message bash prints for a syntax error, and the line it is on.
-pub fn syntax_error_message(_src: &str, e: &SyntaxError) -> (usize, String) {
-    (e.line, e.message.clone())
-}
-
 impl Shell {
     /// Runs a whole script as bash does: lines before a late syntax error still run.
     pub fn run_script(&mut self, src: &str, source: Source, io: &Io) -> i32 {
@@ -61,7 +22,7 @@ impl Shell {
         if self.script_may_alias(src) {
             return self.run_script_with_aliases(src, source, io);
         }
-        let parsed = parse_prefix(src);
+        let parsed = crate::syntax::parse_prefix(src);
         for w in &parsed.warnings {
             self.lineno = w.line;
             self.error(&format!("warning: {}", w.message));
@@ -125,6 +86,12 @@ impl Shell {
 
     /// Runs a string (eval, traps, command substitution) in this shell; Flow passes through.
     pub fn run_string_flow(&mut self, src: &str, io: &Io) -> R<i32> {
+        self.run_text(src, io, false)
+    }
+
+    /// Runs `src` a complete command at a time, as bash does: the commands before a syntax
+    /// error run, then the error is reported (in `eval`'s words when `eval`) with status 2.
+    pub(crate) fn run_text(&mut self, src: &str, io: &Io, eval: bool) -> R<i32> {
         // eval, source, traps and $( ) nest through here: bounded before the stack is.
         if self.xdepth > crate::state::MAX_EVAL_DEPTH {
             self.error(&format!(
@@ -134,16 +101,20 @@ impl Shell {
             return Err(Flow::Abort(1));
         }
         let src = &*self.expand_alias_text(src);
-        match parse(src) {
-            Ok(p) => self.run_program(&p, io),
-            Err(e) => {
-                let (line, msg) = syntax_error_message(src, &e);
-                let _ = line;
-                let m = msg.replace('\x00', &self.err_prefix());
-                self.error(&m);
-                Ok(2)
+        let parsed = crate::syntax::parse_prefix(src);
+        let st = self.run_program(&parsed.program, io)?;
+        let Some(e) = parsed.error else {
+            return Ok(st);
+        };
+        if eval {
+            let prefix = format!("{}: eval: line {}: ", self.err_name, e.line);
+            for m in e.message.split('\x00') {
+                io.err(format!("{prefix}{}\n", m.trim_end_matches('\n')).as_bytes());
             }
+        } else {
+            self.error(&e.message.replace('\x00', &self.err_prefix()));
         }
+        Ok(2)
     }
 
     pub fn run_string(&mut self, src: &str, io: &Io) -> i32 {

@@ -12,7 +12,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::exec::{self, Source};
+use crate::exec::Source;
 use crate::host::Host;
 use crate::io::{Io, StreamReader};
 use crate::state::Shell;
@@ -214,11 +214,10 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
         (s, Source::Stdin)
     };
     if noexec {
-        return match exec::parse(&src) {
+        return match crate::syntax::parse(&src) {
             Ok(_) => 0,
             Err(e) => {
-                let (line, msg) = exec::syntax_error_message(&src, &e);
-                sh.print_syntax_error(source, line, &msg);
+                sh.print_syntax_error(source, e.line, &e.message);
                 2
             }
         };

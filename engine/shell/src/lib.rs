@@ -11,7 +11,6 @@ pub mod host;
 mod interactive;
 pub mod invoke;
 pub mod io;
-mod nesting;
 mod pattern;
 mod select;
 pub mod state;

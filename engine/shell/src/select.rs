@@ -9,8 +9,7 @@
 use crate::io::Io;
 use crate::state::Shell;
 
-/// The internal builtin the rewrite calls.
-pub const BUILTIN: &str = "__hookbox_select";
+pub use crate::syntax::SELECT_BUILTIN as BUILTIN;
 
 impl Shell {
     /// One turn of a select loop: `__hookbox_select NAME WORD...`.

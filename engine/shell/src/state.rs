@@ -23,7 +23,7 @@ pub const MAX_EVAL_DEPTH: u32 = 500;
 /// script the parser is given. Past it the script is refused before parsing with a syntax
 /// error, status 2. 3000: bash itself has no limit; in the guest 3000 nested `{` or `if`
 /// run and about 6000 exhaust its 8 MiB wasm stack (measured), so this keeps a margin.
-pub const MAX_PARSE_NESTING: usize = 3000;
+pub use crate::syntax::MAX_PARSE_NESTING;
 
 #[derive(Clone, Debug)]
 pub enum Value {

@@ -402,7 +402,7 @@ impl Shell {
             if !v.starts_with("() {") || name.is_empty() || name.contains(char::is_whitespace) {
                 continue;
             }
-            let Ok(prog) = crate::exec::parse(&format!("{name} {v}")) else {
+            let Ok(prog) = crate::syntax::parse(&format!("{name} {v}")) else {
                 continue;
             };
             let def = prog

@@ -24,8 +24,8 @@ pub struct Called {
 
 /// The syntax error of `text` as the bundled shell reports it: (line, message).
 pub fn syntax_error(text: &str) -> Option<(usize, String)> {
-    let e = hookbox_shell::exec::parse(text).err()?;
-    let (line, message) = hookbox_shell::exec::syntax_error_message(text, &e);
+    let e = hookbox_shell::syntax::parse(text).err()?;
+    let (line, message) = (e.line, e.message);
     // The shell prints the offending line after a NUL marker; one line here.
     let message = message.replace("\n\u{0}", ": ").replace('\u{0}', ": ");
     Some((line, message))
@@ -34,7 +34,7 @@ pub fn syntax_error(text: &str) -> Option<(usize, String)> {
 /// The host programs `text` calls, in order of appearance, each once per place. Empty when
 /// the text does not parse (the syntax check reports that).
 pub fn called(text: &str) -> Vec<Called> {
-    let Ok(program) = hookbox_shell::exec::parse(text) else {
+    let Ok(program) = hookbox_shell::syntax::parse(text) else {
         return Vec::new();
     };
     let mut walk = Walk::default();
@@ -218,7 +218,7 @@ impl Walk {
             .map(|l| (l.start.line, l.start.column))
             .unwrap_or((1, 1));
         for inner in command_substitutions(&w.value) {
-            let Ok(program) = hookbox_shell::exec::parse(&inner) else {
+            let Ok(program) = hookbox_shell::syntax::parse(&inner) else {
                 continue;
             };
             let mut nested = Walk::default();

@@ -150,7 +150,7 @@ impl Shell {
             let raw = rest.concat();
             let text = self.expand_alias_text(&raw).into_owned();
             self.line_offset = base_offset + from - 1;
-            let parsed = crate::exec::parse_prefix(&text);
+            let parsed = crate::syntax::parse_prefix(&text);
             let err = parsed.error.map(|e| {
                 // The lines read before the failing command.
                 let read = parsed

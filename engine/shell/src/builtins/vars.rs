@@ -737,7 +737,7 @@ impl Shell {
             }
             format!("{name}{op}{value}")
         };
-        let prog = crate::exec::parse(&src).ok()?;
+        let prog = crate::syntax::parse(&src).ok()?;
         let [cc] = prog.complete_commands.as_slice() else {
             return None;
         };

@@ -246,12 +246,12 @@ impl Parser<'_> {
 
     fn command(&mut self) -> Result<ast::Command, SyntaxError> {
         self.depth += 1;
-        if self.depth > crate::state::MAX_PARSE_NESTING {
+        if self.depth > super::MAX_PARSE_NESTING {
             return Err(SyntaxError {
                 line: self.line,
                 message: format!(
                     "syntax error: nesting deeper than {} levels",
-                    crate::state::MAX_PARSE_NESTING
+                    super::MAX_PARSE_NESTING
                 ),
                 kind: ErrorKind::TooDeep,
             });
@@ -510,7 +510,7 @@ impl Parser<'_> {
         let builtin = |args: Vec<ast::Word>| {
             let cmd = ast::SimpleCommand {
                 prefix: None,
-                word_or_name: Some(plain_word(crate::select::BUILTIN)),
+                word_or_name: Some(plain_word(super::SELECT_BUILTIN)),
                 suffix: Some(ast::CommandSuffix(
                     args.into_iter()
                         .map(ast::CommandPrefixOrSuffixItem::Word)

@@ -13,9 +13,16 @@
 mod cond;
 mod grammar;
 mod lexer;
+mod nesting;
 mod words;
 
 use brush_parser::ast;
+
+/// How deeply a script may nest compound commands and substitutions (see nesting.rs).
+pub const MAX_PARSE_NESTING: usize = 3000;
+
+/// The internal builtin a `select` loop is written with (crate::select runs it).
+pub const SELECT_BUILTIN: &str = "__hookbox_select";
 
 /// What kind of syntax error: the interactive loop reads another line for the first two.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -108,6 +115,19 @@ pub fn parse(src: &str) -> Result<ast::Program, SyntaxError> {
 
 /// The complete commands before the first syntax error, the error, and any warnings.
 pub fn parse_prefix(src: &str) -> Prefix {
+    if let Some(line) = nesting::too_deep(src) {
+        return Prefix {
+            program: ast::Program {
+                complete_commands: Vec::new(),
+            },
+            error: Some(SyntaxError {
+                line,
+                message: format!("syntax error: nesting deeper than {MAX_PARSE_NESTING} levels"),
+                kind: ErrorKind::TooDeep,
+            }),
+            warnings: Vec::new(),
+        };
+    }
     let mut p = Parser::new(src);
     let mut program = ast::Program {
         complete_commands: Vec::new(),

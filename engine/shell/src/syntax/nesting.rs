@@ -5,7 +5,7 @@
 //! and the compound keywords open, their closers close, quotes and comments are skipped; real
 //! scripts stay far below the bound.
 
-use crate::state::MAX_PARSE_NESTING;
+use super::MAX_PARSE_NESTING;
 
 /// The line where the nesting first passes [`MAX_PARSE_NESTING`], if it does.
 pub fn too_deep(src: &str) -> Option<usize> {
