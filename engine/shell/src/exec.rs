@@ -107,7 +107,11 @@ impl Shell {
             return Ok(st);
         };
         if eval {
-            let prefix = format!("{}: eval: line {}: ", self.err_name, e.line);
+            let prefix = format!(
+                "{}: eval: line {}: ",
+                self.err_name,
+                e.line + self.line_offset
+            );
             for m in e.message.split('\x00') {
                 io.err(format!("{prefix}{}\n", m.trim_end_matches('\n')).as_bytes());
             }
