@@ -12,7 +12,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::exec::Source;
+use crate::eval::Source;
 use crate::host::Host;
 use crate::io::{Io, StreamReader};
 use crate::state::Shell;

@@ -4,7 +4,7 @@
 
 mod arith;
 mod builtins;
-pub mod exec;
+pub mod eval;
 mod expand;
 pub mod grants;
 pub mod host;
@@ -21,5 +21,5 @@ pub mod tools;
 mod trace;
 
 pub use builtins::is_builtin;
-pub use exec::Source;
+pub use eval::Source;
 pub use state::Shell;

@@ -4,7 +4,7 @@
 //! command at a time: when a command changes the aliases, the rest of the script is parsed
 //! again from the next line, with the aliases substituted into its text first.
 
-use crate::exec::Source;
+use crate::eval::Source;
 use crate::io::Io;
 use crate::state::{Flow, Shell};
 use brush_parser::ast::SourceLocation;
