@@ -9,8 +9,6 @@
 use crate::io::Io;
 use crate::state::Shell;
 
-pub use crate::syntax::SELECT_BUILTIN as BUILTIN;
-
 impl Shell {
     /// One turn of a select loop: `__hookbox_select NAME WORD...`.
     pub fn select_turn(&mut self, a: &[String], io: &Io) -> i32 {
