@@ -449,13 +449,14 @@ def make_helpers(spec_dir, dest, python3):
 # ---------------------------------------------------------------------------
 # Running one case.
 
-def run_process(argv, code, env, cwd, timeout):
+def run_process(argv, code, env, cwd, timeout, executable=None):
     """Runs argv with code on stdin.  Never raises; returns a dict."""
     res = {'stdout': b'', 'stderr': b'', 'status': None, 'timeout': False,
            'error': None, 'seconds': 0.0}
     start = time.monotonic()
     try:
-        p = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.PIPE,
+        p = subprocess.Popen(argv, executable=executable, env=env, cwd=cwd,
+                             stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              start_new_session=True)
     except OSError as e:
@@ -602,8 +603,11 @@ class Runner(object):
             return {'stdout': b'', 'stderr': str(e).encode(), 'status': None,
                     'timeout': False, 'error': 'tmp dir: %s' % e}
         env = self.base_env(case_dir)
+        executable = None
         if label == 'bash':
-            argv = [self.args.bash]
+            # argv[0] 'bash', as when sh_spec runs `bash` from PATH: the
+            # expected error messages read "bash: line 2: ...".
+            argv, executable = ['bash'], self.args.bash
         else:
             # hookbox reads its module cache location from the environment
             # and does not pass HOOKBOX_CACHE_DIR on to the guest.
@@ -612,7 +616,7 @@ class Runner(object):
                     '--allow-all-commands',
                     '--timeout', str(int(self.args.timeout) + 5)]
         res = run_process(argv, case.get('code', ''), env, case_dir,
-                          self.args.timeout)
+                          self.args.timeout, executable)
         if not self.args.keep_tmp:
             remove_dir(case_dir)
         return res

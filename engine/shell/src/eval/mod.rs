@@ -106,7 +106,9 @@ impl Shell {
             ));
             return Err(Flow::Abort(1));
         }
-        let src = &*self.expand_alias_text(src);
+        if !self.live_aliases().is_empty() {
+            return self.run_text_with_aliases(src, io, eval);
+        }
         let parsed = crate::syntax::parse_prefix(src);
         let st = self.run_program(&parsed.program, io)?;
         let Some(e) = parsed.error else {
@@ -125,6 +127,49 @@ impl Shell {
             self.error(&e.message.replace('\x00', &self.err_prefix()));
         }
         Ok(2)
+    }
+
+    /// [`Self::run_text`] with aliases live: a command at a time, each read with the
+    /// aliases the commands before it left.
+    fn run_text_with_aliases(&mut self, src: &str, io: &Io, eval: bool) -> R<i32> {
+        let mut reader = crate::syntax::Reader::new(src);
+        let mut st = self.last_status;
+        loop {
+            reader.set_aliases(self.live_aliases());
+            match reader.next_command() {
+                Ok(Some(cc)) => match self.run_list(&cc, io) {
+                    Ok(s) => st = s,
+                    Err(Flow::Abort(s)) => {
+                        st = s;
+                        self.last_status = s;
+                    }
+                    Err(e) => return Err(e),
+                },
+                Ok(None) => return Ok(st),
+                Err(e) => {
+                    self.report_syntax_error(&e, io, eval);
+                    return Ok(2);
+                }
+            }
+            if self.one_command_done() {
+                return Err(Flow::Exit(st));
+            }
+        }
+    }
+
+    fn report_syntax_error(&self, e: &crate::syntax::SyntaxError, io: &Io, eval: bool) {
+        if eval {
+            let prefix = format!(
+                "{}: eval: line {}: ",
+                self.err_name,
+                e.line + self.line_offset
+            );
+            for m in e.message.split('\x00') {
+                io.err(format!("{prefix}{}\n", m.trim_end_matches('\n')).as_bytes());
+            }
+        } else {
+            self.error(&e.message.replace('\x00', &self.err_prefix()));
+        }
     }
 
     pub fn run_string(&mut self, src: &str, io: &Io) -> i32 {

@@ -60,7 +60,7 @@ fn binary(t: &Token) -> Option<B> {
     })
 }
 
-impl Parser<'_> {
+impl Parser {
     /// `[[ EXPR ]]` and the redirections after it.
     pub(super) fn extended_test(
         &mut self,

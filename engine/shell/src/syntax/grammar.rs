@@ -38,7 +38,7 @@ fn is_redirect_op(op: &str) -> bool {
     )
 }
 
-impl Parser<'_> {
+impl Parser {
     /// The text of source line `n` (1-based), as bash quotes it after a syntax error.
     fn line_text(&self, n: usize) -> &str {
         self.src.lines().nth(n.saturating_sub(1)).unwrap_or("")
@@ -262,6 +262,7 @@ impl Parser<'_> {
     }
 
     fn command_inner(&mut self) -> Result<ast::Command, SyntaxError> {
+        while self.expand_alias()? {}
         let t = self.peek()?.clone();
         let compound = match &t.tok {
             Tok::Word(w) => match w.as_str() {
@@ -800,6 +801,12 @@ impl Parser<'_> {
             let t = match pending.take() {
                 Some(t) => t,
                 None => {
+                    if let Some(after) = self.alias_next {
+                        if self.peek()?.start.index >= after {
+                            self.alias_next = None;
+                            while self.expand_alias()? {}
+                        }
+                    }
                     let t = self.peek()?;
                     match &t.tok {
                         Tok::Word(_) => self.next()?,

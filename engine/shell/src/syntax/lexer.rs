@@ -65,6 +65,17 @@ pub(super) struct HereSkip {
     resume_line: usize,
 }
 
+impl HereSkip {
+    /// The text from `from` on moved by `by` bytes (an alias was written in before it).
+    pub(super) fn shift(&mut self, from: usize, by: isize) {
+        for at in [&mut self.at, &mut self.resume] {
+            if *at >= from {
+                *at = at.saturating_add_signed(by);
+            }
+        }
+    }
+}
+
 fn is_blank(c: u8) -> bool {
     c == b' ' || c == b'\t'
 }
@@ -76,7 +87,7 @@ fn ends_word(c: u8) -> bool {
     )
 }
 
-impl Parser<'_> {
+impl Parser {
     pub(super) fn position(&self) -> SourcePosition {
         SourcePosition {
             index: self.pos,
@@ -86,7 +97,7 @@ impl Parser<'_> {
     }
 
     fn byte(&self, at: usize) -> Option<u8> {
-        self.b.get(at).copied()
+        self.src.as_bytes().get(at).copied()
     }
 
     /// Moves one byte on, counting lines.
@@ -105,7 +116,7 @@ impl Parser<'_> {
     }
 
     fn starts(&self, s: &str) -> bool {
-        self.b[self.pos.min(self.b.len())..].starts_with(s.as_bytes())
+        self.src.as_bytes()[self.pos.min(self.src.len())..].starts_with(s.as_bytes())
     }
 
     pub(super) fn unterminated(&self, quote: &str, line: usize) -> SyntaxError {
@@ -297,7 +308,7 @@ impl Parser<'_> {
 
     /// Appends the next `n` bytes as they are.
     fn copy(&mut self, out: &mut String, n: usize) {
-        let end = (self.pos + n).min(self.b.len());
+        let end = (self.pos + n).min(self.src.len());
         out.push_str(&self.src[self.pos..end]);
         self.bump_n(end - self.pos);
     }
@@ -309,7 +320,7 @@ impl Parser<'_> {
         loop {
             match self.byte(self.pos) {
                 None => return Err(self.unterminated("`", line)),
-                Some(b'\\') => self.bump_n(2.min(self.b.len() - self.pos)),
+                Some(b'\\') => self.bump_n(2.min(self.src.len() - self.pos)),
                 Some(b'`') => break,
                 Some(_) => self.bump(),
             }
@@ -328,7 +339,7 @@ impl Parser<'_> {
                 loop {
                     match self.byte(self.pos) {
                         None => return Err(self.unterminated("'", line)),
-                        Some(b'\\') => self.bump_n(2.min(self.b.len() - self.pos)),
+                        Some(b'\\') => self.bump_n(2.min(self.src.len() - self.pos)),
                         Some(b'\'') => break,
                         Some(_) => self.bump(),
                     }
@@ -421,7 +432,7 @@ impl Parser<'_> {
             j += 1;
         }
         let end = j + 2;
-        out.push_str(&self.src[self.pos..end.min(self.b.len())]);
+        out.push_str(&self.src[self.pos..end.min(self.src.len())]);
         self.bump_n(end - self.pos);
         Ok(true)
     }
@@ -498,7 +509,7 @@ impl Parser<'_> {
                     at,
                     at + 1,
                     self.line
-                        + self.src[self.pos..at.min(self.b.len())]
+                        + self.src[self.pos..at.min(self.src.len())]
                             .matches('\n')
                             .count()
                         + 1,
@@ -506,18 +517,18 @@ impl Parser<'_> {
             }
         };
         let mut body = String::new();
-        let mut p = body_start.min(self.b.len());
+        let mut p = body_start.min(self.src.len());
         let mut line = body_line;
         let mut closed = false;
-        while p < self.b.len() {
-            let e = self.src[p..].find('\n').map_or(self.b.len(), |k| p + k);
+        while p < self.src.len() {
+            let e = self.src[p..].find('\n').map_or(self.src.len(), |k| p + k);
             let raw = &self.src[p..e];
             let text = if strip_tabs {
                 raw.trim_start_matches('\t')
             } else {
                 raw
             };
-            let next = (e + 1).min(self.b.len());
+            let next = (e + 1).min(self.src.len());
             line += 1;
             if text == delimiter {
                 p = next;
@@ -557,7 +568,7 @@ impl Parser<'_> {
             }
             j += 1;
         }
-        self.b.len()
+        self.src.len()
     }
 
     /// Reads a `[[ ... =~ ]]` regex operand: up to a blank outside parentheses and quotes,

@@ -10,6 +10,7 @@
 //! them back: a function whose body is `[[ ]]` gets a brace group around it, and `select` is
 //! a loop over an internal builtin (crate::select).
 
+mod alias;
 mod cond;
 mod grammar;
 mod lexer;
@@ -63,9 +64,9 @@ pub struct Prefix {
     pub warnings: Vec<Warning>,
 }
 
-pub(crate) struct Parser<'a> {
-    src: &'a str,
-    b: &'a [u8],
+pub(crate) struct Parser {
+    /// The text, with the aliases expanded so far written in.
+    src: String,
     pos: usize,
     line: usize,
     line_start: usize,
@@ -76,13 +77,19 @@ pub(crate) struct Parser<'a> {
     /// How many `$( )` bodies are being parsed, and the edits noted in them, in order.
     comsub_depth: usize,
     edits: Vec<(usize, usize, &'static str)>,
+    /// The aliases to expand where a command word is read (none: no expansion).
+    aliases: std::collections::HashMap<String, String>,
+    /// Alias texts being read: (name, start, end); a name is not expanded inside its own.
+    alias_spans: Vec<(String, usize, usize)>,
+    /// An alias ending in a blank was expanded: the word after its text (at or past this
+    /// index) is checked too.
+    alias_next: Option<usize>,
 }
 
-impl<'a> Parser<'a> {
-    fn new(src: &'a str) -> Self {
+impl Parser {
+    fn new(src: &str) -> Self {
         Parser {
-            src,
-            b: src.as_bytes(),
+            src: src.to_string(),
             pos: 0,
             line: 1,
             line_start: 0,
@@ -92,6 +99,9 @@ impl<'a> Parser<'a> {
             depth: 0,
             comsub_depth: 0,
             edits: Vec::new(),
+            aliases: std::collections::HashMap::new(),
+            alias_spans: Vec::new(),
+            alias_next: None,
         }
     }
 
@@ -143,6 +153,45 @@ pub fn parse_prefix(src: &str) -> Prefix {
         program,
         error,
         warnings: p.warnings,
+    }
+}
+
+/// Reads a script one complete command at a time, each with the aliases given before it
+/// is read (bash's order: an alias defined on one line applies from the next).
+pub struct Reader {
+    p: Parser,
+    too_deep: Option<SyntaxError>,
+}
+
+impl Reader {
+    pub fn new(src: &str) -> Reader {
+        let too_deep = nesting::too_deep(src).map(|line| SyntaxError {
+            line,
+            message: format!("syntax error: nesting deeper than {MAX_PARSE_NESTING} levels"),
+            kind: ErrorKind::TooDeep,
+        });
+        Reader {
+            p: Parser::new(src),
+            too_deep,
+        }
+    }
+
+    /// The aliases for the commands read from now on.
+    pub fn set_aliases(&mut self, aliases: impl IntoIterator<Item = (String, String)>) {
+        self.p.aliases = aliases.into_iter().collect();
+    }
+
+    /// The next complete command, `None` at the end.
+    pub fn next_command(&mut self) -> Result<Option<ast::CompoundList>, SyntaxError> {
+        if let Some(e) = self.too_deep.take() {
+            return Err(e);
+        }
+        self.p.complete_command()
+    }
+
+    /// Warnings given so far (here-documents ended by the end of input).
+    pub fn take_warnings(&mut self) -> Vec<Warning> {
+        std::mem::take(&mut self.p.warnings)
     }
 }
 
