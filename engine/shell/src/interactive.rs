@@ -5,15 +5,8 @@
 //! command run from the prompt reads what follows on the terminal itself.
 
 use crate::io::{Io, Stream};
+use crate::state::interrupts::Interrupts;
 use crate::state::{Flow, Shell, R};
-
-/// Ctrl-C for the interactive loop ([`Shell::interrupts`]). The host keeps it raised until
-/// the prompt clears it, so a subshell's copy of the shell sees it as the shell does.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Interrupts {
-    /// Looked for at all: only at a terminal prompt (a script pays nothing for it).
-    pub on: bool,
-}
 
 impl Interrupts {
     /// Stops the command being run (status 130, bash's for SIGINT) when Ctrl-C was typed;

@@ -3,29 +3,13 @@
 //! map starts as readline's defaults, then the inputrc file is applied, as readline does.
 
 use crate::io::Io;
+use crate::state::keymap::{Binding, KeyMap};
 use crate::state::Shell;
 use std::collections::BTreeMap;
 
 /// readline's default emacs bindings, one `"keyseq": function` a line (what bash 5.2's
 /// `bind -p` shows in the C locale with no inputrc).
 const DEFAULTS: &str = include_str!("bind_defaults.txt");
-
-/// What a key sequence runs.
-#[derive(Clone, Debug, PartialEq)]
-enum Binding {
-    Func(String),
-    Macro(Vec<u8>),
-    Shell(String),
-}
-
-/// The key map (filled on first use: most scripts never call `bind`).
-#[derive(Clone, Default)]
-pub struct KeyMap {
-    loaded: bool,
-    keys: BTreeMap<Vec<u8>, Binding>,
-    /// readline variables (`set name value`), in `bind -v` order.
-    vars: Vec<(&'static str, String)>,
-}
 
 /// readline's boolean variables, then its other variables, with their defaults; the meta
 /// settings depend on the locale and are filled in when the map loads.

@@ -3,6 +3,7 @@
 //! `compgen` generates the matches of a specification for a word and prints them.
 
 use crate::io::Io;
+use crate::state::completion::{Completions, Entry, Spec};
 use crate::state::{Shell, Value};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -157,36 +158,6 @@ const COMPOPT_USAGE: &str = "compopt: usage: compopt [-o|+o option] [-DEI] [name
 const DEFAULTCMD: &str = "_DefaultCmD_";
 const EMPTYCMD: &str = "_EmptycmD_";
 const INITIALWORD: &str = "_InitialWorD_";
-
-/// One completion specification.
-#[derive(Clone, Default, Debug)]
-pub struct Spec {
-    actions: u32,
-    options: u32,
-    globpat: Option<String>,
-    words: Option<String>,
-    prefix: Option<String>,
-    suffix: Option<String>,
-    filterpat: Option<String>,
-    command: Option<String>,
-    funcname: Option<String>,
-}
-
-struct Entry {
-    name: String,
-    seq: u64,
-    /// Names given together to one `complete` share one specification (as `compopt` shows).
-    spec: Rc<RefCell<Spec>>,
-}
-
-/// The table of completion specifications.
-#[derive(Default)]
-pub struct Completions {
-    /// bash creates its table on the first `complete`; removing from no table succeeds.
-    created: bool,
-    seq: u64,
-    entries: Vec<Entry>,
-}
 
 impl Clone for Completions {
     // A subshell gets its own copies: changing them must not reach the parent.

@@ -2,18 +2,8 @@
 //! is found in PATH, or by `hash -p`) and the description of what a name would run.
 
 use crate::io::Io;
+use crate::state::hash::Hashed;
 use crate::state::{Shell, Value};
-
-/// One remembered command: its name, the path it runs, how often it was used, and the PATH
-/// it was remembered under (bash forgets every entry when PATH is assigned; here, when PATH
-/// has changed).
-#[derive(Clone, Debug)]
-pub struct Hashed {
-    pub name: String,
-    pub path: String,
-    pub hits: u32,
-    pub under: String,
-}
 
 impl Shell {
     fn path_var(&self) -> Option<String> {

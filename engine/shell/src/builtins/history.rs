@@ -4,40 +4,11 @@
 //! is the current entry's number. Editing with `fc` (no `-s`) runs an editor on a temp file.
 
 use crate::io::Io;
+use crate::state::history::Entry;
 use crate::state::{Flow, Shell, R};
 use brush_parser::ast;
 use brush_parser::ast::SourceLocation;
 use std::rc::Rc;
-
-#[derive(Clone, Debug)]
-struct Entry {
-    line: String,
-    time: i64,
-}
-
-/// The history list and what `history -a` and the exit still have to write.
-#[derive(Clone, Default)]
-pub struct History {
-    /// `set -o history`.
-    pub on: bool,
-    entries: Vec<Entry>,
-    /// Entries added since the file was last written (appended at exit, or by `-a`).
-    unsaved: usize,
-    /// The script being run and its first line not yet recorded.
-    script: Option<Rc<Vec<String>>>,
-    next_line: usize,
-    /// Whether the running command line was added (so `fc` and `history -s` skip/replace it).
-    last_added: bool,
-    /// Lines of HISTFILE already read by `history -r`/`-n`.
-    file_lines_read: usize,
-    /// Inside `eval` or `source`, which bash runs with history off: `fc` then counts the
-    /// command line that called them.
-    pub nohist: bool,
-    /// The number of the first entry (HISTSIZE drops the oldest ones).
-    base: usize,
-    /// Whether a script has started (options given before it are the shell's start-up ones).
-    started: bool,
-}
 
 fn now() -> i64 {
     std::time::SystemTime::now()

@@ -5,15 +5,9 @@
 //! two may interleave.
 
 use crate::io::Io;
+use crate::state::jobs::Job;
 use crate::state::{Flow, Shell};
 use brush_parser::ast;
-
-/// A finished background job, not yet collected by `wait`.
-#[derive(Clone, Debug)]
-pub struct Job {
-    pub pid: u32,
-    pub status: i32,
-}
 
 impl Shell {
     /// `list &`: runs it in a subshell now and records its status; the list's own status is 0.

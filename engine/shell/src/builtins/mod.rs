@@ -29,7 +29,6 @@ mod source;
 mod trap;
 mod ulimit;
 mod umask;
-pub(crate) use umask::DEFAULT_UMASK;
 
 /// What runs a builtin: argv (the name first) and the fd table in, a status or a Flow out.
 type Run = fn(&mut Shell, &[String], &Io) -> R<i32>;

@@ -5,9 +5,6 @@
 use crate::io::Io;
 use crate::state::Shell;
 
-/// The mask a shell starts with.
-pub const DEFAULT_UMASK: u32 = 0o022;
-
 const USAGE: &[u8] = b"umask: usage: umask [-p] [-S] [mode]\n";
 
 /// `u=rwx,g=rx,o=rx` for mask 0022: the permissions the mask lets through.

@@ -2,6 +2,14 @@
 //! parameters, cwd and traps. A subshell or `$(...)` is a clone of this value; the parse caches
 //! and the host are shared between clones.
 
+pub mod completion;
+pub mod hash;
+pub mod history;
+pub mod interrupts;
+pub mod jobs;
+pub mod keymap;
+pub mod trace;
+
 use crate::host::Host;
 use brush_parser::ast;
 use std::cell::RefCell;
@@ -19,11 +27,8 @@ pub const MAX_FUNC_DEPTH: u32 = 1000;
 /// hold far more, and no real script nests evaluation this deep.
 pub const MAX_EVAL_DEPTH: u32 = 500;
 
-/// Deepest syntactic nesting (`{`, `(`, `$(`, `if`/`while`/`for`/`case` bodies …) of a
-/// script the parser is given. Past it the script is refused before parsing with a syntax
-/// error, status 2. 3000: bash itself has no limit; in the guest 3000 nested `{` or `if`
-/// run and about 6000 exhaust its 8 MiB wasm stack (measured), so this keeps a margin.
-pub use crate::syntax::MAX_PARSE_NESTING;
+/// The file-mode mask a shell starts with (see builtins/umask.rs).
+pub const DEFAULT_UMASK: u32 = 0o022;
 
 #[derive(Clone, Debug)]
 pub enum Value {
@@ -210,13 +215,13 @@ pub struct Shell {
     /// What arithmetic error messages start with: `((: ` or `let: ` inside those commands.
     pub arith_cmd: &'static str,
     /// `hash`: remembered command paths, in the order they were added.
-    pub hashed: Vec<crate::builtins::hash::Hashed>,
+    pub hashed: Vec<hash::Hashed>,
     /// Whether the running select loop has shown its menu.
     pub select_menu_shown: bool,
     /// Builtins turned off with `enable -n`.
     pub disabled_builtins: Vec<String>,
     /// Finished background jobs `wait` has not collected, how many were started, and `$!`.
-    pub bg_jobs: Vec<crate::builtins::jobs::Job>,
+    pub bg_jobs: Vec<jobs::Job>,
     pub bg_started: u32,
     /// `umask`'s mask (kept, not applied: see builtins/umask.rs).
     pub umask: u32,
@@ -224,7 +229,7 @@ pub struct Shell {
     /// `ulimit` values this shell has set: option letter -> (soft, hard), None = unlimited.
     pub limits: std::collections::BTreeMap<char, (Option<u64>, Option<u64>)>,
     /// DEBUG/RETURN/ERR trap bookkeeping (see trace.rs).
-    pub trace: crate::trace::TraceState,
+    pub trace: trace::TraceState,
     /// Functions marked by `export -f`: child shells get them as BASH_FUNC_name%%.
     pub exported_funcs: Set<String>,
     pub dirstack: Vec<PathBuf>,
@@ -233,7 +238,7 @@ pub struct Shell {
     pub pending_exit: Option<i32>,
     /// Ctrl-C: whether this shell looks for it (interactive on a terminal only; every command
     /// and loop turn then stops at once with 130 until the prompt, in subshells too).
-    pub interrupts: crate::interactive::Interrupts,
+    pub interrupts: interrupts::Interrupts,
     pub sourcing: bool,
     pub getopts_last_ind: usize,
     /// `$_`: the last argument of the previous simple command.
@@ -259,9 +264,9 @@ pub struct Shell {
     pub bash_command: String,
     /// fds changed by `exec` redirections, applied to the shell's own fd table.
     pub fd_overlay: Vec<(usize, Option<crate::io::Stream>)>,
-    pub completions: crate::builtins::completion::Completions,
-    pub history: crate::builtins::history::History,
-    pub keymap: crate::builtins::bind::KeyMap,
+    pub completions: completion::Completions,
+    pub history: history::History,
+    pub keymap: keymap::KeyMap,
 }
 
 impl Shell {
@@ -310,7 +315,7 @@ impl Shell {
             disabled_builtins: Vec::new(),
             bg_jobs: Vec::new(),
             bg_started: 0,
-            umask: crate::builtins::DEFAULT_UMASK,
+            umask: DEFAULT_UMASK,
             last_bg: None,
             limits: Default::default(),
             trace: Default::default(),
