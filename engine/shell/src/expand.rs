@@ -4,6 +4,7 @@
 
 use crate::io::Stream;
 use crate::pattern;
+use crate::quote::{quote, quote_q};
 use crate::state::{Declared, Flow, Shell, R};
 use brush_parser::word::{
     self, Parameter as P, ParameterExpr as PE, ParameterTestType, ParameterTransformOp as TO,
@@ -1522,23 +1523,6 @@ fn upper_first(s: &str) -> String {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
     }
-}
-
-/// `'...'` quoting as bash's `${v@Q}` and `printf %q`-ish output use.
-/// `${v@Q}`: `$'...'` when there are control characters, and bash's
-/// special case of a lone single quote.
-fn quote_q(s: &str) -> String {
-    if crate::builtins::has_ctl(s) {
-        crate::builtins::ansi_quote(s)
-    } else if s == "'" {
-        "\\'".to_string()
-    } else {
-        quote(s)
-    }
-}
-
-pub fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 pub(crate) fn home_of(user: &str) -> Option<String> {

@@ -12,6 +12,7 @@ mod interactive;
 pub mod invoke;
 pub mod io;
 mod pattern;
+mod quote;
 mod select;
 pub mod state;
 pub mod syntax;

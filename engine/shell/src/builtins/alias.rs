@@ -6,6 +6,7 @@
 
 use crate::eval::Source;
 use crate::io::Io;
+use crate::quote::single_quote;
 use crate::state::{Flow, Shell};
 
 fn valid_alias_name(w: &str) -> bool {
@@ -13,11 +14,6 @@ fn valid_alias_name(w: &str) -> bool {
         && !w.contains(|c: char| {
             matches!(c, '/' | '$' | '`' | '=' | '\'' | '"' | '\\') || c.is_whitespace()
         })
-}
-
-/// Quotes an alias value the way `alias` prints it.
-fn single_quote(v: &str) -> String {
-    format!("'{}'", v.replace('\'', "'\\''"))
 }
 
 impl Shell {

@@ -265,7 +265,7 @@ fn print_spec(name: &str, cs: &Spec) -> String {
         (&cs.command, "-C"),
     ] {
         if let Some(v) = v {
-            s.push_str(&format!("{f} {} ", crate::expand::quote(v)));
+            s.push_str(&format!("{f} {} ", crate::quote::quote(v)));
         }
     }
     if let Some(f) = &cs.funcname {
@@ -767,7 +767,7 @@ impl Shell {
         }
         if let Some(c) = &cs.command {
             self.error_io(io, "compgen: warning: -C option may not work as you expect");
-            let q = crate::expand::quote;
+            let q = crate::quote::quote;
             let line = format!("{c} {} {} {}", q("compgen"), q(word), q(""));
             if let Ok(text) = self.command_subst(&line) {
                 out.extend(text.split('\n').filter(|l| !l.is_empty()).map(String::from));

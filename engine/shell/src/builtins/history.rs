@@ -796,7 +796,7 @@ impl Shell {
             );
             return Ok(1);
         }
-        let file = crate::expand::quote(&path.display().to_string());
+        let file = crate::quote::quote(&path.display().to_string());
         let cmd = match ename {
             Some(e) => format!("{e} {file}"),
             None => format!("${{FCEDIT:-${{EDITOR:-vi}}}} {file}"),

@@ -5,7 +5,6 @@ use crate::io::Io;
 use crate::state::{Shell, R};
 
 mod vars;
-pub(crate) use vars::{assoc_key_text, dq_value, value_text};
 
 mod alias;
 pub(crate) mod bind;
@@ -172,32 +171,3 @@ const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done",
     "in", "function", "select", "time", "{", "}", "[[", "]]", "!", "coproc",
 ];
-
-pub(crate) fn has_ctl(s: &str) -> bool {
-    s.chars().any(|c| (c as u32) < 0x20 || c as u32 == 0x7f)
-}
-
-/// `$'...'` quoting with bash's escapes.
-pub(crate) fn ansi_quote(s: &str) -> String {
-    let mut o = String::from("$'");
-    for c in s.chars() {
-        match c {
-            '\n' => o.push_str("\\n"),
-            '\t' => o.push_str("\\t"),
-            '\r' => o.push_str("\\r"),
-            '\x07' => o.push_str("\\a"),
-            '\x08' => o.push_str("\\b"),
-            '\x0b' => o.push_str("\\v"),
-            '\x0c' => o.push_str("\\f"),
-            '\x1b' => o.push_str("\\E"),
-            '\'' => o.push_str("\\'"),
-            '\\' => o.push_str("\\\\"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                o.push_str(&format!("\\{:03o}", c as u32))
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('\'');
-    o
-}

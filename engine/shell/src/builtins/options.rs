@@ -372,7 +372,7 @@ impl Shell {
         for (n, v) in all {
             let line = match &v.value {
                 Some(crate::state::Value::Str(s)) => {
-                    format!("{n}={}", super::vars::sq_if_needed(s))
+                    format!("{n}={}", crate::quote::sq_if_needed(s))
                 }
                 None => continue,
                 Some(_) => {

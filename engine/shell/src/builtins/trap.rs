@@ -92,7 +92,7 @@ impl Shell {
             } else {
                 format!("SIG{sig}")
             };
-            Some(format!("trap -- {} {shown}\n", crate::expand::quote(cmd)))
+            Some(format!("trap -- {} {shown}\n", crate::quote::quote(cmd)))
         };
         if a.get(1).map(|s| s.as_str()) == Some("-l") {
             io.out(signal_table().as_bytes());

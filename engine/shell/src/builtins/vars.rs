@@ -1,8 +1,8 @@
 //! The variable builtins: `declare`/`typeset`/`local`/`export`/`readonly` (declaring,
 //! setting attributes, displaying) and `unset`.
 
-use crate::builtins::{ansi_quote, has_ctl};
 use crate::io::Io;
+use crate::quote::{dq_value, sq_if_needed, value_text};
 use crate::state::{Declared, Flow, Shell, Value, Var, VarError, R};
 use brush_parser::ast;
 
@@ -987,36 +987,6 @@ impl Shell {
     }
 }
 
-pub(crate) fn dq_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('$', "\\$")
-        .replace('`', "\\`")
-}
-
-pub(crate) fn dq_value(s: &str) -> String {
-    if has_ctl(s) {
-        ansi_quote(s)
-    } else {
-        format!("\"{}\"", dq_escape(s))
-    }
-}
-
-pub(crate) fn sq_if_needed(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./:,+@%=".contains(c))
-    {
-        s.to_string()
-    } else if has_ctl(s) {
-        ansi_quote(s)
-    } else if s == "'" {
-        "\\'".to_string()
-    } else {
-        crate::expand::quote(s)
-    }
-}
-
 impl Shell {
     /// BASHOPTS: the enabled `shopt` options, colon-separated.
     pub(crate) fn bashopts(&self) -> String {
@@ -1229,43 +1199,5 @@ fn has_attr(v: &Var, c: char) -> bool {
         't' => v.trace,
         'x' => v.exported,
         _ => false,
-    }
-}
-
-/// A value as `declare -p` shows it after the `=`.
-pub(crate) fn value_text(val: &Value) -> String {
-    match val {
-        Value::Str(s) => dq_value(s),
-        Value::Arr(a) => {
-            let items: Vec<String> = a
-                .iter()
-                .map(|(k, v)| format!("[{k}]={}", dq_value(v)))
-                .collect();
-            format!("({})", items.join(" "))
-        }
-        Value::Assoc(a) => {
-            let items: Vec<String> = crate::state::assoc_order(a)
-                .into_iter()
-                .map(|(k, v)| format!("[{}]={} ", assoc_key_text(k), dq_value(v)))
-                .collect();
-            format!("({})", items.concat())
-        }
-    }
-}
-
-/// An associative array key as bash prints it: quoted when it holds shell syntax.
-pub(crate) fn assoc_key_text(k: &str) -> String {
-    let metas = k.chars().enumerate().any(|(i, c)| {
-        " \t\n'\"\\|&;()<>!{}*[?]^$`".contains(c) || (i == 0 && (c == '#' || c == '~'))
-    }) || k.contains("=~")
-        || k.contains(":~")
-        || k == "@"
-        || k == "*";
-    if has_ctl(k) {
-        ansi_quote(k)
-    } else if metas {
-        format!("\"{}\"", dq_escape(k))
-    } else {
-        k.to_string()
     }
 }

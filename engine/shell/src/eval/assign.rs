@@ -1,6 +1,6 @@
 //! Assignments: `NAME=value`, `NAME[i]=value`, `NAME=( ... )`, with attributes applied.
 
-use super::xquote;
+use crate::quote::xquote;
 use crate::state::{ElemKey, Flow, Shell, Value, R};
 use brush_parser::ast::{self};
 

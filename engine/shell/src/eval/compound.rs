@@ -1,8 +1,8 @@
 //! The compound commands: one function per kind, the loops sharing one step for what
 //! `break` and `continue` do to them.
 
-use super::xquote;
 use crate::io::Io;
+use crate::quote::xquote;
 use crate::state::{Flow, Shell, Value, R};
 use brush_parser::ast::{self, CompoundCommand as CC};
 

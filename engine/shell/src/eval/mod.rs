@@ -263,19 +263,6 @@ impl Shell {
     }
 }
 
-/// Quoting as `set -x` shows words.
-pub fn xquote(s: &str) -> String {
-    if s.is_empty() {
-        return "''".into();
-    }
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%^".contains(c))
-    {
-        return s.to_string();
-    }
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
 /// A scope holding prefix assignments as exported variables.
 pub(super) fn temp_scope(temp: &[(String, String)]) -> crate::state::Map<String, Var> {
     temp.iter()

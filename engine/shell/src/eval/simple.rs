@@ -1,7 +1,8 @@
 //! Simple commands: assignments, expansion of the words, `set -x`, process substitution.
 
-use super::{temp_scope, xquote};
+use super::temp_scope;
 use crate::io::{Io, Stream};
+use crate::quote::xquote;
 use crate::state::{Flow, Shell, R};
 use brush_parser::ast::{self};
 use std::cell::RefCell;

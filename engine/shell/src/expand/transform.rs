@@ -1,7 +1,8 @@
 //! `${param@op}` transformations that describe a variable rather than map its value:
 //! `@A` (an assignment recreating it), `@a` (its attributes) and `@K`/`@k` (keys and values).
 
-use super::{quote_q, PV};
+use super::PV;
+use crate::quote::quote_q;
 use crate::state::{Shell, Value, R};
 use brush_parser::word::{Parameter as P, ParameterTransformOp as TO, SpecialParameter as SP};
 
@@ -72,7 +73,7 @@ impl Shell {
                     let text = self
                         .lookup(&n)
                         .and_then(|x| x.value.as_ref())
-                        .map(crate::builtins::value_text)
+                        .map(crate::quote::value_text)
                         .unwrap_or_default();
                     PV::Str(format!("{lhs}={text}"))
                 } else {
@@ -110,11 +111,11 @@ impl Shell {
                         .iter()
                         .map(|(k, v)| {
                             let k = if assoc {
-                                crate::builtins::assoc_key_text(k)
+                                crate::quote::assoc_key_text(k)
                             } else {
                                 k.clone()
                             };
-                            format!("{k} {}", crate::builtins::dq_value(v))
+                            format!("{k} {}", crate::quote::dq_value(v))
                         })
                         .collect();
                     if assoc {
