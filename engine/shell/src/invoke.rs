@@ -12,10 +12,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::eval::Source;
 use crate::host::Host;
 use crate::io::{Io, StreamReader};
 use crate::state::Shell;
+use crate::state::Source;
 
 /// Most shells started inside one another (`bash -c 'bash -c …'`). Each one costs stack in a
 /// guest whose stack is fixed; bash's own limit is memory, ours must be a number.

@@ -4,9 +4,9 @@
 //! command at a time, each read by the parser (crate::syntax, which expands them) with the
 //! aliases the commands before it left.
 
-use crate::eval::Source;
 use crate::io::Io;
 use crate::quote::single_quote;
+use crate::state::Source;
 use crate::state::{Flow, Shell};
 
 fn valid_alias_name(w: &str) -> bool {

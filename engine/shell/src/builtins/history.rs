@@ -194,11 +194,11 @@ impl Shell {
         &mut self,
         prog: &ast::Program,
         src: &str,
-        source: crate::eval::Source,
+        source: crate::state::Source,
         io: &Io,
     ) -> R<i32> {
         // bash adds the lines it reads from a script or stdin, not a -c string.
-        self.history.script = (source != crate::eval::Source::DashC)
+        self.history.script = (source != crate::state::Source::DashC)
             .then(|| Rc::new(src.lines().map(String::from).collect()));
         self.history.next_line = 1;
         self.history.started = true;

@@ -3,7 +3,7 @@
 
 use crate::io::Io;
 use crate::state::{Flow, Shell, Value, Var, R};
-use brush_parser::ast::{self};
+use brush_parser::ast;
 
 mod assign;
 mod command;
@@ -13,13 +13,7 @@ mod pipeline;
 mod redirect;
 mod simple;
 
-/// How a script came in, for error messages.
-#[derive(Clone, Copy, PartialEq)]
-pub enum Source {
-    DashC,
-    Stdin,
-    File,
-}
+pub use crate::state::Source;
 
 impl Shell {
     /// Runs a whole script as bash does: lines before a late syntax error still run.

@@ -30,6 +30,14 @@ pub const MAX_EVAL_DEPTH: u32 = 500;
 /// The file-mode mask a shell starts with (see builtins/umask.rs).
 pub const DEFAULT_UMASK: u32 = 0o022;
 
+/// How a script came in, for error messages.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Source {
+    DashC,
+    Stdin,
+    File,
+}
+
 #[derive(Clone, Debug)]
 pub enum Value {
     Str(String),
