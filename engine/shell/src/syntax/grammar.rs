@@ -834,6 +834,10 @@ impl Parser {
                     }
                 }
             };
+            let t = match name {
+                None => self.relex_assignment(&t)?.unwrap_or(t),
+                Some(_) => t,
+            };
             let text = t.word().unwrap_or_default().to_string();
             if let Some(item) = self.assignment(&text, &t)? {
                 push_item(&name, &mut prefix, &mut suffix, item);

@@ -571,6 +571,70 @@ impl Parser {
         self.src.len()
     }
 
+    /// An assignment word whose subscript has blanks (`a[i + 1]=x`), read again whole: the
+    /// tokenizer cut it at the blank, bash reads it as one word where assignments go.
+    pub(super) fn relex_assignment(&mut self, t: &Token) -> Result<Option<Token>, SyntaxError> {
+        let Some(w) = t.word() else {
+            return Ok(None);
+        };
+        let name = w
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            .count();
+        let starts_name = w.bytes().next().is_some_and(|c| !c.is_ascii_digit());
+        if name == 0 || !starts_name || w.as_bytes().get(name) != Some(&b'[') || w.contains(']') {
+            return Ok(None);
+        }
+        let Some(eq) = self.subscript_end(t.start.index + name) else {
+            return Ok(None);
+        };
+        self.peeked = None;
+        self.pos = t.start.index;
+        self.line = t.start.line;
+        self.line_start = t.start.index + 1 - t.start.column;
+        let mut out = self.src[self.pos..eq].to_string();
+        self.bump_n(eq - self.pos);
+        out.push_str(&self.scan_word()?);
+        Ok(Some(Token {
+            tok: Tok::Word(out),
+            start: t.start.clone(),
+            end: self.position(),
+        }))
+    }
+
+    /// From the `[` at `open`: just past the `=` of `]=` or `]+=` closing the subscript on
+    /// this line, if that is what follows.
+    fn subscript_end(&self, open: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        let mut j = open;
+        loop {
+            match self.byte(j)? {
+                b'[' => depth += 1,
+                b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                b'\\' => j += 1,
+                q @ (b'\'' | b'"') => {
+                    j += 1;
+                    while self.byte(j)? != q {
+                        j += 1;
+                    }
+                }
+                b'\n' | b';' | b'&' | b'|' | b'<' | b'>' => return None,
+                _ => {}
+            }
+            j += 1;
+        }
+        match (self.byte(j + 1), self.byte(j + 2)) {
+            (Some(b'='), _) => Some(j + 2),
+            (Some(b'+'), Some(b'=')) => Some(j + 3),
+            _ => None,
+        }
+    }
+
     /// Reads a `[[ ... =~ ]]` regex operand: up to a blank outside parentheses and quotes,
     /// with `|`, `(`, `)`, `<`, `>` as ordinary characters.
     pub(super) fn scan_regex(&mut self) -> Result<Option<Token>, SyntaxError> {
