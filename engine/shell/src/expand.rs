@@ -468,7 +468,7 @@ impl Shell {
                 Self::text(out, s, in_dq, !in_dq)
             }
             WP::ArithmeticExpression(e) => {
-                let s = self.expand_string_dq(&e.value)?;
+                let s = self.expand_arith(&e.value)?;
                 let v = self.arith_str(&s)?;
                 Self::text(out, v.to_string(), in_dq, !in_dq)
             }
@@ -478,6 +478,13 @@ impl Shell {
     }
 
     /// Expands text as if inside double quotes (arithmetic, `[...]` indices).
+    /// An arithmetic expression's text expanded as bash does: as in double quotes, with
+    /// the double quotes written in it removed (`$(( "1" + 2 ))` is 3; single quotes stay
+    /// and are an error).
+    pub fn expand_arith(&mut self, s: &str) -> R<String> {
+        self.expand_string_dq(&strip_arith_quotes(s))
+    }
+
     pub fn expand_string_dq(&mut self, s: &str) -> R<String> {
         if !s.contains(['$', '`', '\\', '\'', '"']) {
             return Ok(s.to_string());
@@ -629,7 +636,7 @@ impl Shell {
                         None => PV::Unset,
                     }
                 } else {
-                    let e = self.expand_string_dq(index)?;
+                    let e = self.expand_arith(index)?;
                     let i = self.arith_str(&e)?;
                     match self.index_get(name, i) {
                         Some(v) => PV::Str(v),
@@ -1016,7 +1023,7 @@ impl Shell {
                             let key = if self.is_assoc(name) {
                                 crate::state::ElemKey::Str(self.expand_string_dq(index)?)
                             } else {
-                                let e = self.expand_string_dq(index)?;
+                                let e = self.expand_arith(index)?;
                                 crate::state::ElemKey::Idx(self.arith_str(&e)?)
                             };
                             self.set_elem(name, key, s.clone())
@@ -1137,11 +1144,11 @@ impl Shell {
             } => {
                 let v = self.param_value(parameter, *indirect)?;
                 self.check_unset(parameter, &v)?;
-                let oe = self.expand_string_dq(&offset.value)?;
+                let oe = self.expand_arith(&offset.value)?;
                 let off = self.arith_str(&oe)?;
                 let len = match length {
                     Some(l) => {
-                        let le = self.expand_string_dq(&l.value)?;
+                        let le = self.expand_arith(&l.value)?;
                         Some(self.arith_str(&le)?)
                     }
                     None => None,
@@ -1925,4 +1932,39 @@ fn resplit_patsub(
         i += 1;
     }
     (format!("/{rep}"), None)
+}
+
+/// `s` without the double quotes that are not inside a substitution or escaped.
+fn strip_arith_quotes(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('"') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0usize;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+                continue;
+            }
+            '$' if matches!(chars.peek(), Some('(' | '{')) => {
+                depth += 1;
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+                continue;
+            }
+            '(' | '{' if depth > 0 => depth += 1,
+            ')' | '}' if depth > 0 => depth -= 1,
+            '"' if depth == 0 => continue,
+            _ => {}
+        }
+        out.push(c);
+    }
+    std::borrow::Cow::Owned(out)
 }

@@ -59,7 +59,7 @@ impl Shell {
                 let key = if self.is_assoc(n) {
                     ElemKey::Str(self.expand_string(idx)?)
                 } else {
-                    let e = self.expand_string_dq(idx)?;
+                    let e = self.expand_arith(idx)?;
                     ElemKey::Idx(self.arith_str(&e)?)
                 };
                 let t = if self.opts.xtrace {
@@ -168,23 +168,36 @@ impl Shell {
             _ => Default::default(),
         };
         let mut next = a.keys().next_back().map(|k| k + 1).unwrap_or(0);
+        // bash expands every element first, then evaluates each key and assigns it, so a
+        // key may read an element assigned before it in the same list.
+        let mut expanded = Vec::with_capacity(items.len());
         for (k, v) in items {
             match k {
                 Some(k) => {
-                    let e = self.expand_string_dq(&k.value)?;
-                    let i = self.arith_str(&e)?;
+                    let key = self.expand_arith(&k.value)?;
                     let val = self.expand_string(&v.value)?;
-                    let val = self.int_value(n, val)?;
-                    a.insert(i, val);
-                    next = i + 1;
+                    expanded.push((Some(key), vec![val]));
                 }
-                None => {
-                    for val in self.expand_fields(&v.value)? {
-                        let val = self.int_value(n, val)?;
-                        a.insert(next, val);
-                        next += 1;
-                    }
-                }
+                None => expanded.push((None, self.expand_fields(&v.value)?)),
+            }
+        }
+        let live = expanded
+            .iter()
+            .any(|(k, _)| k.as_ref().is_some_and(|k| k.contains(n)));
+        if live && !append {
+            let _ = self.set_value(n, Value::Arr(Default::default()));
+        }
+        for (k, vals) in expanded {
+            if let Some(k) = k {
+                next = self.arith_str(&k)?;
+            }
+            for val in vals {
+                let val = self.int_value(n, val)?;
+                a.insert(next, val);
+                next += 1;
+            }
+            if live {
+                let _ = self.set_value(n, Value::Arr(a.clone()));
             }
         }
         if let Err(e) = self.set_value(n, Value::Arr(a)) {

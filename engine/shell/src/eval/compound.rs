@@ -91,7 +91,7 @@ impl Shell {
         if self.debug_trap_for(|| format!("(({}))", a.expr.value), io)? {
             return Ok(0);
         }
-        let e = self.expand_string_dq(&a.expr.value)?;
+        let e = self.expand_arith(&a.expr.value)?;
         if self.opts.xtrace {
             self.xtrace_raw(&format!("(( {e} ))"), io);
         }
@@ -106,7 +106,7 @@ impl Shell {
     /// value (an empty part is `empty`).
     fn for_part(&mut self, part: &ast::UnexpandedArithmeticExpr, empty: &str, io: &Io) -> R<i64> {
         self.debug_trap_for(|| format!("(({}))", part.value.trim_start()), io)?;
-        let mut e = self.expand_string_dq(&part.value)?;
+        let mut e = self.expand_arith(&part.value)?;
         if e.trim().is_empty() {
             e = empty.to_string();
         }

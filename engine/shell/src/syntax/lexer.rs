@@ -432,7 +432,8 @@ impl Parser {
             j += 1;
         }
         let end = j + 2;
-        out.push_str(&self.src[self.pos..end.min(self.src.len())]);
+        // Line continuations go, as everywhere outside single quotes.
+        out.push_str(&self.src[self.pos..end.min(self.src.len())].replace("\\\n", ""));
         self.bump_n(end - self.pos);
         Ok(true)
     }

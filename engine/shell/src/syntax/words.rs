@@ -115,10 +115,10 @@ pub(super) fn heredoc_delimiter(raw: &str) -> (String, bool) {
 
 /// `[KEY]=VALUE` in an array literal, else a plain value.
 pub(super) fn array_element(e: &str) -> (Option<&str>, &str) {
-    if let Some(rest) = e.strip_prefix('[') {
-        if let Some(close) = rest.find(']') {
-            if let Some(value) = rest[close + 1..].strip_prefix('=') {
-                return (Some(&rest[..close]), value);
+    if e.starts_with('[') {
+        if let Some(close) = index_end(e.as_bytes(), 0) {
+            if let Some(value) = e[close + 1..].strip_prefix('=') {
+                return (Some(&e[1..close]), value);
             }
         }
     }
