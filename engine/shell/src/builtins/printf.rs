@@ -201,8 +201,8 @@ pub fn printf_format(fmt: &str, args: &[String], mut err: impl FnMut(&str)) -> (
                 }
             }
             let Some(&conv) = f.get(i) else {
-                out.push('%');
-                break;
+                err("`%': missing format character");
+                return (out, 1);
             };
             i += 1;
             let arg = args.get(ai).cloned();
@@ -257,14 +257,17 @@ pub fn printf_format(fmt: &str, args: &[String], mut err: impl FnMut(&str)) -> (
                 }
                 'd' | 'i' | 'u' | 'x' | 'X' | 'o' => {
                     let a = arg.unwrap_or_default();
-                    let v = match parse_num(&a) {
-                        Some(v) => v,
-                        None => {
+                    let (v, read) = parse_num(&a, conv != 'd' && conv != 'i');
+                    match read {
+                        Read::Whole => {}
+                        Read::Prefix => {
                             err(&format!("{a}: invalid number"));
                             st = 1;
-                            0
                         }
-                    };
+                        Read::Clamped => {
+                            err(&format!("warning: {a}: Numerical result out of range"))
+                        }
+                    }
                     let mut s = match conv {
                         'd' | 'i' => v.to_string(),
                         'u' => (v as u64).to_string(),
@@ -309,7 +312,7 @@ pub fn printf_format(fmt: &str, args: &[String], mut err: impl FnMut(&str)) -> (
                     let v: f64 = a
                         .trim()
                         .parse()
-                        .unwrap_or_else(|_| parse_num(&a).unwrap_or(0) as f64);
+                        .unwrap_or_else(|_| parse_num(&a, false).0 as f64);
                     let p: usize = prec.as_ref().and_then(|p| p.parse().ok()).unwrap_or(6);
                     let mut s = match conv {
                         'f' | 'F' => format!("{:.*}", p, v),
@@ -379,26 +382,75 @@ pub fn printf_format(fmt: &str, args: &[String], mut err: impl FnMut(&str)) -> (
     (out, st)
 }
 
-fn parse_num(a: &str) -> Option<i64> {
-    let t = a.trim();
-    if t.is_empty() {
-        return Some(0);
+/// How much of an integer argument was a number.
+#[derive(PartialEq)]
+enum Read {
+    Whole,
+    /// Text after the digits (or no digits): "invalid number".
+    Prefix,
+    /// Past the range: the value is the nearest end (a warning, not an error).
+    Clamped,
+}
+
+/// An integer argument as bash's printf reads it (strtoimax/strtoumax): leading blanks, a
+/// sign, a `0x` or `0` base prefix, or `'c` for a character's code. The digits read count
+/// even when text follows (the bool is then false: "invalid number", status 1); past the
+/// range the value clamps, and a negative one wraps for the unsigned conversions. The value
+/// is the conversion's bits: for `unsigned`, a `u64` held in an `i64`.
+fn parse_num(a: &str, unsigned: bool) -> (i64, Read) {
+    let t = a.trim_start_matches([' ', '\t', '\n']);
+    if a.is_empty() {
+        return (0, Read::Whole);
     }
     if let Some(c) = t.strip_prefix('\'').or_else(|| t.strip_prefix('"')) {
-        return Some(c.chars().next().map(|c| c as i64).unwrap_or(0));
+        return (c.chars().next().map_or(0, |c| c as i64), Read::Whole);
     }
     let (neg, d) = match t.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
-    let v = if let Some(h) = d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
-        i64::from_str_radix(h, 16).ok()?
+    let (radix, digits) = if let Some(h) = d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
+        (16, h)
     } else if d.len() > 1 && d.starts_with('0') {
-        i64::from_str_radix(&d[1..], 8).ok()?
+        (8, &d[1..])
     } else {
-        d.parse::<i64>().ok()?
+        (10, d)
     };
-    Some(if neg { -v } else { v })
+    let n = digits.chars().take_while(|c| c.is_digit(radix)).count();
+    let mut m: u128 = 0;
+    for c in digits[..n].chars() {
+        m = (m * u128::from(radix) + u128::from(c.to_digit(radix).unwrap_or(0)))
+            .min(u128::from(u64::MAX) + 1);
+    }
+    let whole = n > 0 && n == digits.len() || (n == 0 && radix == 8);
+    let mut clamped = false;
+    let v = if unsigned {
+        let u = if m > u128::from(u64::MAX) {
+            clamped = true;
+            u64::MAX
+        } else if neg {
+            (m as u64).wrapping_neg()
+        } else {
+            m as u64
+        };
+        u as i64
+    } else if neg {
+        if m > i64::MAX as u128 + 1 {
+            clamped = true;
+            i64::MIN
+        } else {
+            (m as i128).wrapping_neg() as i64
+        }
+    } else {
+        clamped = m > i64::MAX as u128;
+        m.min(i64::MAX as u128) as i64
+    };
+    let read = match (whole, clamped) {
+        (false, _) => Read::Prefix,
+        (true, true) => Read::Clamped,
+        (true, false) => Read::Whole,
+    };
+    (v, read)
 }
 
 fn printf_q(s: &str) -> String {
