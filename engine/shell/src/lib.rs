@@ -1,6 +1,40 @@
-//! hookbox's bash interpreter: parses with brush-parser and evaluates with its own evaluator,
-//! built for a guest with no fork (wasm32-wasip1). Scripts come in as text with argv and an
-//! environment; output goes to the process's fds; external commands go through a `Host`.
+//! hookbox's bash interpreter, built for a guest with no fork (wasm32-wasip1). Scripts come
+//! in as text with argv and an environment; output goes to the process's fds; external
+//! commands go through a `Host`.
+//!
+//! # Layout
+//!
+//! Data flows down this list; a module imports only those below it, except the two real
+//! recursions, which cross as methods on [`Shell`]: evaluation ↔ expansion (`$( )` runs a
+//! command list) and evaluation ↔ builtins (`eval`, `source`, `command`).
+//!
+//! - `main.rs` → [`invoke`]: argv and the environment to a started shell (`-c`, a file,
+//!   stdin, a terminal via `interactive`).
+//! - [`syntax`]: text to the AST (brush-parser's `ast` types), one complete command at a
+//!   time, with aliases, here-documents and bash's syntax errors; knows nothing of `Shell`.
+//! - `eval/`: one function per AST node — lists and `&&`/`||` (mod.rs), `pipeline`,
+//!   `command` (redirections around a command, `set -e`, ERR), `compound` (each compound
+//!   command; the loops share one break/continue step), `simple`, `assign`, `redirect`,
+//!   `dispatch` (function, builtin, in-guest tool or host program).
+//! - `builtins/`: one table of name → function in mod.rs, one file per builtin or family.
+//! - `expand` (words, parameters, `expand/transform.rs` for `@Q`-style operators), `tilde`,
+//!   `arith` (`$(( ))`), `test` (`test`, `[`, `[[ ]]`), `pattern` (globs), `quote` (every
+//!   quoting form, once), `trace` (`set -x`, DEBUG/RETURN/ERR traps), `select`.
+//! - [`state`]: the shell as data, and the types builtins keep in it (`state/`); imports
+//!   only `io` and `host`.
+//! - [`io`] (the fd table and streams) and [`host`] (the bridge to the host, or processes
+//!   when built natively); [`tools`]: the in-guest coreutils; [`grants`]: the paths a guest
+//!   may touch.
+//!
+//! Where this differs from the sketch in shared/SHELL-LAYOUT.md, and why:
+//! - The parser is ours (`syntax`) but writes brush-parser's AST types, and words are read
+//!   again at expansion by brush-parser's word, arithmetic and `test` parsers: the
+//!   evaluator is written against those types, and rewriting it against our own would be
+//!   a second change of the same size. brush-parser's script parser and tokenizer are no
+//!   longer used.
+//! - `Shell`'s fields are still public and flat: grouping them into private sub-structs
+//!   touches every module; the state *types* have moved under `state/` first, which was
+//!   what made state import builtins.
 
 mod arith;
 mod builtins;
