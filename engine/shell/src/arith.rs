@@ -20,10 +20,12 @@ impl Shell {
         if t.is_empty() {
             return Ok(0);
         }
+        // A plain decimal number needs no parse (a leading 0, after any sign, is octal).
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
         if let Some(n) = t
             .parse::<i64>()
             .ok()
-            .filter(|_| !t.starts_with('0') || t == "0")
+            .filter(|_| !digits.starts_with('0') || digits == "0")
         {
             return Ok(n);
         }
@@ -43,6 +45,10 @@ impl Shell {
                     e
                 }
                 Err(_) => {
+                    if let Some((end, lit)) = bad_literal(s.trim_start()) {
+                        let shown = &s.trim_start()[..end];
+                        return Err(self.arith_error(shown, "value too great for base", lit));
+                    }
                     let tok = error_token(t);
                     let msg = if tok.is_empty()
                         || t.ends_with(['+', '-', '*', '/', '%', '<', '>', '=', '&', '|', '^'])
@@ -287,6 +293,51 @@ fn trailing_operator(s: &str) -> Option<&str> {
         }
     }
     Some(&s[start..])
+}
+
+/// The first number in `t` with a digit its base does not have (`08`, `2#3`): where it
+/// ends and its text.
+fn bad_literal(t: &str) -> Option<(usize, &str)> {
+    let b = t.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'@' || c == b'#';
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && word(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && word(b[i]) {
+            i += 1;
+        }
+        let lit = &t[start..i];
+        let bad = match lit.split_once('#') {
+            Some((base, digits)) => match base.parse::<u32>() {
+                Ok(base @ 2..=64) => digits.chars().any(|c| {
+                    let v = match c {
+                        '0'..='9' => c as u32 - '0' as u32,
+                        'a'..='z' => c as u32 - 'a' as u32 + 10,
+                        'A'..='Z' if base <= 36 => c as u32 - 'A' as u32 + 10,
+                        'A'..='Z' => c as u32 - 'A' as u32 + 36,
+                        '@' => 62,
+                        _ => 63,
+                    };
+                    v >= base
+                }),
+                _ => false,
+            },
+            None => {
+                lit.len() > 1
+                    && lit.starts_with('0')
+                    && !lit[1..].starts_with(['x', 'X'])
+                    && lit.contains(['8', '9'])
+            }
+        };
+        if bad {
+            return Some((i, lit));
+        }
+    }
+    None
 }
 
 fn error_token(t: &str) -> String {
