@@ -103,7 +103,7 @@ impl Shell {
             T::Variable(n) => {
                 if !self.is_set(n) && self.opts.nounset {
                     self.error(&format!("{n}: unbound variable"));
-                    return Err(Flow::Exit(self.fatal_status));
+                    return Err(Flow::Exit(self.messages.fatal_status));
                 }
                 self.get(n)
             }

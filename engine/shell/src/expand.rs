@@ -529,15 +529,15 @@ impl Shell {
         }
         let buf = Rc::new(std::cell::RefCell::new(Vec::new()));
         let mut sub = self.clone();
-        sub.subshell += 1;
+        sub.process.subshell += 1;
         sub.trace_subshell();
-        sub.xdepth += 1;
+        sub.calls.xdepth += 1;
         // Without inherit_errexit, command substitution does not inherit `set -e`.
         sub.opts.errexit = self.opts.errexit && self.opts.inherit_errexit;
         let mut io = self.cur_io.clone();
         io.base = false;
         io.set(1, Some(Stream::Buf(buf.clone())));
-        sub.line_offset = self.lineno.saturating_sub(1);
+        sub.lines.line_offset = self.lines.lineno.saturating_sub(1);
         let status = sub.run_string_in(cmd, &io, true);
         self.last_status = status;
         self.cmdsub_ran = true;
@@ -601,8 +601,8 @@ impl Shell {
                 SP::PositionalParameterCount => PV::Str(self.positional.len().to_string()),
                 SP::LastExitStatus => PV::Str(self.last_status.to_string()),
                 SP::CurrentOptionFlags => PV::Str(self.option_flags()),
-                SP::ProcessId => PV::Str(self.pid.to_string()),
-                SP::LastBackgroundProcessId => match self.last_bg {
+                SP::ProcessId => PV::Str(self.process.pid.to_string()),
+                SP::LastBackgroundProcessId => match self.jobs.last_pid {
                     Some(p) => PV::Str(p.to_string()),
                     None => PV::Unset,
                 },
@@ -679,7 +679,7 @@ impl Shell {
                 return Ok(());
             }
             self.error(&format!("{name}: unbound variable"));
-            return Err(Flow::Exit(self.fatal_status));
+            return Err(Flow::Exit(self.messages.fatal_status));
         }
         Ok(())
     }
@@ -1062,7 +1062,7 @@ impl Shell {
                         msg
                     };
                     self.error(&format!("{}: {}", Self::param_name(parameter), msg));
-                    return Err(Flow::Exit(self.fatal_status));
+                    return Err(Flow::Exit(self.messages.fatal_status));
                 }
                 self.emit(v, in_dq, out);
             }

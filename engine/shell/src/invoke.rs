@@ -53,7 +53,7 @@ pub fn run(args: &[String], start: Start<'_>, io: &Io) -> i32 {
 
 fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
     let mut sh = Shell::new(start.host, start.cwd, start.env);
-    sh.temp_dir = start.temp_dir;
+    sh.process.temp_dir = start.temp_dir;
     // $BASH is the file this shell was started as: argv[0], found through PATH.
     if let Some(a0) = args.first().filter(|a| !a.contains('/') && !a.is_empty()) {
         let path = start
@@ -175,7 +175,7 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
             sh.arg0 = n.clone();
             sh.positional = rest[1..].to_vec();
         }
-        sh.fatal_status = 127;
+        sh.messages.fatal_status = 127;
         let _ = sh.set_var("BASH_EXECUTION_STRING", c.clone());
         sh.opts.invocation_flag = Some('c');
         (c, Source::DashC)
@@ -185,10 +185,10 @@ fn run_shell(args: &[String], start: Start<'_>, io: &Io) -> i32 {
         match std::fs::read(&path) {
             Ok(b) => {
                 sh.arg0 = file.clone();
-                sh.err_name = file.clone();
-                sh.err_lines = true;
-                sh.script_mode = true;
-                sh.cur_source = file.clone();
+                sh.messages.err_name = file.clone();
+                sh.messages.err_lines = true;
+                sh.calls.script_mode = true;
+                sh.calls.cur_source = file.clone();
                 sh.positional = rest[1..].to_vec();
                 (String::from_utf8_lossy(&b).into_owned(), Source::File)
             }

@@ -75,7 +75,7 @@ impl Shell {
             c.subshells = c.subshells.wrapping_add(1);
             c.subshells
         };
-        self.trace.bashpid = Some(self.pid.wrapping_add(n));
+        self.trace.bashpid = Some(self.process.pid.wrapping_add(n));
         if !self.functrace() {
             self.trace.dormant |= DEBUG | RETURN;
         }
@@ -95,8 +95,8 @@ impl Shell {
         self.opts.other_shopts.insert("functrace", on);
         self.opts.other_shopts.insert("errtrace", on);
         // BASH_ARGV/BASH_ARGC start from the arguments the shell has now.
-        if on && self.argv_main.is_none() {
-            self.argv_main = Some(self.positional.clone());
+        if on && self.calls.argv_main.is_none() {
+            self.calls.argv_main = Some(self.positional.clone());
         }
     }
 
@@ -112,35 +112,37 @@ impl Shell {
     /// running function, an `exit` (or `set -e`) on the shell; otherwise its status comes back.
     pub fn run_trap_flow(&mut self, sig: &str, t: &str, io: &Io) -> R<i32> {
         let (line, off, st, was) = (
-            self.lineno,
-            self.line_offset,
+            self.lines.lineno,
+            self.lines.line_offset,
             self.last_status,
             self.trace.in_progress,
         );
         self.trace.in_progress |= bit(sig);
         self.trace.trap_depth += 1;
-        self.xdepth += 1;
+        self.calls.xdepth += 1;
         // DEBUG, RETURN and ERR traps count lines from the current one; signal traps from 1.
-        self.line_offset = if bit(sig) != 0 {
+        self.lines.line_offset = if bit(sig) != 0 {
             line.saturating_sub(1)
         } else {
             0
         };
         let r = self.run_string_flow(t, io);
-        self.xdepth -= 1;
+        self.calls.xdepth -= 1;
         // An `exit` leaves the trap marked running, as bash's longjmp does: the EXIT trap
         // then does not fire it again.
         if !matches!(r, Err(Flow::Exit(_))) {
             self.trace.in_progress = was;
             self.trace.trap_depth -= 1;
         }
-        self.lineno = line;
-        self.line_offset = off;
+        self.lines.lineno = line;
+        self.lines.line_offset = off;
         let last = self.last_status;
         self.last_status = st;
         match r {
             Ok(s) => Ok(s),
-            Err(Flow::Return(s)) if self.func_depth > 0 || self.sourcing => Err(Flow::Return(s)),
+            Err(Flow::Return(s)) if self.calls.func_depth > 0 || self.calls.sourcing => {
+                Err(Flow::Return(s))
+            }
             Err(Flow::Return(s)) | Err(Flow::Abort(s)) => Ok(s),
             Err(Flow::Exit(s)) => Err(Flow::Exit(s)),
             Err(_) => Ok(last),
@@ -165,7 +167,7 @@ impl Shell {
         if !self.extdebug() || st == 0 {
             return Ok(None);
         }
-        if st == 2 && (self.func_depth > 0 || self.sourcing) {
+        if st == 2 && (self.calls.func_depth > 0 || self.calls.sourcing) {
             return Err(Flow::Return(2));
         }
         Ok(Some(st))
@@ -195,7 +197,7 @@ impl Shell {
             }
             let loc = s.word_or_name.as_ref().and_then(|w| w.loc.as_ref());
             if let Some(l) = loc {
-                self.lineno = l.start.line + self.line_offset;
+                self.lines.lineno = l.start.line + self.lines.line_offset;
             }
             let r = self.debug_trap(&s.to_string(), io)?;
             return Ok(r);
@@ -251,9 +253,9 @@ impl Shell {
                 }
             }
         }
-        let line_offset = self.line_offset;
+        let line_offset = self.lines.line_offset;
         if let Some((_, off)) = self.trace.func_defs.get(name) {
-            self.line_offset = *off;
+            self.lines.line_offset = *off;
         }
         FuncTrace {
             hidden,
@@ -266,7 +268,7 @@ impl Shell {
         for (sig, t) in ft.hidden {
             self.traps.entry(sig.to_string()).or_insert(t);
         }
-        self.line_offset = ft.line_offset;
+        self.lines.line_offset = ft.line_offset;
     }
 
     /// `. file`: without functrace the file does not see the DEBUG trap.
@@ -279,7 +281,7 @@ impl Shell {
         }
         FuncTrace {
             hidden,
-            line_offset: self.line_offset,
+            line_offset: self.lines.line_offset,
         }
     }
 
@@ -306,10 +308,10 @@ impl Shell {
 
     /// Remembers where a function was defined (`declare -F` under extdebug, LINENO in it).
     pub fn trace_define(&mut self, f: &ast::FunctionDefinition) {
-        let line = f.fname.loc.as_ref().map(|l| l.start.line).unwrap_or(0) + self.line_offset;
+        let line = f.fname.loc.as_ref().map(|l| l.start.line).unwrap_or(0) + self.lines.line_offset;
         self.trace
             .func_defs
-            .insert(f.fname.value.clone(), (line, self.line_offset));
+            .insert(f.fname.value.clone(), (line, self.lines.line_offset));
     }
 
     /// Writes one `set -x` line: PS4 expanded, its first character repeated once per level
@@ -319,16 +321,16 @@ impl Shell {
         let ps4 = if ps4.contains(['$', '`']) {
             // Expanding PS4 must not trace itself.
             let was = std::mem::replace(&mut self.opts.xtrace, false);
-            let (st, line) = (self.last_status, self.lineno);
+            let (st, line) = (self.last_status, self.lines.lineno);
             let e = self.expand_string_dq(&ps4).unwrap_or(ps4);
             self.last_status = st;
-            self.lineno = line;
+            self.lines.lineno = line;
             self.opts.xtrace = was;
             e
         } else {
             ps4
         };
-        let depth = (self.xdepth as usize).min(20) + 1;
+        let depth = (self.calls.xdepth as usize).min(20) + 1;
         let mut chars = ps4.chars();
         let first = chars.next().map(|c| c.to_string()).unwrap_or_default();
         let line = format!("{}{}{}\n", first.repeat(depth), chars.as_str(), s);
@@ -394,18 +396,20 @@ impl Shell {
                     _ => None,
                 });
             if let Some(f) = def {
-                self.funcs.insert(name.to_string(), std::rc::Rc::new(f));
-                self.exported_funcs.insert(name.to_string());
+                self.functions
+                    .funcs
+                    .insert(name.to_string(), std::rc::Rc::new(f));
+                self.functions.exported_funcs.insert(name.to_string());
             }
         }
     }
 
     /// Adds `export -f` functions to an environment for a child process.
     pub fn export_functions(&self, env: &mut Vec<(String, String)>) {
-        let mut names: Vec<&String> = self.exported_funcs.iter().collect();
+        let mut names: Vec<&String> = self.functions.exported_funcs.iter().collect();
         names.sort();
         for n in names {
-            if let Some(f) = self.funcs.get(n) {
+            if let Some(f) = self.functions.funcs.get(n) {
                 let text = f.to_string();
                 if let Some(p) = text.find('{') {
                     env.push((format!("BASH_FUNC_{n}%%"), format!("() {}", &text[p..])));

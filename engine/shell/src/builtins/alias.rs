@@ -45,7 +45,7 @@ impl Shell {
             reader.set_aliases(self.live_aliases());
             let cc = reader.next_command();
             for w in reader.take_warnings() {
-                self.lineno = w.line;
+                self.lines.lineno = w.line;
                 self.error(&format!("warning: {}", w.message));
             }
             let cc = match cc {

@@ -16,10 +16,10 @@ impl Shell {
             },
             None => None,
         };
-        let len = self.frames.len();
+        let len = self.calls.frames.len();
         let k = n.unwrap_or(0);
         // bash shows no frame for the top level of -c/stdin code.
-        let avail = if self.script_mode || n.is_none() {
+        let avail = if self.calls.script_mode || n.is_none() {
             len
         } else {
             len.saturating_sub(1)
@@ -27,16 +27,16 @@ impl Shell {
         if k >= avail {
             return Ok(1);
         }
-        let fr = &self.frames[len - 1 - k];
+        let fr = &self.calls.frames[len - 1 - k];
         let line = match n {
             // Code read from stdin or -c has no file name: bash says NULL.
-            None if !self.script_mode && fr.call_src == "main" => {
+            None if !self.calls.script_mode && fr.call_src == "main" => {
                 format!("{} NULL\n", fr.call_line)
             }
             None => format!("{} {}\n", fr.call_line, fr.call_src),
             Some(_) => {
                 let who = if len >= k + 2 {
-                    self.frames[len - 2 - k].name.clone()
+                    self.calls.frames[len - 2 - k].name.clone()
                 } else {
                     "main".into()
                 };

@@ -47,7 +47,10 @@ impl Shell {
     }
 
     fn which(&self, n: &str) -> Option<String> {
-        if self.funcs.contains_key(n) || self.builtin_enabled(n) || super::KEYWORDS.contains(&n) {
+        if self.functions.funcs.contains_key(n)
+            || self.builtin_enabled(n)
+            || super::KEYWORDS.contains(&n)
+        {
             return Some(n.to_string());
         }
         if let Some(a) = self.aliases.get(n) {

@@ -565,7 +565,7 @@ impl Shell {
             word,
         ));
         out.extend(Self::names_with_prefix(KEYWORDS.iter().copied(), word));
-        let mut funcs: Vec<&String> = self.funcs.keys().collect();
+        let mut funcs: Vec<&String> = self.functions.funcs.keys().collect();
         funcs.sort();
         out.extend(Self::names_with_prefix(
             funcs.iter().map(|s| s.as_str()),
@@ -617,7 +617,7 @@ impl Shell {
             "file" => self.filename_matches(word, false),
             "export" => self.var_names(word, |v| v.exported),
             "function" => {
-                let mut v: Vec<&String> = self.funcs.keys().collect();
+                let mut v: Vec<&String> = self.functions.funcs.keys().collect();
                 v.sort();
                 Self::names_with_prefix(v.iter().map(|s| s.as_str()), word)
             }
@@ -687,7 +687,7 @@ impl Shell {
 
     /// Runs `-F` function for compgen, with the COMP_ variables bash sets outside readline.
     fn compfunc_matches(&mut self, func: &str, word: &str, io: &Io) -> Vec<String> {
-        let Some(f) = self.funcs.get(func).cloned() else {
+        let Some(f) = self.functions.funcs.get(func).cloned() else {
             return Vec::new();
         };
         let str_vars = [

@@ -36,7 +36,7 @@ impl Shell {
             return Ok(0);
         };
         let known = cmd.contains('/')
-            || self.funcs.contains_key(cmd)
+            || self.functions.funcs.contains_key(cmd)
             || self.builtin_enabled(cmd)
             || self.path_lookup(cmd).is_some()
             || crate::tools::find(cmd).is_some();

@@ -50,7 +50,7 @@ impl Shell {
             },
             None => self.last_status,
         };
-        if self.func_depth == 0 && !self.sourcing {
+        if self.calls.func_depth == 0 && !self.calls.sourcing {
             self.error_io(
                 io,
                 "return: can only `return' from a function or sourced script",
@@ -63,11 +63,11 @@ impl Shell {
     /// `break [N]` and `continue [N]`.
     pub(super) fn b_break(&mut self, a: &[String], io: &Io) -> R<i32> {
         let name = a[0].as_str();
-        if a.len() > 2 && self.loop_depth > 0 {
+        if a.len() > 2 && self.calls.loop_depth > 0 {
             // bash leaves every loop after this error too.
             self.error_io(io, &format!("{name}: too many arguments"));
             self.last_status = 1;
-            return Err(Flow::Break(self.loop_depth));
+            return Err(Flow::Break(self.calls.loop_depth));
         }
         let n = match a.get(1).map(|s| (s, s.parse::<i64>())) {
             None => 1,
@@ -76,26 +76,26 @@ impl Shell {
                 // bash leaves every loop after this error.
                 self.error_io(io, &format!("{name}: {s}: loop count out of range"));
                 self.last_status = 1;
-                if self.loop_depth == 0 {
+                if self.calls.loop_depth == 0 {
                     return Ok(1);
                 }
-                return Err(Flow::Break(self.loop_depth));
+                return Err(Flow::Break(self.calls.loop_depth));
             }
-            Some((s, Err(_))) if self.loop_depth > 0 => {
+            Some((s, Err(_))) if self.calls.loop_depth > 0 => {
                 // A special builtin's usage error: the shell exits.
                 self.error_io(io, &format!("{name}: {s}: numeric argument required"));
                 return Err(Flow::Exit(128));
             }
             Some(_) => 1,
         };
-        if self.loop_depth == 0 {
+        if self.calls.loop_depth == 0 {
             self.error_io(
                 io,
                 &format!("{name}: only meaningful in a `for', `while', or `until' loop"),
             );
             return Ok(0);
         }
-        let n = n.min(self.loop_depth);
+        let n = n.min(self.calls.loop_depth);
         self.last_status = 0;
         Err(if name == "break" {
             Flow::Break(n)

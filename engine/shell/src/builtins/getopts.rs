@@ -7,8 +7,8 @@ use crate::state::Shell;
 impl Shell {
     /// The end of the options: `name` is `?`, OPTARG unset, OPTIND at the first operand.
     fn getopts_end(&mut self, var: &str, optind: usize) -> i32 {
-        self.getopts_sub = 0;
-        self.getopts_last_ind = optind;
+        self.getopts.getopts_sub = 0;
+        self.getopts.getopts_last_ind = optind;
         let _ = self.unset("OPTARG");
         let _ = self.set_var("OPTIND", optind.to_string());
         let _ = self.set_var(var, "?".into());
@@ -38,29 +38,29 @@ impl Shell {
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(1);
         // OPTIND changed behind getopts' back (or set to 0/1): start a fresh word.
-        if raw != self.getopts_last_ind as i64 || raw < 1 {
-            self.getopts_sub = 0;
+        if raw != self.getopts.getopts_last_ind as i64 || raw < 1 {
+            self.getopts.getopts_sub = 0;
         }
         let mut optind = raw.max(1) as usize;
         let Some(cur) = args.get(optind - 1).cloned() else {
             return self.getopts_end(&var, args.len() + 1);
         };
-        if self.getopts_sub == 0 {
+        if self.getopts.getopts_sub == 0 {
             if cur == "--" {
                 return self.getopts_end(&var, optind + 1);
             }
             if !cur.starts_with('-') || cur == "-" {
                 return self.getopts_end(&var, optind);
             }
-            self.getopts_sub = 1;
+            self.getopts.getopts_sub = 1;
         }
         let chars: Vec<char> = cur.chars().collect();
-        let Some(&c) = chars.get(self.getopts_sub) else {
+        let Some(&c) = chars.get(self.getopts.getopts_sub) else {
             // The word changed under us; go on with the next one.
             return self.getopts_end(&var, optind + 1);
         };
-        self.getopts_sub += 1;
-        let at_end = self.getopts_sub >= chars.len();
+        self.getopts.getopts_sub += 1;
+        let at_end = self.getopts.getopts_sub >= chars.len();
         let pos = spec.find(c).filter(|_| c != ':');
         let needs_arg = pos.is_some_and(|p| spec[p + c.len_utf8()..].starts_with(':'));
         let _ = self.unset("OPTARG");
@@ -74,9 +74,9 @@ impl Shell {
             ret_c = "?".into();
         } else if needs_arg {
             if !at_end {
-                let rest: String = chars[self.getopts_sub..].iter().collect();
+                let rest: String = chars[self.getopts.getopts_sub..].iter().collect();
                 let _ = self.set_var("OPTARG", rest);
-                self.getopts_sub = chars.len();
+                self.getopts.getopts_sub = chars.len();
             } else if let Some(v) = args.get(optind) {
                 let _ = self.set_var("OPTARG", v.clone());
                 optind += 1;
@@ -92,11 +92,11 @@ impl Shell {
                 ret_c = "?".into();
             }
         }
-        if self.getopts_sub >= chars.len() {
-            self.getopts_sub = 0;
+        if self.getopts.getopts_sub >= chars.len() {
+            self.getopts.getopts_sub = 0;
             optind += 1;
         }
-        self.getopts_last_ind = optind;
+        self.getopts.getopts_last_ind = optind;
         let _ = self.set_var("OPTIND", optind.to_string());
         let _ = self.set_var(&var, ret_c);
         0

@@ -173,7 +173,10 @@ impl Shell {
                         st = 1;
                     }
                 }
-            } else if n.contains('/') || self.funcs.contains_key(n) || self.builtin_enabled(n) {
+            } else if n.contains('/')
+                || self.functions.funcs.contains_key(n)
+                || self.builtin_enabled(n)
+            {
                 // bash hashes only what a PATH search would find.
             } else {
                 match self.path_lookup(n) {
@@ -252,7 +255,7 @@ impl Shell {
                 found.push(("keyword", format!("{n} is a shell keyword")));
             }
             if !no_funcs {
-                if let Some(def) = self.funcs.get(n) {
+                if let Some(def) = self.functions.funcs.get(n) {
                     found.push(("function", format!("{n} is a function\n{def}")));
                 }
             }

@@ -321,7 +321,7 @@ impl Shell {
 
     /// Appends what this session added to HISTFILE, as bash does when it exits.
     pub(crate) fn hist_save_at_exit(&mut self) {
-        if !self.history_on() || self.history.unsaved == 0 || self.subshell > 0 {
+        if !self.history_on() || self.history.unsaved == 0 || self.process.subshell > 0 {
             return;
         }
         let Some(file) = self.histfile(None) else {
@@ -787,7 +787,7 @@ impl Shell {
         let path = self
             .cwd
             .join(dir)
-            .join(format!("bash-fc.{}.{}", self.pid, now()));
+            .join(format!("bash-fc.{}.{}", self.process.pid, now()));
         if let Err(e) = std::fs::write(&path, text) {
             let why = io_reason(&e);
             self.error_io(

@@ -13,7 +13,7 @@ impl Shell {
     /// `list &`: runs it in a subshell now and records its status; the list's own status is 0.
     pub fn run_background(&mut self, l: &ast::AndOrList, io: &Io) -> i32 {
         let mut sub = self.clone();
-        sub.subshell += 1;
+        sub.process.subshell += 1;
         sub.trace_subshell();
         let st = match sub.run_andor(l, io) {
             Ok(s) => s,
@@ -22,11 +22,11 @@ impl Shell {
         };
         sub.last_status = st;
         let st = sub.run_exit_trap(io);
-        self.bg_started += 1;
+        self.jobs.started += 1;
         // The job's pid is the BASHPID it had.
-        let pid = sub.trace.bashpid.unwrap_or(self.pid);
-        self.bg_jobs.push(Job { pid, status: st });
-        self.last_bg = Some(pid);
+        let pid = sub.trace.bashpid.unwrap_or(self.process.pid);
+        self.jobs.finished.push(Job { pid, status: st });
+        self.jobs.last_pid = Some(pid);
         0
     }
 
@@ -52,24 +52,24 @@ impl Shell {
         }
         let ids = a.get(i..).unwrap_or_default();
         if next {
-            if self.bg_jobs.is_empty() {
+            if self.jobs.finished.is_empty() {
                 return 127;
             }
-            let job = self.bg_jobs.remove(0);
+            let job = self.jobs.finished.remove(0);
             if let Some(v) = pid_var {
                 let _ = self.set_var(&v, job.pid.to_string());
             }
             return job.status;
         }
         if ids.is_empty() {
-            self.bg_jobs.clear();
+            self.jobs.finished.clear();
             return 0;
         }
         let mut st = 0;
         for id in ids {
             let found = if let Some(n) = id.strip_prefix('%') {
                 match n.parse::<usize>() {
-                    Ok(k) if k >= 1 && k <= self.bg_jobs.len() => Some(k - 1),
+                    Ok(k) if k >= 1 && k <= self.jobs.finished.len() => Some(k - 1),
                     _ => {
                         self.error_io(io, &format!("wait: {id}: no such job"));
                         st = 127;
@@ -78,7 +78,7 @@ impl Shell {
                 }
             } else {
                 match id.parse::<u32>() {
-                    Ok(p) => self.bg_jobs.iter().position(|j| j.pid == p),
+                    Ok(p) => self.jobs.finished.iter().position(|j| j.pid == p),
                     Err(_) => {
                         self.error_io(io, &format!("wait: `{id}': not a pid or valid job spec"));
                         st = 1;
@@ -88,7 +88,7 @@ impl Shell {
             };
             match found {
                 Some(k) => {
-                    let job = self.bg_jobs.remove(k);
+                    let job = self.jobs.finished.remove(k);
                     if let Some(v) = &pid_var {
                         let _ = self.set_var(v, job.pid.to_string());
                     }

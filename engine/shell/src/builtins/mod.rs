@@ -154,7 +154,7 @@ impl Shell {
     /// `declare`, `typeset`, `local`, `export`, `readonly` (builtins/vars.rs); `local -` in
     /// a function saves the shell options for its return.
     fn b_declare_family(&mut self, a: &[String], io: &Io) -> R<i32> {
-        if a[0] == "local" && a.iter().skip(1).any(|s| s == "-") && self.func_depth > 0 {
+        if a[0] == "local" && a.iter().skip(1).any(|s| s == "-") && self.calls.func_depth > 0 {
             self.local_options();
             let rest: Vec<String> = a.iter().filter(|s| *s != "-").cloned().collect();
             if rest.len() > 1 {

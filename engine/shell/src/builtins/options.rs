@@ -504,7 +504,7 @@ impl Shell {
 
     /// `local -`: the options are restored when the current function returns.
     pub(super) fn local_options(&mut self) {
-        let depth = self.func_depth;
+        let depth = self.calls.func_depth;
         if !self.opts.saved_by_local.iter().any(|(d, _)| *d == depth) {
             let mut snap = self.opts.clone();
             snap.saved_by_local.clear();
@@ -513,7 +513,7 @@ impl Shell {
     }
 
     pub fn restore_local_options(&mut self) {
-        let depth = self.func_depth;
+        let depth = self.calls.func_depth;
         if self
             .opts
             .saved_by_local

@@ -37,11 +37,14 @@ impl Shell {
         }
         let src = args.join(" ");
         // The eval'd text's first line is the line of the eval, one level deeper for -x.
-        let off = std::mem::replace(&mut self.line_offset, self.lineno.saturating_sub(1));
-        self.xdepth += 1;
+        let off = std::mem::replace(
+            &mut self.lines.line_offset,
+            self.lines.lineno.saturating_sub(1),
+        );
+        self.calls.xdepth += 1;
         let r = self.run_text(&src, io, true);
-        self.xdepth -= 1;
-        self.line_offset = off;
+        self.calls.xdepth -= 1;
+        self.lines.line_offset = off;
         r
     }
 
@@ -83,21 +86,21 @@ impl Shell {
         } else {
             None
         };
-        let was = self.sourcing;
-        self.sourcing = true;
-        self.xdepth += 1;
-        let (line, off) = (self.lineno, self.line_offset);
-        if self.argv_main.is_none() {
-            self.argv_main = Some(self.positional.clone());
+        let was = self.calls.sourcing;
+        self.calls.sourcing = true;
+        self.calls.xdepth += 1;
+        let (line, off) = (self.lines.lineno, self.lines.line_offset);
+        if self.calls.argv_main.is_none() {
+            self.calls.argv_main = Some(self.positional.clone());
         }
-        self.frames.push(crate::state::Frame {
+        self.calls.frames.push(crate::state::Frame {
             name: "source".into(),
             src: file.clone(),
             call_line: line,
-            call_src: std::mem::replace(&mut self.cur_source, file.clone()),
+            call_src: std::mem::replace(&mut self.calls.cur_source, file.clone()),
             argv: Some(vec![file.clone()]),
         });
-        self.line_offset = 0;
+        self.lines.line_offset = 0;
         let ft = self.trace_source_enter();
         let r = self.run_string_flow(&text, io);
         // RETURN fires when a sourced file finishes, still inside it.
@@ -109,13 +112,13 @@ impl Shell {
             _ => r,
         };
         self.trace_func_leave(ft);
-        if let Some(fr) = self.frames.pop() {
-            self.cur_source = fr.call_src;
+        if let Some(fr) = self.calls.frames.pop() {
+            self.calls.cur_source = fr.call_src;
         }
-        self.lineno = line;
-        self.line_offset = off;
-        self.xdepth -= 1;
-        self.sourcing = was;
+        self.lines.lineno = line;
+        self.lines.line_offset = off;
+        self.calls.xdepth -= 1;
+        self.calls.sourcing = was;
         if let Some(s) = saved {
             self.positional = s;
         }

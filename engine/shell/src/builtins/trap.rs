@@ -154,7 +154,7 @@ impl Shell {
                 }
                 Some(c) => {
                     if sig == "EXIT" {
-                        self.exit_trap_level = self.subshell;
+                        self.exit_trap_level = self.process.subshell;
                     }
                     self.traps.insert(sig, c.clone());
                 }
@@ -234,11 +234,11 @@ impl Shell {
         for t in &a[i..] {
             match t.parse::<u32>() {
                 // A subshell signalling itself ($BASHPID).
-                Ok(p) if self.subshell > 0 && Some(p) == self.trace.bashpid => {
+                Ok(p) if self.process.subshell > 0 && Some(p) == self.trace.bashpid => {
                     self.deliver_signal(sig, io)?;
                 }
-                Ok(p) if p == self.pid => {
-                    if self.subshell == 0 {
+                Ok(p) if p == self.process.pid => {
+                    if self.process.subshell == 0 {
                         self.deliver_signal(sig, io)?;
                     } else {
                         // $$ is the top-level shell: it handles the signal once this
@@ -282,7 +282,7 @@ impl Shell {
 
     /// Signals sent to the top-level shell from its subshells, handled between commands.
     pub fn pending_signals(&mut self, io: &Io) -> R<()> {
-        if self.subshell != 0 {
+        if self.process.subshell != 0 {
             return Ok(());
         }
         let sigs = std::mem::take(&mut self.caches.borrow_mut().pending_signals);

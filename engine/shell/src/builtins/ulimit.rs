@@ -188,7 +188,8 @@ fn show(l: Limit) -> String {
 
 impl Shell {
     fn limit(&self, r: &Res) -> (Limit, Limit) {
-        self.limits
+        self.process
+            .limits
             .get(&r.opt)
             .copied()
             .unwrap_or_else(|| system_limit(r))
@@ -283,7 +284,7 @@ impl Shell {
             }
             let s = if soft || !hard { new } else { cur_s };
             let h = if set_hard { new } else { cur_h };
-            self.limits.insert(r.opt, (s, h));
+            self.process.limits.insert(r.opt, (s, h));
         }
         st
     }

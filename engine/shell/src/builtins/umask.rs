@@ -102,7 +102,7 @@ impl Shell {
                     }
                 }
             } else {
-                match apply_symbolic(self.umask, mode) {
+                match apply_symbolic(self.process.umask, mode) {
                     Ok(m) => m,
                     Err(c) => {
                         self.error_io(
@@ -113,16 +113,16 @@ impl Shell {
                     }
                 }
             };
-            self.umask = new;
+            self.process.umask = new;
             // bash shows the new mask after setting it only in the symbolic form.
             if !show_symbolic {
                 return 0;
             }
         }
         let shown = if show_symbolic {
-            symbolic(self.umask)
+            symbolic(self.process.umask)
         } else {
-            format!("{:04o}", self.umask)
+            format!("{:04o}", self.process.umask)
         };
         let line = match (reusable, show_symbolic) {
             (true, true) => format!("umask -S {shown}\n"),

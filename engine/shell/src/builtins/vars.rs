@@ -40,7 +40,7 @@ impl Shell {
         let mut global = false;
         let mut nameref = false;
         let mut minus: Vec<char> = Vec::new();
-        if local && self.func_depth == 0 {
+        if local && self.calls.func_depth == 0 {
             self.error_io(io, "local: can only be used in a function");
             return Ok(1);
         }
@@ -164,21 +164,21 @@ impl Shell {
             names.push((i, s.clone()));
         }
         if cmd == "declare" || cmd == "typeset" {
-            local = self.func_depth > 0 && !global;
+            local = self.calls.func_depth > 0 && !global;
         }
         if func && (cmd == "export" || cmd == "readonly") && !names.is_empty() && !print {
             for (_, n) in &names {
                 let n = n.split_once('=').map_or(n.as_str(), |(n, _)| n);
-                if !self.funcs.contains_key(n) {
+                if !self.functions.funcs.contains_key(n) {
                     self.error_io(io, &format!("{cmd}: {n}: not a function"));
                     st = 1;
                 } else if readonly {
-                    self.readonly_funcs.insert(n.to_string());
+                    self.functions.readonly_funcs.insert(n.to_string());
                 } else if unexport {
-                    self.exported_funcs.remove(n);
+                    self.functions.exported_funcs.remove(n);
                 } else {
                     // `export -f`: child shells get the function (BASH_FUNC_name%%).
-                    self.exported_funcs.insert(n.to_string());
+                    self.functions.exported_funcs.insert(n.to_string());
                 }
             }
             return Ok(st);
@@ -186,7 +186,7 @@ impl Shell {
         if func && !print {
             if let Some(on) = trace_given {
                 for (_, n) in names.iter().filter(|_| func_on) {
-                    if !self.funcs.contains_key(n) {
+                    if !self.functions.funcs.contains_key(n) {
                         st = 1;
                     } else if on {
                         self.trace.traced_funcs.insert(n.clone());
@@ -199,17 +199,17 @@ impl Shell {
         }
         if func {
             for (_, n) in &names {
-                if !self.funcs.contains_key(n) {
+                if !self.functions.funcs.contains_key(n) {
                     st = 1;
                 }
             }
             let mut f: Vec<String> = if names.is_empty() {
-                self.funcs.keys().cloned().collect()
+                self.functions.funcs.keys().cloned().collect()
             } else {
                 names
                     .iter()
                     .map(|(_, n)| n.clone())
-                    .filter(|n| self.funcs.contains_key(n))
+                    .filter(|n| self.functions.funcs.contains_key(n))
                     .collect()
             };
             f.sort();
@@ -217,11 +217,13 @@ impl Shell {
                 if only_fnames && !names.is_empty() && !print && self.extdebug() {
                     // extdebug: where the function was defined.
                     let line = self
+                        .functions
                         .funcs
                         .get(&n)
                         .and_then(|f| f.fname.loc.as_ref())
                         .map_or(0, |l| l.start.line);
                     let file = self
+                        .functions
                         .func_src
                         .get(&n)
                         .cloned()
@@ -233,7 +235,7 @@ impl Shell {
                     } else {
                         io.out(format!("{n}\n").as_bytes());
                     }
-                } else if let Some(def) = self.funcs.get(&n) {
+                } else if let Some(def) = self.functions.funcs.get(&n) {
                     io.out(format!("{def}\n").as_bytes());
                 }
             }
@@ -484,7 +486,7 @@ impl Shell {
                     } else {
                         self.scopes.len() - 1
                     };
-                    let idx = if self.func_depth == 0 { 0 } else { idx };
+                    let idx = if self.calls.func_depth == 0 { 0 } else { idx };
                     self.scopes[idx].insert(name.clone(), Var::default());
                 }
                 if self.lookup(&name).is_some_and(|v| v.readonly)
@@ -861,10 +863,10 @@ impl Shell {
             io.out(format!("{line}\n").as_bytes());
         }
         // Then the functions, as `declare -f` shows them.
-        let mut names: Vec<&String> = self.funcs.keys().collect();
+        let mut names: Vec<&String> = self.functions.funcs.keys().collect();
         names.sort();
         for n in names {
-            if let Some(def) = self.funcs.get(n) {
+            if let Some(def) = self.functions.funcs.get(n) {
                 io.out(format!("{def}\n").as_bytes());
             }
         }
@@ -902,7 +904,7 @@ impl Shell {
                         continue;
                     }
                     if funcs {
-                        self.funcs.remove(n);
+                        self.functions.funcs.remove(n);
                         continue;
                     }
                     if let Some((name0, idx)) = n
@@ -977,8 +979,8 @@ impl Shell {
                             ),
                         );
                         st = 1;
-                    } else if !vars_only && !was_var && self.funcs.contains_key(n) {
-                        self.funcs.remove(n);
+                    } else if !vars_only && !was_var && self.functions.funcs.contains_key(n) {
+                        self.functions.funcs.remove(n);
                     }
                 }
             }
@@ -1038,14 +1040,15 @@ impl Shell {
     /// the top level bash fills in the main script's on first use.
     pub(crate) fn bash_argv(&self, counts: bool) -> Vec<(String, String)> {
         let mut lists: Vec<&[String]> = self
+            .calls
             .frames
             .iter()
             .rev()
             .filter_map(|f| f.argv.as_deref())
             .collect();
-        match &self.argv_main {
+        match &self.calls.argv_main {
             Some(m) => lists.push(m),
-            None if self.func_depth == 0 || self.extdebug() => lists.push(&self.positional),
+            None if self.calls.func_depth == 0 || self.extdebug() => lists.push(&self.positional),
             None => {}
         }
         let items: Vec<String> = if counts {

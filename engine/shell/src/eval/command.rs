@@ -71,14 +71,17 @@ impl Shell {
             }
             Command::Function(f) => {
                 self.check_function_name(&f.fname.value)?;
-                if self.readonly_funcs.contains(&f.fname.value) {
+                if self.functions.readonly_funcs.contains(&f.fname.value) {
                     self.error(&format!("{}: readonly function", f.fname.value));
                     return Ok(1);
                 }
                 self.trace_define(f);
-                self.func_src
-                    .insert(f.fname.value.clone(), self.cur_source.clone());
-                self.funcs.insert(f.fname.value.clone(), Rc::new(f.clone()));
+                self.functions
+                    .func_src
+                    .insert(f.fname.value.clone(), self.calls.cur_source.clone());
+                self.functions
+                    .funcs
+                    .insert(f.fname.value.clone(), Rc::new(f.clone()));
                 Ok(0)
             }
             Command::ExtendedTest(t, redirs) => {
@@ -120,6 +123,6 @@ impl Shell {
     }
 
     pub(super) fn set_line(&mut self, loc: &brush_parser::SourceSpan) {
-        self.lineno = loc.start.line + self.line_offset;
+        self.lines.lineno = loc.start.line + self.lines.line_offset;
     }
 }

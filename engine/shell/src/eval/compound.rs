@@ -33,9 +33,9 @@ impl Shell {
     }
 
     fn in_loop(&mut self, body: impl FnOnce(&mut Self) -> R<i32>) -> R<i32> {
-        self.loop_depth += 1;
+        self.calls.loop_depth += 1;
         let r = body(self);
-        self.loop_depth -= 1;
+        self.calls.loop_depth -= 1;
         r
     }
 
@@ -72,11 +72,11 @@ impl Shell {
             self.note_command(|| s.to_string());
         }
         let mut sub = self.clone();
-        sub.subshell += 1;
+        sub.process.subshell += 1;
         sub.trace_subshell();
         // The enclosing loops stay in the parent: `break`/`continue` inside `( )` do not
         // reach them.
-        sub.loop_depth = 0;
+        sub.calls.loop_depth = 0;
         let st = match sub.run_list(&s.list, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,

@@ -9,7 +9,7 @@ impl Shell {
     /// Runs a command by name: function, builtin, tool, external.
     pub fn dispatch(&mut self, argv: Vec<String>, temp: Vec<(String, String)>, io: &Io) -> R<i32> {
         let name = argv[0].as_str();
-        if let Some(f) = self.funcs.get(name).cloned() {
+        if let Some(f) = self.functions.funcs.get(name).cloned() {
             if temp.is_empty() {
                 return self.call_function(&f, argv, io);
             }
@@ -125,7 +125,7 @@ impl Shell {
         self.remember_command(&argv[0]);
         // In the sandbox /tmp is not writable; commands get the run's private temporary
         // directory where the script has not chosen one.
-        if let Some(dir) = &self.temp_dir {
+        if let Some(dir) = &self.process.temp_dir {
             if !env.iter().any(|(k, _)| k == "TMPDIR") {
                 env.push(("TMPDIR".into(), dir.clone()));
             }
@@ -136,7 +136,7 @@ impl Shell {
                 host: self.host.clone(),
                 cwd: self.cwd.clone(),
                 env: &env,
-                temp_dir: self.temp_dir.clone(),
+                temp_dir: self.process.temp_dir.clone(),
             };
             return Ok(crate::invoke::run(&args, start, io));
         }
@@ -191,7 +191,7 @@ impl Shell {
                 host: self.host.clone(),
                 cwd: self.cwd.clone(),
                 env: &env,
-                temp_dir: self.temp_dir.clone(),
+                temp_dir: self.process.temp_dir.clone(),
             };
             return Ok(crate::invoke::run(&args, start, io));
         }
@@ -217,7 +217,7 @@ impl Shell {
                 io.get(0),
                 Some(Stream::Inherit(0)) | Some(Stream::Null) | Some(Stream::Running(_)) | None
             );
-            if to_stage && stderr_free && stdin_free && slot.func_depth == self.func_depth {
+            if to_stage && stderr_free && stdin_free && slot.func_depth == self.calls.func_depth {
                 match host.spawn_stage(&req, io) {
                     Ok(r) => {
                         *slot.running.borrow_mut() = Some(r);
@@ -274,7 +274,7 @@ impl Shell {
             .map_or(crate::state::MAX_FUNC_DEPTH, |n| {
                 n.min(crate::state::MAX_FUNC_DEPTH)
             });
-        if self.func_depth >= limit {
+        if self.calls.func_depth >= limit {
             self.error_io(
                 io,
                 &format!(
@@ -288,25 +288,26 @@ impl Shell {
         let name = it.next().unwrap_or_default();
         let saved = std::mem::replace(&mut self.positional, it.collect());
         self.scopes.push(crate::state::Map::default());
-        self.func_depth += 1;
+        self.calls.func_depth += 1;
         // A function body does not see its caller's loops (bash 5.2).
-        let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
+        let saved_loops = std::mem::replace(&mut self.calls.loop_depth, 0);
         let src = self
+            .functions
             .func_src
             .get(&name)
             .cloned()
             .unwrap_or_else(|| "main".into());
         let argv = self.extdebug().then(|| self.positional.clone());
-        self.frames.push(crate::state::Frame {
+        self.calls.frames.push(crate::state::Frame {
             name: name.clone(),
             src: src.clone(),
-            call_line: self.lineno,
-            call_src: std::mem::replace(&mut self.cur_source, src),
+            call_line: self.lines.lineno,
+            call_src: std::mem::replace(&mut self.calls.cur_source, src),
             argv,
         });
         let ft = self.trace_func_enter(&name);
-        self.funcnames.push(name);
-        let saved_line = self.lineno;
+        self.calls.funcnames.push(name);
+        let saved_line = self.lines.lineno;
         let body = &f.body;
         let r = (|| -> R<i32> {
             // A traced function runs the DEBUG trap once more on entry, inside it.
@@ -335,14 +336,14 @@ impl Shell {
             _ => r,
         };
         self.trace_func_leave(ft);
-        self.funcnames.pop();
-        if let Some(fr) = self.frames.pop() {
-            self.cur_source = fr.call_src;
+        self.calls.funcnames.pop();
+        if let Some(fr) = self.calls.frames.pop() {
+            self.calls.cur_source = fr.call_src;
         }
-        self.lineno = saved_line;
+        self.lines.lineno = saved_line;
         self.restore_local_options();
-        self.loop_depth = saved_loops;
-        self.func_depth -= 1;
+        self.calls.loop_depth = saved_loops;
+        self.calls.func_depth -= 1;
         let scope = self.scopes.pop();
         self.restore_local_opts(scope);
         self.positional = saved;

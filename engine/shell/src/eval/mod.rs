@@ -24,7 +24,7 @@ impl Shell {
         }
         let parsed = crate::syntax::parse_prefix(src);
         for w in &parsed.warnings {
-            self.lineno = w.line;
+            self.lines.lineno = w.line;
             self.error(&format!("warning: {}", w.message));
         }
         let status = match self.run_script_program(&parsed.program, src, source, io) {
@@ -58,9 +58,9 @@ impl Shell {
 
     pub fn print_syntax_error(&self, source: Source, line: usize, msg: &str) {
         let prefix = match source {
-            Source::DashC => format!("{}: -c: line {line}: ", self.err_name),
-            Source::Stdin => format!("{}: line {line}: ", self.err_name),
-            Source::File => format!("{}: line {line}: ", self.err_name),
+            Source::DashC => format!("{}: -c: line {line}: ", self.messages.err_name),
+            Source::Stdin => format!("{}: line {line}: ", self.messages.err_name),
+            Source::File => format!("{}: line {line}: ", self.messages.err_name),
         };
         crate::io::flush_stdout();
         for m in msg.split('\x00') {
@@ -69,7 +69,7 @@ impl Shell {
     }
 
     pub fn run_exit_trap(&mut self, io: &Io) -> i32 {
-        if self.exit_trap_level != self.subshell {
+        if self.exit_trap_level != self.process.subshell {
             return self.last_status;
         }
         if let Some(t) = self.traps.remove("EXIT") {
@@ -93,7 +93,7 @@ impl Shell {
     /// error run, then the error is reported (in `eval`'s words when `eval`) with status 2.
     pub(crate) fn run_text(&mut self, src: &str, io: &Io, eval: bool) -> R<i32> {
         // eval, source, traps and $( ) nest through here: bounded before the stack is.
-        if self.xdepth > crate::state::MAX_EVAL_DEPTH {
+        if self.calls.xdepth > crate::state::MAX_EVAL_DEPTH {
             self.error(&format!(
                 "maximum eval nesting level exceeded ({})",
                 crate::state::MAX_EVAL_DEPTH
@@ -111,8 +111,8 @@ impl Shell {
         if eval {
             let prefix = format!(
                 "{}: eval: line {}: ",
-                self.err_name,
-                e.line + self.line_offset
+                self.messages.err_name,
+                e.line + self.lines.line_offset
             );
             for m in e.message.split('\x00') {
                 io.err(format!("{prefix}{}\n", m.trim_end_matches('\n')).as_bytes());
@@ -155,8 +155,8 @@ impl Shell {
         if eval {
             let prefix = format!(
                 "{}: eval: line {}: ",
-                self.err_name,
-                e.line + self.line_offset
+                self.messages.err_name,
+                e.line + self.lines.line_offset
             );
             for m in e.message.split('\x00') {
                 io.err(format!("{prefix}{}\n", m.trim_end_matches('\n')).as_bytes());

@@ -11,7 +11,7 @@ impl Shell {
     pub(super) fn run_pipeline_checked(&mut self, p: &ast::Pipeline, io: &Io) -> R<i32> {
         let st = self.run_pipeline(p, io)?;
         self.last_status = st;
-        if self.subshell == 0 && !self.caches.borrow().pending_signals.is_empty() {
+        if self.process.subshell == 0 && !self.caches.borrow().pending_signals.is_empty() {
             self.pending_signals(io)?;
         }
         if st != 0 && !p.bang && self.cond_depth == 0 {
@@ -69,7 +69,7 @@ impl Shell {
                     (Some(b), Command::Simple(_)) => Some(crate::state::StageSlot {
                         buf: b.clone(),
                         running: Rc::default(),
-                        func_depth: self.func_depth,
+                        func_depth: self.calls.func_depth,
                     }),
                     _ => None,
                 };
@@ -81,7 +81,7 @@ impl Shell {
                 } else {
                     let mut sub = self.clone();
                     sub.stage = slot.clone();
-                    sub.subshell += 1;
+                    sub.process.subshell += 1;
                     sub.trace_subshell();
                     sub.skip_next_debug(cmd);
                     let st = match sub.run_command(cmd, &sio) {

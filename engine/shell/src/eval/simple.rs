@@ -34,13 +34,13 @@ impl Shell {
         if let Some(w) = &c.word_or_name {
             words.push(w);
             if let Some(loc) = &w.loc {
-                self.lineno = loc.start.line + self.line_offset;
+                self.lines.lineno = loc.start.line + self.lines.line_offset;
             }
             if let Some(l) = crate::trace::simple_command_line(c) {
-                self.lineno = l + self.line_offset;
+                self.lines.lineno = l + self.lines.line_offset;
             }
         } else if let Some(a) = assigns.first() {
-            self.lineno = a.loc.start.line + self.line_offset;
+            self.lines.lineno = a.loc.start.line + self.lines.line_offset;
         }
         // BASH_COMMAND and the DEBUG trap see the command before its words are expanded.
         if !self.traps.is_empty() {
@@ -70,7 +70,7 @@ impl Shell {
             matches!(
                 n.as_str(),
                 "declare" | "typeset" | "local" | "export" | "readonly"
-            ) && !self.funcs.contains_key(n)
+            ) && !self.functions.funcs.contains_key(n)
                 && !self.disabled_builtins.contains(n)
         });
         for item in suffix_items {
@@ -261,7 +261,7 @@ impl Shell {
             // bash reads a script given on stdin from fd 0 as it goes: once `exec` points
             // fd 0 elsewhere, there is no more script to run.
             if self.opts.invocation_flag == Some('s')
-                && self.subshell == 0
+                && self.process.subshell == 0
                 && self.fd_overlay.iter().any(|(f, _)| *f == 0)
             {
                 return Err(Flow::Exit(0));
@@ -296,17 +296,18 @@ impl Shell {
         self.psub_counter += 1;
         let tmp = self
             .get("TMPDIR")
-            .or_else(|| self.temp_dir.clone())
+            .or_else(|| self.process.temp_dir.clone())
             .unwrap_or_else(|| "/tmp".into());
-        self.cwd
-            .join(tmp)
-            .join(format!("hookbox-psub-{}-{}", self.pid, self.psub_counter))
+        self.cwd.join(tmp).join(format!(
+            "hookbox-psub-{}-{}",
+            self.process.pid, self.psub_counter
+        ))
     }
 
     /// Runs a list in a subshell with the given fds.
     fn capture_into(&mut self, list: &ast::CompoundList, io: &Io) -> i32 {
         let mut sub = self.clone();
-        sub.subshell += 1;
+        sub.process.subshell += 1;
         sub.trace_subshell();
         // A process substitution starts without the signal and EXIT traps.
         sub.traps

@@ -2,12 +2,17 @@
 //! parameters, cwd and traps. A subshell or `$(...)` is a clone of this value; the parse caches
 //! and the host are shared between clones.
 
+pub mod calls;
 pub mod completion;
+pub mod functions;
+pub mod getopts;
 pub mod hash;
 pub mod history;
 pub mod interrupts;
 pub mod jobs;
 pub mod keymap;
+pub mod messages;
+pub mod process;
 pub mod trace;
 
 use crate::host::Host;
@@ -176,16 +181,25 @@ pub struct StageSlot {
     pub func_depth: u32,
 }
 
+pub use calls::Frame;
+
 #[derive(Clone)]
 pub struct Shell {
+    /// Functions: definitions, where each was defined, `readonly -f` and `export -f`.
+    pub functions: functions::Functions,
+    /// How the shell's own error messages start, and the status of a fatal one.
+    pub messages: messages::Messages,
+    /// Function and `source` frames, loop depth, and what the running code came from.
+    pub calls: calls::Calls,
+    /// The line being run (LINENO) and the offset its text's lines count from.
+    pub lines: calls::Lines,
+    /// What this shell is as a process: ids, start time, random state, umask, limits.
+    pub process: process::Process,
+    /// `getopts`' position inside a word and the OPTIND it last set.
+    pub getopts: getopts::Getopts,
     pub scopes: Vec<Map<String, Var>>,
-    pub funcs: Map<String, Rc<ast::FunctionDefinition>>,
     pub positional: Vec<String>,
     pub arg0: String,
-    /// The prefix of error messages: `bash` for -c and stdin, the script path otherwise.
-    pub err_name: String,
-    /// Whether error messages carry `line N:` (scripts do, -c and stdin do not).
-    pub err_lines: bool,
     pub cwd: PathBuf,
     pub last_status: i32,
     pub pipestatus: Vec<i32>,
@@ -193,31 +207,9 @@ pub struct Shell {
     pub traps: Map<String, String>,
     /// >0 while evaluating a condition, where `set -e` does not apply.
     pub cond_depth: u32,
-    pub func_depth: u32,
-    pub loop_depth: u32,
-    pub funcnames: Vec<String>,
-    /// Call frames (functions and `source`), innermost last.
-    pub frames: Vec<Frame>,
-    /// The file the running code came from (`main` for -c and stdin).
-    pub cur_source: String,
-    /// Where each function was defined.
-    pub func_src: Map<String, String>,
-    /// Running a script file (bash then shows a `main` frame).
-    pub script_mode: bool,
-    pub lineno: usize,
-    pub line_offset: usize,
-    pub start: std::time::Instant,
-    pub seconds_base: i64,
-    pub rng: u32,
-    pub pid: u32,
-    pub subshell: u32,
     pub host: Rc<dyn Host>,
     pub caches: Rc<RefCell<Caches>>,
     pub aliases: Map<String, String>,
-    /// Functions marked `readonly -f`: they cannot be redefined.
-    pub readonly_funcs: Set<String>,
-    /// The main script's arguments once BASH_ARGV was first needed (bash fills it lazily).
-    pub argv_main: Option<Vec<String>>,
     /// Set while `exec` runs a program: bash does not give it `_`.
     pub exec_running: bool,
     /// What arithmetic error messages start with: `((: ` or `let: ` inside those commands.
@@ -228,47 +220,28 @@ pub struct Shell {
     pub select_menu_shown: bool,
     /// Builtins turned off with `enable -n`.
     pub disabled_builtins: Vec<String>,
-    /// Finished background jobs `wait` has not collected, how many were started, and `$!`.
-    pub bg_jobs: Vec<jobs::Job>,
-    pub bg_started: u32,
-    /// `umask`'s mask (kept, not applied: see builtins/umask.rs).
-    pub umask: u32,
-    pub last_bg: Option<u32>,
-    /// `ulimit` values this shell has set: option letter -> (soft, hard), None = unlimited.
-    pub limits: std::collections::BTreeMap<char, (Option<u64>, Option<u64>)>,
+    /// Background jobs: finished ones `wait` has not collected, how many started, `$!`.
+    pub jobs: jobs::Jobs,
     /// DEBUG/RETURN/ERR trap bookkeeping (see trace.rs).
     pub trace: trace::TraceState,
-    /// Functions marked by `export -f`: child shells get them as BASH_FUNC_name%%.
-    pub exported_funcs: Set<String>,
     pub dirstack: Vec<PathBuf>,
-    pub getopts_sub: usize,
     /// An `exit` run inside a trap or eval string, to honour after it.
     pub pending_exit: Option<i32>,
     /// Ctrl-C: whether this shell looks for it (interactive on a terminal only; every command
     /// and loop turn then stops at once with 130 until the prompt, in subshells too).
     pub interrupts: interrupts::Interrupts,
-    pub sourcing: bool,
-    pub getopts_last_ind: usize,
     /// `$_`: the last argument of the previous simple command.
     pub last_arg: String,
     /// Whether any nameref was ever declared (skips resolution otherwise).
     pub has_namerefs: bool,
-    /// Status of a fatal expansion error (`set -u`, `${v:?}`): bash exits 127 under -c, 1 otherwise.
-    pub fatal_status: i32,
     /// fd 2 of the command being run, for the shell's own messages.
     pub cur_io: crate::io::Io,
     pub psub_counter: u32,
     /// Set while a pipeline stage runs (see [`StageSlot`]).
     pub stage: Option<StageSlot>,
-    /// The temporary directory for the shell's own files and its commands' `TMPDIR` when the
-    /// script sets none: the sandbox's private one (the host passes `HOOKBOX_TMPDIR`, which
-    /// never becomes a shell variable). `None`: /tmp, as bash.
-    pub temp_dir: Option<String>,
     pub cmdsub_ran: bool,
     /// The subshell level that set the EXIT trap (inherited traps show but do not run).
     pub exit_trap_level: u32,
-    /// Nesting shown by `set -x` (command substitution, source, traps).
-    pub xdepth: u32,
     pub bash_command: String,
     /// fds changed by `exec` redirections, applied to the shell's own fd table.
     pub fd_overlay: Vec<(usize, Option<crate::io::Stream>)>,
@@ -281,12 +254,15 @@ impl Shell {
     pub fn new(host: Rc<dyn Host>, cwd: PathBuf, env: &[(String, String)]) -> Shell {
         let pid = pid();
         let mut s = Shell {
+            functions: Default::default(),
+            messages: Default::default(),
+            calls: Default::default(),
+            lines: Default::default(),
+            process: process::Process::new(pid),
+            getopts: Default::default(),
             scopes: vec![Map::default()],
-            funcs: Map::default(),
             positional: Vec::new(),
             arg0: "bash".into(),
-            err_name: "bash".into(),
-            err_lines: true,
             cwd: cwd.clone(),
             last_status: 0,
             pipestatus: vec![0],
@@ -297,53 +273,26 @@ impl Shell {
             },
             traps: Map::default(),
             cond_depth: 0,
-            func_depth: 0,
-            loop_depth: 0,
-            funcnames: Vec::new(),
-            frames: Vec::new(),
-            cur_source: "main".into(),
-            func_src: Map::default(),
-            script_mode: false,
-            lineno: 0,
-            line_offset: 0,
-            start: std::time::Instant::now(),
-            seconds_base: 0,
-            rng: pid.wrapping_mul(2654435761) ^ 0x5eed,
-            pid,
-            subshell: 0,
             host,
             caches: Rc::new(RefCell::new(Caches::default())),
             aliases: Map::default(),
-            readonly_funcs: Default::default(),
-            argv_main: None,
             exec_running: false,
             arith_cmd: "",
             hashed: Vec::new(),
             select_menu_shown: false,
             disabled_builtins: Vec::new(),
-            bg_jobs: Vec::new(),
-            bg_started: 0,
-            umask: DEFAULT_UMASK,
-            last_bg: None,
-            limits: Default::default(),
+            jobs: jobs::Jobs::default(),
             trace: Default::default(),
-            exported_funcs: Default::default(),
             dirstack: Vec::new(),
-            getopts_sub: 0,
             pending_exit: None,
             interrupts: Default::default(),
-            sourcing: false,
-            getopts_last_ind: 1,
             last_arg: String::new(),
             has_namerefs: false,
-            fatal_status: 1,
             cur_io: crate::io::Io::process(),
             psub_counter: 0,
             stage: None,
-            temp_dir: None,
             cmdsub_ran: false,
             exit_trap_level: 0,
-            xdepth: 0,
             bash_command: String::new(),
             fd_overlay: Vec::new(),
             completions: Default::default(),
@@ -482,31 +431,32 @@ impl Shell {
         match name {
             _ if !dynamic => {}
             "RANDOM" => {
-                self.rng ^= self.rng << 13;
-                self.rng ^= self.rng >> 17;
-                self.rng ^= self.rng << 5;
-                return Some(((self.rng >> 8) & 0x7fff).to_string());
+                self.process.rng ^= self.process.rng << 13;
+                self.process.rng ^= self.process.rng >> 17;
+                self.process.rng ^= self.process.rng << 5;
+                return Some(((self.process.rng >> 8) & 0x7fff).to_string());
             }
             "SECONDS" => {
                 return Some(
-                    (self.start.elapsed().as_secs() as i64 + self.seconds_base).to_string(),
+                    (self.process.start.elapsed().as_secs() as i64 + self.process.seconds_base)
+                        .to_string(),
                 )
             }
-            "LINENO" => return Some(self.lineno.to_string()),
+            "LINENO" => return Some(self.lines.lineno.to_string()),
             "HISTCMD" => return Some(self.histcmd()),
             "_" => return Some(self.last_arg.clone()),
             "BASH_COMMAND" => return Some(self.bash_command.clone()),
-            "BASH_SUBSHELL" => return Some(self.subshell.to_string()),
+            "BASH_SUBSHELL" => return Some(self.process.subshell.to_string()),
             "SRANDOM" => {
-                self.rng ^= self.rng << 13;
-                self.rng ^= self.rng >> 17;
-                self.rng ^= self.rng << 5;
-                return Some(self.rng.to_string());
+                self.process.rng ^= self.process.rng << 13;
+                self.process.rng ^= self.process.rng >> 17;
+                self.process.rng ^= self.process.rng << 5;
+                return Some(self.process.rng.to_string());
             }
             "SHELLOPTS" => return Some(self.shellopts()),
             "BASH_ARGV0" => return Some(self.arg0.clone()),
             "BASHOPTS" => return Some(self.bashopts()),
-            "BASHPID" => return Some(self.trace.bashpid.unwrap_or(self.pid).to_string()),
+            "BASHPID" => return Some(self.trace.bashpid.unwrap_or(self.process.pid).to_string()),
             "EPOCHSECONDS" => {
                 return Some(
                     std::time::SystemTime::now()
@@ -518,8 +468,8 @@ impl Shell {
             }
             "PIPESTATUS" => return self.pipestatus.first().map(|v| v.to_string()),
             // Outside any function (even in a sourced file) FUNCNAME is unset.
-            "FUNCNAME" if self.func_depth == 0 => return None,
-            "FUNCNAME" => return self.frames.last().map(|f| f.name.clone()),
+            "FUNCNAME" if self.calls.func_depth == 0 => return None,
+            "FUNCNAME" => return self.calls.frames.last().map(|f| f.name.clone()),
             "BASH_ARGV" | "BASH_ARGC" if self.lookup(name).is_none() => {
                 return self
                     .bash_argv(name == "BASH_ARGC")
@@ -528,11 +478,9 @@ impl Shell {
                     .map(|(_, v)| v)
             }
             "BASH_SOURCE" => {
-                return self
-                    .frames
-                    .last()
-                    .map(|f| f.src.clone())
-                    .or_else(|| (self.cur_source != "main").then(|| self.cur_source.clone()))
+                return self.calls.frames.last().map(|f| f.src.clone()).or_else(|| {
+                    (self.calls.cur_source != "main").then(|| self.calls.cur_source.clone())
+                })
             }
             _ => {}
         }
@@ -585,7 +533,7 @@ impl Shell {
             name,
             "RANDOM" | "SECONDS" | "LINENO" | "BASHPID" | "EPOCHSECONDS" | "PIPESTATUS"
         ) || self.lookup(name).is_some_and(|v| v.value.is_some())
-            || (name == "FUNCNAME" && self.func_depth > 0)
+            || (name == "FUNCNAME" && self.calls.func_depth > 0)
     }
 
     /// All values of a variable as a list (for `${a[@]}`); keys too.
@@ -619,6 +567,7 @@ impl Shell {
         }
         if name == "FUNCNAME" || name == "BASH_SOURCE" || name == "BASH_LINENO" {
             let mut v: Vec<String> = self
+                .calls
                 .frames
                 .iter()
                 .rev()
@@ -628,9 +577,11 @@ impl Shell {
                     _ => f.call_line.to_string(),
                 })
                 .collect();
-            let add_main = (self.script_mode
-                || (name == "BASH_SOURCE" && self.frames.is_empty() && self.cur_source != "main"))
-                && !(name == "FUNCNAME" && self.frames.is_empty());
+            let add_main = (self.calls.script_mode
+                || (name == "BASH_SOURCE"
+                    && self.calls.frames.is_empty()
+                    && self.calls.cur_source != "main"))
+                && !(name == "FUNCNAME" && self.calls.frames.is_empty());
             if add_main {
                 v.push(match name {
                     "FUNCNAME" => "main".into(),
@@ -638,7 +589,7 @@ impl Shell {
                     _ => "0".into(),
                 });
             }
-            if name == "FUNCNAME" && self.func_depth == 0 {
+            if name == "FUNCNAME" && self.calls.func_depth == 0 {
                 return None;
             }
             return Some(
@@ -729,11 +680,11 @@ impl Shell {
             self.last_arg.clone_from(&val);
         }
         if name == "SECONDS" {
-            self.seconds_base =
-                val.parse::<i64>().unwrap_or(0) - self.start.elapsed().as_secs() as i64;
+            self.process.seconds_base =
+                val.parse::<i64>().unwrap_or(0) - self.process.start.elapsed().as_secs() as i64;
         }
         if name == "RANDOM" {
-            self.rng = val.parse::<u32>().unwrap_or(0).wrapping_add(1);
+            self.process.rng = val.parse::<u32>().unwrap_or(0).wrapping_add(1);
             return Ok(());
         }
         if name == "BASH_XTRACEFD" {
@@ -861,7 +812,7 @@ impl Shell {
         let name: &str = &resolved;
         self.check_ro(name)?;
         if let Some(idx) = self.scopes.iter().rposition(|m| m.contains_key(name)) {
-            if idx > 0 && idx == self.scopes.len() - 1 && self.func_depth > 0 {
+            if idx > 0 && idx == self.scopes.len() - 1 && self.calls.func_depth > 0 {
                 // unset of a local keeps it local but unset, without attributes
                 // (bash's dynamic scoping).
                 if let Some(v) = self.scopes[idx].get_mut(name) {
@@ -902,30 +853,16 @@ impl Shell {
     pub fn err_prefix(&self) -> String {
         // bash names the file the running code came from (BASH_SOURCE[0]):
         // inside a function defined in a script read from stdin that is `main`.
-        let name = match self.frames.last() {
+        let name = match self.calls.frames.last() {
             Some(f) if !f.src.is_empty() => f.src.as_str(),
-            _ => self.err_name.as_str(),
+            _ => self.messages.err_name.as_str(),
         };
-        if self.err_lines {
-            format!("{name}: line {}: ", self.lineno)
+        if self.messages.err_lines {
+            format!("{name}: line {}: ", self.lines.lineno)
         } else {
-            format!("{}: ", self.err_name)
+            format!("{}: ", self.messages.err_name)
         }
     }
-}
-
-/// One call frame: a function call or a `source`.
-#[derive(Clone, Debug)]
-pub struct Frame {
-    pub name: String,
-    /// The file the frame's code came from.
-    pub src: String,
-    /// The line it was called from, in `call_src`.
-    pub call_line: usize,
-    pub call_src: String,
-    /// What the frame pushed on BASH_ARGV (a sourced file's name; a function's
-    /// arguments under `shopt -s extdebug`).
-    pub argv: Option<Vec<String>>,
 }
 
 pub enum ElemKey {
