@@ -63,7 +63,8 @@ impl Shell {
 
     /// An error message on the current command's stderr.
     pub fn error(&self, msg: &str) {
-        self.cur_io
+        self.fds
+            .cur_io
             .err(format!("{}{}\n", self.err_prefix(), msg).as_bytes());
     }
 
@@ -441,7 +442,13 @@ impl Shell {
                 }
                 // The directory stack as `dirs` lists it: the current directory first.
                 let mut stack = vec![self.cwd.display().to_string()];
-                stack.extend(self.dirstack.iter().rev().map(|d| d.display().to_string()));
+                stack.extend(
+                    self.builtins
+                        .dirstack
+                        .iter()
+                        .rev()
+                        .map(|d| d.display().to_string()),
+                );
                 let s = match t {
                     TildeExpr::NthDirFromTopOfDirStack { n, .. } => {
                         stack.get(*n).cloned().unwrap_or(literal)
@@ -506,10 +513,10 @@ impl Shell {
             && !t[1..].contains(['\n', ';', '|', '&', '<', '>'])
         {
             let name = self.expand_string(t[1..].trim())?;
-            self.cmdsub_ran = true;
+            self.status.cmdsub_ran = true;
             return match std::fs::read(self.cwd.join(&name)) {
                 Ok(mut b) => {
-                    self.last_status = 0;
+                    self.status.last_status = 0;
                     if b.contains(&0) {
                         b.retain(|c| *c != 0);
                         self.error("warning: command substitution: ignored null byte in input");
@@ -522,7 +529,7 @@ impl Shell {
                 }
                 Err(_) => {
                     self.error(&format!("{name}: No such file or directory"));
-                    self.last_status = 1;
+                    self.status.last_status = 1;
                     Ok(String::new())
                 }
             };
@@ -534,13 +541,13 @@ impl Shell {
         sub.calls.xdepth += 1;
         // Without inherit_errexit, command substitution does not inherit `set -e`.
         sub.opts.errexit = self.opts.errexit && self.opts.inherit_errexit;
-        let mut io = self.cur_io.clone();
+        let mut io = self.fds.cur_io.clone();
         io.base = false;
         io.set(1, Some(Stream::Buf(buf.clone())));
         sub.lines.line_offset = self.lines.lineno.saturating_sub(1);
         let status = sub.run_string_in(cmd, &io, true);
-        self.last_status = status;
-        self.cmdsub_ran = true;
+        self.status.last_status = status;
+        self.status.cmdsub_ran = true;
         let mut bytes = std::mem::take(&mut *buf.borrow_mut());
         if bytes.contains(&0) {
             bytes.retain(|b| *b != 0);
@@ -599,7 +606,7 @@ impl Shell {
                     PV::List(self.positional.clone(), *concatenate)
                 }
                 SP::PositionalParameterCount => PV::Str(self.positional.len().to_string()),
-                SP::LastExitStatus => PV::Str(self.last_status.to_string()),
+                SP::LastExitStatus => PV::Str(self.status.last_status.to_string()),
                 SP::CurrentOptionFlags => PV::Str(self.option_flags()),
                 SP::ProcessId => PV::Str(self.process.pid.to_string()),
                 SP::LastBackgroundProcessId => match self.jobs.last_pid {

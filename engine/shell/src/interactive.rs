@@ -74,13 +74,13 @@ pub fn run(sh: &mut Shell, io: &Io) -> i32 {
         // A Ctrl-C typed at the prompt belongs to no command.
         crate::host::interrupted(true);
         let status = sh.run_string(&text, io);
-        sh.last_status = status;
+        sh.status.last_status = status;
         if crate::host::interrupted(true) {
             ended_by_ctrl_c(sh, io);
         }
         text.clear();
-        if let Some(code) = sh.pending_exit.take() {
-            sh.last_status = code;
+        if let Some(code) = sh.status.pending_exit.take() {
+            sh.status.last_status = code;
             break;
         }
     }
@@ -91,7 +91,7 @@ pub fn run(sh: &mut Shell, io: &Io) -> i32 {
 fn ended_by_ctrl_c(sh: &mut Shell, io: &Io) {
     crate::io::flush_stdout();
     io.err(b"\n");
-    sh.last_status = 130;
+    sh.status.last_status = 130;
 }
 
 /// The text so far ends inside a command (an open quote, `if` without `fi`, a here-document

@@ -32,10 +32,11 @@
 //!   evaluator is written against those types, and rewriting it against our own would be
 //!   a second change of the same size. brush-parser's script parser and tokenizer are no
 //!   longer used.
-//! - `Shell`'s fields are grouped (`functions`, `calls`, `lines`, `messages`, `process`,
-//!   `getopts`, `jobs`, and the builtins' own state under `state/`), 40 where there were 64,
-//!   but the groups' fields are public: most modules read the shell's state directly, and
-//!   accessors for each would add a layer without a rule to keep.
+//! - `Shell`'s fields are grouped, each group under `state/` (`functions`, `calls`, `lines`,
+//!   `messages`, `process`, `getopts`, `jobs`, `status`, `fds`, and `builtins` for what
+//!   builtins keep): 24 fields where there were 64. The groups' fields are public: most
+//!   modules read the shell's state directly, and an accessor for each would add a layer
+//!   without a rule to keep.
 
 mod arith;
 mod builtins;

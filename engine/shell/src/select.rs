@@ -16,7 +16,7 @@ impl Shell {
             return 2;
         };
         if name == "--start" {
-            self.select_menu_shown = false;
+            self.builtins.select_menu_shown = false;
             return 0;
         }
         let words = a.get(2..).unwrap_or_default();
@@ -24,7 +24,7 @@ impl Shell {
             return 1;
         }
         let input = io.stdin();
-        let mut show_menu = !self.select_menu_shown;
+        let mut show_menu = !self.builtins.select_menu_shown;
         loop {
             if show_menu {
                 let menu: String = words
@@ -33,7 +33,7 @@ impl Shell {
                     .map(|(k, w)| format!("{}) {w}\n", k + 1))
                     .collect();
                 io.err(menu.as_bytes());
-                self.select_menu_shown = true;
+                self.builtins.select_menu_shown = true;
             }
             let ps3 = self.get("PS3").unwrap_or_else(|| "#? ".into());
             io.err(ps3.as_bytes());
@@ -49,7 +49,7 @@ impl Shell {
             if !got {
                 // End of input ends the loop.
                 io.err(b"\n");
-                self.select_menu_shown = false;
+                self.builtins.select_menu_shown = false;
                 return 1;
             }
             let reply = String::from_utf8_lossy(&line).into_owned();

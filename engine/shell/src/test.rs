@@ -21,7 +21,7 @@ impl Shell {
             X::UnaryTest(op, w) => {
                 let s = self.expand_string(&w.value)?;
                 if self.opts.xtrace {
-                    let io = self.cur_io.clone();
+                    let io = self.fds.cur_io.clone();
                     self.xtrace_raw(&format!("[[ {op} {s} ]]"), &io);
                 }
                 self.unary(op, &s)
@@ -30,7 +30,7 @@ impl Shell {
                 let ls = self.expand_string(&l.value)?;
                 if self.opts.xtrace {
                     let rs = self.expand_string(&r.value)?;
-                    let io = self.cur_io.clone();
+                    let io = self.fds.cur_io.clone();
                     self.xtrace_raw(&format!("[[ {ls} {op} {rs} ]]"), &io);
                 }
                 match op {

@@ -114,7 +114,7 @@ impl Shell {
         let (line, off, st, was) = (
             self.lines.lineno,
             self.lines.line_offset,
-            self.last_status,
+            self.status.last_status,
             self.trace.in_progress,
         );
         self.trace.in_progress |= bit(sig);
@@ -136,8 +136,8 @@ impl Shell {
         }
         self.lines.lineno = line;
         self.lines.line_offset = off;
-        let last = self.last_status;
-        self.last_status = st;
+        let last = self.status.last_status;
+        self.status.last_status = st;
         match r {
             Ok(s) => Ok(s),
             Err(Flow::Return(s)) if self.calls.func_depth > 0 || self.calls.sourcing => {
@@ -184,7 +184,7 @@ impl Shell {
     /// BASH_COMMAND becomes `text`, unless a trap handler is running.
     pub fn note_command(&mut self, text: impl FnOnce() -> String) {
         if self.trace.trap_depth == 0 {
-            self.bash_command = text();
+            self.status.bash_command = text();
         }
     }
 
@@ -321,9 +321,9 @@ impl Shell {
         let ps4 = if ps4.contains(['$', '`']) {
             // Expanding PS4 must not trace itself.
             let was = std::mem::replace(&mut self.opts.xtrace, false);
-            let (st, line) = (self.last_status, self.lines.lineno);
+            let (st, line) = (self.status.last_status, self.lines.lineno);
             let e = self.expand_string_dq(&ps4).unwrap_or(ps4);
-            self.last_status = st;
+            self.status.last_status = st;
             self.lines.lineno = line;
             self.opts.xtrace = was;
             e
@@ -355,12 +355,13 @@ impl Shell {
             return;
         }
         let open = val.parse::<usize>().ok().is_some_and(|fd| {
-            self.fd_overlay
+            self.fds
+                .fd_overlay
                 .iter()
                 .rev()
                 .find(|(f, _)| *f == fd)
                 .map(|(_, s)| s.is_some())
-                .unwrap_or_else(|| self.cur_io.get(fd).is_some())
+                .unwrap_or_else(|| self.fds.cur_io.get(fd).is_some())
         });
         if !open {
             self.error(&format!(

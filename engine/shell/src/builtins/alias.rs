@@ -18,7 +18,7 @@ fn valid_alias_name(w: &str) -> bool {
 
 impl Shell {
     fn aliases_live(&self) -> bool {
-        self.opts.expand_aliases && !self.aliases.is_empty()
+        self.opts.expand_aliases && !self.builtins.aliases.is_empty()
     }
 
     /// Whether a script must run a command at a time for its aliases to take effect.
@@ -31,7 +31,8 @@ impl Shell {
         if !self.aliases_live() {
             return Vec::new();
         }
-        self.aliases
+        self.builtins
+            .aliases
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
@@ -50,26 +51,26 @@ impl Shell {
             }
             let cc = match cc {
                 Ok(Some(cc)) => cc,
-                Ok(None) => break self.last_status,
+                Ok(None) => break self.status.last_status,
                 Err(e) => {
                     self.print_syntax_error(source, e.line, &e.message);
                     break match e.kind {
-                        crate::syntax::ErrorKind::Conditional => self.last_status,
+                        crate::syntax::ErrorKind::Conditional => self.status.last_status,
                         _ => 2,
                     };
                 }
             };
             match self.run_list(&cc, io) {
-                Ok(s) => self.last_status = s,
-                Err(Flow::Abort(s)) => self.last_status = s,
+                Ok(s) => self.status.last_status = s,
+                Err(Flow::Abort(s)) => self.status.last_status = s,
                 Err(Flow::Exit(s)) | Err(Flow::Return(s)) => break s,
                 Err(_) => {}
             }
             if self.one_command_done() {
-                break self.last_status;
+                break self.status.last_status;
             }
         };
-        self.last_status = status;
+        self.status.last_status = status;
         self.run_exit_trap(io)
     }
 
@@ -94,8 +95,8 @@ impl Shell {
                     st = 1;
                     continue;
                 }
-                self.aliases.insert(k.into(), v.into());
-            } else if let Some(v) = self.aliases.get(x) {
+                self.builtins.aliases.insert(k.into(), v.into());
+            } else if let Some(v) = self.builtins.aliases.get(x) {
                 io.out(format!("alias {x}={}\n", single_quote(v)).as_bytes());
             } else {
                 self.error_io(io, &format!("alias: {x}: not found"));
@@ -106,7 +107,7 @@ impl Shell {
     }
 
     fn print_aliases(&self, io: &Io) {
-        let mut all: Vec<(&String, &String)> = self.aliases.iter().collect();
+        let mut all: Vec<(&String, &String)> = self.builtins.aliases.iter().collect();
         all.sort();
         for (k, v) in all {
             io.out(format!("alias {k}={}\n", single_quote(v)).as_bytes());
@@ -117,10 +118,10 @@ impl Shell {
         let mut st = 0;
         for x in a.get(1..).unwrap_or_default() {
             if x == "-a" {
-                self.aliases = crate::state::Map::default();
+                self.builtins.aliases = crate::state::Map::default();
                 continue;
             }
-            if self.aliases.remove(x).is_none() {
+            if self.builtins.aliases.remove(x).is_none() {
                 self.error_io(io, &format!("unalias: {x}: not found"));
                 st = 1;
             }

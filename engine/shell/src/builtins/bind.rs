@@ -564,10 +564,10 @@ impl KeyMap {
 
 impl Shell {
     fn keymap_load(&mut self) {
-        if self.keymap.loaded {
+        if self.builtins.keymap.loaded {
             return;
         }
-        self.keymap.loaded = true;
+        self.builtins.keymap.loaded = true;
         // readline turns the meta settings around in a multibyte locale.
         let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
             .into_iter()
@@ -577,7 +577,7 @@ impl Shell {
             .to_ascii_lowercase();
         let utf8 = locale.contains("utf-8") || locale.contains("utf8");
         let (on, off) = if utf8 { ("on", "off") } else { ("off", "on") };
-        self.keymap.vars = VARS
+        self.builtins.keymap.vars = VARS
             .iter()
             .map(|(n, v)| {
                 let v = match *n {
@@ -589,7 +589,7 @@ impl Shell {
             })
             .collect();
         for l in DEFAULTS.lines() {
-            self.keymap.apply_line(l);
+            self.builtins.keymap.apply_line(l);
         }
         let home = self.get("HOME").unwrap_or_default();
         let term = self.get("TERM").unwrap_or_default();
@@ -600,19 +600,20 @@ impl Shell {
         ];
         for c in candidates.into_iter().flatten() {
             if let Ok(text) = std::fs::read_to_string(self.cwd.join(&c)) {
-                self.keymap.apply_inputrc(&text, &term);
+                self.builtins.keymap.apply_inputrc(&text, &term);
                 break;
             }
         }
     }
 
     fn keys_of(&self, func: &str) -> Vec<String> {
-        let meta = self.keymap.var("convert-meta") == "on";
-        self.keymap
+        let meta = self.builtins.keymap.var("convert-meta") == "on";
+        self.builtins
+            .keymap
             .walk()
             .into_iter()
             .filter(|(_, b)| matches!(b, Binding::Func(f) if same_function(f, func)))
-            .map(|(k, _)| format!("\"{}\"", self.keymap.show_key(k, meta)))
+            .map(|(k, _)| format!("\"{}\"", self.builtins.keymap.show_key(k, meta)))
             .collect()
     }
 
@@ -700,9 +701,9 @@ impl Shell {
             if !has(c) {
                 continue;
             }
-            for (k, b) in self.keymap.walk() {
+            for (k, b) in self.builtins.keymap.walk() {
                 if let Binding::Macro(m) = b {
-                    let key = self.keymap.show_key(k, false);
+                    let key = self.builtins.keymap.show_key(k, false);
                     let m = untranslate(m, false);
                     out.push_str(&if c == 's' {
                         format!("\"{key}\": \"{m}\"\n")
@@ -724,7 +725,7 @@ impl Shell {
                 if !has(c) {
                     continue;
                 }
-                for (n, v) in &self.keymap.vars {
+                for (n, v) in &self.builtins.keymap.vars {
                     let v = if *n == "history-size" { &hsize } else { v };
                     out.push_str(&if c == 'v' {
                         format!("set {n} {v}\n")
@@ -739,7 +740,7 @@ impl Shell {
             match std::fs::read_to_string(self.cwd.join(&f)) {
                 Ok(text) => {
                     let term = self.get("TERM").unwrap_or_default();
-                    self.keymap.apply_inputrc(&text, &term);
+                    self.builtins.keymap.apply_inputrc(&text, &term);
                 }
                 Err(e) => {
                     let why = super::history::io_reason(&e);
@@ -770,12 +771,13 @@ impl Shell {
                 io.out(out.as_bytes());
                 return 1;
             }
-            self.keymap
+            self.builtins
+                .keymap
                 .keys
                 .retain(|_, b| !matches!(b, Binding::Func(f) if same_function(f, &u)));
         }
         if has('r') {
-            self.keymap.keys.remove(&translate(&arg('r')));
+            self.builtins.keymap.keys.remove(&translate(&arg('r')));
         }
         if has('x') {
             let x = arg('x');
@@ -794,7 +796,7 @@ impl Shell {
                         .and_then(|c| c.strip_suffix('"'))
                         .map(String::from)
                         .unwrap_or(cmd);
-                    self.keymap.keys.insert(key, Binding::Shell(cmd));
+                    self.builtins.keymap.keys.insert(key, Binding::Shell(cmd));
                 }
                 _ => {
                     self.error_io(io, &format!("bind: {x}: no closing `\"' in key binding"));
@@ -803,16 +805,16 @@ impl Shell {
             }
         }
         if has('X') {
-            for (k, b) in self.keymap.walk() {
+            for (k, b) in self.builtins.keymap.walk() {
                 if let Binding::Shell(cmd) = b {
-                    let key = self.keymap.show_key(k, false);
+                    let key = self.builtins.keymap.show_key(k, false);
                     let cmd = cmd.replace('\\', "\\\\").replace('"', "\\\"");
                     out.push_str(&format!("\"{key}\": \"{cmd}\"\n"));
                 }
             }
         }
         for line in &a[i.min(a.len())..] {
-            if !self.keymap.apply_line(line) {
+            if !self.builtins.keymap.apply_line(line) {
                 io.err(format!("readline: {line}: no key sequence terminator\n").as_bytes());
             }
         }

@@ -53,7 +53,7 @@ impl Shell {
         {
             return Some(n.to_string());
         }
-        if let Some(a) = self.aliases.get(n) {
+        if let Some(a) = self.builtins.aliases.get(n) {
             return Some(format!("alias {n}='{a}'"));
         }
         // A file in PATH is what bash names; the bundled tool stands in where there is none.

@@ -558,7 +558,7 @@ impl Shell {
                 .collect();
         }
         let mut out = Vec::new();
-        let mut aliases: Vec<&String> = self.aliases.keys().collect();
+        let mut aliases: Vec<&String> = self.builtins.aliases.keys().collect();
         aliases.sort();
         out.extend(Self::names_with_prefix(
             aliases.iter().map(|s| s.as_str()),
@@ -601,7 +601,7 @@ impl Shell {
     fn action_matches(&mut self, action: &str, word: &str) -> Vec<String> {
         match action {
             "alias" => {
-                let mut v: Vec<&String> = self.aliases.keys().collect();
+                let mut v: Vec<&String> = self.builtins.aliases.keys().collect();
                 v.sort();
                 Self::names_with_prefix(v.iter().map(|s| s.as_str()), word)
             }
@@ -847,6 +847,7 @@ impl Shell {
         if p.print || (!p.any_option && names.is_empty()) {
             if names.is_empty() {
                 let text: String = self
+                    .builtins
                     .completions
                     .ordered()
                     .iter()
@@ -857,7 +858,7 @@ impl Shell {
             }
             let mut st = 0;
             for n in &names {
-                match self.completions.get(n) {
+                match self.builtins.completions.get(n) {
                     Some(cs) => {
                         io.out(print_spec(n, &cs.borrow()).as_bytes());
                     }
@@ -871,12 +872,12 @@ impl Shell {
         }
         if p.remove {
             if names.is_empty() {
-                self.completions.entries.clear();
+                self.builtins.completions.entries.clear();
                 return 0;
             }
             let mut st = 0;
             for n in &names {
-                if !self.completions.remove(n) {
+                if !self.builtins.completions.remove(n) {
                     self.error_io(io, &format!("complete: {n}: no completion specification"));
                     st = 1;
                 }
@@ -889,7 +890,7 @@ impl Shell {
         }
         let spec = Rc::new(RefCell::new(p.spec));
         for n in &names {
-            self.completions.insert(n, spec.clone());
+            self.builtins.completions.insert(n, spec.clone());
         }
         0
     }
@@ -915,7 +916,7 @@ impl Shell {
         let (on, off) = (p.spec.options, p.off);
         let mut st = 0;
         for n in &names {
-            let Some(cs) = self.completions.get(n) else {
+            let Some(cs) = self.builtins.completions.get(n) else {
                 self.error_io(io, &format!("compopt: {n}: no completion specification"));
                 st = 1;
                 continue;

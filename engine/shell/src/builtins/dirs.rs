@@ -179,7 +179,7 @@ impl Shell {
     /// The stack as bash numbers it: the current directory, then the saved ones.
     fn stack(&self) -> Vec<PathBuf> {
         let mut s = vec![self.cwd.clone()];
-        s.extend(self.dirstack.iter().rev().cloned());
+        s.extend(self.builtins.dirstack.iter().rev().cloned());
         s
     }
 
@@ -195,7 +195,7 @@ impl Shell {
     }
 
     fn set_stack(&mut self, s: Vec<PathBuf>) {
-        self.dirstack = s.into_iter().skip(1).rev().collect();
+        self.builtins.dirstack = s.into_iter().skip(1).rev().collect();
     }
 
     fn tilde(&self, p: &Path) -> String {
@@ -246,7 +246,7 @@ impl Shell {
             }
             match s.as_str() {
                 "-c" => {
-                    self.dirstack.clear();
+                    self.builtins.dirstack.clear();
                     return 0;
                 }
                 "-l" => long = true,
@@ -348,7 +348,7 @@ impl Shell {
                 if !self.change_dir(&dir, false, io, "pushd") {
                     return 1;
                 }
-                self.dirstack.push(old);
+                self.builtins.dirstack.push(old);
                 self.print_stack(io);
                 return 0;
             }

@@ -77,7 +77,7 @@ const SPECIAL: &[&str] = &[
 impl Shell {
     /// Whether `n` runs as a builtin here (it is one, and `enable -n` has not turned it off).
     pub fn builtin_enabled(&self, n: &str) -> bool {
-        super::is_builtin(n) && !self.disabled_builtins.iter().any(|d| d == n)
+        super::is_builtin(n) && !self.builtins.disabled_builtins.iter().any(|d| d == n)
     }
 
     pub(super) fn b_enable(&mut self, a: &[String], io: &Io) -> i32 {
@@ -114,7 +114,7 @@ impl Shell {
         if names.is_empty() {
             let list: &[&str] = if special { SPECIAL } else { BASH_BUILTINS };
             for n in list {
-                let on = !self.disabled_builtins.iter().any(|d| d == n);
+                let on = !self.builtins.disabled_builtins.iter().any(|d| d == n);
                 // -n lists the disabled ones, -a all, neither the enabled ones.
                 if all || on != off {
                     let line = if on {
@@ -134,9 +134,9 @@ impl Shell {
                 st = 1;
                 continue;
             }
-            self.disabled_builtins.retain(|d| d != n);
+            self.builtins.disabled_builtins.retain(|d| d != n);
             if off {
-                self.disabled_builtins.push(n.clone());
+                self.builtins.disabled_builtins.push(n.clone());
             }
         }
         st

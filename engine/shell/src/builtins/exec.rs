@@ -53,9 +53,9 @@ impl Shell {
             }
         }
         // bash does not give a program run by exec `_`.
-        self.exec_running = true;
+        self.status.exec_running = true;
         let st = self.dispatch(a.get(i..).unwrap_or_default().to_vec(), Vec::new(), io);
-        self.exec_running = false;
+        self.status.exec_running = false;
         Err(Flow::Exit(st?))
     }
 }

@@ -33,7 +33,7 @@ impl Shell {
                     2
                 }
             },
-            None => self.last_status,
+            None => self.status.last_status,
         };
         Err(Flow::Exit(st))
     }
@@ -48,7 +48,7 @@ impl Shell {
                     2
                 }
             },
-            None => self.last_status,
+            None => self.status.last_status,
         };
         if self.calls.func_depth == 0 && !self.calls.sourcing {
             self.error_io(
@@ -66,7 +66,7 @@ impl Shell {
         if a.len() > 2 && self.calls.loop_depth > 0 {
             // bash leaves every loop after this error too.
             self.error_io(io, &format!("{name}: too many arguments"));
-            self.last_status = 1;
+            self.status.last_status = 1;
             return Err(Flow::Break(self.calls.loop_depth));
         }
         let n = match a.get(1).map(|s| (s, s.parse::<i64>())) {
@@ -75,7 +75,7 @@ impl Shell {
             Some((s, Ok(_))) => {
                 // bash leaves every loop after this error.
                 self.error_io(io, &format!("{name}: {s}: loop count out of range"));
-                self.last_status = 1;
+                self.status.last_status = 1;
                 if self.calls.loop_depth == 0 {
                     return Ok(1);
                 }
@@ -96,7 +96,7 @@ impl Shell {
             return Ok(0);
         }
         let n = n.min(self.calls.loop_depth);
-        self.last_status = 0;
+        self.status.last_status = 0;
         Err(if name == "break" {
             Flow::Break(n)
         } else {

@@ -27,16 +27,17 @@ impl Shell {
 
     /// Drops the entries remembered under another PATH.
     fn forget_stale_hashes(&mut self) {
-        if self.hashed.is_empty() {
+        if self.builtins.hashed.is_empty() {
             return;
         }
         let now = self.path_var().unwrap_or_default();
-        self.hashed.retain(|h| h.under == now);
+        self.builtins.hashed.retain(|h| h.under == now);
     }
 
     pub fn hashed_path(&self, n: &str) -> Option<&str> {
         let now = self.path_var().unwrap_or_default();
-        self.hashed
+        self.builtins
+            .hashed
             .iter()
             .find(|h| h.name == n && h.under == now)
             .map(|h| h.path.as_str())
@@ -48,13 +49,13 @@ impl Shell {
             return;
         }
         self.forget_stale_hashes();
-        if let Some(h) = self.hashed.iter_mut().find(|h| h.name == n) {
+        if let Some(h) = self.builtins.hashed.iter_mut().find(|h| h.name == n) {
             h.hits += 1;
             return;
         }
         if let Some(p) = self.path_lookup(n) {
             let under = self.path_var().unwrap_or_default();
-            self.hashed.push(Hashed {
+            self.builtins.hashed.push(Hashed {
                 name: n.to_string(),
                 path: p,
                 hits: 1,
@@ -77,7 +78,7 @@ impl Shell {
             let mut chars = s.chars().skip(1);
             while let Some(c) = chars.next() {
                 match c {
-                    'r' => self.hashed.clear(),
+                    'r' => self.builtins.hashed.clear(),
                     'd' => del = true,
                     'l' => list = true,
                     't' => print = true,
@@ -120,7 +121,7 @@ impl Shell {
             {
                 return 0;
             }
-            if self.hashed.is_empty() {
+            if self.builtins.hashed.is_empty() {
                 if !list {
                     io.out(b"hash: hash table empty\n");
                 }
@@ -129,7 +130,7 @@ impl Shell {
             if !list {
                 io.out(b"hits\tcommand\n");
             }
-            for h in &self.hashed {
+            for h in &self.builtins.hashed {
                 let line = if list {
                     format!("builtin hash -p {} {}\n", h.path, h.name)
                 } else {
@@ -142,17 +143,17 @@ impl Shell {
         let mut st = 0;
         for n in names {
             if let Some(p) = &path {
-                self.hashed.retain(|h| &h.name != n);
-                self.hashed.push(Hashed {
+                self.builtins.hashed.retain(|h| &h.name != n);
+                self.builtins.hashed.push(Hashed {
                     name: n.clone(),
                     path: p.clone(),
                     hits: 0,
                     under: under.clone(),
                 });
             } else if del {
-                let before = self.hashed.len();
-                self.hashed.retain(|h| &h.name != n);
-                if before > 0 && before == self.hashed.len() {
+                let before = self.builtins.hashed.len();
+                self.builtins.hashed.retain(|h| &h.name != n);
+                if before > 0 && before == self.builtins.hashed.len() {
                     self.error_io(io, &format!("hash: {n}: not found"));
                     st = 1;
                 }
@@ -181,8 +182,8 @@ impl Shell {
             } else {
                 match self.path_lookup(n) {
                     Some(p) => {
-                        self.hashed.retain(|h| &h.name != n);
-                        self.hashed.push(Hashed {
+                        self.builtins.hashed.retain(|h| &h.name != n);
+                        self.builtins.hashed.push(Hashed {
                             name: n.clone(),
                             path: p,
                             hits: 0,
@@ -190,7 +191,7 @@ impl Shell {
                         });
                     }
                     None => {
-                        self.hashed.retain(|h| &h.name != n);
+                        self.builtins.hashed.retain(|h| &h.name != n);
                         self.error_io(io, &format!("hash: {n}: not found"));
                         st = 1;
                     }
@@ -247,7 +248,7 @@ impl Shell {
             // (kind, description) of every way `n` can run, in bash's order of precedence.
             let mut found: Vec<(&str, String)> = Vec::new();
             if self.opts.expand_aliases {
-                if let Some(v) = self.aliases.get(n) {
+                if let Some(v) = self.builtins.aliases.get(n) {
                     found.push(("alias", format!("{n} is aliased to `{v}'")));
                 }
             }

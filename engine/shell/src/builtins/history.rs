@@ -59,12 +59,12 @@ fn delimiter(prev: &str) -> &'static str {
 
 impl Shell {
     fn history_on(&self) -> bool {
-        self.history.on
+        self.builtins.history.on
     }
 
     /// `set -o history` / `set +o history`.
     pub(crate) fn set_history_option(&mut self, on: bool) {
-        self.history.on = on;
+        self.builtins.history.on = on;
         if !on {
             return;
         }
@@ -73,7 +73,7 @@ impl Shell {
         if self.lookup("HISTSIZE").is_none() {
             let _ = self.set_var("HISTSIZE", "500".into());
         }
-        if !self.history.started {
+        if !self.builtins.history.started {
             if self.lookup("HISTFILESIZE").is_none() {
                 let _ = self.set_var("HISTFILESIZE", "500".into());
             }
@@ -86,15 +86,18 @@ impl Shell {
     }
 
     fn hist_add(&mut self, line: String) {
-        self.history.entries.push(Entry { line, time: now() });
-        self.history.unsaved += 1;
-        self.history.last_added = true;
+        self.builtins
+            .history
+            .entries
+            .push(Entry { line, time: now() });
+        self.builtins.history.unsaved += 1;
+        self.builtins.history.last_added = true;
         self.hist_stifle();
     }
 
     /// The number of the first entry.
     fn hist_base(&self) -> usize {
-        self.history.base.max(1)
+        self.builtins.history.base.max(1)
     }
 
     /// Keeps at most HISTSIZE entries (an empty or negative HISTSIZE keeps all).
@@ -106,12 +109,12 @@ impl Shell {
         else {
             return;
         };
-        let len = self.history.entries.len();
+        let len = self.builtins.history.entries.len();
         let max = usize::try_from(max).unwrap_or(usize::MAX);
         if len > max {
             let drop = len - max;
-            self.history.entries.drain(..drop);
-            self.history.base = self.hist_base() + drop;
+            self.builtins.history.entries.drain(..drop);
+            self.builtins.history.base = self.hist_base() + drop;
         }
     }
 
@@ -127,7 +130,7 @@ impl Shell {
         if has("ignorespace") && line.starts_with(' ') {
             return;
         }
-        let prev = self.history.entries.last().map(|e| e.line.clone());
+        let prev = self.builtins.history.entries.last().map(|e| e.line.clone());
         if has("ignoredups") && prev.as_deref() == Some(line.as_str()) {
             return;
         }
@@ -148,7 +151,7 @@ impl Shell {
             }
         }
         if has("erasedups") {
-            self.history.entries.retain(|e| e.line != line);
+            self.builtins.history.entries.retain(|e| e.line != line);
         }
         self.hist_add(line);
     }
@@ -156,19 +159,19 @@ impl Shell {
     /// Records the script lines of a top-level command about to run (comment lines before
     /// it are entries of their own, as bash reads them).
     fn hist_note(&mut self, cc: &ast::CompoundList) {
-        self.history.last_added = false;
+        self.builtins.history.last_added = false;
         if !self.history_on() {
             return;
         }
-        let Some(lines) = self.history.script.clone() else {
+        let Some(lines) = self.builtins.history.script.clone() else {
             return;
         };
         let Some(loc) = cc.location() else { return };
         let (start, end) = (loc.start.line, loc.end.line.max(loc.start.line));
-        if start < self.history.next_line.max(1) {
+        if start < self.builtins.history.next_line.max(1) {
             return;
         }
-        for n in self.history.next_line.max(1)..start {
+        for n in self.builtins.history.next_line.max(1)..start {
             if let Some(l) = lines.get(n - 1) {
                 if l.trim_start().starts_with('#') {
                     self.hist_maybe_add(l.clone());
@@ -183,7 +186,7 @@ impl Shell {
             }
             text.push_str(l);
         }
-        self.history.next_line = end + 1;
+        self.builtins.history.next_line = end + 1;
         if !text.trim().is_empty() {
             self.hist_maybe_add(text);
         }
@@ -198,11 +201,11 @@ impl Shell {
         io: &Io,
     ) -> R<i32> {
         // bash adds the lines it reads from a script or stdin, not a -c string.
-        self.history.script = (source != crate::state::Source::DashC)
+        self.builtins.history.script = (source != crate::state::Source::DashC)
             .then(|| Rc::new(src.lines().map(String::from).collect()));
-        self.history.next_line = 1;
-        self.history.started = true;
-        let mut st = self.last_status;
+        self.builtins.history.next_line = 1;
+        self.builtins.history.started = true;
+        let mut st = self.status.last_status;
         // `set -v`: each line is echoed to stderr as it is read, that is, once, when the
         // command it ends (or the comments before it) is about to run, and at the end.
         let mut echoed = 0usize;
@@ -232,7 +235,7 @@ impl Shell {
                 Ok(s) => st = s,
                 Err(Flow::Abort(s)) => {
                     st = s;
-                    self.last_status = s;
+                    self.status.last_status = s;
                 }
                 Err(e) => return Err(e),
             }
@@ -265,15 +268,15 @@ impl Shell {
 
     /// Runs `f` as bash runs `eval` and `source` strings (history recording off).
     pub(crate) fn without_history(&mut self, f: impl FnOnce(&mut Shell) -> R<i32>) -> R<i32> {
-        self.history.nohist = true;
+        self.builtins.history.nohist = true;
         let r = f(self);
-        self.history.nohist = false;
+        self.builtins.history.nohist = false;
         r
     }
 
     /// `$HISTCMD`: the number of the current entry.
     pub(crate) fn histcmd(&self) -> String {
-        (self.hist_base() + self.history.entries.len() - 1).to_string()
+        (self.hist_base() + self.builtins.history.entries.len() - 1).to_string()
     }
 
     fn histfile(&mut self, arg: Option<&String>) -> Option<String> {
@@ -297,7 +300,10 @@ impl Shell {
 
     fn hist_write(&mut self, file: &str, from: usize, append: bool, io: &Io) -> i32 {
         let stamps = self.get("HISTTIMEFORMAT").is_some();
-        let text = Self::hist_lines_text(self.history.entries.get(from..).unwrap_or(&[]), stamps);
+        let text = Self::hist_lines_text(
+            self.builtins.history.entries.get(from..).unwrap_or(&[]),
+            stamps,
+        );
         let path = self.cwd.join(file);
         let r = if append {
             use std::io::Write;
@@ -321,16 +327,16 @@ impl Shell {
 
     /// Appends what this session added to HISTFILE, as bash does when it exits.
     pub(crate) fn hist_save_at_exit(&mut self) {
-        if !self.history_on() || self.history.unsaved == 0 || self.process.subshell > 0 {
+        if !self.history_on() || self.builtins.history.unsaved == 0 || self.process.subshell > 0 {
             return;
         }
         let Some(file) = self.histfile(None) else {
             return;
         };
-        let n = self.history.entries.len();
-        let from = n.saturating_sub(self.history.unsaved);
+        let n = self.builtins.history.entries.len();
+        let from = n.saturating_sub(self.builtins.history.unsaved);
         let stamps = self.get("HISTTIMEFORMAT").is_some();
-        let text = Self::hist_lines_text(&self.history.entries[from..], stamps);
+        let text = Self::hist_lines_text(&self.builtins.history.entries[from..], stamps);
         use std::io::Write;
         let path = self.cwd.join(file);
         let ok = std::fs::OpenOptions::new()
@@ -339,7 +345,7 @@ impl Shell {
             .open(&path)
             .and_then(|mut f| f.write_all(text.as_bytes()))
             .is_ok();
-        self.history.unsaved = 0;
+        self.builtins.history.unsaved = 0;
         // The file keeps its last HISTFILESIZE lines (timestamps go with their lines).
         let keep = self
             .get("HISTFILESIZE")
@@ -374,7 +380,7 @@ impl Shell {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let lines: Vec<&str> = text.lines().collect();
         let skip = if only_new {
-            self.history.file_lines_read.min(lines.len())
+            self.builtins.history.file_lines_read.min(lines.len())
         } else {
             0
         };
@@ -384,12 +390,12 @@ impl Shell {
                 time = ts;
                 continue;
             }
-            self.history.entries.push(Entry {
+            self.builtins.history.entries.push(Entry {
                 line: l.to_string(),
                 time,
             });
         }
-        self.history.file_lines_read = lines.len();
+        self.builtins.history.file_lines_read = lines.len();
         self.hist_stifle();
         Ok(())
     }
@@ -398,7 +404,7 @@ impl Shell {
         let fmt = self.get("HISTTIMEFORMAT");
         let base = self.hist_base();
         let mut s = String::new();
-        for (i, e) in self.history.entries.iter().enumerate().skip(from) {
+        for (i, e) in self.builtins.history.entries.iter().enumerate().skip(from) {
             let stamp = match &fmt {
                 Some(f) => {
                     crate::tools::date::format(&crate::tools::date::Tm::from_epoch(e.time, 0), f)
@@ -413,7 +419,7 @@ impl Shell {
     /// Resolves a `history -d` position (negative: from the end) to an index.
     fn hist_pos(&self, s: &str) -> Option<usize> {
         let n: i64 = s.parse().ok()?;
-        let len = self.history.entries.len() as i64;
+        let len = self.builtins.history.entries.len() as i64;
         let idx = if n < 0 {
             len + n
         } else {
@@ -471,10 +477,10 @@ impl Shell {
             return Ok(1);
         }
         if flags.contains('c') {
-            self.history.entries.clear();
-            self.history.base = 1;
-            self.history.unsaved = 0;
-            self.history.last_added = false;
+            self.builtins.history.entries.clear();
+            self.builtins.history.base = 1;
+            self.builtins.history.unsaved = 0;
+            self.builtins.history.last_added = false;
             if flags.len() == 1 && del.is_none() {
                 return Ok(0);
             }
@@ -501,13 +507,13 @@ impl Shell {
                     }
                 },
             };
-            self.history.entries.drain(lo..=hi);
+            self.builtins.history.entries.drain(lo..=hi);
             return Ok(0);
         }
         if flags.contains('s') {
-            if self.history.last_added {
-                self.history.entries.pop();
-                self.history.last_added = false;
+            if self.builtins.history.last_added {
+                self.builtins.history.entries.pop();
+                self.builtins.history.last_added = false;
             }
             if !rest.is_empty() {
                 self.hist_add(rest.join(" "));
@@ -515,9 +521,9 @@ impl Shell {
             return Ok(0);
         }
         if flags.contains('p') {
-            if self.history.last_added {
-                self.history.entries.pop();
-                self.history.last_added = false;
+            if self.builtins.history.last_added {
+                self.builtins.history.entries.pop();
+                self.builtins.history.last_added = false;
             }
             let mut s = String::new();
             for w in rest {
@@ -534,19 +540,20 @@ impl Shell {
             if flags.contains('w') {
                 let st = self.hist_write(&file, 0, false, io);
                 if st == 0 {
-                    self.history.unsaved = 0;
+                    self.builtins.history.unsaved = 0;
                 }
                 return Ok(st);
             }
             if flags.contains('a') {
                 let from = self
+                    .builtins
                     .history
                     .entries
                     .len()
-                    .saturating_sub(self.history.unsaved);
+                    .saturating_sub(self.builtins.history.unsaved);
                 let st = self.hist_write(&file, from, true, io);
                 if st == 0 {
-                    self.history.unsaved = 0;
+                    self.builtins.history.unsaved = 0;
                 }
                 return Ok(st);
             }
@@ -563,7 +570,12 @@ impl Shell {
         }
         let from = match rest.first() {
             Some(n) => match n.parse::<i64>() {
-                Ok(k) if k >= 0 => self.history.entries.len().saturating_sub(k as usize),
+                Ok(k) if k >= 0 => self
+                    .builtins
+                    .history
+                    .entries
+                    .len()
+                    .saturating_sub(k as usize),
                 _ => {
                     self.error_io(io, &format!("history: {n}: numeric argument required"));
                     return Ok(1);
@@ -608,7 +620,7 @@ impl Shell {
             };
         }
         for j in (0..=last).rev() {
-            if let Some(e) = self.history.entries.get(j as usize) {
+            if let Some(e) = self.builtins.history.entries.get(j as usize) {
                 if e.line.starts_with(spec) {
                     return j;
                 }
@@ -670,7 +682,7 @@ impl Shell {
         if ename.as_deref() == Some("-") {
             execute = true;
         }
-        let added = (self.history.last_added && !self.history.nohist) as i64;
+        let added = (self.builtins.history.last_added && !self.builtins.history.nohist) as i64;
         if execute {
             let mut subs = Vec::new();
             while let Some(w) = rest.first() {
@@ -680,14 +692,14 @@ impl Shell {
                 subs.push((p.to_string(), r.to_string()));
                 rest.remove(0);
             }
-            let last = self.history.entries.len() as i64 - 1 - added;
+            let last = self.builtins.history.entries.len() as i64 - 1 - added;
             let pos = match rest.first() {
                 Some(s) => self.fc_pos(s, last, last),
                 None => last,
             };
             let Some(entry) = usize::try_from(pos)
                 .ok()
-                .and_then(|p| self.history.entries.get(p))
+                .and_then(|p| self.builtins.history.entries.get(p))
             else {
                 self.error_io(io, "fc: no command found");
                 return Ok(1);
@@ -700,19 +712,19 @@ impl Shell {
             }
             io.err(format!("{cmd}\n").as_bytes());
             // The re-run command replaces `fc -s` in the list.
-            if self.history.last_added {
-                self.history.entries.pop();
+            if self.builtins.history.last_added {
+                self.builtins.history.entries.pop();
             }
             if self.history_on() {
                 self.hist_maybe_add(cmd.clone());
             }
             return self.run_string_flow(&cmd, io);
         }
-        if !listing && self.history.last_added {
-            self.history.entries.pop();
-            self.history.last_added = false;
+        if !listing && self.builtins.history.last_added {
+            self.builtins.history.entries.pop();
+            self.builtins.history.last_added = false;
         }
-        let n = self.history.entries.len() as i64;
+        let n = self.builtins.history.entries.len() as i64;
         if n == 0 {
             return Ok(0);
         }
@@ -758,7 +770,7 @@ impl Shell {
         };
         let mut text = String::new();
         for k in idx {
-            let Some(e) = self.history.entries.get(k) else {
+            let Some(e) = self.builtins.history.entries.get(k) else {
                 continue;
             };
             if listing {

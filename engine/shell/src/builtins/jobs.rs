@@ -18,9 +18,9 @@ impl Shell {
         let st = match sub.run_andor(l, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
-            Err(_) => sub.last_status,
+            Err(_) => sub.status.last_status,
         };
-        sub.last_status = st;
+        sub.status.last_status = st;
         let st = sub.run_exit_trap(io);
         self.jobs.started += 1;
         // The job's pid is the BASHPID it had.

@@ -127,7 +127,7 @@ impl Shell {
         let Some(name) = argv.first() else {
             return Ok(0);
         };
-        if matches!(name.as_str(), "eval" | "source" | ".") && !self.history.nohist {
+        if matches!(name.as_str(), "eval" | "source" | ".") && !self.builtins.history.nohist {
             return self.without_history(|sh| sh.builtin(argv, io));
         }
         match lookup(name) {

@@ -160,7 +160,7 @@ impl Shell {
             "noexec" => o.noexec,
             "verbose" => o.verbose,
             "braceexpand" => !o.no_braceexpand,
-            "history" => self.history.on,
+            "history" => self.builtins.history.on,
             _ => {
                 let key = SET_O.iter().find(|k| **k == name)?;
                 let default = matches!(name, "hashall" | "interactive-comments");

@@ -276,7 +276,7 @@ impl Shell {
                     continue;
                 }
                 if n == "_" && self.lookup(n).is_none() {
-                    let line = format!("declare -- _={}", dq_value(&self.last_arg));
+                    let line = format!("declare -- _={}", dq_value(&self.status.last_arg));
                     io.out(format!("{line}\n").as_bytes());
                     continue;
                 }
@@ -828,7 +828,7 @@ impl Shell {
                         }
                     })
                 } else if *name == "_" {
-                    Some(Value::Str(self.last_arg.clone()))
+                    Some(Value::Str(self.status.last_arg.clone()))
                 } else {
                     self.get(name).map(Value::Str)
                 };
@@ -1006,7 +1006,7 @@ impl Shell {
             var.exported = false;
             var.value = Some(Value::Str(v.clone()));
         }
-        self.last_arg = v;
+        self.status.last_arg = v;
     }
 
     /// At a function's return: puts back the options a `local -` saved in its scope.

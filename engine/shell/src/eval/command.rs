@@ -9,12 +9,12 @@ impl Shell {
     pub fn run_command(&mut self, c: &Command, io: &Io) -> R<i32> {
         // `set -n`: commands are read but not run (a script cannot turn it off again).
         if self.opts.noexec {
-            return Ok(self.last_status);
+            return Ok(self.status.last_status);
         }
         let merged;
-        let io = if io.base && !self.fd_overlay.is_empty() {
+        let io = if io.base && !self.fds.fd_overlay.is_empty() {
             let mut m = io.clone();
-            for (fd, s) in &self.fd_overlay {
+            for (fd, s) in &self.fds.fd_overlay {
                 m.set(*fd, s.clone());
             }
             m.base = false;
@@ -25,15 +25,15 @@ impl Shell {
         };
         // Most commands run with the table already current: no clone of it to switch, and
         // it is put back only if the command changed it.
-        let saved = if self.cur_io.same_streams(io) {
+        let saved = if self.fds.cur_io.same_streams(io) {
             None
         } else {
             Some(self.set_err(io))
         };
         let r = self.run_command_inner(c, io);
         match saved {
-            Some(saved) => self.cur_io = saved,
-            None if !self.cur_io.same_streams(io) => self.cur_io = io.clone(),
+            Some(saved) => self.fds.cur_io = saved,
+            None if !self.fds.cur_io.same_streams(io) => self.fds.cur_io = io.clone(),
             None => {}
         }
         r
@@ -41,7 +41,7 @@ impl Shell {
 
     /// Points the shell's own messages at this command's fd 2; returns the previous target.
     pub fn set_err(&mut self, io: &Io) -> Io {
-        std::mem::replace(&mut self.cur_io, io.clone())
+        std::mem::replace(&mut self.fds.cur_io, io.clone())
     }
 
     fn run_command_inner(&mut self, c: &Command, io: &Io) -> R<i32> {
@@ -66,7 +66,7 @@ impl Shell {
                 };
                 self.set_err(io);
                 let st = self.run_compound(cc, io)?;
-                self.last_status = st;
+                self.status.last_status = st;
                 Ok(st)
             }
             Command::Function(f) => {
@@ -111,10 +111,10 @@ impl Shell {
     /// 5.2 that failure counts for `set -e` and the ERR trap like a simple
     /// command's (a compound's own status otherwise never does).
     fn compound_redir_failed(&mut self, io: &Io) -> R<i32> {
-        self.last_status = 1;
+        self.status.last_status = 1;
         if self.cond_depth == 0 {
             self.err_trap(io)?;
-            self.last_status = 1;
+            self.status.last_status = 1;
             if self.opts.errexit {
                 return Err(Flow::Exit(1));
             }

@@ -49,7 +49,7 @@ impl Shell {
             }
             Err(Flow::Break(n)) if n > 1 => Err(Flow::Break(n - 1)),
             Err(Flow::Break(_)) => {
-                *st = self.last_status;
+                *st = self.status.last_status;
                 Ok(Step::Stop)
             }
             Err(Flow::Continue(n)) if n > 1 => Err(Flow::Continue(n - 1)),
@@ -80,9 +80,9 @@ impl Shell {
         let st = match sub.run_list(&s.list, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
-            Err(_) => sub.last_status,
+            Err(_) => sub.status.last_status,
         };
-        sub.last_status = st;
+        sub.status.last_status = st;
         Ok(sub.run_exit_trap(io))
     }
 
@@ -216,7 +216,7 @@ impl Shell {
                 Err(Flow::Break(n)) if n > 1 => return Err(Flow::Break(n - 1)),
                 Err(Flow::Break(_)) => {
                     // The loop's status is that of the `break`.
-                    st = self.last_status;
+                    st = self.status.last_status;
                     break;
                 }
                 Err(Flow::Continue(n)) if n > 1 => return Err(Flow::Continue(n - 1)),

@@ -141,7 +141,7 @@ impl Shell {
             return Ok(crate::invoke::run(&args, start, io));
         }
         // bash gives a program `_` set to the path it runs.
-        let path = if self.exec_running {
+        let path = if self.status.exec_running {
             None
         } else if argv[0].contains('/') {
             Some(argv[0].clone())
@@ -204,7 +204,7 @@ impl Shell {
         // The command that is a whole pipeline stage, writing to the stage's buffer: start it
         // and let the next stage read its output as it comes (the pipeline collects its
         // status). Its stderr must not need the guest meanwhile.
-        if let Some(slot) = self.stage.take() {
+        if let Some(slot) = self.fds.stage.take() {
             let to_stage = matches!(io.get(1), Some(Stream::Buf(b))
                 if Rc::ptr_eq(b, &slot.buf) && b.borrow().is_empty());
             let stderr_free = matches!(
@@ -311,7 +311,7 @@ impl Shell {
         let body = &f.body;
         let r = (|| -> R<i32> {
             // A traced function runs the DEBUG trap once more on entry, inside it.
-            let cmd = self.bash_command.clone();
+            let cmd = self.status.bash_command.clone();
             if let Some(st) = self.debug_trap(&cmd, io)? {
                 return Ok(st);
             }

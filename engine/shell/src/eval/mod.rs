@@ -18,7 +18,7 @@ pub use crate::state::Source;
 impl Shell {
     /// Runs a whole script as bash does: lines before a late syntax error still run.
     pub fn run_script(&mut self, src: &str, source: Source, io: &Io) -> i32 {
-        self.last_arg.clone_from(&self.arg0);
+        self.status.last_arg.clone_from(&self.arg0);
         if self.script_may_alias(src) {
             return self.run_script_with_aliases(src, source, io);
         }
@@ -30,14 +30,14 @@ impl Shell {
         let status = match self.run_script_program(&parsed.program, src, source, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) if parsed.error.is_some() => {
-                self.last_status = s;
+                self.status.last_status = s;
                 let st = self.run_exit_trap(io);
                 self.hist_save_at_exit();
                 return st;
             }
             Err(Flow::Exit(s)) => s,
             Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
-            Err(_) => self.last_status,
+            Err(_) => self.status.last_status,
         };
         let status = match parsed.error {
             None => status,
@@ -45,12 +45,12 @@ impl Shell {
                 self.print_syntax_error(source, e.line, &e.message);
                 match e.kind {
                     // The conditional parser reports its own error; the script just ends.
-                    crate::syntax::ErrorKind::Conditional => self.last_status,
+                    crate::syntax::ErrorKind::Conditional => self.status.last_status,
                     _ => 2,
                 }
             }
         };
-        self.last_status = status;
+        self.status.last_status = status;
         let st = self.run_exit_trap(io);
         self.hist_save_at_exit();
         st
@@ -70,18 +70,18 @@ impl Shell {
 
     pub fn run_exit_trap(&mut self, io: &Io) -> i32 {
         if self.exit_trap_level != self.process.subshell {
-            return self.last_status;
+            return self.status.last_status;
         }
         if let Some(t) = self.traps.remove("EXIT") {
-            let saved = self.last_status;
+            let saved = self.status.last_status;
             let st = self.run_string(&t, io);
             let _ = st;
-            match self.pending_exit.take() {
+            match self.status.pending_exit.take() {
                 Some(s) => return s,
                 None => return saved,
             }
         }
-        self.last_status
+        self.status.last_status
     }
 
     /// Runs a string (eval, traps, command substitution) in this shell; Flow passes through.
@@ -127,7 +127,7 @@ impl Shell {
     /// aliases the commands before it left.
     fn run_text_with_aliases(&mut self, src: &str, io: &Io, eval: bool) -> R<i32> {
         let mut reader = crate::syntax::Reader::new(src);
-        let mut st = self.last_status;
+        let mut st = self.status.last_status;
         loop {
             reader.set_aliases(self.live_aliases());
             match reader.next_command() {
@@ -135,7 +135,7 @@ impl Shell {
                     Ok(s) => st = s,
                     Err(Flow::Abort(s)) => {
                         st = s;
-                        self.last_status = s;
+                        self.status.last_status = s;
                     }
                     Err(e) => return Err(e),
                 },
@@ -170,11 +170,11 @@ impl Shell {
         match self.run_string_flow(src, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) => {
-                self.pending_exit = Some(s);
+                self.status.pending_exit = Some(s);
                 s
             }
             Err(Flow::Abort(s)) | Err(Flow::Return(s)) => s,
-            Err(_) => self.last_status,
+            Err(_) => self.status.last_status,
         }
     }
 
@@ -183,20 +183,20 @@ impl Shell {
         let st = match self.run_string_flow(src, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Abort(s)) | Err(Flow::Return(s)) => s,
-            Err(_) => self.last_status,
+            Err(_) => self.status.last_status,
         };
-        self.last_status = st;
+        self.status.last_status = st;
         self.run_exit_trap(io)
     }
 
     pub fn run_program(&mut self, prog: &ast::Program, io: &Io) -> R<i32> {
-        let mut st = self.last_status;
+        let mut st = self.status.last_status;
         for cc in &prog.complete_commands {
             match self.run_list(cc, io) {
                 Ok(s) => st = s,
                 Err(Flow::Abort(s)) => {
                     st = s;
-                    self.last_status = s;
+                    self.status.last_status = s;
                 }
                 Err(e) => return Err(e),
             }
@@ -217,7 +217,7 @@ impl Shell {
             }
             if matches!(item.1, ast::SeparatorOperator::Async) {
                 st = self.run_background(&item.0, io);
-                self.last_status = st;
+                self.status.last_status = st;
                 continue;
             }
             st = self.run_andor(&item.0, io)?;
@@ -234,7 +234,7 @@ impl Shell {
         let r = self.run_pipeline(&l.first, io);
         self.cond_depth -= 1;
         let mut st = r?;
-        self.last_status = st;
+        self.status.last_status = st;
         for (i, next) in l.additional.iter().enumerate() {
             let (run, p) = match next {
                 ast::AndOr::And(p) => (st == 0, p),
@@ -251,7 +251,7 @@ impl Shell {
                 self.cond_depth -= 1;
                 st = r?;
             }
-            self.last_status = st;
+            self.status.last_status = st;
         }
         Ok(st)
     }

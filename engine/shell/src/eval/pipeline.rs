@@ -10,7 +10,7 @@ impl Shell {
     /// A pipeline whose failure triggers `set -e` and the ERR trap.
     pub(super) fn run_pipeline_checked(&mut self, p: &ast::Pipeline, io: &Io) -> R<i32> {
         let st = self.run_pipeline(p, io)?;
-        self.last_status = st;
+        self.status.last_status = st;
         if self.process.subshell == 0 && !self.caches.borrow().pending_signals.is_empty() {
             self.pending_signals(io)?;
         }
@@ -25,7 +25,7 @@ impl Shell {
                 );
             if simple_like {
                 self.err_trap(io)?;
-                self.last_status = st;
+                self.status.last_status = st;
                 if self.opts.errexit {
                     return Err(Flow::Exit(st));
                 }
@@ -44,7 +44,7 @@ impl Shell {
                 self.cond_depth -= 1;
             }
             let st = r?;
-            self.pipestatus = vec![st];
+            self.status.pipestatus = vec![st];
             st
         } else {
             let mut input: Option<Stream> = None;
@@ -80,16 +80,16 @@ impl Shell {
                     skipped
                 } else {
                     let mut sub = self.clone();
-                    sub.stage = slot.clone();
+                    sub.fds.stage = slot.clone();
                     sub.process.subshell += 1;
                     sub.trace_subshell();
                     sub.skip_next_debug(cmd);
                     let st = match sub.run_command(cmd, &sio) {
                         Ok(s) => s,
                         Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
-                        Err(_) => sub.last_status,
+                        Err(_) => sub.status.last_status,
                     };
-                    sub.last_status = st;
+                    sub.status.last_status = st;
                     sub.run_exit_trap(&sio)
                 };
                 statuses.push(st);
@@ -133,11 +133,11 @@ impl Shell {
             } else {
                 statuses.last().copied().unwrap_or(0)
             };
-            self.pipestatus = statuses;
+            self.status.pipestatus = statuses;
             st
         };
         let st = if p.bang { (st == 0) as i32 } else { st };
-        self.last_status = st;
+        self.status.last_status = st;
         Ok(st)
     }
 }

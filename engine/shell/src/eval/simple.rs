@@ -16,7 +16,7 @@ impl Shell {
     }
 
     pub(super) fn run_simple(&mut self, c: &ast::SimpleCommand, io: &Io) -> R<i32> {
-        self.cmdsub_ran = false;
+        self.status.cmdsub_ran = false;
         let mut assigns: Vec<&ast::Assignment> = Vec::new();
         let mut words: Vec<&ast::Word> = Vec::new();
         let mut redirs: Vec<&ast::IoRedirect> = Vec::new();
@@ -71,7 +71,7 @@ impl Shell {
                 n.as_str(),
                 "declare" | "typeset" | "local" | "export" | "readonly"
             ) && !self.functions.funcs.contains_key(n)
-                && !self.disabled_builtins.contains(n)
+                && !self.builtins.disabled_builtins.contains(n)
         });
         for item in suffix_items {
             match item {
@@ -109,8 +109,8 @@ impl Shell {
         }
 
         let new_last = argv.last().cloned().unwrap_or_default();
-        if argv.is_empty() && assigns.is_empty() && self.cmdsub_ran {
-            return Ok(self.last_status);
+        if argv.is_empty() && assigns.is_empty() && self.status.cmdsub_ran {
+            return Ok(self.status.last_status);
         }
         if argv.is_empty() {
             // Assignments only; redirections still happen. Status: the last command
@@ -131,7 +131,11 @@ impl Shell {
                 }
                 self.trace.xtrace_pin = None;
             }
-            let st = if self.cmdsub_ran { self.last_status } else { 0 };
+            let st = if self.status.cmdsub_ran {
+                self.status.last_status
+            } else {
+                0
+            };
             self.set_last_arg(new_last);
             if !redirs.is_empty() {
                 let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
@@ -253,8 +257,8 @@ impl Shell {
                 };
                 for fd in fds {
                     let s = io.get(fd).cloned();
-                    self.fd_overlay.retain(|(f, _)| *f != fd);
-                    self.fd_overlay.push((fd, s));
+                    self.fds.fd_overlay.retain(|(f, _)| *f != fd);
+                    self.fds.fd_overlay.push((fd, s));
                 }
             }
             self.set_last_arg(new_last);
@@ -262,7 +266,7 @@ impl Shell {
             // fd 0 elsewhere, there is no more script to run.
             if self.opts.invocation_flag == Some('s')
                 && self.process.subshell == 0
-                && self.fd_overlay.iter().any(|(f, _)| *f == 0)
+                && self.fds.fd_overlay.iter().any(|(f, _)| *f == 0)
             {
                 return Err(Flow::Exit(0));
             }
@@ -293,14 +297,14 @@ impl Shell {
     }
 
     fn psub_path(&mut self) -> std::path::PathBuf {
-        self.psub_counter += 1;
+        self.fds.psub_counter += 1;
         let tmp = self
             .get("TMPDIR")
             .or_else(|| self.process.temp_dir.clone())
             .unwrap_or_else(|| "/tmp".into());
         self.cwd.join(tmp).join(format!(
             "hookbox-psub-{}-{}",
-            self.process.pid, self.psub_counter
+            self.process.pid, self.fds.psub_counter
         ))
     }
 
@@ -315,9 +319,9 @@ impl Shell {
         let st = match sub.run_list(list, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
-            Err(_) => sub.last_status,
+            Err(_) => sub.status.last_status,
         };
-        sub.last_status = st;
+        sub.status.last_status = st;
         sub.run_exit_trap(io)
     }
 

@@ -2,8 +2,10 @@
 //! parameters, cwd and traps. A subshell or `$(...)` is a clone of this value; the parse caches
 //! and the host are shared between clones.
 
+pub mod builtin_state;
 pub mod calls;
 pub mod completion;
+pub mod fds;
 pub mod functions;
 pub mod getopts;
 pub mod hash;
@@ -13,6 +15,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod messages;
 pub mod process;
+pub mod status;
 pub mod trace;
 
 use crate::host::Host;
@@ -185,6 +188,12 @@ pub use calls::Frame;
 
 #[derive(Clone)]
 pub struct Shell {
+    /// What builtins keep between calls: aliases, hash table, directory stack, completion specs, history, key map.
+    pub builtins: builtin_state::BuiltinState,
+    /// The shell's own fds: where its messages go, exec's changes, the running stage.
+    pub fds: fds::Fds,
+    /// The last statuses, $_, and an exit still to honour.
+    pub status: status::Status,
     /// Functions: definitions, where each was defined, `readonly -f` and `export -f`.
     pub functions: functions::Functions,
     /// How the shell's own error messages start, and the status of a fatal one.
@@ -201,59 +210,34 @@ pub struct Shell {
     pub positional: Vec<String>,
     pub arg0: String,
     pub cwd: PathBuf,
-    pub last_status: i32,
-    pub pipestatus: Vec<i32>,
     pub opts: Opts,
     pub traps: Map<String, String>,
     /// >0 while evaluating a condition, where `set -e` does not apply.
     pub cond_depth: u32,
     pub host: Rc<dyn Host>,
     pub caches: Rc<RefCell<Caches>>,
-    pub aliases: Map<String, String>,
-    /// Set while `exec` runs a program: bash does not give it `_`.
-    pub exec_running: bool,
     /// What arithmetic error messages start with: `((: ` or `let: ` inside those commands.
     pub arith_cmd: &'static str,
-    /// `hash`: remembered command paths, in the order they were added.
-    pub hashed: Vec<hash::Hashed>,
-    /// Whether the running select loop has shown its menu.
-    pub select_menu_shown: bool,
-    /// Builtins turned off with `enable -n`.
-    pub disabled_builtins: Vec<String>,
     /// Background jobs: finished ones `wait` has not collected, how many started, `$!`.
     pub jobs: jobs::Jobs,
     /// DEBUG/RETURN/ERR trap bookkeeping (see trace.rs).
     pub trace: trace::TraceState,
-    pub dirstack: Vec<PathBuf>,
-    /// An `exit` run inside a trap or eval string, to honour after it.
-    pub pending_exit: Option<i32>,
     /// Ctrl-C: whether this shell looks for it (interactive on a terminal only; every command
     /// and loop turn then stops at once with 130 until the prompt, in subshells too).
     pub interrupts: interrupts::Interrupts,
-    /// `$_`: the last argument of the previous simple command.
-    pub last_arg: String,
     /// Whether any nameref was ever declared (skips resolution otherwise).
     pub has_namerefs: bool,
-    /// fd 2 of the command being run, for the shell's own messages.
-    pub cur_io: crate::io::Io,
-    pub psub_counter: u32,
-    /// Set while a pipeline stage runs (see [`StageSlot`]).
-    pub stage: Option<StageSlot>,
-    pub cmdsub_ran: bool,
     /// The subshell level that set the EXIT trap (inherited traps show but do not run).
     pub exit_trap_level: u32,
-    pub bash_command: String,
-    /// fds changed by `exec` redirections, applied to the shell's own fd table.
-    pub fd_overlay: Vec<(usize, Option<crate::io::Stream>)>,
-    pub completions: completion::Completions,
-    pub history: history::History,
-    pub keymap: keymap::KeyMap,
 }
 
 impl Shell {
     pub fn new(host: Rc<dyn Host>, cwd: PathBuf, env: &[(String, String)]) -> Shell {
         let pid = pid();
         let mut s = Shell {
+            builtins: Default::default(),
+            fds: Default::default(),
+            status: Default::default(),
             functions: Default::default(),
             messages: Default::default(),
             calls: Default::default(),
@@ -264,8 +248,6 @@ impl Shell {
             positional: Vec::new(),
             arg0: "bash".into(),
             cwd: cwd.clone(),
-            last_status: 0,
-            pipestatus: vec![0],
             opts: Opts {
                 expand_aliases: false,
                 extglob: false,
@@ -275,29 +257,12 @@ impl Shell {
             cond_depth: 0,
             host,
             caches: Rc::new(RefCell::new(Caches::default())),
-            aliases: Map::default(),
-            exec_running: false,
             arith_cmd: "",
-            hashed: Vec::new(),
-            select_menu_shown: false,
-            disabled_builtins: Vec::new(),
             jobs: jobs::Jobs::default(),
             trace: Default::default(),
-            dirstack: Vec::new(),
-            pending_exit: None,
             interrupts: Default::default(),
-            last_arg: String::new(),
             has_namerefs: false,
-            cur_io: crate::io::Io::process(),
-            psub_counter: 0,
-            stage: None,
-            cmdsub_ran: false,
             exit_trap_level: 0,
-            bash_command: String::new(),
-            fd_overlay: Vec::new(),
-            completions: Default::default(),
-            history: Default::default(),
-            keymap: Default::default(),
         };
         for (k, v) in env {
             if valid_name(k) {
@@ -444,8 +409,8 @@ impl Shell {
             }
             "LINENO" => return Some(self.lines.lineno.to_string()),
             "HISTCMD" => return Some(self.histcmd()),
-            "_" => return Some(self.last_arg.clone()),
-            "BASH_COMMAND" => return Some(self.bash_command.clone()),
+            "_" => return Some(self.status.last_arg.clone()),
+            "BASH_COMMAND" => return Some(self.status.bash_command.clone()),
             "BASH_SUBSHELL" => return Some(self.process.subshell.to_string()),
             "SRANDOM" => {
                 self.process.rng ^= self.process.rng << 13;
@@ -466,7 +431,7 @@ impl Shell {
                         .to_string(),
                 )
             }
-            "PIPESTATUS" => return self.pipestatus.first().map(|v| v.to_string()),
+            "PIPESTATUS" => return self.status.pipestatus.first().map(|v| v.to_string()),
             // Outside any function (even in a sourced file) FUNCNAME is unset.
             "FUNCNAME" if self.calls.func_depth == 0 => return None,
             "FUNCNAME" => return self.calls.frames.last().map(|f| f.name.clone()),
@@ -542,7 +507,8 @@ impl Shell {
         let name: &str = &resolved;
         if name == "PIPESTATUS" {
             return Some(
-                self.pipestatus
+                self.status
+                    .pipestatus
                     .iter()
                     .enumerate()
                     .map(|(i, v)| (i.to_string(), v.to_string()))
@@ -554,6 +520,7 @@ impl Shell {
         }
         if name == "BASH_ALIASES" && self.lookup(name).is_none() {
             let m: BTreeMap<String, String> = self
+                .builtins
                 .aliases
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
@@ -677,7 +644,7 @@ impl Shell {
         }
         self.check_ro(name)?;
         if name == "_" {
-            self.last_arg.clone_from(&val);
+            self.status.last_arg.clone_from(&val);
         }
         if name == "SECONDS" {
             self.process.seconds_base =
