@@ -7,6 +7,7 @@ use crate::state::{Shell, R};
 mod vars;
 
 mod alias;
+mod args;
 pub(crate) mod bind;
 mod caller;
 mod command;

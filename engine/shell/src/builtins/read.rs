@@ -5,70 +5,37 @@ use crate::state::{Shell, Value};
 
 impl Shell {
     pub(super) fn b_read(&mut self, a: &[String], io: &Io) -> i32 {
+        let spec = super::args::Spec {
+            flags: "ers",
+            with_value: "adinNptu",
+            usage: "read [-ers] [-a array] [-d delim] [-i text] [-n nchars] [-N nchars] [-p prompt] [-t timeout] [-u fd] [name ...]",
+        };
+        let Some(parsed) = self.builtin_options(a, &spec, io) else {
+            return 2;
+        };
         let mut raw = false;
         let mut arr: Option<String> = None;
         let mut delim = b'\n';
         let mut nchars: Option<usize> = None;
         // -N: the characters read are taken whole, not split into fields.
         let mut exact_n = false;
-        let mut prompt = None;
-        let mut names = Vec::new();
-        let mut i = 1;
         let mut silent_fd = None;
-        while i < a.len() {
-            let s = &a[i];
-            if s.starts_with('-') && s.len() > 1 && names.is_empty() {
-                let mut chars = s[1..].chars();
-                while let Some(c) = chars.next() {
-                    let rest: String = chars.clone().collect();
-                    let mut take = || -> Option<String> {
-                        if !rest.is_empty() {
-                            Some(rest.clone())
-                        } else {
-                            i += 1;
-                            a.get(i).cloned()
-                        }
-                    };
-                    match c {
-                        'r' => raw = true,
-                        's' | 'e' => {}
-                        'a' => {
-                            arr = take();
-                            break;
-                        }
-                        'd' => {
-                            delim = take().and_then(|d| d.bytes().next()).unwrap_or(0);
-                            break;
-                        }
-                        'n' | 'N' => {
-                            exact_n = c == 'N';
-                            nchars = take().and_then(|d| d.parse().ok());
-                            break;
-                        }
-                        'p' => {
-                            prompt = take();
-                            break;
-                        }
-                        't' => {
-                            take();
-                            break;
-                        }
-                        'u' => {
-                            silent_fd = take().and_then(|d| d.parse::<usize>().ok());
-                            break;
-                        }
-                        _ => {
-                            self.error_io(io, &format!("read: -{c}: invalid option"));
-                            return 2;
-                        }
-                    }
+        for (c, v) in &parsed.opts {
+            let v = v.unwrap_or_default();
+            match c {
+                'r' => raw = true,
+                'a' => arr = Some(v.to_string()),
+                'd' => delim = v.bytes().next().unwrap_or(0),
+                'n' | 'N' => {
+                    exact_n = *c == 'N';
+                    nchars = v.parse().ok();
                 }
-            } else {
-                names.push(s.clone());
+                'u' => silent_fd = v.parse::<usize>().ok(),
+                // -e, -s, -i, -p and -t concern a terminal; a guest reads no terminal here.
+                _ => {}
             }
-            i += 1;
         }
-        let _ = prompt;
+        let names: Vec<String> = parsed.operands.to_vec();
         let input = match silent_fd {
             Some(fd) => io.get(fd).cloned().unwrap_or(crate::io::Stream::Null),
             None => io.stdin(),
@@ -138,54 +105,53 @@ impl Shell {
     }
 
     pub(super) fn b_mapfile(&mut self, a: &[String], io: &Io) -> i32 {
+        let spec = super::args::Spec {
+            flags: "t",
+            with_value: "dnOsuCc",
+            usage: "mapfile [-d delim] [-n count] [-O origin] [-s count] [-t] [-u fd] [-C callback] [-c quantum] [array]",
+        };
+        let Some(parsed) = self.builtin_options(a, &spec, io) else {
+            return 2;
+        };
         let mut strip = false;
-        let mut name = "MAPFILE".to_string();
         let mut origin: Option<i64> = None;
         let mut skip = 0usize;
         let mut count = 0usize;
         let mut delim = b'\n';
         let mut fd: Option<usize> = None;
-        let mut i = 1;
-        while i < a.len() {
-            let s = &a[i];
-            let val = |i: &mut usize| -> String {
-                *i += 1;
-                a.get(*i).cloned().unwrap_or_default()
-            };
-            match s.as_str() {
-                "-t" => strip = true,
-                "-O" => {
-                    let v = val(&mut i);
-                    match v.parse::<i64>() {
-                        Ok(n) if n >= 0 => origin = Some(n),
-                        _ => {
-                            self.error_io(io, &format!("{}: {v}: invalid array origin", a[0]));
-                            return 1;
-                        }
+        for (c, v) in &parsed.opts {
+            let v = v.unwrap_or_default();
+            match c {
+                't' => strip = true,
+                'O' => match v.parse::<i64>() {
+                    Ok(n) if n >= 0 => origin = Some(n),
+                    _ => {
+                        self.error_io(io, &format!("{}: {v}: invalid array origin", a[0]));
+                        return 1;
                     }
-                }
-                "-s" | "-n" => {
-                    let v = val(&mut i);
+                },
+                's' | 'n' => {
                     let Ok(n) = v.parse::<usize>() else {
                         self.error_io(io, &format!("{}: {v}: invalid line count", a[0]));
                         return 1;
                     };
-                    if s == "-s" {
+                    if *c == 's' {
                         skip = n;
                     } else {
                         count = n;
                     }
                 }
-                "-d" => delim = val(&mut i).bytes().next().unwrap_or(0),
-                "-u" => fd = val(&mut i).parse().ok(),
-                "-C" | "-c" => {
-                    val(&mut i);
-                }
-                n if !n.starts_with('-') => name = n.to_string(),
+                'd' => delim = v.bytes().next().unwrap_or(0),
+                'u' => fd = v.parse().ok(),
+                // -C and -c (a callback every N lines) are read and not run.
                 _ => {}
             }
-            i += 1;
         }
+        let name = parsed
+            .operands
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "MAPFILE".to_string());
         let input = match fd {
             Some(f) => match io.get(f) {
                 Some(s) => s.clone(),
