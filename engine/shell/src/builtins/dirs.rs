@@ -133,23 +133,21 @@ impl Shell {
     }
 
     pub(super) fn b_pwd(&mut self, a: &[String], io: &Io) -> i32 {
-        let mut physical = false;
-        for s in a.iter().skip(1) {
-            if !s.starts_with('-') || s == "-" {
-                break;
-            }
-            for c in s.chars().skip(1) {
-                match c {
-                    'P' => physical = true,
-                    'L' => physical = false,
-                    _ => {
-                        self.error_io(io, &format!("pwd: -{c}: invalid option"));
-                        io.err(b"pwd: usage: pwd [-LP]\n");
-                        return 2;
-                    }
-                }
-            }
-        }
+        let spec = super::args::Spec {
+            flags: "LP",
+            with_value: "",
+            usage: "pwd [-LP]",
+        };
+        let Some(parsed) = self.builtin_options(a, &spec, io) else {
+            return 2;
+        };
+        // The last of -L and -P counts.
+        let physical = parsed
+            .opts
+            .iter()
+            .rev()
+            .find_map(|(c, _)| Some(*c == 'P'))
+            .unwrap_or(false);
         if !physical {
             io.out(format!("{}\n", self.cwd.display()).as_bytes());
             return 0;

@@ -202,35 +202,19 @@ impl Shell {
     }
 
     pub(super) fn b_type(&mut self, a: &[String], io: &Io) -> i32 {
-        let (mut all, mut kind_only, mut path_only, mut force_path, mut no_funcs) =
-            (false, false, false, false, false);
-        let mut i = 1;
-        while let Some(s) = a.get(i) {
-            if s == "--" {
-                i += 1;
-                break;
-            }
-            if !s.starts_with('-') || s.len() < 2 {
-                break;
-            }
-            for c in s.chars().skip(1) {
-                match c {
-                    'a' => all = true,
-                    't' => kind_only = true,
-                    'p' => path_only = true,
-                    'P' => force_path = true,
-                    'f' => no_funcs = true,
-                    _ => {
-                        self.error_io(io, &format!("type: -{c}: invalid option"));
-                        io.err(b"type: usage: type [-afptP] name [name ...]\n");
-                        return 2;
-                    }
-                }
-            }
-            i += 1;
-        }
+        let spec = super::args::Spec {
+            flags: "aftpP",
+            with_value: "",
+            usage: "type [-afptP] name [name ...]",
+        };
+        let Some(parsed) = self.builtin_options(a, &spec, io) else {
+            return 2;
+        };
+        let has = |l: char| parsed.opts.iter().any(|(c, _)| *c == l);
+        let (all, kind_only, path_only, force_path, no_funcs) =
+            (has('a'), has('t'), has('p'), has('P'), has('f'));
         let mut st = 0;
-        for n in a.get(i..).unwrap_or_default() {
+        for n in parsed.operands {
             if force_path {
                 let found = match self.hashed_path(n) {
                     Some(p) => vec![p.to_string()],
