@@ -142,12 +142,7 @@ impl Shell {
             return 2;
         };
         // The last of -L and -P counts.
-        let physical = parsed
-            .opts
-            .iter()
-            .rev()
-            .find_map(|(c, _)| Some(*c == 'P'))
-            .unwrap_or(false);
+        let physical = parsed.opts.last().is_some_and(|(c, _)| *c == 'P');
         if !physical {
             io.out(format!("{}\n", self.cwd.display()).as_bytes());
             return 0;
