@@ -2,6 +2,20 @@
 
 use super::*;
 
+/// Which end `%`/`#` cut (`prefix` for `#`), and whether the longest match (`%%`, `##`).
+#[derive(Clone, Copy)]
+struct Affix {
+    prefix: bool,
+    longest: bool,
+}
+
+/// `^`/`,` (`upper` for `^`), and whether every matching character (`^^`, `,,`).
+#[derive(Clone, Copy)]
+struct CaseChange {
+    upper: bool,
+    all: bool,
+}
+
 impl Shell {
     pub(super) fn expand_param(&mut self, pe: &PE, in_dq: bool, out: &mut Vec<Part>) -> R<()> {
         match pe {
@@ -57,22 +71,62 @@ impl Shell {
                 parameter,
                 indirect,
                 pattern,
-            } => self.param_remove_affix(parameter, *indirect, pattern, false, false, in_dq, out),
+            } => self.param_remove_affix(
+                parameter,
+                *indirect,
+                pattern,
+                Affix {
+                    prefix: false,
+                    longest: false,
+                },
+                in_dq,
+                out,
+            ),
             PE::RemoveLargestSuffixPattern {
                 parameter,
                 indirect,
                 pattern,
-            } => self.param_remove_affix(parameter, *indirect, pattern, false, true, in_dq, out),
+            } => self.param_remove_affix(
+                parameter,
+                *indirect,
+                pattern,
+                Affix {
+                    prefix: false,
+                    longest: true,
+                },
+                in_dq,
+                out,
+            ),
             PE::RemoveSmallestPrefixPattern {
                 parameter,
                 indirect,
                 pattern,
-            } => self.param_remove_affix(parameter, *indirect, pattern, true, false, in_dq, out),
+            } => self.param_remove_affix(
+                parameter,
+                *indirect,
+                pattern,
+                Affix {
+                    prefix: true,
+                    longest: false,
+                },
+                in_dq,
+                out,
+            ),
             PE::RemoveLargestPrefixPattern {
                 parameter,
                 indirect,
                 pattern,
-            } => self.param_remove_affix(parameter, *indirect, pattern, true, true, in_dq, out),
+            } => self.param_remove_affix(
+                parameter,
+                *indirect,
+                pattern,
+                Affix {
+                    prefix: true,
+                    longest: true,
+                },
+                in_dq,
+                out,
+            ),
             PE::Substring {
                 parameter,
                 indirect,
@@ -88,22 +142,62 @@ impl Shell {
                 parameter,
                 indirect,
                 pattern,
-            } => self.param_case(parameter, *indirect, pattern, true, false, in_dq, out),
+            } => self.param_case(
+                parameter,
+                *indirect,
+                pattern,
+                CaseChange {
+                    upper: true,
+                    all: false,
+                },
+                in_dq,
+                out,
+            ),
             PE::UppercasePattern {
                 parameter,
                 indirect,
                 pattern,
-            } => self.param_case(parameter, *indirect, pattern, true, true, in_dq, out),
+            } => self.param_case(
+                parameter,
+                *indirect,
+                pattern,
+                CaseChange {
+                    upper: true,
+                    all: true,
+                },
+                in_dq,
+                out,
+            ),
             PE::LowercaseFirstChar {
                 parameter,
                 indirect,
                 pattern,
-            } => self.param_case(parameter, *indirect, pattern, false, false, in_dq, out),
+            } => self.param_case(
+                parameter,
+                *indirect,
+                pattern,
+                CaseChange {
+                    upper: false,
+                    all: false,
+                },
+                in_dq,
+                out,
+            ),
             PE::LowercasePattern {
                 parameter,
                 indirect,
                 pattern,
-            } => self.param_case(parameter, *indirect, pattern, false, true, in_dq, out),
+            } => self.param_case(
+                parameter,
+                *indirect,
+                pattern,
+                CaseChange {
+                    upper: false,
+                    all: true,
+                },
+                in_dq,
+                out,
+            ),
             PE::ReplaceSubstring {
                 parameter,
                 indirect,
@@ -113,8 +207,7 @@ impl Shell {
             } => self.param_replace(
                 parameter,
                 *indirect,
-                pattern,
-                replacement,
+                (pattern, replacement),
                 match_kind,
                 in_dq,
                 out,
@@ -287,11 +380,11 @@ impl Shell {
         parameter: &P,
         indirect: bool,
         pattern: &Option<String>,
-        prefix: bool,
-        longest: bool,
+        affix: Affix,
         in_dq: bool,
         out: &mut Vec<Part>,
     ) -> R<()> {
+        let Affix { prefix, longest } = affix;
         let v = self.param_value(parameter, indirect)?;
         self.check_unset(parameter, &v)?;
         let pat = self.pat_str(pattern)?;
@@ -400,11 +493,11 @@ impl Shell {
         parameter: &P,
         indirect: bool,
         pattern: &Option<String>,
-        upper: bool,
-        all: bool,
+        change: CaseChange,
         in_dq: bool,
         out: &mut Vec<Part>,
     ) -> R<()> {
+        let CaseChange { upper, all } = change;
         let v = self.param_value(parameter, indirect)?;
         let pat = match pattern {
             Some(p) if !p.is_empty() => Some(self.expand_pattern(p)?),
@@ -432,8 +525,7 @@ impl Shell {
         &mut self,
         parameter: &P,
         indirect: bool,
-        pattern: &str,
-        replacement: &Option<String>,
+        (pattern, replacement): (&str, &Option<String>),
         match_kind: &SubstringMatchKind,
         in_dq: bool,
         out: &mut Vec<Part>,
