@@ -276,6 +276,27 @@ impl Shell {
             } else {
                 self.word_str(default_value)?
             };
+            // `${!ref:=word}` assigns the variable `ref` names.
+            let target;
+            let parameter = match indirect {
+                true => match self.param_value(parameter, false)? {
+                    PV::Str(t) if crate::state::valid_name(&t) => {
+                        target = P::Named(t);
+                        &target
+                    }
+                    PV::Str(t) => {
+                        self.error(&format!("{t}: invalid variable name"));
+                        return Err(Flow::Abort(1));
+                    }
+                    PV::Unset => {
+                        let n = Self::param_name(parameter);
+                        self.error(&format!("{n}: invalid indirect expansion"));
+                        return Err(Flow::Abort(1));
+                    }
+                    PV::List(..) => parameter,
+                },
+                false => parameter,
+            };
             let r = match parameter {
                 P::Named(n) => self.set_var(n, s.clone()),
                 P::NamedWithIndex { name, index } => {
