@@ -113,84 +113,11 @@ impl Shell {
             return Ok(self.status.last_status);
         }
         if argv.is_empty() {
-            // Assignments only; redirections still happen. Status: the last command
-            // substitution's, else 0.
-            let mut traced = Vec::new();
-            // The trace goes where BASH_XTRACEFD pointed before these assignments.
-            let fd = self.xtrace_fd();
-            for a in assigns {
-                let t = self.assign(a, false)?;
-                if self.opts.xtrace {
-                    traced.push(t);
-                }
-            }
-            if self.opts.xtrace && !traced.is_empty() {
-                self.trace.xtrace_pin = Some(fd);
-                for t in &traced {
-                    self.xtrace_raw(t, io);
-                }
-                self.trace.xtrace_pin = None;
-            }
-            let st = if self.status.cmdsub_ran {
-                self.status.last_status
-            } else {
-                0
-            };
-            self.set_last_arg(new_last);
-            if !redirs.is_empty() {
-                let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
-                if self.apply_redirs(&owned, io)?.is_none() {
-                    return Ok(1);
-                }
-            }
-            return Ok(st);
+            return self.assignments_only(assigns, redirs, new_last, io);
         }
 
         // Prefix assignments apply to this command only.
-        let mut temp: Vec<(String, String)> = Vec::new();
-        let mut traced = Vec::new();
-        for a in &assigns {
-            let name = match &a.name {
-                ast::AssignmentName::VariableName(n) => n.clone(),
-                ast::AssignmentName::ArrayElementName(n, idx) => {
-                    // An element cannot go into a command's environment.
-                    self.error_io(io, &format!("`{n}[{idx}]': not a valid identifier"));
-                    continue;
-                }
-            };
-            // Each binding sees the ones before it (`A=1 B=$A cmd`): they sit
-            // in a scope of their own while the later ones expand.
-            if !temp.is_empty() {
-                self.scopes.push(temp_scope(&temp));
-            }
-            let v = match &a.value {
-                ast::AssignmentValue::Scalar(w) => {
-                    let text = self.tilde_value(&w.value).into_owned();
-                    self.expand_string(&text)
-                }
-                ast::AssignmentValue::Array(_) => Ok(String::new()),
-            };
-            let v = v.map(|v| {
-                if a.append {
-                    format!("{}{}", self.get(&name).unwrap_or_default(), v)
-                } else {
-                    v
-                }
-            });
-            if !temp.is_empty() {
-                self.scopes.pop();
-            }
-            let v = v?;
-            if self.opts.xtrace {
-                traced.push(format!("{name}={}", xquote(&v)));
-            }
-            temp.push((self.resolve(&name).into_owned(), v));
-        }
-        if self.opts.xtrace {
-            for t in &traced {
-                self.xtrace_raw(t, io);
-            }
-        }
+        let temp = self.prefix_bindings(&assigns, io)?;
         // A declaration's compound array operands are traced once assigned (see below).
         let array_operands: Vec<(usize, String)> = if self.opts.xtrace {
             crate::trace::array_operands(&decl_assigns)
@@ -294,6 +221,102 @@ impl Shell {
             let _ = std::fs::remove_file(&path);
         }
         r
+    }
+
+    /// A command of assignments only: they stay; redirections still happen. The status is
+    /// the last command substitution's, else 0.
+    fn assignments_only(
+        &mut self,
+        assigns: Vec<&ast::Assignment>,
+        redirs: Vec<&ast::IoRedirect>,
+        new_last: String,
+        io: &Io,
+    ) -> R<i32> {
+        // Assignments only; redirections still happen. Status: the last command
+        // substitution's, else 0.
+        let mut traced = Vec::new();
+        // The trace goes where BASH_XTRACEFD pointed before these assignments.
+        let fd = self.xtrace_fd();
+        for a in assigns {
+            let t = self.assign(a, false)?;
+            if self.opts.xtrace {
+                traced.push(t);
+            }
+        }
+        if self.opts.xtrace && !traced.is_empty() {
+            self.trace.xtrace_pin = Some(fd);
+            for t in &traced {
+                self.xtrace_raw(t, io);
+            }
+            self.trace.xtrace_pin = None;
+        }
+        let st = if self.status.cmdsub_ran {
+            self.status.last_status
+        } else {
+            0
+        };
+        self.set_last_arg(new_last);
+        if !redirs.is_empty() {
+            let owned: Vec<ast::IoRedirect> = redirs.into_iter().cloned().collect();
+            if self.apply_redirs(&owned, io)?.is_none() {
+                return Ok(1);
+            }
+        }
+        Ok(st)
+    }
+
+    /// The prefix assignments of a command with a command word, as the environment it runs
+    /// with (each sees those before it), traced under `set -x`.
+    fn prefix_bindings(
+        &mut self,
+        assigns: &[&ast::Assignment],
+        io: &Io,
+    ) -> R<Vec<(String, String)>> {
+        let mut temp: Vec<(String, String)> = Vec::new();
+        let mut traced = Vec::new();
+        for a in assigns {
+            let name = match &a.name {
+                ast::AssignmentName::VariableName(n) => n.clone(),
+                ast::AssignmentName::ArrayElementName(n, idx) => {
+                    // An element cannot go into a command's environment.
+                    self.error_io(io, &format!("`{n}[{idx}]': not a valid identifier"));
+                    continue;
+                }
+            };
+            // Each binding sees the ones before it (`A=1 B=$A cmd`): they sit
+            // in a scope of their own while the later ones expand.
+            if !temp.is_empty() {
+                self.scopes.push(temp_scope(&temp));
+            }
+            let v = match &a.value {
+                ast::AssignmentValue::Scalar(w) => {
+                    let text = self.tilde_value(&w.value).into_owned();
+                    self.expand_string(&text)
+                }
+                ast::AssignmentValue::Array(_) => Ok(String::new()),
+            };
+            let v = v.map(|v| {
+                if a.append {
+                    format!("{}{}", self.get(&name).unwrap_or_default(), v)
+                } else {
+                    v
+                }
+            });
+            if !temp.is_empty() {
+                self.scopes.pop();
+            }
+            let v = v?;
+            if self.opts.xtrace {
+                traced.push(format!("{name}={}", xquote(&v)));
+            }
+            temp.push((self.resolve(&name).into_owned(), v));
+        }
+        if self.opts.xtrace {
+            for t in &traced {
+                self.xtrace_raw(t, io);
+            }
+        }
+        Ok(temp)
     }
 
     fn psub_path(&mut self) -> std::path::PathBuf {
