@@ -24,20 +24,19 @@ impl Shell {
             return Ok(0);
         }
         if verbose > 0 {
-            let mut st = 0;
+            // bash's status: 0 when any name was found.
+            let mut found = false;
             for n in &a[i..] {
                 if verbose == 1 {
-                    match self.which(n) {
-                        Some(w) => {
-                            io.out(format!("{w}\n").as_bytes());
-                        }
-                        None => st = 1,
+                    if let Some(w) = self.which(n) {
+                        io.out(format!("{w}\n").as_bytes());
+                        found = true;
                     }
                 } else {
-                    st |= self.b_type(&["type".into(), n.clone()], io);
+                    found |= self.b_type(&["command".into(), "--".into(), n.clone()], io) == 0;
                 }
             }
-            return Ok(st);
+            return Ok(i32::from(!found));
         }
         let argv = a[i..].to_vec();
         if self.builtin_enabled(&argv[0]) {

@@ -266,7 +266,7 @@ impl Shell {
             }
             if found.is_empty() && files.is_empty() {
                 if !kind_only && !path_only {
-                    self.error_io(io, &format!("type: {n}: not found"));
+                    self.error_io(io, &format!("{}: {n}: not found", a[0]));
                 }
                 st = 1;
                 continue;

@@ -311,6 +311,11 @@ impl Shell {
                 }
                 return Ok(0);
             }
+            if s == "+" {
+                // A lone `+` is an empty flag word: ignored.
+                i += 1;
+                continue;
+            }
             if !((s.starts_with('-') || s.starts_with('+')) && s.len() > 1) {
                 self.positional = a.get(i..).unwrap_or_default().to_vec();
                 return Ok(0);

@@ -132,10 +132,17 @@ impl Shell {
         if args.is_empty() {
             return 0;
         }
-        // A lone signal, or `-` before the signals, resets them.
-        let (cmd, sigs) = if args.len() == 1 || args[0] == "-" {
-            let sigs = if args[0] == "-" { &args[1..] } else { args };
-            (None, sigs)
+        // A lone signal, `-` before the signals, or a first operand that is a signal
+        // number (`trap 0 2`) resets them.
+        let numeric = !args[0].is_empty() && args[0].bytes().all(|c| c.is_ascii_digit());
+        let (cmd, sigs) = if args[0] == "-" {
+            if args.len() == 1 {
+                io.err(b"trap: usage: trap [-lp] [[arg] signal_spec ...]\n");
+                return 2;
+            }
+            (None, &args[1..])
+        } else if args.len() == 1 || numeric {
+            (None, args)
         } else {
             (Some(&args[0]), &args[1..])
         };
