@@ -515,11 +515,11 @@ fn quiet_shows_failures_and_the_status_and_the_log_keeps_everything() {
     assert_eq!(c, 2, "--quiet and --json conflict: {err}");
 }
 
-/// brush-parser 0.4 loops forever, allocating, on a script ending inside an unterminated
-/// here-document next to a substitution (`$(<<  ` with no final newline): `validate` parses
-/// sandboxed hooks with it in hookbox's own process, so it must finish and call it a syntax
-/// error. Run under a 4 GB address-space limit so a regression fails here instead of taking
-/// the machine's memory.
+/// A script ending inside an unterminated here-document next to a substitution (`$(<<  `
+/// with no final newline) once made the parser (brush-parser 0.4's, before the shell had its
+/// own) loop forever, allocating: `validate` parses sandboxed hooks in hookbox's own process,
+/// so it must finish and call it a syntax error. Run under a 4 GB address-space limit so a
+/// regression fails here instead of taking the machine's memory.
 #[test]
 fn validate_survives_the_parsers_here_doc_gap() {
     let p = Project::new();
