@@ -24,9 +24,11 @@ pub enum Part {
         quoted: bool,
         split: bool,
     },
-    /// A field boundary (between the elements of `"$@"`); the text joins the elements where
-    /// no splitting happens (a space, or IFS's first character for `$*`).
-    Break(String),
+    /// A field boundary (between the elements of `"$@"`); `join` joins the elements where
+    /// no splitting happens (a space, or IFS's first character for `$*`). `unquoted`: between
+    /// the elements of an unquoted `$@`/`$*`, which bash splits as if joined by IFS's first
+    /// character (so with `IFS=x` an empty element is still a field).
+    Break { join: String, unquoted: bool },
 }
 
 fn opts() -> brush_parser::ParserOptions {
@@ -188,7 +190,7 @@ impl Shell {
                     s, quoted: true, ..
                 } => pattern::escape(&s, &mut out),
                 Part::Text { s, .. } => out.push_str(&s),
-                Part::Break(j) => out.push_str(&j),
+                Part::Break { join, .. } => out.push_str(&join),
             }
         }
         Ok(out)
@@ -214,8 +216,13 @@ impl Shell {
         }
         for p in parts {
             match p {
-                Part::Break(_) => {
-                    if started {
+                Part::Break { unquoted, .. } => {
+                    if unquoted && ifs.chars().next().is_some_and(|c| !" \t\n".contains(c)) {
+                        // A non-blank delimiter: it ends a field even an empty one.
+                        if started || !ended_by_ws {
+                            push!();
+                        }
+                    } else if started {
                         push!();
                     }
                     ended_by_ws = false;
@@ -708,7 +715,10 @@ impl Shell {
                     };
                     for (i, s) in l.into_iter().enumerate() {
                         if i > 0 {
-                            out.push(Part::Break(join.clone()));
+                            out.push(Part::Break {
+                                join: join.clone(),
+                                unquoted: !in_dq,
+                            });
                         }
                         Self::text(out, s, in_dq, !in_dq);
                     }
@@ -1100,7 +1110,7 @@ pub fn join_parts(parts: Vec<Part>) -> String {
     for p in parts {
         match p {
             Part::Text { s: t, .. } => s.push_str(&t),
-            Part::Break(j) => s.push_str(&j),
+            Part::Break { join, .. } => s.push_str(&join),
         }
     }
     s
