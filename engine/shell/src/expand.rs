@@ -493,6 +493,17 @@ impl Shell {
     }
 
     /// Expands text as if inside double quotes (arithmetic, `[...]` indices).
+    /// The key of `name[idx]` given as text to a builtin (`unset 'a[$k]'`, `printf -v`,
+    /// `test -v`), expanded as bash does: an associative key as a word (quotes removed), an
+    /// index as arithmetic.
+    pub(crate) fn subscript_text_key(&mut self, name: &str, idx: &str) -> R<crate::state::ElemKey> {
+        if self.is_assoc(name) {
+            return Ok(crate::state::ElemKey::Str(self.expand_string(idx)?));
+        }
+        let e = self.expand_arith(idx)?;
+        Ok(crate::state::ElemKey::Idx(self.arith_str(&e)?))
+    }
+
     /// An arithmetic expression's text expanded as bash does: as in double quotes, with
     /// the double quotes written in it removed (`$(( "1" + 2 ))` is 3; single quotes stay
     /// and are an error).

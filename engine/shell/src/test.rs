@@ -172,12 +172,14 @@ impl Shell {
                     let idx = rest.trim_end_matches(']');
                     if idx == "@" || idx == "*" {
                         self.get_array(n).is_some_and(|a| !a.is_empty())
-                    } else if self.is_assoc(n) {
-                        self.get_array(n)
-                            .is_some_and(|a| a.iter().any(|(k, _)| k == idx))
                     } else {
-                        let i = self.arith_str(idx).unwrap_or(0);
-                        self.index_get(n, i).is_some()
+                        match self.subscript_text_key(n, idx) {
+                            Ok(crate::state::ElemKey::Str(key)) => self
+                                .get_array(n)
+                                .is_some_and(|a| a.iter().any(|(k, _)| *k == key)),
+                            Ok(crate::state::ElemKey::Idx(i)) => self.index_get(n, i).is_some(),
+                            Err(_) => false,
+                        }
                     }
                 } else {
                     self.is_set(s)

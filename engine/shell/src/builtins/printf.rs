@@ -2,7 +2,7 @@
 //! `%(fmt)T`, `*` widths) and `-v var`.
 
 use crate::io::Io;
-use crate::state::{ElemKey, Shell};
+use crate::state::Shell;
 
 impl Shell {
     pub(super) fn b_printf(&mut self, a: &[String], io: &Io) -> i32 {
@@ -52,10 +52,8 @@ impl Shell {
             Some(v) => {
                 if let Some((n, idx)) = v.split_once('[') {
                     let idx = idx.trim_end_matches(']');
-                    let key = if self.is_assoc(n) {
-                        ElemKey::Str(idx.into())
-                    } else {
-                        ElemKey::Idx(self.arith_str(idx).unwrap_or(0))
+                    let Ok(key) = self.subscript_text_key(n, idx) else {
+                        return 1;
                     };
                     let _ = self.set_elem(n, key, out);
                 } else if let Err(e) = self.set_var(&v, out) {

@@ -918,11 +918,13 @@ impl Shell {
                             let _ = self.unset(name);
                             continue;
                         }
-                        let assoc = self.is_assoc(name);
-                        let i = if assoc {
-                            0
-                        } else {
-                            self.arith_str(idx).unwrap_or(0)
+                        let (i, key) = match self.subscript_text_key(name, idx) {
+                            Ok(crate::state::ElemKey::Idx(i)) => (i, String::new()),
+                            Ok(crate::state::ElemKey::Str(k)) => (0, k),
+                            Err(_) => {
+                                st = 1;
+                                continue;
+                            }
                         };
                         if let Some(v) = self.lookup_mut(name) {
                             match &mut v.value {
@@ -935,7 +937,7 @@ impl Shell {
                                     m.remove(&k);
                                 }
                                 Some(Value::Assoc(m)) => {
-                                    m.remove(idx);
+                                    m.remove(&key);
                                 }
                                 Some(Value::Str(_)) if i == 0 => v.value = None,
                                 _ => {}
