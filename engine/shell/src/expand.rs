@@ -206,7 +206,9 @@ impl Shell {
         let mut ended_by_ws = false;
         macro_rules! push {
             () => {{
-                fields.push((std::mem::take(&mut lit), std::mem::take(&mut pat), glob));
+                // A bracket expression may span parts (`x[\[_]`): the whole pattern decides.
+                let g = glob || pattern::has_glob(&pat);
+                fields.push((std::mem::take(&mut lit), std::mem::take(&mut pat), g));
                 #[allow(unused_assignments)]
                 {
                     glob = false;
