@@ -273,7 +273,9 @@ impl Shell {
                                 glob = true;
                                 pat.push(c);
                             } else if c == '\\' {
-                                pat.push_str("\\\\");
+                                // A backslash an expansion produced quotes the next character
+                                // in the pattern, as in bash 5.2 (it matches no backslash).
+                                pat.push('\\');
                             } else {
                                 pat.push(c);
                             }
