@@ -61,7 +61,8 @@ impl Shell {
                     None => break,
                 }
             }
-            if b == delim && nchars.is_none() {
+            // -n stops at the delimiter too; -N reads its count whatever comes.
+            if b == delim && !exact_n {
                 got_delim = true;
                 break;
             }
@@ -87,7 +88,12 @@ impl Shell {
                 let t = text.replace('\x01', "");
                 let _ = self.set_var("REPLY", t);
             } else {
-                let fields = split_read(&text, &ifs, names.len());
+                // -N takes the characters whole, unsplit, into the first name.
+                let fields = if exact_n {
+                    vec![text.replace('\x01', "")]
+                } else {
+                    split_read(&text, &ifs, names.len())
+                };
                 for (k, n) in names.iter().enumerate() {
                     let v = fields.get(k).cloned().unwrap_or_default();
                     if let Err(e) = self.set_var(n, v) {
@@ -97,7 +103,7 @@ impl Shell {
                 }
             }
         }
-        if got_delim || (nchars.is_some() && count > 0) {
+        if got_delim {
             0
         } else {
             1

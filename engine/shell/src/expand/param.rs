@@ -444,6 +444,38 @@ impl Shell {
             }
             None => None,
         };
+        // An indexed array's `[@]`/`[*]` slice counts from its indexes, not its positions.
+        if let (P::NamedWithAllIndices { name, .. }, false, PV::List(_, concat)) =
+            (parameter, indirect, &v)
+        {
+            if !self.is_assoc(name) {
+                if let (true, Some(text)) = (len.is_some_and(|l| l < 0), length) {
+                    self.error(&format!("{}: substring expression < 0", text.value));
+                    return Err(Flow::Abort(1));
+                }
+                let keyed: Vec<(i64, String)> = self
+                    .get_array(name)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(k, v)| k.parse().ok().map(|k| (k, v)))
+                    .collect();
+                let max = keyed.last().map_or(-1, |(k, _)| *k);
+                let start = if off < 0 { max + 1 + off } else { off };
+                let take = len.map_or(usize::MAX, |l| l as usize);
+                let vals = if start < 0 {
+                    Vec::new()
+                } else {
+                    keyed
+                        .into_iter()
+                        .filter(|(k, _)| *k >= start)
+                        .map(|(_, v)| v)
+                        .take(take)
+                        .collect()
+                };
+                self.emit(PV::List(vals, *concat), in_dq, out);
+                return Ok(());
+            }
+        }
         let is_positional = matches!(parameter, P::Special(SP::AllPositionalParameters { .. }));
         let v = match v {
             PV::Unset => PV::Unset,

@@ -22,7 +22,7 @@ impl Default for Status {
     fn default() -> Self {
         Status {
             last_status: 0,
-            pipestatus: vec![0],
+            pipestatus: Vec::new(),
             last_arg: String::new(),
             pending_exit: None,
             cmdsub_ran: false,
