@@ -1,6 +1,6 @@
 //! The last statuses, `$_`, BASH_COMMAND, and an `exit` still to honour.
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Status {
     pub last_status: i32,
     /// PIPESTATUS: the status of each stage of the last pipeline.
@@ -16,18 +16,4 @@ pub struct Status {
     pub exec_running: bool,
     /// BASH_COMMAND: the command running now.
     pub bash_command: String,
-}
-
-impl Default for Status {
-    fn default() -> Self {
-        Status {
-            last_status: 0,
-            pipestatus: Vec::new(),
-            last_arg: String::new(),
-            pending_exit: None,
-            cmdsub_ran: false,
-            exec_running: false,
-            bash_command: String::new(),
-        }
-    }
 }
