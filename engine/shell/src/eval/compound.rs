@@ -123,6 +123,8 @@ impl Shell {
         }
         let mut st = 0;
         loop {
+            // The header's parts run on the header's line (LINENO), not the body's last.
+            self.set_line(&f.loc);
             // An empty condition is true, as in C.
             if let Some(c) = &f.condition {
                 if self.for_part(c, "1", io)? == 0 {
@@ -133,6 +135,7 @@ impl Shell {
                 break;
             }
             if let Some(u) = &f.updater {
+                self.set_line(&f.loc);
                 self.for_part(u, "0", io)?;
             }
         }
