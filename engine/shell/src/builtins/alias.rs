@@ -17,7 +17,7 @@ fn valid_alias_name(w: &str) -> bool {
 }
 
 impl Shell {
-    fn aliases_live(&self) -> bool {
+    pub(crate) fn aliases_live(&self) -> bool {
         self.opts.expand_aliases && !self.builtins.aliases.is_empty()
     }
 
@@ -45,20 +45,11 @@ impl Shell {
         let status = loop {
             reader.set_aliases(self.live_aliases());
             let cc = reader.next_command();
-            for w in reader.take_warnings() {
-                self.lines.lineno = w.line;
-                self.error(&format!("warning: {}", w.message));
-            }
+            self.parse_warnings(&reader.take_warnings());
             let cc = match cc {
                 Ok(Some(cc)) => cc,
                 Ok(None) => break self.status.last_status,
-                Err(e) => {
-                    self.print_syntax_error(source, e.line, &e.message);
-                    break match e.kind {
-                        crate::syntax::ErrorKind::Conditional => self.status.last_status,
-                        _ => 2,
-                    };
-                }
+                Err(e) => break self.script_syntax_error(source, &e),
             };
             match self.run_list(&cc, io) {
                 Ok(s) => self.status.last_status = s,

@@ -231,17 +231,7 @@ impl Shell {
                 end += 1;
             }
             self.verbose_echo(&lines, &mut echoed, end, io);
-            match self.run_list(cc, io) {
-                Ok(s) => st = s,
-                Err(Flow::Abort(s)) => {
-                    st = s;
-                    self.status.last_status = s;
-                }
-                Err(e) => return Err(e),
-            }
-            if self.one_command_done() {
-                return Err(Flow::Exit(st));
-            }
+            self.run_complete_command(cc, &mut st, io)?;
         }
         self.verbose_echo(&lines, &mut echoed, lines.len(), io);
         Ok(st)

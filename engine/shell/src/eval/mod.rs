@@ -23,10 +23,7 @@ impl Shell {
             return self.run_script_with_aliases(src, source, io);
         }
         let parsed = crate::syntax::parse_prefix(src);
-        for w in &parsed.warnings {
-            self.lines.lineno = w.line;
-            self.error(&format!("warning: {}", w.message));
-        }
+        self.parse_warnings(&parsed.warnings);
         let status = match self.run_script_program(&parsed.program, src, source, io) {
             Ok(s) => s,
             Err(Flow::Exit(s)) | Err(Flow::Return(s)) if parsed.error.is_some() => {
@@ -41,19 +38,34 @@ impl Shell {
         };
         let status = match parsed.error {
             None => status,
-            Some(e) => {
-                self.print_syntax_error(source, e.line, &e.message);
-                match e.kind {
-                    // The conditional parser reports its own error; the script just ends.
-                    crate::syntax::ErrorKind::Conditional => self.status.last_status,
-                    _ => 2,
-                }
-            }
+            Some(e) => self.script_syntax_error(source, &e),
         };
         self.status.last_status = status;
         let st = self.run_exit_trap(io);
         self.hist_save_at_exit();
         st
+    }
+
+    /// Prints what the parser warned of (a here-document ended by the end of input).
+    pub(crate) fn parse_warnings(&mut self, warnings: &[crate::syntax::Warning]) {
+        for w in warnings {
+            self.lines.lineno = w.line;
+            self.error(&format!("warning: {}", w.message));
+        }
+    }
+
+    /// Reports a script's syntax error; the status the script ends with.
+    pub(crate) fn script_syntax_error(
+        &mut self,
+        source: Source,
+        e: &crate::syntax::SyntaxError,
+    ) -> i32 {
+        self.print_syntax_error(source, e.line, &e.message);
+        match e.kind {
+            // The conditional parser reports its own error; the script just ends.
+            crate::syntax::ErrorKind::Conditional => self.status.last_status,
+            _ => 2,
+        }
     }
 
     pub fn print_syntax_error(&self, source: Source, line: usize, msg: &str) {
@@ -100,7 +112,7 @@ impl Shell {
             ));
             return Err(Flow::Abort(1));
         }
-        if !self.live_aliases().is_empty() {
+        if self.aliases_live() {
             return self.run_text_with_aliases(src, io, eval);
         }
         let parsed = crate::syntax::parse_prefix(src);
@@ -108,18 +120,7 @@ impl Shell {
         let Some(e) = parsed.error else {
             return Ok(st);
         };
-        if eval {
-            let prefix = format!(
-                "{}: eval: line {}: ",
-                self.messages.err_name,
-                e.line + self.lines.line_offset
-            );
-            for m in e.message.split('\x00') {
-                io.err(format!("{prefix}{}\n", m.trim_end_matches('\n')).as_bytes());
-            }
-        } else {
-            self.error(&e.message.replace('\x00', &self.err_prefix()));
-        }
+        self.report_syntax_error(&e, io, eval);
         Ok(2)
     }
 
@@ -131,22 +132,12 @@ impl Shell {
         loop {
             reader.set_aliases(self.live_aliases());
             match reader.next_command() {
-                Ok(Some(cc)) => match self.run_list(&cc, io) {
-                    Ok(s) => st = s,
-                    Err(Flow::Abort(s)) => {
-                        st = s;
-                        self.status.last_status = s;
-                    }
-                    Err(e) => return Err(e),
-                },
+                Ok(Some(cc)) => self.run_complete_command(&cc, &mut st, io)?,
                 Ok(None) => return Ok(st),
                 Err(e) => {
                     self.report_syntax_error(&e, io, eval);
                     return Ok(2);
                 }
-            }
-            if self.one_command_done() {
-                return Err(Flow::Exit(st));
             }
         }
     }
@@ -192,19 +183,31 @@ impl Shell {
     pub fn run_program(&mut self, prog: &ast::Program, io: &Io) -> R<i32> {
         let mut st = self.status.last_status;
         for cc in &prog.complete_commands {
-            match self.run_list(cc, io) {
-                Ok(s) => st = s,
-                Err(Flow::Abort(s)) => {
-                    st = s;
-                    self.status.last_status = s;
-                }
-                Err(e) => return Err(e),
-            }
-            if self.one_command_done() {
-                return Err(Flow::Exit(st));
-            }
+            self.run_complete_command(cc, &mut st, io)?;
         }
         Ok(st)
+    }
+
+    /// One top-level command of a program: its status into `st`; an aborted command (an
+    /// expansion error) ends only itself; `-c`'s single-command mode ends the shell after it.
+    pub(crate) fn run_complete_command(
+        &mut self,
+        cc: &ast::CompoundList,
+        st: &mut i32,
+        io: &Io,
+    ) -> R<()> {
+        match self.run_list(cc, io) {
+            Ok(s) => *st = s,
+            Err(Flow::Abort(s)) => {
+                *st = s;
+                self.status.last_status = s;
+            }
+            Err(e) => return Err(e),
+        }
+        if self.one_command_done() {
+            return Err(Flow::Exit(*st));
+        }
+        Ok(())
     }
 
     pub fn run_list(&mut self, list: &ast::CompoundList, io: &Io) -> R<i32> {

@@ -409,16 +409,7 @@ impl Shell {
         let v = self.param_value(parameter, indirect)?;
         self.check_unset(parameter, &v)?;
         let pat = self.pat_str(pattern)?;
-        let v = match v {
-            PV::Unset => PV::Unset,
-            PV::Str(s) => PV::Str(self.remove_affix(&s, &pat, prefix, longest)),
-            PV::List(l, c) => PV::List(
-                l.iter()
-                    .map(|s| self.remove_affix(s, &pat, prefix, longest))
-                    .collect(),
-                c,
-            ),
-        };
+        let v = Self::map_pv(v, |s| self.remove_affix(s, &pat, prefix, longest));
         self.emit(v, in_dq, out);
         Ok(())
     }
@@ -558,16 +549,7 @@ impl Shell {
         };
         let saved = self.opts.nocasematch;
         self.opts.nocasematch = false;
-        let v = match v {
-            PV::Unset => PV::Unset,
-            PV::Str(x) => PV::Str(self.case_map(&x, upper, all, pat.as_deref())),
-            PV::List(l, c) => PV::List(
-                l.iter()
-                    .map(|x| self.case_map(x, upper, all, pat.as_deref()))
-                    .collect(),
-                c,
-            ),
-        };
+        let v = Self::map_pv(v, |x| self.case_map(x, upper, all, pat.as_deref()));
         self.opts.nocasematch = saved;
         self.emit(v, in_dq, out);
         Ok(())
@@ -595,16 +577,7 @@ impl Shell {
             }
         });
         let rep = self.word_str(&marked)?;
-        let v = match v {
-            PV::Unset => PV::Unset,
-            PV::Str(s) => PV::Str(self.replace(&s, &pat, &rep, match_kind)),
-            PV::List(l, c) => PV::List(
-                l.iter()
-                    .map(|s| self.replace(s, &pat, &rep, match_kind))
-                    .collect(),
-                c,
-            ),
-        };
+        let v = Self::map_pv(v, |s| self.replace(s, &pat, &rep, match_kind));
         self.emit(v, in_dq, out);
         Ok(())
     }

@@ -31,6 +31,21 @@ fn plain_word(text: &str) -> ast::Word {
     }
 }
 
+/// A list item holding one command and nothing else (for the nodes the parser writes).
+fn lone_command(cmd: ast::Command) -> ast::CompoundListItem {
+    ast::CompoundListItem(
+        ast::AndOrList {
+            first: ast::Pipeline {
+                timed: None,
+                bang: false,
+                seq: vec![cmd],
+            },
+            additional: Vec::new(),
+        },
+        ast::SeparatorOperator::Sequence,
+    )
+}
+
 fn is_redirect_op(op: &str) -> bool {
     matches!(
         op,
@@ -518,17 +533,7 @@ impl Parser {
                         .collect(),
                 )),
             };
-            ast::CompoundListItem(
-                ast::AndOrList {
-                    first: ast::Pipeline {
-                        timed: None,
-                        bang: false,
-                        seq: vec![ast::Command::Simple(cmd)],
-                    },
-                    additional: Vec::new(),
-                },
-                ast::SeparatorOperator::Sequence,
-            )
+            lone_command(ast::Command::Simple(cmd))
         };
         let mut turn = vec![word_of(var, &name)];
         turn.extend(values.unwrap_or_else(|| vec![plain_word("\"$@\"")]));
@@ -542,17 +547,7 @@ impl Parser {
         );
         let list = ast::CompoundList(vec![
             builtin(vec![plain_word("--start")]),
-            ast::CompoundListItem(
-                ast::AndOrList {
-                    first: ast::Pipeline {
-                        timed: None,
-                        bang: false,
-                        seq: vec![looped],
-                    },
-                    additional: Vec::new(),
-                },
-                ast::SeparatorOperator::Sequence,
-            ),
+            lone_command(looped),
         ]);
         Ok(CC::BraceGroup(ast::BraceGroupCommand { list, loc }))
     }
@@ -660,17 +655,7 @@ impl Parser {
             // bash prints such a body back as a brace group around the test.
             let (c, r) = self.extended_test()?;
             let loc = c.loc.clone();
-            let item = ast::CompoundListItem(
-                ast::AndOrList {
-                    first: ast::Pipeline {
-                        timed: None,
-                        bang: false,
-                        seq: vec![ast::Command::ExtendedTest(c, r)],
-                    },
-                    additional: Vec::new(),
-                },
-                ast::SeparatorOperator::Sequence,
-            );
+            let item = lone_command(ast::Command::ExtendedTest(c, r));
             CC::BraceGroup(ast::BraceGroupCommand {
                 list: ast::CompoundList(vec![item]),
                 loc,

@@ -403,23 +403,18 @@ impl Parser {
         }
     }
 
-    /// `$(( ... ))`. False (and nothing consumed) when the parentheses do not close as
-    /// arithmetic, as in `$( (cmd) )` written without the blank: then it is a substitution.
-    fn scan_arithmetic(&mut self, out: &mut String) -> Result<bool, SyntaxError> {
-        let line = self.line;
-        let mut j = self.pos + 3;
+    /// Where the `))` closing arithmetic that starts at `from` (just past its `((`) is, or
+    /// `None` when the first unnested `)` is not followed by another (then it is not
+    /// arithmetic: `((cmd) )` is a subshell in a subshell). Quotes are skipped.
+    fn double_paren_end(&self, from: usize) -> Result<Option<usize>, SyntaxError> {
+        let mut j = from;
         let mut depth = 0usize;
         loop {
             match self.byte(j) {
-                None => return Err(self.unterminated(")", line)),
+                None => return Err(self.unterminated(")", self.line)),
                 Some(b'(') => depth += 1,
                 Some(b')') if depth > 0 => depth -= 1,
-                Some(b')') => {
-                    if self.byte(j + 1) != Some(b')') {
-                        return Ok(false);
-                    }
-                    break;
-                }
+                Some(b')') => return Ok((self.byte(j + 1) == Some(b')')).then_some(j)),
                 Some(b'\\') => j += 1,
                 Some(q @ (b'\'' | b'"')) => {
                     j += 1;
@@ -431,6 +426,14 @@ impl Parser {
             }
             j += 1;
         }
+    }
+
+    /// `$(( ... ))`. False (and nothing consumed) when the parentheses do not close as
+    /// arithmetic, as in `$( (cmd) )` written without the blank: then it is a substitution.
+    fn scan_arithmetic(&mut self, out: &mut String) -> Result<bool, SyntaxError> {
+        let Some(j) = self.double_paren_end(self.pos + 3)? else {
+            return Ok(false);
+        };
         let end = j + 2;
         // Line continuations go, as everywhere outside single quotes.
         out.push_str(&self.src[self.pos..end.min(self.src.len())].replace("\\\n", ""));
@@ -690,34 +693,9 @@ impl Parser {
         if !self.starts("((") {
             return Ok(None);
         }
-        let line = self.line;
-        let mut j = self.pos + 2;
-        let mut depth = 0usize;
-        loop {
-            match self.byte(j) {
-                None => return Err(self.unterminated(")", line)),
-                Some(b'(') => depth += 1,
-                Some(b')') if depth > 0 => depth -= 1,
-                Some(b')') => {
-                    if self.byte(j + 1) != Some(b')') {
-                        return Ok(None);
-                    }
-                    break;
-                }
-                Some(b'\\') => j += 1,
-                Some(q @ (b'\'' | b'"')) => {
-                    j += 1;
-                    while self.byte(j).is_some_and(|c| c != q) {
-                        j += 1;
-                    }
-                }
-                Some(b'$') if self.byte(j + 1) == Some(b'(') => {
-                    // A substitution inside: its own parentheses balance.
-                }
-                Some(_) => {}
-            }
-            j += 1;
-        }
+        let Some(j) = self.double_paren_end(self.pos + 2)? else {
+            return Ok(None);
+        };
         let text = self.src[self.pos + 2..j].replace("\\\n", "");
         self.bump_n(j + 2 - self.pos);
         Ok(Some(text))

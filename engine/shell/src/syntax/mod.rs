@@ -126,18 +126,24 @@ pub fn parse(src: &str) -> Result<ast::Program, SyntaxError> {
     }
 }
 
+/// The error for a script nesting past [`MAX_PARSE_NESTING`], checked before parsing.
+fn too_deep(src: &str) -> Option<SyntaxError> {
+    let line = nesting::too_deep(src)?;
+    Some(SyntaxError {
+        line,
+        message: format!("syntax error: nesting deeper than {MAX_PARSE_NESTING} levels"),
+        kind: ErrorKind::TooDeep,
+    })
+}
+
 /// The complete commands before the first syntax error, the error, and any warnings.
 pub fn parse_prefix(src: &str) -> Prefix {
-    if let Some(line) = nesting::too_deep(src) {
+    if let Some(e) = too_deep(src) {
         return Prefix {
             program: ast::Program {
                 complete_commands: Vec::new(),
             },
-            error: Some(SyntaxError {
-                line,
-                message: format!("syntax error: nesting deeper than {MAX_PARSE_NESTING} levels"),
-                kind: ErrorKind::TooDeep,
-            }),
+            error: Some(e),
             warnings: Vec::new(),
         };
     }
@@ -168,14 +174,9 @@ pub struct Reader {
 
 impl Reader {
     pub fn new(src: &str) -> Reader {
-        let too_deep = nesting::too_deep(src).map(|line| SyntaxError {
-            line,
-            message: format!("syntax error: nesting deeper than {MAX_PARSE_NESTING} levels"),
-            kind: ErrorKind::TooDeep,
-        });
         Reader {
             p: Parser::new(src),
-            too_deep,
+            too_deep: too_deep(src),
         }
     }
 
